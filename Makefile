@@ -1,0 +1,78 @@
+# Tainik: `make run` and `make test` set everything up on a fresh Debian machine.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SYSTEM_STAMP := .cache/system-packages
+DEBIAN_PACKAGES := age
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+LOCALES := src/tainik/locale
+PO_FILES := $(wildcard $(LOCALES)/*/LC_MESSAGES/tainik.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+
+.PHONY: help setup system-packages run test lint typecheck importlint unit catalogs \
+	extract-messages bench clean
+
+help:
+	@echo "make run    set up and start Tainik"
+	@echo "make test   set up and run linters, type checks and the whole test suite"
+	@echo "make bench  run the benchmarks under bench/ (slow; prints ratios)"
+
+# Debian packages the code and the tests call (the stock age CLI for interoperability).
+system-packages: $(SYSTEM_STAMP)
+$(SYSTEM_STAMP): Makefile
+	@missing=""; for p in $(DEBIAN_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" \
+			|| missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages:$$missing"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@mkdir -p $(dir $@) && touch $@
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $@
+
+setup: $(SYSTEM_STAMP) $(STAMP) catalogs
+
+# Compiled message catalogues (.mo) are build products of the committed .po files.
+catalogs: $(STAMP) $(MO_FILES)
+$(LOCALES)/%/LC_MESSAGES/tainik.mo: $(LOCALES)/%/LC_MESSAGES/tainik.po $(STAMP)
+	$(BIN)/pybabel compile -q --statistics -D tainik -d $(LOCALES) -l $*
+
+# Refresh the template and merge it into every catalogue (run after changing user text).
+extract-messages: $(STAMP)
+	$(BIN)/pybabel extract -q -F babel.cfg -k N_ -k _ --no-location --sort-output \
+		-o $(LOCALES)/tainik.pot src/tainik
+	$(BIN)/pybabel update -q --no-fuzzy-matching -D tainik -i $(LOCALES)/tainik.pot -d $(LOCALES)
+
+run: setup
+	@echo "The Tainik server is not built yet; for now Tainik is its command line."
+	$(BIN)/tainik --help
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+importlint: $(STAMP)
+	$(BIN)/lint-imports
+
+unit: setup
+	$(BIN)/pytest -p no:cacheprovider
+
+test: setup lint typecheck importlint unit
+
+bench: setup
+	$(BIN)/python bench/seal_open.py
+
+clean:
+	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache $(MO_FILES)

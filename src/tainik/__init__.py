@@ -1,0 +1,3 @@
+"""Tainik: a secure whistleblowing and evidence system."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,78 @@
+"""The ``tainik`` entry point: parse, dispatch, and map every error to a message and exit code.
+
+This is the one place where exceptions become what the user reads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from tainik import __version__, i18n
+from tainik.cli import keys, sealing
+from tainik.cli.context import Context
+from tainik.core.errors import ExitCode, TainikError
+
+
+def build_parser(ctx: Context) -> argparse.ArgumentParser:
+    """The whole command tree (also used to generate and check the CLI reference)."""
+    _ = ctx._
+    parser = argparse.ArgumentParser(
+        prog="tainik",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=_(
+            "Tainik: a secure whistleblowing and evidence system. Seals files with age so\n"
+            "that only the organisation's identity can open them, and verifies them on open."
+        ),
+        epilog=_(
+            "exit codes:\n"
+            "  0    success\n"
+            "  1    internal error (a bug: please report it)\n"
+            "  2    usage error (bad arguments or recipient)\n"
+            "  3    key error (not a recipient, wrong passphrase, bad identity file)\n"
+            "  4    integrity error (sealed file corrupt, tampered with or incomplete)\n"
+            "  5    input/output error (missing file, permission, disk full)\n"
+            "  130  interrupted\n"
+            "\n"
+            "examples:\n"
+            "  tainik keys new --out org.key > org.pub\n"
+            "  tainik seal evidence.mp4 --to $(cat org.pub) --out outbox/\n"
+            "  tainik open outbox/*.sealed --identity org.key --out plain/"
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"tainik {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    keys.register(commands, ctx)
+    sealing.register(commands, ctx)
+    return parser
+
+
+def run(argv: Sequence[str] | None, ctx: Context) -> int:
+    """Run one command; returns the exit code."""
+    parser = build_parser(ctx)
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.run(args, ctx)
+    except TainikError as error:
+        ctx.say(ctx._("tainik: error: {message}").format(message=translate(error, ctx)))
+        return error.exit_code
+    except KeyboardInterrupt:
+        ctx.say(ctx._("tainik: interrupted"))
+        return ExitCode.INTERRUPTED
+    return code
+
+
+def translate(error: TainikError, ctx: Context) -> str:
+    """The error's message in the user's language."""
+    return ctx._(error.template).format(**error.params)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console-script entry point."""
+    ctx = Context(i18n.translations())
+    return run(argv, ctx)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Writing and reading sealed files (docs/format.md) on a local filesystem."""

@@ -1,0 +1,286 @@
+"""Open sealed files: verify every rule of docs/format.md "Reading", then release plaintext.
+
+Plaintext is written into an unnamed file (O_TMPFILE) in the output directory and linked under
+its safe name only after the whole-plaintext hash matches, so a failure, even a kill, leaves
+nothing behind. Where O_TMPFILE is unavailable a hidden temporary name is used and removed on
+failure.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import secrets
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+
+from tainik import crypto
+from tainik.core.errors import N_, FormatError, IntegrityError, NotARecipientError, StorageError
+from tainik.core.manifest import MAX_MANIFEST_CIPHERTEXT, Manifest
+from tainik.core.names import numbered, safe_name
+from tainik.core.segments import CHUNK
+from tainik.crypto import Identity
+from tainik.sealed import durable, layout, pool
+
+Progress = Callable[[int], None]
+ProgressFactory = Callable[[Manifest], Progress]
+MAX_HEADER = 1024 * 1024  # generous bound on an age header with many recipients
+TAG = 16
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedFile:
+    """A verified plaintext written to disk."""
+
+    path: Path
+    manifest: Manifest
+
+
+def max_segment_ciphertext(segment_size: int) -> int:
+    """An upper bound on the size of a segment's age file (reject anything larger unread)."""
+    return MAX_HEADER + segment_size + TAG * (segment_size // CHUNK + 1)
+
+
+def read_manifest(container: Path, identities: Sequence[Identity]) -> Manifest:
+    """Rules 1-4: decrypt and parse the manifest, check the id and the set of segments."""
+    if not container.is_dir():
+        raise StorageError(N_("{path}: not a sealed-file directory"), path=str(container))
+    manifest_path = container / layout.MANIFEST
+    try:
+        if manifest_path.stat().st_size > MAX_MANIFEST_CIPHERTEXT:
+            raise FormatError(N_("{path}: the manifest is too large"), path=str(container))
+        ciphertext = manifest_path.read_bytes()
+    except FileNotFoundError as exc:
+        raise IntegrityError(
+            N_("{path}: the manifest is missing (an incomplete sealed file)"), path=str(container)
+        ) from exc
+    except OSError as exc:
+        raise durable.storage_error(exc, manifest_path) from exc
+    manifest = Manifest.decode(crypto.decrypt(ciphertext, identities, what="manifest"))
+    expected_id = layout.id_from_container(container)
+    if expected_id is not None and manifest.id != expected_id:
+        raise IntegrityError(
+            N_("{path}: the manifest belongs to another sealed file ({other})"),
+            path=str(container),
+            other=manifest.id,
+        )
+    found = layout.list_segments(container)
+    for index in range(manifest.plan.count):
+        if index not in found:
+            raise IntegrityError(N_("segment {index} is missing"), index=index)
+    extra = sorted(set(found) - set(range(manifest.plan.count)))
+    if extra:
+        raise IntegrityError(
+            N_("segment {index} should not exist: the manifest lists {count} segments"),
+            index=extra[0],
+            count=manifest.plan.count,
+        )
+    return manifest
+
+
+def open_segment(
+    identities: Sequence[Identity],
+    segment_path: Path,
+    index: int,
+    expected_size: int,
+    expected_hash: bytes,
+    max_ciphertext: int,
+) -> bytes:
+    """Rules 5-7 for one segment: its verified plaintext."""
+    try:
+        if segment_path.stat().st_size > max_ciphertext:
+            raise IntegrityError(
+                N_("segment {index} is larger than any valid segment"), index=index
+            )
+        ciphertext = segment_path.read_bytes()
+    except OSError as exc:
+        raise durable.storage_error(exc, segment_path) from exc
+    try:
+        plaintext = crypto.decrypt(ciphertext, identities, what=f"segment {index}")
+    except NotARecipientError as exc:
+        raise IntegrityError(
+            N_(
+                "segment {index} is not encrypted to this identity although the manifest is: "
+                "it was replaced or its header was tampered with"
+            ),
+            index=index,
+        ) from exc
+    if len(plaintext) != expected_size:
+        raise IntegrityError(
+            N_("segment {index} holds {found} bytes where the manifest says {expected}"),
+            index=index,
+            found=len(plaintext),
+            expected=expected_size,
+        )
+    if crypto.sha256(plaintext) != expected_hash:
+        raise IntegrityError(
+            N_(
+                "segment {index} does not match the manifest: it was replaced by another "
+                "segment (reordered, or from another sealed file)"
+            ),
+            index=index,
+        )
+    return plaintext
+
+
+def _open_segment_into(
+    fd: int, segment: str, index: int, offset: int, size: int, digest: bytes, limit: int
+) -> None:
+    """Worker: verify one segment and write it at its offset in the output file."""
+    plaintext = open_segment(pool.worker_identities(), Path(segment), index, size, digest, limit)
+    pool.write_all(fd, plaintext, offset)
+
+
+class SealedOpener:
+    """Verifies and opens sealed files with a fixed set of identities."""
+
+    def __init__(self, identities: Sequence[Identity], *, jobs: int | None = None) -> None:
+        self._identities = tuple(identities)
+        self._jobs = jobs or pool.default_jobs()
+
+    def open(
+        self, container: Path, out_dir: Path, progress: ProgressFactory | None = None
+    ) -> OpenedFile:
+        """Verify ``container`` completely, then write its plaintext into ``out_dir``.
+
+        ``progress``, given the manifest, returns a callback that receives byte counts.
+        """
+        manifest = read_manifest(container, self._identities)
+        segments = layout.list_segments(container)
+        output = _PendingOutput(out_dir)
+        try:
+            tick = progress(manifest) if progress else None
+            whole = self._write_segments(manifest, segments, output.fd, tick)
+            if whole != manifest.sha256:
+                raise IntegrityError(
+                    N_("the whole-file hash does not match the manifest"),
+                )
+            path = output.publish(safe_name(manifest.name, manifest.kind))
+        finally:
+            output.discard()
+        return OpenedFile(path, manifest)
+
+    def _write_segments(
+        self,
+        manifest: Manifest,
+        segments: dict[int, Path],
+        fd: int,
+        progress: Progress | None,
+    ) -> bytes:
+        plan = manifest.plan
+        limit = max_segment_ciphertext(plan.segment_size)
+        whole = hashlib.sha256()
+
+        def absorb(index: int) -> None:
+            # Re-read what was written, in order: the whole hash covers the bytes on disk.
+            size = plan.size_of(index)
+            whole.update(pool.read_exactly(fd, size, plan.offset(index)))
+            if progress:
+                progress(size)
+
+        if self._jobs <= 1 or plan.count <= 2:
+            for index in range(plan.count):
+                data = open_segment(
+                    self._identities,
+                    segments[index],
+                    index,
+                    plan.size_of(index),
+                    manifest.segment_hashes[index],
+                    limit,
+                )
+                pool.write_all(fd, data, plan.offset(index))
+                absorb(index)
+            return whole.digest()
+        # A pool per file: its workers inherit the output file descriptor when they fork.
+        with pool.make_pool(self._jobs, identities=self._identities) as workers:
+            pending: deque[tuple[int, Future[None]]] = deque()
+            for index in range(plan.count):
+                pending.append(
+                    (
+                        index,
+                        workers.submit(
+                            _open_segment_into,
+                            fd,
+                            str(segments[index]),
+                            index,
+                            plan.offset(index),
+                            plan.size_of(index),
+                            manifest.segment_hashes[index],
+                            limit,
+                        ),
+                    )
+                )
+                while len(pending) >= self._jobs * 2 or (index == plan.count - 1 and pending):
+                    done, future = pending.popleft()
+                    try:
+                        future.result()
+                    except BaseException:
+                        workers.shutdown(cancel_futures=True)
+                        raise
+                    absorb(done)
+        return whole.digest()
+
+
+class _PendingOutput:
+    """An output file that has no name until :meth:`publish`."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self._dir = out_dir
+        self._temp: Path | None = None
+        flags = os.O_RDWR | os.O_CLOEXEC
+        try:
+            try:
+                self.fd = os.open(out_dir, flags | os.O_TMPFILE, 0o600)
+            except OSError as exc:
+                if exc.errno not in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL):
+                    raise
+                self._temp = out_dir / f".tainik-opening-{secrets.token_hex(8)}"
+                self.fd = os.open(self._temp, flags | os.O_CREAT | os.O_EXCL, 0o600)
+        except OSError as exc:
+            raise durable.storage_error(exc, out_dir) from exc
+        # Workers of the fork-based pool share this descriptor (fork keeps every fd).
+        self._closed = False
+
+    def publish(self, name: str) -> Path:
+        """fsync, then give the file ``name`` (or ``name (2)``…) without replacing anything."""
+        try:
+            os.fsync(self.fd)
+            for number in range(1, 10_000):
+                candidate = self._dir / (name if number == 1 else numbered(name, number))
+                try:
+                    self._link(candidate)
+                except FileExistsError:
+                    continue
+                durable.fsync_dir(self._dir)
+                return candidate
+        except OSError as exc:
+            raise durable.storage_error(exc, self._dir / name) from exc
+        raise StorageError(
+            N_("{path}: every alternative name is taken"), path=str(self._dir / name)
+        )
+
+    def _link(self, target: Path) -> None:
+        """Give the file the name ``target``; fails (never replaces) if it exists."""
+        if self._temp is not None:
+            os.link(self._temp, target)
+            return
+        # linkat(2) of /proc/self/fd/N with AT_SYMLINK_FOLLOW names an O_TMPFILE file. Passing
+        # a directory fd makes Python call linkat (plain link(2) would link the magic symlink).
+        proc = os.open("/proc/self/fd", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            os.link(str(self.fd), target, src_dir_fd=proc, follow_symlinks=True)
+        finally:
+            os.close(proc)
+
+    def discard(self) -> None:
+        """Close, and remove the temporary name if there is one."""
+        if self._closed:
+            return
+        self._closed = True
+        os.close(self.fd)
+        if self._temp is not None:
+            self._temp.unlink(missing_ok=True)

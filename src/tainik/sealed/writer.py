@@ -1,0 +1,153 @@
+"""Streaming sealing: plaintext in, age-encrypted segments and manifest out, bounded memory.
+
+:class:`SegmentSealer` is the one place that turns plaintext into a sealed file. It holds at
+most one segment of plaintext; each full segment is hashed, encrypted and handed to a
+:class:`SegmentSink` at once. The server's intake and the command line both use it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+from tainik import crypto
+from tainik.core.errors import N_, UsageError
+from tainik.core.manifest import MAX_NAME_BYTES, Kind, Manifest, encode_id
+from tainik.core.segments import DEFAULT_SEGMENT_SIZE, check_segment_size
+from tainik.crypto import Recipient
+from tainik.sealed import durable, layout
+
+
+class SegmentSink(Protocol):
+    """Where a sealer puts ciphertext. Implementations must write durably."""
+
+    def put_segment(self, index: int, ciphertext: bytes) -> None:
+        """Store the ciphertext of segment ``index``."""
+
+    def put_manifest(self, ciphertext: bytes) -> None:
+        """Store the manifest ciphertext (always last)."""
+
+
+def new_sealed_id() -> str:
+    """A fresh id: 16 bytes from the CSPRNG, as the manifest encodes it."""
+    return encode_id(secrets.token_bytes(16))
+
+
+class SegmentSealer:
+    """Seal a plaintext given in pieces of any size."""
+
+    def __init__(
+        self,
+        recipients: Sequence[Recipient],
+        sink: SegmentSink,
+        *,
+        kind: Kind = Kind.FILE,
+        name: bytes = b"",
+        segment_size: int = DEFAULT_SEGMENT_SIZE,
+        sealed_id: str | None = None,
+    ) -> None:
+        if not recipients:
+            raise UsageError(N_("at least one recipient is needed"))
+        check_segment_size(segment_size)
+        if len(name) > MAX_NAME_BYTES:
+            name = name[:MAX_NAME_BYTES]
+        self.sealed_id = sealed_id or new_sealed_id()
+        self._recipients = tuple(recipients)
+        self._sink = sink
+        self._kind = kind
+        self._name = name
+        self._segment_size = segment_size
+        self._buffer = bytearray()
+        self._whole = hashlib.sha256()
+        self._hashes: list[bytes] = []
+        self._size = 0
+        self._finished = False
+
+    @property
+    def size(self) -> int:
+        """Plaintext bytes accepted so far."""
+        return self._size
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        """Accept more plaintext; seals every segment that becomes full."""
+        if self._finished:
+            raise RuntimeError("sealer already finished")
+        view = memoryview(data).cast("B")
+        while view:
+            take = min(len(view), self._segment_size - len(self._buffer))
+            self._buffer += view[:take]
+            view = view[take:]
+            if len(self._buffer) == self._segment_size:
+                self._emit()
+
+    def finish(self) -> Manifest:
+        """Seal the last segment and the manifest; returns the manifest."""
+        if self._finished:
+            raise RuntimeError("sealer already finished")
+        if self._buffer or not self._hashes:
+            self._emit()
+        self._finished = True
+        manifest = Manifest(
+            id=self.sealed_id,
+            kind=self._kind,
+            name=self._name,
+            size=self._size,
+            segment_size=self._segment_size,
+            sha256=self._whole.digest(),
+            segment_hashes=tuple(self._hashes),
+        )
+        self._sink.put_manifest(crypto.encrypt(manifest.encode(), self._recipients))
+        return manifest
+
+    def _emit(self) -> None:
+        plaintext = bytes(self._buffer)
+        self._buffer.clear()
+        self._whole.update(plaintext)
+        self._hashes.append(crypto.sha256(plaintext))
+        index = len(self._hashes) - 1
+        self._size += len(plaintext)
+        self._sink.put_segment(index, crypto.encrypt(plaintext, self._recipients))
+
+
+class DirectorySink:
+    """Write a sealed file as ``ID.sealed/`` under ``parent``, atomically.
+
+    Parts go to a hidden ``.ID.sealed.partial`` directory; :meth:`commit` flushes it and
+    renames it into place, so a directory named ``ID.sealed`` is always complete.
+    """
+
+    def __init__(self, parent: Path, sealed_id: str) -> None:
+        self.final = parent / layout.container_name(sealed_id)
+        self.partial = parent / f".{layout.container_name(sealed_id)}.partial"
+        try:
+            self.partial.mkdir(mode=0o700)
+        except OSError as exc:
+            raise durable.storage_error(exc, self.partial) from exc
+
+    def put_segment(self, index: int, ciphertext: bytes) -> None:
+        """Write one segment file, fsynced."""
+        durable.write_file(self.partial / layout.segment_name(index), ciphertext)
+
+    def put_manifest(self, ciphertext: bytes) -> None:
+        """Write the manifest file, fsynced."""
+        durable.write_file(self.partial / layout.MANIFEST, ciphertext)
+
+    def commit(self) -> Path:
+        """Rename the complete container into place; returns its path."""
+        try:
+            durable.fsync_dir(self.partial)
+            if self.final.exists():
+                raise FileExistsError(17, "exists", str(self.final))
+            os.rename(self.partial, self.final)
+            durable.fsync_dir(self.final.parent)
+        except OSError as exc:
+            raise durable.storage_error(exc, self.final) from exc
+        return self.final
+
+    def abort(self) -> None:
+        """Remove whatever was written."""
+        durable.remove_tree(self.partial)
