@@ -126,7 +126,7 @@ def _decrypt_error(reason: str, what: str) -> IdentityError | IntegrityError:
     return IntegrityError(
         N_("{what}: corrupt or truncated (authentication failed: {reason})"),
         what=what,
-        reason=reason,
+        reason=" ".join(reason.split()),
     )
 
 

@@ -8,6 +8,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 from tainik import __version__, i18n
 from tainik.cli import keys, sealing
@@ -15,10 +19,22 @@ from tainik.cli.context import Context
 from tainik.core.errors import ExitCode, TainikError
 
 
+def _parser_class(ctx: Context) -> type[argparse.ArgumentParser]:
+    """An ArgumentParser that prints help and usage errors to the context's streams."""
+
+    class Parser(argparse.ArgumentParser):
+        def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
+            if message:
+                stream = ctx.stderr if file is sys.stderr else ctx.stdout
+                stream.write(message)
+
+    return Parser
+
+
 def build_parser(ctx: Context) -> argparse.ArgumentParser:
     """The whole command tree (also used to generate and check the CLI reference)."""
     _ = ctx._
-    parser = argparse.ArgumentParser(
+    parser = _parser_class(ctx)(
         prog="tainik",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description=_(

@@ -233,6 +233,7 @@ class _PendingOutput:
         self._temp: Path | None = None
         flags = os.O_RDWR | os.O_CLOEXEC
         try:
+            out_dir.mkdir(parents=True, exist_ok=True)
             try:
                 self.fd = os.open(out_dir, flags | os.O_TMPFILE, 0o600)
             except OSError as exc:

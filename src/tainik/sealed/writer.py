@@ -124,6 +124,7 @@ class DirectorySink:
         self.final = parent / layout.container_name(sealed_id)
         self.partial = parent / f".{layout.container_name(sealed_id)}.partial"
         try:
+            parent.mkdir(parents=True, exist_ok=True)
             self.partial.mkdir(mode=0o700)
         except OSError as exc:
             raise durable.storage_error(exc, self.partial) from exc

@@ -1,0 +1,128 @@
+"""Benchmark: `tainik seal` / `tainik open` against the stock `age` CLI on the same file.
+
+Prints throughput ratios (target: >= 0.9x the stock CLI for both) and peak resident memory
+(target: under 150 MiB for 1 GiB and for 4 GiB alike). Run with `make bench` or
+`.venv/bin/python bench/seal_open.py [--sizes-gib 1 4]`. Not a test: it only measures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+MIB = 1024 * 1024
+BIN = Path(sys.executable).parent
+
+
+def make_file(path: Path, size: int) -> None:
+    block = os.urandom(16 * MIB)
+    with open(path, "wb") as handle:
+        for _ in range(size // len(block)):
+            handle.write(block[: len(block) // 2] + os.urandom(len(block) // 2))
+        handle.write(os.urandom(size % len(block)))
+
+
+def tree_rss(root: int) -> tuple[int, int]:
+    """(largest single process, whole tree) resident memory in bytes."""
+    pids, largest, total = [root], 0, 0
+    while pids:
+        pid = pids.pop()
+        try:
+            with open(f"/proc/{pid}/statm") as statm:
+                rss = int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/children") as children:
+                    pids.extend(int(c) for c in children.read().split())
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        largest, total = max(largest, rss), total + rss
+    return largest, total
+
+
+def timed(argv: list[str]) -> tuple[float, int, int]:
+    """Run argv; returns (seconds, peak RSS of one process, peak RSS of the tree)."""
+    subprocess.run(["sync"], check=True)
+    start = time.perf_counter()
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
+    peaks = [0, 0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            one, tree = tree_rss(process.pid)
+            peaks[0], peaks[1] = max(peaks[0], one), max(peaks[1], tree)
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    code = process.wait()
+    elapsed = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    if code:
+        raise SystemExit(f"{argv[0]} failed with {code}")
+    return elapsed, peaks[0], peaks[1]
+
+
+def run(size: int, work: Path, age: str) -> None:
+    for path in work.iterdir():
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    source, key = work / "source.bin", work / "org.key"
+    make_file(source, size)
+    recipient = subprocess.run(
+        [str(BIN / "tainik"), "keys", "new", "--out", str(key), "--no-passphrase"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    age_enc, _, _ = timed([age, "-r", recipient, "-o", str(work / "a.age"), str(source)])
+    seal, seal_one, seal_tree = timed(
+        [str(BIN / "tainik"), "seal", str(source), "--to", recipient, "--out", str(work / "s")]
+    )
+    age_dec, _, _ = timed(
+        [age, "-d", "-i", str(key), "-o", str(work / "a.out"), str(work / "a.age")]
+    )
+    (work / "a.out").unlink()
+    [container] = (work / "s").iterdir()
+    opened, open_one, open_tree = timed(
+        [str(BIN / "tainik"), "open", str(container), "-i", str(key), "--out", str(work / "o")]
+    )
+    gib = size / 1024**3
+    print(f"--- {gib:g} GiB ---")
+    print(f"age -e  {size / age_enc / MIB:8.0f} MiB/s  ({age_enc:.2f} s)")
+    print(
+        f"seal    {size / seal / MIB:8.0f} MiB/s  ({seal:.2f} s)  ratio {age_enc / seal:.2f}x  "
+        f"peak RSS {seal_one / MIB:.0f} MiB per process, {seal_tree / MIB:.0f} MiB all workers"
+    )
+    print(f"age -d  {size / age_dec / MIB:8.0f} MiB/s  ({age_dec:.2f} s)")
+    print(
+        f"open    {size / opened / MIB:8.0f} MiB/s  ({opened:.2f} s)  ratio "
+        f"{age_dec / opened:.2f}x  peak RSS {open_one / MIB:.0f} MiB per process, "
+        f"{open_tree / MIB:.0f} MiB all workers"
+    )
+    sys.stdout.flush()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes-gib", type=float, nargs="+", default=[1.0, 4.0])
+    parser.add_argument("--dir", type=Path, default=None, help="scratch directory")
+    args = parser.parse_args()
+    age = shutil.which("age")
+    if age is None:
+        raise SystemExit("the stock age CLI is needed: make setup")
+    with tempfile.TemporaryDirectory(dir=args.dir, prefix="tainik-bench-") as temp:
+        print(f"cores: {len(os.sched_getaffinity(0))}; files in {temp}")
+        for gib in args.sizes_gib:
+            run(int(gib * 1024**3), Path(temp), age)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""Shared fixtures: keys, a CLI runner, and the stock age tool."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from tainik import crypto, i18n
+from tainik.cli.context import Context
+from tainik.cli.main import run
+
+settings.register_profile(
+    "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("ci")
+
+
+@dataclass(frozen=True)
+class CliResult:
+    """What one in-process run of the command line produced."""
+
+    code: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(argv: Sequence[str], languages: Sequence[str] = ("en",)) -> CliResult:
+    """Run ``tainik ARGV`` in this process and capture its streams."""
+    out, err = io.StringIO(), io.StringIO()
+    ctx = Context(i18n.translations(list(languages)), stdout=out, stderr=err)
+    try:
+        code = run(list(argv), ctx)
+    except SystemExit as exc:  # argparse usage errors and --help
+        code = int(exc.code or 0)
+    return CliResult(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture(scope="session")
+def identity() -> crypto.Identity:
+    """The organisation's identity for a test session."""
+    return crypto.Identity.generate()
+
+
+@pytest.fixture
+def identity_file(tmp_path: Path, identity: crypto.Identity) -> Path:
+    """An unprotected age identity file holding ``identity``."""
+    path = tmp_path / "org.key"
+    path.write_text(crypto.identity_file_text(identity))
+    path.chmod(0o600)
+    return path
+
+
+@pytest.fixture(scope="session")
+def age_cli() -> str:
+    """Path of the stock ``age`` command (the Makefile installs Debian's package)."""
+    path = shutil.which("age")
+    if path is None:
+        pytest.fail("the stock age CLI is missing: run 'make setup' (Debian package 'age')")
+    return path
