@@ -44,13 +44,17 @@ setup: $(SYSTEM_STAMP) $(STAMP) catalogs
 # Compiled message catalogues (.mo) are build products of the committed .po files.
 catalogs: $(STAMP) $(MO_FILES)
 $(LOCALES)/%/LC_MESSAGES/tainik.mo: $(LOCALES)/%/LC_MESSAGES/tainik.po $(STAMP)
-	$(BIN)/pybabel compile -q --statistics -D tainik -d $(LOCALES) -l $*
+	$(BIN)/pybabel compile --statistics -D tainik -d $(LOCALES) -l $*
 
 # Refresh the template and merge it into every catalogue (run after changing user text).
+# pybabel's -q is a global option: it goes before the sub-command. tests/test_i18n.py runs the
+# same extraction and fails when the committed template is stale.
 extract-messages: $(STAMP)
-	$(BIN)/pybabel extract -q -F babel.cfg -k N_ -k _ --no-location --sort-output \
+	$(BIN)/pybabel -q extract -F babel.cfg -k N_ -k _ --no-location --sort-output \
+		--project=Tainik --copyright-holder="Tainik contributors" \
 		-o $(LOCALES)/tainik.pot src/tainik
-	$(BIN)/pybabel update -q --no-fuzzy-matching -D tainik -i $(LOCALES)/tainik.pot -d $(LOCALES)
+	$(BIN)/pybabel -q update --no-fuzzy-matching --ignore-obsolete -D tainik \
+		-i $(LOCALES)/tainik.pot -d $(LOCALES)
 
 run: setup
 	@echo "The Tainik server is not built yet; for now Tainik is its command line."
@@ -76,3 +80,10 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache $(MO_FILES)
+
+# The command-line reference is generated from the parser (tests/cli/test_reference.py checks it).
+# Phony: a folder named docs exists, and make would otherwise think the target up to date.
+.PHONY: docs
+docs: $(STAMP)
+	$(BIN)/python -m tainik.cli.reference > docs/cli.md.tmp
+	mv docs/cli.md.tmp docs/cli.md

@@ -19,6 +19,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], ctx:
         "keys",
         help=_("make and inspect identity files (private keys)"),
         description=_("Make and inspect age identity files (the organisation's private keys)."),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_(
+            "examples:\n  tainik keys new --out org.key > org.pub\n  tainik keys show org.key"
+        ),
     )
     sub = keys.add_subparsers(dest="keys_command", required=True, metavar="COMMAND")
     new = sub.add_parser(
