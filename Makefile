@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SYSTEM_STAMP := .cache/system-packages
-DEBIAN_PACKAGES := age
+DEBIAN_PACKAGES := age chromium chromium-driver argon2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 LOCALES := src/tainik/locale
 PO_FILES := $(wildcard $(LOCALES)/*/LC_MESSAGES/tainik.po)
@@ -56,9 +56,27 @@ extract-messages: $(STAMP)
 	$(BIN)/pybabel -q update --no-fuzzy-matching --ignore-obsolete -D tainik \
 		-i $(LOCALES)/tainik.pot -d $(LOCALES)
 
+# A demo instance in ./demo, with a demo organisation key beside it: for trying Tainik only.
+DEMO := demo
 run: setup
-	@echo "The Tainik server is not built yet; for now Tainik is its command line."
-	$(BIN)/tainik --help
+	@if [ ! -f $(DEMO)/instance/tainik.toml ]; then \
+		mkdir -p $(DEMO) && \
+		$(BIN)/tainik keys new --no-passphrase --out $(DEMO)/DEMO-ONLY-organisation.key \
+			> $(DEMO)/organisation.pub 2>/dev/null && \
+		$(BIN)/tainik init --data $(DEMO)/instance --recipient "$$(cat $(DEMO)/organisation.pub)"; \
+	fi
+	@echo "================================================================================"
+	@echo " DEMO INSTANCE - FOR TRYING TAINIK ONLY. Its organisation private key sits in"
+	@echo " $(DEMO)/DEMO-ONLY-organisation.key, on the same machine as the server: never do"
+	@echo " this for real. A real organisation keeps its key on an offline workstation."
+	@echo ""
+	@echo " Sources:  open the source address below, press 'Get a codename', keep the seven"
+	@echo "           words, send a message or files; come back later with 'Log in'."
+	@echo " Staff:    open what arrived with"
+	@echo "           $(BIN)/tainik open $(DEMO)/instance/blobs/*.sealed \\"
+	@echo "               --identity $(DEMO)/DEMO-ONLY-organisation.key --out $(DEMO)/opened"
+	@echo "================================================================================"
+	$(BIN)/tainik serve --data $(DEMO)/instance
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -2,20 +2,24 @@
 
 This is the only module that imports pyrage (an import-linter contract enforces it). It adds
 no primitive of its own: recipients, identities, passphrase-protected identity files and age
-encryption are age's. Keep it small enough to review in an afternoon.
+encryption are age's; the derivation of a source's keys from its codename is Argon2id
+(argon2-cffi, docs/codenames.md). Keep it small enough to review in an afternoon.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import BinaryIO
+from typing import BinaryIO, ClassVar
 
 import pyrage
+from argon2.low_level import Type, hash_secret_raw
 from pyrage import x25519
 
+from tainik.core.codename import normalize
 from tainik.core.errors import N_, IdentityError, IntegrityError, NotARecipientError, UsageError
 
 IDENTITY_PREFIX = "AGE-SECRET-KEY-1"
@@ -192,6 +196,81 @@ def parse_identity_file(data: bytes, passphrase: Secret | None) -> list[Identity
     if not keys or not all(k.startswith(IDENTITY_PREFIX) for k in keys):
         raise IdentityError(N_("the identity file holds no age X25519 secret key"))
     return [Identity(Secret(k)) for k in keys]
+
+
+# --- source keys (docs/codenames.md) ---------------------------------------------------------
+
+MIN_SALT_BYTES = 16
+_KDF_OUTPUT_BYTES = 64
+
+
+@dataclass(frozen=True, slots=True)
+class KdfParams:
+    """Argon2id cost: passes over memory, memory in KiB, lanes (docs/codenames.md)."""
+
+    time_cost: int = 3
+    memory_kib: int = 65536
+    parallelism: int = 1
+
+    # Cheap parameters for tests only; a real instance never uses them.
+    FAST_TEST_PARAMS: ClassVar[KdfParams]
+
+    def __post_init__(self) -> None:
+        if self.time_cost < 1 or self.parallelism < 1 or self.memory_kib < 8 * self.parallelism:
+            raise ValueError("Argon2id needs t >= 1, p >= 1 and m >= 8 * p KiB")
+
+
+KdfParams.FAST_TEST_PARAMS = KdfParams(time_cost=1, memory_kib=1024, parallelism=1)
+DEFAULT_KDF_PARAMS = KdfParams()
+FAST_TEST_PARAMS = KdfParams.FAST_TEST_PARAMS
+
+
+@dataclass(frozen=True, eq=False, slots=True)
+class SourceKeys:
+    """What a codename derives: the database lookup value and the source's reply identity.
+
+    Both are secret while the codename is: the repr shows only the public recipient, and
+    there is no ``==`` (compare lookups with :meth:`matches`, in constant time).
+    """
+
+    lookup: bytes
+    identity: Identity
+
+    @property
+    def recipient(self) -> Recipient:
+        """The source's reply recipient (``age1…``): stored, public."""
+        return self.identity.recipient
+
+    def matches(self, stored_lookup: bytes) -> bool:
+        """Whether ``stored_lookup`` is this lookup value, compared in constant time."""
+        return hmac.compare_digest(self.lookup, stored_lookup)
+
+    def __repr__(self) -> str:
+        return f"SourceKeys(lookup=<hidden>, recipient={self.recipient.text!r})"
+
+
+def derive_source_keys(
+    codename: Secret, salt: bytes, params: KdfParams = DEFAULT_KDF_PARAMS
+) -> SourceKeys:
+    """The source's keys: Argon2id(normalized codename, salt), split into lookup and identity.
+
+    ``salt`` is the instance's salt (at least 16 bytes). Callers check the words first
+    (:func:`tainik.core.codename.check_words`); this only normalizes.
+    """
+    if len(salt) < MIN_SALT_BYTES:
+        raise ValueError(f"the codename salt must be at least {MIN_SALT_BYTES} bytes")
+    out = hash_secret_raw(
+        secret=normalize(codename.reveal()).encode("utf-8"),
+        salt=salt,
+        time_cost=params.time_cost,
+        memory_cost=params.memory_kib,
+        parallelism=params.parallelism,
+        hash_len=_KDF_OUTPUT_BYTES,
+        type=Type.ID,
+        version=19,
+    )
+    # X25519 clamps the scalar itself (RFC 7748), so the raw 32 bytes are the secret key.
+    return SourceKeys(lookup=out[:32], identity=Identity.from_x25519_scalar(out[32:]))
 
 
 # --- hashing ----------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ This is the one place where exceptions become what the user reads.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
     from _typeshed import SupportsWrite
 
 from tainik import __version__, i18n
-from tainik.cli import keys, sealing
+from tainik.cli import keys, sealing, server
 from tainik.cli.context import Context
 from tainik.core.errors import ExitCode, TainikError
 
@@ -61,6 +62,7 @@ def build_parser(ctx: Context) -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     keys.register(commands, ctx)
     sealing.register(commands, ctx)
+    server.register(commands, ctx)
     return parser
 
 
@@ -86,6 +88,7 @@ def translate(error: TainikError, ctx: Context) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Console-script entry point."""
+    os.umask(0o077)  # everything Tainik creates is for its owner only
     ctx = Context(i18n.translations())
     return run(argv, ctx)
 

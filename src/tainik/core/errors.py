@@ -53,6 +53,15 @@ class UsageError(TainikError):
     exit_code = ExitCode.USAGE
 
 
+class CodenameError(UsageError):
+    """What a source typed is not a codename (docs/codenames.md).
+
+    The message never repeats the text: a mistyped codename is still nearly a secret.
+    """
+
+    template = N_("that is not a valid codename: it should be {words} words from the codename list")
+
+
 class IdentityError(TainikError):
     """A key problem: not a recipient, wrong passphrase, unreadable identity file."""
 

@@ -49,7 +49,9 @@ def remove_tree(path: Path) -> None:
 def storage_error(exc: OSError, path: Path | str) -> StorageError:
     """A user-facing error for a failed file operation."""
     if exc.errno == errno.ENOSPC:
-        return StorageError(N_("{path}: no space left on the device"), path=str(path))
+        return StorageError(
+            N_("{path}: no space left on the device"), path=str(path), errno=errno.ENOSPC
+        )
     if exc.errno in (errno.EACCES, errno.EPERM):
         return StorageError(N_("{path}: permission denied"), path=str(path))
     if exc.errno == errno.ENOENT:

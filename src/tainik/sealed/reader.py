@@ -285,3 +285,29 @@ class _PendingOutput:
         os.close(self.fd)
         if self._temp is not None:
             self._temp.unlink(missing_ok=True)
+
+
+def read_small(container: Path, identities: Sequence[Identity], max_bytes: int) -> OpenedBytes:
+    """Verify and return a small sealed plaintext (a message, a reply) held in memory."""
+    manifest = read_manifest(container, identities)
+    if manifest.size > max_bytes:
+        raise IntegrityError(N_("the sealed file is larger than expected"))
+    plan = manifest.plan
+    segments = layout.list_segments(container)
+    limit = max_segment_ciphertext(plan.segment_size)
+    parts = [
+        open_segment(identities, segments[i], i, plan.size_of(i), manifest.segment_hashes[i], limit)
+        for i in range(plan.count)
+    ]
+    data = b"".join(parts)
+    if crypto.sha256(data) != manifest.sha256:
+        raise IntegrityError(N_("the whole-file hash does not match the manifest"))
+    return OpenedBytes(data, manifest)
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedBytes:
+    """A verified plaintext held in memory."""
+
+    data: bytes
+    manifest: Manifest

@@ -1,0 +1,235 @@
+"""Benchmark: a no-JS multipart upload through the source interface, against the stock age CLI.
+
+Uploads one file (default 1 GiB) over loopback the way a browser with JavaScript off does,
+and times the stock `age` CLI encrypting the same file in the same run. Prints the ratio
+(target >= 0.6x) and the server's RSS growth during the upload (target < 64 MiB). Then 20
+concurrent uploaders of 50 MiB each must finish with 0 errors.
+
+Run: `.venv/bin/python bench/upload_nojs.py [--size-mib 1024] [--concurrent 20]`.
+The client sends with sendfile(2) so the measurement is of the server, not of the client.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+MIB = 1024 * 1024
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def rss(pid: int) -> int:
+    with open(f"/proc/{pid}/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def http(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(request)
+        return read_response(sock)
+
+
+def read_response(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        key = name.strip().lower()
+        headers[key] = (headers[key] + "\n" if key in headers else "") + value.strip()
+    length = int(headers.get("content-length", "0"))
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return status, headers, body
+
+
+def cookies_of(headers: dict[str, str]) -> dict[str, str]:
+    found = {}
+    for line in headers.get("set-cookie", "").split("\n"):
+        if "=" in line:
+            name, _, rest = line.partition("=")
+            found[name.strip()] = rest.split(";")[0]
+    return found
+
+
+def new_source(port: int) -> dict[str, str]:
+    _, headers, _ = http(port, b"GET / HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
+    cookies = cookies_of(headers)
+    body = f"csrf={cookies['tainik_csrf']}".encode()
+    request = (
+        "POST /generate HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n"
+        f"Cookie: tainik_csrf={cookies['tainik_csrf']}\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+    status, headers, _ = http(port, request)
+    assert status == 200, status
+    cookies.update(cookies_of(headers))
+    return cookies
+
+
+def upload(port: int, cookies: dict[str, str], path: Path, offset: int, count: int) -> int:
+    boundary = "----tainikbench" + os.urandom(8).hex()
+    prefix = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="csrf"\r\n\r\n'
+        f"{cookies['tainik_csrf']}\r\n"
+        f'--{boundary}\r\nContent-Disposition: form-data; name="message"\r\n\r\n\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; '
+        f'filename="bench.bin"\r\nContent-Type: application/octet-stream\r\n\r\n'
+    ).encode()
+    suffix = f"\r\n--{boundary}--\r\n".encode()
+    head = (
+        "POST /submit HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n"
+        f"Cookie: tainik_csrf={cookies['tainik_csrf']}; tainik_source={cookies['tainik_source']}"
+        f"\r\nContent-Type: multipart/form-data; boundary={boundary}\r\n"
+        f"Content-Length: {len(prefix) + count + len(suffix)}\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", port)) as sock, open(path, "rb") as handle:
+        sock.sendall(head + prefix)
+        sock.sendfile(handle, offset, count)
+        sock.sendall(suffix)
+        status, _, _ = read_response(sock)
+    return status
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--size-mib", type=int, default=1024)
+    parser.add_argument("--concurrent", type=int, default=20)
+    parser.add_argument("--each-mib", type=int, default=50)
+    parser.add_argument("--dir", type=Path, default=None)
+    args = parser.parse_args()
+    age = shutil.which("age")
+    if age is None:
+        raise SystemExit("the stock age CLI is needed: make setup")
+    with tempfile.TemporaryDirectory(dir=args.dir, prefix="tainik-bench-") as temp:
+        work = Path(temp)
+        source = work / "source.bin"
+        with open(source, "wb") as handle:
+            for _ in range(args.size_mib // 16):
+                handle.write(os.urandom(16 * MIB))
+        size = source.stat().st_size
+        recipient = subprocess.run(
+            [str(BIN / "tainik"), "keys", "new", "--out", str(work / "org.key"), "--no-passphrase"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        subprocess.run(
+            [str(BIN / "tainik"), "init", "--data", str(work / "inst"), "--recipient", recipient],
+            check=True,
+            capture_output=True,
+        )
+        port, other = free_port(), free_port()
+        server = subprocess.Popen(
+            [
+                str(BIN / "tainik"),
+                "serve",
+                "--data",
+                str(work / "inst"),
+                "--source-port",
+                str(port),
+                "--newsroom-port",
+                str(other),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            assert server.stdout is not None
+            while "newsroom interface" not in server.stdout.readline():
+                pass
+            cookies = new_source(port)
+            subprocess.run(["sync"], check=True)
+            start = time.perf_counter()
+            subprocess.run(
+                [age, "-r", recipient, "-o", str(work / "a.age"), str(source)], check=True
+            )
+            age_seconds = time.perf_counter() - start
+            (work / "a.age").unlink()
+            subprocess.run(["sync"], check=True)
+            baseline = rss(server.pid)
+            peak = [baseline]
+            done = threading.Event()
+
+            def sample() -> None:
+                while not done.is_set():
+                    peak[0] = max(peak[0], rss(server.pid))
+                    time.sleep(0.02)
+
+            sampler = threading.Thread(target=sample)
+            sampler.start()
+            start = time.perf_counter()
+            status = upload(port, cookies, source, 0, size)
+            upload_seconds = time.perf_counter() - start
+            done.set()
+            sampler.join()
+            assert status == 303, status
+            print(f"cores: {len(os.sched_getaffinity(0))}; file {size / MIB:.0f} MiB")
+            print(f"age -e        {size / age_seconds / MIB:7.0f} MiB/s ({age_seconds:.2f} s)")
+            print(
+                f"no-JS upload  {size / upload_seconds / MIB:7.0f} MiB/s ({upload_seconds:.2f} s)"
+                f"  ratio {age_seconds / upload_seconds:.2f}x"
+            )
+            print(
+                f"server RSS    {baseline / MIB:.0f} MiB before, {peak[0] / MIB:.0f} MiB peak, "
+                f"growth {(peak[0] - baseline) / MIB:.0f} MiB"
+            )
+            each = min(args.each_mib * MIB, size)
+            results: list[int] = []
+            sessions = [new_source(port) for _ in range(args.concurrent)]
+
+            def one(index: int) -> None:
+                try:
+                    results.append(upload(port, sessions[index], source, 0, each))
+                except OSError:
+                    results.append(-1)
+
+            start = time.perf_counter()
+            threads = [threading.Thread(target=one, args=(i,)) for i in range(args.concurrent)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            seconds = time.perf_counter() - start
+            errors = sum(1 for r in results if r != 303)
+            print(
+                f"{args.concurrent} concurrent uploads of {each / MIB:.0f} MiB: {errors} errors,"
+                f" {args.concurrent * each / seconds / MIB:.0f} MiB/s total ({seconds:.1f} s)"
+            )
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+            out = server.stdout.read() if server.stdout else ""
+            if re.search(r"Traceback|ERROR", out):
+                print(out)
+
+
+if __name__ == "__main__":
+    main()

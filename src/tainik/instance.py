@@ -1,0 +1,135 @@
+"""An instance: its folder, its configuration, parsed once at start into a frozen object.
+
+Layout of an instance folder (``tainik init --data DIR``)::
+
+    DIR/tainik.toml      settings (organisation recipients, limits); mode 0600
+    DIR/tainik.db        SQLite database (WAL mode), unless database_url says otherwise
+    DIR/blobs/           sealed files (ciphertext only), one ID.sealed directory each
+
+The configuration holds only public keys: the organisation's private key never exists here.
+"""
+
+from __future__ import annotations
+
+import secrets
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tainik.core.errors import N_, StorageError, UsageError
+from tainik.crypto import DEFAULT_KDF_PARAMS, KdfParams, Recipient
+from tainik.sealed import durable
+
+CONFIG_NAME = "tainik.toml"
+DB_NAME = "tainik.db"
+BLOBS_NAME = "blobs"
+SALT_BYTES = 32
+
+
+@dataclass(frozen=True)
+class InstanceConfig:
+    """Everything the server needs to know, read once at start."""
+
+    data_dir: Path
+    recipients: tuple[Recipient, ...]
+    codename_salt: bytes = field(repr=False)
+    database_url: str
+    max_upload_bytes: int | None = None
+    session_idle_minutes: int = 120
+    unfinished_upload_hours: int = 72
+    kdf: KdfParams = DEFAULT_KDF_PARAMS
+
+    @property
+    def blobs_dir(self) -> Path:
+        """Where sealed files live."""
+        return self.data_dir / BLOBS_NAME
+
+
+def init_instance(
+    data_dir: Path,
+    recipients: list[Recipient],
+    *,
+    kdf: KdfParams | None = None,
+) -> InstanceConfig:
+    """Create a new instance folder; refuses to touch an existing instance."""
+    if not recipients:
+        raise UsageError(N_("at least one recipient is needed"))
+    config_path = data_dir / CONFIG_NAME
+    if config_path.exists():
+        raise UsageError(N_("{path} already holds an instance"), path=str(data_dir))
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        (data_dir / BLOBS_NAME).mkdir(exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise durable.storage_error(exc, data_dir) from exc
+    kdf = kdf or DEFAULT_KDF_PARAMS
+    listed = ", ".join(f'"{r.text}"' for r in recipients)
+    text = (
+        "# Tainik instance settings. Only public keys belong here: never a private key.\n"
+        "[organisation]\n"
+        f"recipients = [{listed}]\n\n"
+        "[limits]\n"
+        "# Largest upload in bytes; 0 means no limit.\n"
+        "max_upload_bytes = 0\n"
+        "session_idle_minutes = 120\n"
+        "unfinished_upload_hours = 72\n\n"
+        "[database]\n"
+        "# Empty: SQLite in this folder. Or e.g. postgresql+psycopg://user@host/db\n"
+        'url = ""\n\n'
+        "[secrets]\n"
+        "# Per-instance salt of the codename KDF. Losing it locks every source out.\n"
+        f'codename_salt = "{secrets.token_hex(SALT_BYTES)}"\n'
+        f"kdf_time_cost = {kdf.time_cost}\n"
+        f"kdf_memory_kib = {kdf.memory_kib}\n"
+        f"kdf_parallelism = {kdf.parallelism}\n"
+    )
+    durable.write_file(config_path, text.encode("utf-8"))
+    durable.fsync_dir(data_dir)
+    return load_config(data_dir)
+
+
+def load_config(data_dir: Path) -> InstanceConfig:
+    """Parse ``DIR/tainik.toml`` into an :class:`InstanceConfig`, or say what is wrong."""
+    path = data_dir / CONFIG_NAME
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise StorageError(
+            N_("{path} is not an instance folder (run 'tainik init --data {path}' first)"),
+            path=str(data_dir),
+        ) from exc
+    except OSError as exc:
+        raise durable.storage_error(exc, path) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(N_("{path}: {reason}"), path=str(path), reason=str(exc)) from exc
+    try:
+        organisation, limits = raw["organisation"], raw.get("limits", {})
+        database, secret = raw.get("database", {}), raw["secrets"]
+        recipients = tuple(Recipient.parse(str(r)) for r in organisation["recipients"])
+        salt = bytes.fromhex(secret["codename_salt"])
+        max_upload = int(limits.get("max_upload_bytes", 0))
+        config = InstanceConfig(
+            data_dir=data_dir,
+            recipients=recipients,
+            codename_salt=salt,
+            database_url=str(database.get("url") or f"sqlite:///{data_dir / DB_NAME}"),
+            max_upload_bytes=max_upload or None,
+            session_idle_minutes=int(limits.get("session_idle_minutes", 120)),
+            unfinished_upload_hours=int(limits.get("unfinished_upload_hours", 72)),
+            kdf=KdfParams(
+                time_cost=int(secret.get("kdf_time_cost", 3)),
+                memory_kib=int(secret.get("kdf_memory_kib", 65536)),
+                parallelism=int(secret.get("kdf_parallelism", 1)),
+            ),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise UsageError(
+            N_("{path}: a setting is missing or malformed ({reason})"),
+            path=str(path),
+            reason=str(exc),
+        ) from exc
+    if not recipients:
+        raise UsageError(N_("{path}: no organisation recipient"), path=str(path))
+    if len(salt) < 16:
+        raise UsageError(N_("{path}: the codename salt is too short"), path=str(path))
+    return config

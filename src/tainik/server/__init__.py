@@ -1,0 +1,1 @@
+"""The ASGI server: the source interface and the newsroom interface, two listeners."""

@@ -1,0 +1,120 @@
+"""Building the two ASGI apps and serving them on two listeners.
+
+The source interface and the newsroom interface are separate apps on separate ports, since
+each becomes its own onion service. One uvicorn server holds both sockets; a dispatcher picks
+the app by the port a connection arrived on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from tainik.server import errors
+from tainik.server.pages import Pages
+from tainik.server.security import SecurityHeaders
+from tainik.server.source.routes import SourceInterface
+from tainik.service.instance import Instance
+
+STATIC = Path(__file__).parent / "static"
+log = logging.getLogger("tainik.server")
+
+
+def _starlette(routes: list[Any], pages: Pages) -> ASGIApp:
+    handlers: dict[Any, Any] = {}
+    errors.install(handlers, pages)
+    app = Starlette(
+        routes=[*routes, Mount("/static", app=StaticFiles(directory=STATIC), name="static")],
+        exception_handlers=handlers,
+    )
+    return SecurityHeaders(app)
+
+
+def source_app(instance: Instance) -> ASGIApp:
+    """The source interface."""
+    interface = SourceInterface(instance)
+    return _starlette(interface.routes(), interface.pages)
+
+
+def newsroom_app(instance: Instance) -> ASGIApp:
+    """The newsroom interface."""
+    pages = Pages("newsroom")
+
+    async def index(request: Request) -> Response:
+        return pages.render(request, "newsroom/index.html")
+
+    return _starlette([Route("/", index, methods=["GET"])], pages)
+
+
+@dataclass
+class PortDispatcher:
+    """Route each connection to the app of the port it arrived on."""
+
+    apps: dict[int, ASGIApp]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            message = await receive()
+            while message["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+                message = await receive()
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        server = scope.get("server")
+        app = self.apps.get(server[1]) if server else None
+        if app is None:
+            await send({"type": "http.response.start", "status": 421, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await app(scope, receive, send)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(instance: Instance, host: str, source_port: int, newsroom_port: int) -> None:
+    """Serve both interfaces until interrupted (SIGINT or SIGTERM)."""
+    sockets = [bind(host, source_port), bind(host, newsroom_port)]
+    ports = [s.getsockname()[1] for s in sockets]
+    dispatcher = PortDispatcher(
+        {
+            ports[0]: source_app(instance),
+            ports[1]: newsroom_app(instance),
+        }
+    )
+    config = uvicorn.Config(
+        dispatcher,
+        log_config=None,
+        access_log=False,  # an access log would hold addresses and user agents
+        server_header=False,
+        date_header=False,
+        proxy_headers=False,
+        h11_max_incomplete_event_size=16 * 1024,
+        timeout_keep_alive=30,
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+    shown = f"[{host}]" if ":" in host else host
+    print(f"source interface:   http://{shown}:{ports[0]}/", flush=True)
+    print(f"newsroom interface: http://{shown}:{ports[1]}/", flush=True)
+    asyncio.run(server.serve(sockets=sockets))

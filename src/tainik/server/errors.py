@@ -1,0 +1,87 @@
+"""The one mapping from exceptions to responses: a clear page, never a traceback."""
+
+from __future__ import annotations
+
+import errno
+import logging
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tainik.core.errors import N_, StorageError, TainikError
+from tainik.server.pages import Pages
+from tainik.service import errors
+
+log = logging.getLogger("tainik.server")
+
+STATUS: list[tuple[type[TainikError], int]] = [
+    (errors.CsrfError, 403),
+    (errors.SessionError, 403),
+    (errors.LoginError, 403),
+    (errors.ThrottledError, 429),
+    (errors.TooLargeError, 413),
+    (errors.NotFoundError, 404),
+    (errors.RequestError, 400),
+    (StorageError, 500),
+]
+HTTP_MESSAGES = {
+    404: N_("not found"),
+    405: N_("that action is not available here"),
+    400: N_("the request was malformed"),
+}
+
+
+def status_of(error: TainikError) -> int:
+    """The HTTP status for a user-facing error."""
+    if isinstance(error, StorageError) and error.params.get("errno") == errno.ENOSPC:
+        return 507
+    for kind, status in STATUS:
+        if isinstance(error, kind):
+            return status
+    return 400
+
+
+def install(app_handlers: dict[type[Exception] | int, object], pages: Pages) -> None:
+    """Register the handlers on a Starlette app's exception_handlers mapping."""
+
+    async def tainik_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, TainikError)
+        status = status_of(exc)
+        if status >= 500:
+            log.error("storage failure: %s", type(exc).__name__)
+        _ = pages.gettext(request)
+        if isinstance(exc, StorageError):
+            # Never show server paths; say what happened to what the person sent.
+            message = _(
+                "the server could not store what you sent (its storage may be full); nothing "
+                "of this attempt was kept, and everything sent before is safe. Please try "
+                "again later"
+            )
+        else:
+            message = _(exc.template).format(**exc.params)
+        return pages.render(request, "error.html", status=status, message=message)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        _ = pages.gettext(request)
+        text = HTTP_MESSAGES.get(exc.status_code, N_("the request was malformed"))
+        return pages.render(request, "error.html", status=exc.status_code, message=_(text))
+
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        # Log the type only: an exception's text may quote request data.
+        log.error("internal error: %s", type(exc).__name__)
+        _ = pages.gettext(request)
+        return pages.render(
+            request,
+            "error.html",
+            status=500,
+            message=_(
+                "something went wrong on the server; nothing you sent was kept from "
+                "this attempt. Please try again later"
+            ),
+        )
+
+    app_handlers[TainikError] = tainik_error
+    app_handlers[HTTPException] = http_error
+    app_handlers[Exception] = unexpected

@@ -1,0 +1,95 @@
+"""Rendering pages: Jinja2 templates in the request's language, with the CSRF token."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse
+
+from tainik.server.i18n import LANG_COOKIE, SUPPORTED, negotiate, translations
+from tainik.server.security import CSRF_COOKIE, new_csrf_token
+from tainik.service.errors import RequestError
+
+TEMPLATES = Path(__file__).parent / "templates"
+MAX_SMALL_FORM = 64 * 1024
+COOKIE_FLAGS: dict[str, Any] = {"httponly": True, "samesite": "strict", "path": "/"}
+
+
+class Pages:
+    """The template environment of one interface."""
+
+    def __init__(self, interface: str) -> None:
+        self.interface = interface
+        self.env = Environment(
+            loader=FileSystemLoader(TEMPLATES),
+            autoescape=select_autoescape(default=True),
+            undefined=StrictUndefined,
+            extensions=["jinja2.ext.i18n"],
+        )
+
+    def language(self, request: Request) -> str:
+        """The language of this request's pages."""
+        chosen = request.query_params.get("lang")
+        if chosen in SUPPORTED:
+            return str(chosen)
+        return negotiate(request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"))
+
+    def render(
+        self, request: Request, name: str, status: int = 200, **context: Any
+    ) -> HTMLResponse:
+        """A page, with the CSRF cookie set when the browser has none yet."""
+        lang = self.language(request)
+        catalogue = translations(lang)
+        csrf = request.cookies.get(CSRF_COOKIE)
+        fresh = not csrf or len(csrf) > 128
+        if fresh:
+            csrf = new_csrf_token()
+        template = self.env.get_template(name)
+        html = template.render(
+            _=catalogue.gettext,
+            gettext=catalogue.gettext,
+            ngettext=catalogue.ngettext,
+            lang=lang,
+            other_languages=[x for x in SUPPORTED if x != lang],
+            csrf=csrf,
+            interface=self.interface,
+            **context,
+        )
+        response = HTMLResponse(html, status_code=status)
+        if fresh:
+            response.set_cookie(CSRF_COOKIE, str(csrf), **COOKIE_FLAGS)
+        if request.query_params.get("lang") in SUPPORTED:
+            response.set_cookie(LANG_COOKIE, lang, **COOKIE_FLAGS)
+        return response
+
+    def gettext(self, request: Request) -> Any:
+        """The translate function of this request's language."""
+        return translations(self.language(request)).gettext
+
+
+async def small_form(request: Request) -> dict[str, str]:
+    """A URL-encoded form of at most 64 KiB, read into memory (never a multipart body)."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in ("application/x-www-form-urlencoded", ""):
+        raise RequestError()
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_SMALL_FORM:
+            raise RequestError()
+    try:
+        pairs = parse_qsl(
+            body.decode("utf-8"), keep_blank_values=True, strict_parsing=False, max_num_fields=50
+        )
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise RequestError() from exc
+    return dict(pairs)
+
+
+def see_other(path: str) -> RedirectResponse:
+    """Redirect after a POST."""
+    return RedirectResponse(path, status_code=303)

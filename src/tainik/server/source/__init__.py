@@ -1,0 +1,1 @@
+"""The source interface: works entirely without JavaScript."""

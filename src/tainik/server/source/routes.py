@@ -1,0 +1,174 @@
+"""Handlers of the source interface: parse, call one service function, render."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from tainik.core.errors import CodenameError
+from tainik.server.multipart import FormReader, boundary_of
+from tainik.server.pages import COOKIE_FLAGS, Pages, see_other, small_form
+from tainik.server.security import CSRF_COOKIE, CSRF_FIELD, check_csrf
+from tainik.server.source.submission_form import SubmissionForm
+from tainik.service import sources
+from tainik.service.errors import LoginError, SessionError, TooLargeError
+from tainik.service.instance import Instance
+from tainik.service.intake import MAX_MESSAGE_CHARS, Intake
+
+SESSION_COOKIE = "tainik_source"
+BATCH = 1024 * 1024  # parse and seal in batches of about this much, off the event loop
+log = logging.getLogger("tainik.server")
+
+
+class SourceInterface:
+    """The routes of the source interface over one instance."""
+
+    def __init__(self, instance: Instance) -> None:
+        self.instance = instance
+        self.pages = Pages("source")
+
+    def routes(self) -> list[Route]:
+        """The routing table."""
+        return [
+            Route("/", self.index, methods=["GET"]),
+            Route("/generate", self.generate, methods=["POST"]),
+            Route("/login", self.login_page, methods=["GET"]),
+            Route("/login", self.login, methods=["POST"]),
+            Route("/lookup", self.lookup, methods=["GET"]),
+            Route("/submit", self.submit, methods=["POST"]),
+            Route("/replies/{reply_id:int}/delete", self.delete_reply, methods=["POST"]),
+            Route("/logout", self.logout, methods=["POST"]),
+        ]
+
+    async def _session(self, request: Request) -> sources.SourceSession:
+        return await run_in_threadpool(
+            sources.resume, self.instance, request.cookies.get(SESSION_COOKIE)
+        )
+
+    async def index(self, request: Request) -> Response:
+        return self.pages.render(request, "source/index.html")
+
+    async def generate(self, request: Request) -> Response:
+        form = await small_form(request)
+        check_csrf(request.cookies.get(CSRF_COOKIE), form.get(CSRF_FIELD))
+        codename, cookie = await run_in_threadpool(sources.create_source, self.instance)
+        response = self.pages.render(
+            request, "source/codename.html", codename=codename.reveal().split(" ")
+        )
+        response.set_cookie(SESSION_COOKIE, cookie.reveal(), **COOKIE_FLAGS)
+        return response
+
+    async def login_page(self, request: Request) -> Response:
+        return self.pages.render(request, "source/login.html", error=None)
+
+    async def login(self, request: Request) -> Response:
+        form = await small_form(request)
+        check_csrf(request.cookies.get(CSRF_COOKIE), form.get(CSRF_FIELD))
+        try:
+            cookie = await run_in_threadpool(
+                sources.login, self.instance, form.get("codename", "")[:1000]
+            )
+        except (LoginError, CodenameError) as error:
+            _ = self.pages.gettext(request)
+            return self.pages.render(
+                request,
+                "source/login.html",
+                status=403,
+                error=_(error.template).format(**error.params),
+            )
+        response = see_other("/lookup")
+        response.set_cookie(SESSION_COOKIE, cookie.reveal(), **COOKIE_FLAGS)
+        return response
+
+    async def lookup(self, request: Request) -> Response:
+        try:
+            session = await self._session(request)
+        except SessionError:
+            return see_other("/login")
+        replies = await run_in_threadpool(sources.list_replies, self.instance, session)
+        sent = request.query_params.get("sent", "")
+        return self.pages.render(
+            request,
+            "source/lookup.html",
+            replies=replies,
+            sent=int(sent) if sent.isdigit() and len(sent) < 6 else None,
+            max_message=MAX_MESSAGE_CHARS,
+            limit=self.instance.config.max_upload_bytes,
+        )
+
+    async def submit(self, request: Request) -> Response:
+        session = await self._session(request)
+        limit = self.instance.config.max_upload_bytes
+        declared = request.headers.get("content-length", "")
+        if limit and declared.isdigit() and int(declared) > limit:
+            raise TooLargeError(limit=_human(limit))
+        boundary = boundary_of(request.headers.get("content-type"))
+        intake = Intake(self.instance, session)
+        form = SubmissionForm(intake, request.cookies.get(CSRF_COOKIE))
+        reader = FormReader(boundary, form)
+        try:
+            await self._receive(request, reader, limit)
+            await run_in_threadpool(form.complete)
+            if form.honeypot:
+                intake.abort()  # a bot: say thanks, keep nothing
+                return see_other("/lookup?sent=1")
+            count = await run_in_threadpool(intake.commit)
+        except ClientDisconnect:
+            await run_in_threadpool(intake.abort)
+            return Response(status_code=400)
+        except BaseException:
+            await run_in_threadpool(intake.abort)
+            raise
+        await run_in_threadpool(sources.touch, self.instance, session)
+        if count == 0:
+            return see_other("/lookup?sent=0")
+        return see_other(f"/lookup?sent={count}")
+
+    @staticmethod
+    async def _receive(request: Request, reader: FormReader, limit: int | None) -> None:
+        received = 0
+        batch = bytearray()
+        async for chunk in request.stream():
+            received += len(chunk)
+            if limit and received > limit:
+                raise TooLargeError(limit=_human(limit))
+            batch += chunk
+            if len(batch) >= BATCH:
+                await run_in_threadpool(reader.write, bytes(batch))
+                batch.clear()
+        if batch:
+            await run_in_threadpool(reader.write, bytes(batch))
+        await run_in_threadpool(reader.close)
+
+    async def delete_reply(self, request: Request) -> Response:
+        session = await self._session(request)
+        form = await small_form(request)
+        check_csrf(request.cookies.get(CSRF_COOKIE), form.get(CSRF_FIELD))
+        await run_in_threadpool(
+            sources.delete_reply, self.instance, session, int(request.path_params["reply_id"])
+        )
+        return see_other("/lookup")
+
+    async def logout(self, request: Request) -> Response:
+        form = await small_form(request)
+        check_csrf(request.cookies.get(CSRF_COOKIE), form.get(CSRF_FIELD))
+        try:
+            session = await self._session(request)
+            await run_in_threadpool(sources.logout, self.instance, session)
+        except SessionError:
+            pass
+        response = self.pages.render(request, "source/logged_out.html")
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+
+def _human(size: int) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            return f"{size:g} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024  # type: ignore[assignment]
+    return str(size)

@@ -1,0 +1,1 @@
+"""Service functions: each owns its transaction; web handlers and the CLI call them."""

@@ -1,0 +1,59 @@
+"""Errors the service layer raises for people using the server."""
+
+from __future__ import annotations
+
+from tainik.core.errors import N_, ExitCode, TainikError
+
+
+class RequestError(TainikError):
+    """A malformed request (broken form, bad field)."""
+
+    exit_code = ExitCode.USAGE
+    template = N_("the request was malformed")
+
+
+class CsrfError(RequestError):
+    """The form's anti-forgery token is missing or wrong."""
+
+    template = N_(
+        "this form has expired or did not come from this site; go back, reload the page "
+        "and try again"
+    )
+
+
+class LoginError(TainikError):
+    """No source has this codename."""
+
+    exit_code = ExitCode.KEY
+    template = N_("that codename is not known here; check it word by word")
+
+
+class SessionError(TainikError):
+    """No valid session: logged out, or expired after inactivity."""
+
+    exit_code = ExitCode.KEY
+    template = N_("your session has ended; please log in again with your codename")
+
+
+class ThrottledError(TainikError):
+    """Too many attempts; try later."""
+
+    exit_code = ExitCode.USAGE
+    template = N_("too many login attempts right now; wait a minute and try again")
+
+
+class TooLargeError(TainikError):
+    """The upload is over the instance's limit."""
+
+    exit_code = ExitCode.USAGE
+    template = N_(
+        "the upload is larger than this server accepts ({limit}); nothing of it was kept. "
+        "Send fewer or smaller files at a time"
+    )
+
+
+class NotFoundError(TainikError):
+    """Nothing of that name (or not yours)."""
+
+    exit_code = ExitCode.USAGE
+    template = N_("not found")

@@ -1,0 +1,1 @@
+"""Persistence: the database (SQLAlchemy; SQLite by default) and the blob store."""

@@ -1,0 +1,49 @@
+"""Opening the database: SQLite in WAL mode by default, any SQLAlchemy URL otherwise."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from tainik.core.errors import N_, StorageError
+from tainik.storage import schema
+
+
+def open_database(url: str) -> Engine:
+    """An engine with the schema in place (created on first use)."""
+    is_sqlite = url.startswith("sqlite")
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 30} if is_sqlite else {},
+        pool_pre_ping=not is_sqlite,
+    )
+    if is_sqlite:
+        event.listen(engine, "connect", _sqlite_pragmas)
+    schema.metadata.create_all(engine)
+    with engine.begin() as connection:
+        version = connection.execute(
+            select(schema.meta.c.value).where(schema.meta.c.key == "schema_version")
+        ).scalar()
+        if version is None:
+            connection.execute(
+                schema.meta.insert().values(key="schema_version", value=str(schema.SCHEMA_VERSION))
+            )
+        elif int(version) != schema.SCHEMA_VERSION:
+            raise StorageError(
+                N_("the database has schema version {found}; this Tainik expects {expected}"),
+                found=version,
+                expected=schema.SCHEMA_VERSION,
+            )
+    return engine
+
+
+def _sqlite_pragmas(connection: Any, _record: ConnectionPoolEntry) -> None:
+    cursor = connection.cursor()
+    # WAL: readers never block the writer; synchronous=FULL: a commit survives power loss.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA secure_delete=ON")
+    cursor.close()

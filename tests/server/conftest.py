@@ -1,0 +1,53 @@
+"""An in-process source interface over a fresh instance (fast KDF settings)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from tainik import crypto
+from tainik.crypto import FAST_TEST_PARAMS
+from tainik.instance import init_instance
+from tainik.server.app import source_app
+from tainik.service.instance import Instance
+
+
+@pytest.fixture
+def org() -> crypto.Identity:
+    """The organisation's identity (in tests only, of course, beside the server)."""
+    return crypto.Identity.generate()
+
+
+@pytest.fixture
+def instance(tmp_path: Path, org: crypto.Identity) -> Iterator[Instance]:
+    config = init_instance(tmp_path / "instance", [org.recipient], kdf=FAST_TEST_PARAMS)
+    opened = Instance.open(config)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def client(instance: Instance) -> Iterator[TestClient]:
+    with TestClient(source_app(instance), base_url="http://testserver") as test_client:
+        yield test_client
+
+
+def csrf(client: TestClient) -> str:
+    """Visit the front page and return the anti-forgery token it set."""
+    client.get("/")
+    token = client.cookies.get("tainik_csrf")
+    assert token
+    return token
+
+
+def new_source(client: TestClient) -> str:
+    """Get a codename (logged in afterwards); returns it."""
+    response = client.post("/generate", data={"csrf": csrf(client)})
+    assert response.status_code == 200
+    words = response.text.split('id="codename"')[1].split("</p>")[0]
+    codename = " ".join(w.split("</span>")[0] for w in words.split("<span>")[1:])
+    assert len(codename.split()) == 7
+    return codename
