@@ -6,11 +6,16 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SYSTEM_STAMP := .cache/system-packages
-DEBIAN_PACKAGES := age chromium chromium-driver argon2
+DEBIAN_PACKAGES := age chromium chromium-driver argon2 ffmpeg mat2 libimage-exiftool-perl pkg-config cmake g++ libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libavdevice-dev libavfilter-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 LOCALES := src/tainik/locale
 PO_FILES := $(wildcard $(LOCALES)/*/LC_MESSAGES/tainik.po)
 MO_FILES := $(PO_FILES:.po=.mo)
+
+# The browser uploader bundle (committed) is rebuilt from js/package-lock.json by `make js`.
+.PHONY: js
+js:
+	cd js && npm ci --no-audit --no-fund && npm run build
 
 .PHONY: help setup system-packages run test lint typecheck importlint unit catalogs \
 	extract-messages bench clean

@@ -5,6 +5,7 @@ Layout of an instance folder (``tainik init --data DIR``)::
     DIR/tainik.toml      settings (organisation recipients, limits); mode 0600
     DIR/tainik.db        SQLite database (WAL mode), unless database_url says otherwise
     DIR/blobs/           sealed files (ciphertext only), one ID.sealed directory each
+    DIR/uploads/         unfinished resumable uploads (ciphertext only), one folder each
 
 The configuration holds only public keys: the organisation's private key never exists here.
 """
@@ -23,6 +24,7 @@ from tainik.sealed import durable
 CONFIG_NAME = "tainik.toml"
 DB_NAME = "tainik.db"
 BLOBS_NAME = "blobs"
+UPLOADS_NAME = "uploads"
 SALT_BYTES = 32
 
 
@@ -43,6 +45,11 @@ class InstanceConfig:
     def blobs_dir(self) -> Path:
         """Where sealed files live."""
         return self.data_dir / BLOBS_NAME
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Where unfinished resumable uploads live."""
+        return self.data_dir / UPLOADS_NAME
 
 
 def init_instance(

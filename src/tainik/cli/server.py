@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import threading
 from pathlib import Path
 
 from tainik.cli.context import Context
@@ -88,6 +89,11 @@ def run_serve(args: argparse.Namespace, ctx: Context) -> int:
     """Run the server until interrupted."""
     from tainik.server.app import serve  # noqa: PLC0415 - heavy imports, only here
     from tainik.service.instance import Instance  # noqa: PLC0415
+    from tainik.service.maintenance import (  # noqa: PLC0415
+        ServeLock,
+        recover,
+        run_housekeeping,
+    )
 
     logging.basicConfig(
         stream=sys.stderr,
@@ -96,8 +102,26 @@ def run_serve(args: argparse.Namespace, ctx: Context) -> int:
     )
     config = load_config(args.data)
     instance = Instance.open(config)
+    lock = None
     try:
-        serve(instance, args.host, args.source_port, args.newsroom_port)
+        lock = ServeLock(instance)
+        recovered = recover(instance, lock)
+        if recovered.partials or recovered.orphans or recovered.expired_uploads:
+            logging.getLogger("tainik.server").info(
+                "recovery: removed %d incomplete and %d unrecorded sealed files, "
+                "%d expired uploads",
+                recovered.partials,
+                recovered.orphans,
+                recovered.expired_uploads,
+            )
+        stop = threading.Event()
+        threading.Thread(target=run_housekeeping, args=(instance, stop), daemon=True).start()
+        try:
+            serve(instance, args.host, args.source_port, args.newsroom_port)
+        finally:
+            stop.set()
     finally:
+        if lock is not None:
+            lock.release()
         instance.close()
     return 0

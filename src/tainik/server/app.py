@@ -16,15 +16,16 @@ from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from tainik.core.errors import N_, UsageError
 from tainik.server import errors
+from tainik.server.newsroom.interface import NewsroomInterface
 from tainik.server.pages import Pages
 from tainik.server.security import SecurityHeaders
+from tainik.server.source.api import SourceApi
 from tainik.server.source.routes import SourceInterface
 from tainik.service.instance import Instance
 
@@ -45,17 +46,14 @@ def _starlette(routes: list[Any], pages: Pages) -> ASGIApp:
 def source_app(instance: Instance) -> ASGIApp:
     """The source interface."""
     interface = SourceInterface(instance)
-    return _starlette(interface.routes(), interface.pages)
+    api = SourceApi(instance)
+    return _starlette([*interface.routes(), *api.routes()], interface.pages)
 
 
 def newsroom_app(instance: Instance) -> ASGIApp:
-    """The newsroom interface."""
-    pages = Pages("newsroom")
-
-    async def index(request: Request) -> Response:
-        return pages.render(request, "newsroom/index.html")
-
-    return _starlette([Route("/", index, methods=["GET"])], pages)
+    """The newsroom interface: staff pages and the workstation's API."""
+    interface = NewsroomInterface(instance)
+    return _starlette(interface.routes(), interface.pages)
 
 
 @dataclass
@@ -86,7 +84,16 @@ def bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise UsageError(
+            N_("cannot listen on {host}:{port}: {reason}"),
+            host=host,
+            port=port,
+            reason=exc.strerror or str(exc),
+        ) from exc
     sock.listen(128)
     sock.set_inheritable(True)
     return sock

@@ -7,9 +7,10 @@ import logging
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
-from tainik.core.errors import N_, StorageError, TainikError
+from tainik.core.errors import N_, CodenameError, StorageError, TainikError
+from tainik.core.upload import UploadError
 from tainik.server.pages import Pages
 from tainik.service import errors
 
@@ -22,6 +23,7 @@ STATUS: list[tuple[type[TainikError], int]] = [
     (errors.ThrottledError, 429),
     (errors.TooLargeError, 413),
     (errors.NotFoundError, 404),
+    (errors.LengthRequiredError, 411),
     (errors.RequestError, 400),
     (StorageError, 500),
 ]
@@ -42,11 +44,52 @@ def status_of(error: TainikError) -> int:
     return 400
 
 
+API_CODES: list[tuple[type[TainikError], str]] = [
+    (errors.CsrfError, "csrf"),
+    (errors.SessionError, "session"),
+    (errors.LoginError, "unknown_codename"),
+    (errors.ThrottledError, "throttled"),
+    (errors.TooLargeError, "too_large"),
+    (errors.NotFoundError, "not_found"),
+    (CodenameError, "bad_codename"),
+]
+UPLOAD_STATUS = {"conflict": 409, "wrong_state": 409, "too_large": 413}
+
+
+def is_api(request: Request) -> bool:
+    """JSON endpoints answer errors in JSON."""
+    return request.url.path.startswith("/api/")
+
+
+def api_error(request: Request, pages: Pages, error: TainikError) -> JSONResponse:
+    """The JSON form of a user-facing error (docs/protocol.md)."""
+    _ = pages.gettext(request)
+    status = status_of(error)
+    code = "bad_request"
+    if isinstance(error, UploadError):
+        code = error.code
+        status = UPLOAD_STATUS.get(code, 400)
+    else:
+        code = next((c for kind, c in API_CODES if isinstance(error, kind)), code)
+    if isinstance(error, errors.SessionError):
+        status = 401
+    body: dict[str, object] = {"error": code}
+    if isinstance(error, StorageError):
+        body["message"] = _("the server could not store what you sent; try again later")
+    else:
+        body["message"] = _(error.template).format(**error.params)
+    if "missing" in error.params:
+        body["missing"] = error.params["missing"]
+    return JSONResponse(body, status_code=status)
+
+
 def install(app_handlers: dict[type[Exception] | int, object], pages: Pages) -> None:
     """Register the handlers on a Starlette app's exception_handlers mapping."""
 
     async def tainik_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, TainikError)
+        if is_api(request):
+            return api_error(request, pages, exc)
         status = status_of(exc)
         if status >= 500:
             log.error("storage failure: %s", type(exc).__name__)
@@ -66,12 +109,18 @@ def install(app_handlers: dict[type[Exception] | int, object], pages: Pages) -> 
         assert isinstance(exc, HTTPException)
         _ = pages.gettext(request)
         text = HTTP_MESSAGES.get(exc.status_code, N_("the request was malformed"))
+        if is_api(request):
+            return JSONResponse({"error": "http", "message": _(text)}, status_code=exc.status_code)
         return pages.render(request, "error.html", status=exc.status_code, message=_(text))
 
     async def unexpected(request: Request, exc: Exception) -> Response:
         # Log the type only: an exception's text may quote request data.
         log.error("internal error: %s", type(exc).__name__)
         _ = pages.gettext(request)
+        if is_api(request):
+            return JSONResponse(
+                {"error": "internal", "message": _("internal error")}, status_code=500
+            )
         return pages.render(
             request,
             "error.html",

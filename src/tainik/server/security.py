@@ -18,9 +18,11 @@ from tainik.service.errors import CsrfError
 CSRF_COOKIE = "tainik_csrf"
 CSRF_FIELD = "csrf"
 
+# Scripts and fetches only from this origin: the bundled uploader (static/upload.js), which
+# only adds to pages that work without it.
 CSP = (
-    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'"
+    "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; "
+    "img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 HEADERS = {
     "Content-Security-Policy": CSP,

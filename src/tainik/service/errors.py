@@ -57,3 +57,9 @@ class NotFoundError(TainikError):
 
     exit_code = ExitCode.USAGE
     template = N_("not found")
+
+
+class LengthRequiredError(RequestError):
+    """A body without Content-Length."""
+
+    template = N_("the request must say its length (Content-Length)")

@@ -14,6 +14,7 @@ from tainik.instance import InstanceConfig
 from tainik.service.errors import ThrottledError
 from tainik.storage.blobs import BlobStore
 from tainik.storage.database import open_database
+from tainik.storage.uploads import UploadStore
 
 
 def utc_now() -> datetime:
@@ -62,6 +63,7 @@ class Instance:
     config: InstanceConfig
     engine: Engine
     blobs: BlobStore
+    uploads: UploadStore
     clock: Callable[[], datetime] = utc_now
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
     # Argon2id at 64 MiB each: at most this many derivations at once.
@@ -71,10 +73,14 @@ class Instance:
 
     @classmethod
     def open(cls, config: InstanceConfig) -> Instance:
-        """Open the database and blob store; sweep what a crash left incomplete."""
-        instance = cls(config, open_database(config.database_url), BlobStore(config.blobs_dir))
-        instance.blobs.sweep_partials()
-        return instance
+        """Open the database and stores. Recovery after a crash is the server's job
+        (:func:`tainik.service.maintenance.recover`), under its lock."""
+        return cls(
+            config,
+            open_database(config.database_url),
+            BlobStore(config.blobs_dir),
+            UploadStore(config.uploads_dir),
+        )
 
     def close(self) -> None:
         """Release the database."""

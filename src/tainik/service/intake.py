@@ -3,8 +3,9 @@
 The web layer feeds plaintext as it parses the request body; nothing is buffered beyond one
 segment per file, and nothing is written except ciphertext. :meth:`Intake.commit` renames the
 fsynced containers into place and only then records them: a crash before the record leaves
-containers that :meth:`BlobStore.sweep_partials` or the orphan sweep removes, never a
-submission that looks complete.
+containers that recovery at the next start removes (:mod:`tainik.service.maintenance`:
+hidden partial containers, and complete ones with no record), never a submission that looks
+complete.
 """
 
 from __future__ import annotations

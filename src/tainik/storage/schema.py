@@ -74,3 +74,18 @@ source_sessions = Table(
     Column("sealed_reply_identity", LargeBinary, nullable=False),
     Column("last_seen", DateTime(timezone=True), nullable=False),
 )
+
+uploads = Table(
+    "uploads",
+    metadata,
+    # The sealed-file id the client chose; the upload's folder and, once complete, its blob.
+    Column("sealed_id", String(26), primary_key=True),
+    Column("source_id", Integer, ForeignKey("sources.id", ondelete="CASCADE"), nullable=False),
+    Column("segments", Integer, nullable=False),
+    # The client's resume note, age-encrypted to the source's reply recipient only.
+    Column("sealed_note", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+Index("uploads_by_source", uploads.c.source_id)
+Index("uploads_by_age", uploads.c.updated_at)

@@ -1,0 +1,149 @@
+"""``tainik send``: the command-line uploader for sources (docs/protocol.md)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from tainik.cli.context import Context
+from tainik.cli.progress import ProgressLine
+from tainik.core.codename import normalize
+from tainik.core.errors import N_, UsageError
+from tainik.crypto import Secret
+from tainik.sender.client import ClientSettings
+from tainik.sender.send import Sender, new_source
+from tainik.sender.state import SendState
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], ctx: Context) -> None:
+    """Add ``send``."""
+    _ = ctx._
+    send = commands.add_parser(
+        "send",
+        help=_("encrypt files here and upload them, resumably (for sources)"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=_(
+            "Seal each FILE on this computer (the server never sees its content or name) and\n"
+            "upload it segment by segment. If the connection drops, it retries with backoff;\n"
+            "if it stops, run the same command again: only what the server lacks is sent.\n"
+            "\n"
+            "Resume state (which upload each file became, which segments are done; no content,\n"
+            "no key) is kept in the --state file, by default beside the codename file as\n"
+            "CODENAME_FILE.state.json. Delete it only after everything is sent."
+        ),
+        epilog=_(
+            "examples:\n"
+            "  tainik send --server http://abc...xyz.onion --proxy socks5h://127.0.0.1:9050 \\\n"
+            "      --new-codename-out ~/codename.txt --message 'Footage from camera 3' *.mp4\n"
+            "  tainik send --server http://abc...xyz.onion --proxy socks5h://127.0.0.1:9050 \\\n"
+            "      --codename-file ~/codename.txt *.mp4     # later, or to resume"
+        ),
+    )
+    send.add_argument("files", nargs="*", type=Path, metavar="FILE", help=_("files to send"))
+    send.add_argument(
+        "--server",
+        required=True,
+        metavar="URL",
+        help=_("the organisation's source address (an .onion URL)"),
+    )
+    send.add_argument(
+        "--proxy",
+        metavar="URL",
+        help=_(
+            "a SOCKS5 proxy, e.g. socks5h://127.0.0.1:9050 for Tor (socks5h "
+            "resolves names through the proxy)"
+        ),
+    )
+    who = send.add_mutually_exclusive_group(required=True)
+    who.add_argument(
+        "--codename-file", type=Path, metavar="F", help=_("a file holding your codename")
+    )
+    who.add_argument(
+        "--new-codename-out",
+        type=Path,
+        metavar="F",
+        help=_("get a new codename and write it to F (never overwritten)"),
+    )
+    send.add_argument("--message", metavar="TEXT", help=_("a message to send along"))
+    send.add_argument(
+        "--state",
+        type=Path,
+        metavar="PATH",
+        help=_("resume state file (default: beside the codename file)"),
+    )
+    send.add_argument(
+        "--jobs",
+        type=int,
+        default=4,
+        metavar="N",
+        help=_("segments in flight at once (default: %(default)s)"),
+    )
+    send.add_argument(
+        "--give-up-after",
+        type=float,
+        default=1800,
+        metavar="SECONDS",
+        help=_("stop retrying after this long without reaching the server (default: %(default)s)"),
+    )
+    send.set_defaults(run=run_send)
+
+
+def run_send(args: argparse.Namespace, ctx: Context) -> int:
+    """Send files and a message; prints what was sent."""
+    if not args.files and not args.message:
+        raise UsageError(N_("nothing to send: name files, or give --message"))
+    for path in args.files:
+        if not path.is_file():
+            raise UsageError(N_("{path}: not a regular file"), path=str(path))
+    if args.jobs < 1:
+        raise UsageError(N_("--jobs must be at least 1"))
+    if args.proxy and not args.proxy.startswith(("socks5://", "socks5h://", "http://")):
+        raise UsageError(N_("--proxy must be a socks5h://, socks5:// or http:// URL"))
+    settings = ClientSettings(
+        server=args.server, proxy=args.proxy, give_up_after=args.give_up_after
+    )
+    if args.new_codename_out:
+        codename = new_source(settings, args.new_codename_out)
+        codename_file = args.new_codename_out
+        ctx.say(
+            ctx._("Your codename is in {path}. Keep it safe: it is the only way back.").format(
+                path=codename_file
+            )
+        )
+    else:
+        codename_file = args.codename_file
+        try:
+            codename = Secret(normalize(codename_file.read_text(encoding="utf-8")))
+        except OSError as exc:
+            raise UsageError(
+                N_("{path}: cannot read the codename file"), path=str(codename_file)
+            ) from exc
+    state_path = args.state or codename_file.with_name(codename_file.name + ".state.json")
+    bars: list[ProgressLine] = []
+
+    def on_file(label: str, total: int) -> ProgressLine:
+        if bars:
+            bars[-1].close()
+        bars.append(ProgressLine(ctx.stderr, label, total))
+        return bars[-1]
+
+    sender = Sender(settings, SendState.load(state_path), jobs=args.jobs, on_file=on_file)
+    try:
+        report = sender.run(codename, args.files, args.message)
+    finally:
+        if bars:
+            bars[-1].close()
+    for item in report.completed:
+        print(item, file=ctx.stdout)
+    ctx.say(
+        ctx._(
+            "Sent {sent} segments ({bytes} bytes); {skipped} were already on the server; "
+            "{done} item(s) had been sent before."
+        ).format(
+            sent=report.sent_segments,
+            bytes=report.sent_bytes,
+            skipped=report.skipped_segments,
+            done=len(report.already_done),
+        )
+    )
+    return 0

@@ -1,0 +1,122 @@
+"""Resumable uploads (docs/protocol.md): states, transitions, and segment size checks."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tainik.core.errors import N_, TainikError
+from tainik.core.segments import CHUNK, DEFAULT_SEGMENT_SIZE
+
+AGE_MAGIC = b"age-encryption.org/v1\n"
+MAX_HEADER = 64 * 1024
+NONCE = 16
+TAG = 16
+MAC_LINE_LENGTH = len(b"--- ") + 43 + 1  # "--- " + base64 of 32 bytes, no padding, + LF
+MAX_SEGMENTS = 2**24
+PROTOCOL_SEGMENT_SIZE = DEFAULT_SEGMENT_SIZE
+
+
+class UploadState(StrEnum):
+    """Where an upload stands."""
+
+    RECEIVING = "receiving"
+    COMPLETE = "complete"
+    GONE = "gone"
+
+
+class UploadEvent(StrEnum):
+    """What can happen to an upload."""
+
+    SEGMENT = "segment"
+    MANIFEST = "manifest"
+    COMPLETE = "complete"
+    ABANDON = "abandon"
+    EXPIRE = "expire"
+
+
+TRANSITIONS: dict[tuple[UploadState, UploadEvent], UploadState] = {
+    (UploadState.RECEIVING, UploadEvent.SEGMENT): UploadState.RECEIVING,
+    (UploadState.RECEIVING, UploadEvent.MANIFEST): UploadState.RECEIVING,
+    (UploadState.RECEIVING, UploadEvent.COMPLETE): UploadState.COMPLETE,
+    (UploadState.RECEIVING, UploadEvent.ABANDON): UploadState.GONE,
+    (UploadState.RECEIVING, UploadEvent.EXPIRE): UploadState.GONE,
+    (UploadState.COMPLETE, UploadEvent.COMPLETE): UploadState.COMPLETE,
+}
+
+
+class UploadError(TainikError):
+    """A request that the upload protocol refuses; ``code`` is the protocol's error code."""
+
+    exit_code = 2
+    code = "bad_request"
+
+
+class SegmentRejected(UploadError):
+    """A segment body that cannot be a valid segment."""
+
+
+def transition(state: UploadState, event: UploadEvent) -> UploadState:
+    """The state after ``event``, or :class:`UploadError` when the protocol forbids it."""
+    try:
+        return TRANSITIONS[(state, event)]
+    except KeyError:
+        error = UploadError(N_("this upload is already finished or gone"))
+        error.code = "wrong_state"
+        raise error from None
+
+
+def header_length(prefix: bytes, index: int) -> int:
+    """Length of the age header at the start of ``prefix`` (which holds at least the header).
+
+    Only the framing is looked at: the magic line and the final ``---`` MAC line.
+    """
+    if not prefix.startswith(AGE_MAGIC):
+        raise _rejected("not_age", N_("segment {index} is not an age file"), index)
+    end = prefix.find(b"\n--- ", 0, MAX_HEADER)
+    if end < 0 or len(prefix) < end + 1 + MAC_LINE_LENGTH:
+        raise _rejected("not_age", N_("segment {index} is not an age file"), index)
+    if prefix[end + MAC_LINE_LENGTH] != 0x0A:
+        raise _rejected("not_age", N_("segment {index} is not an age file"), index)
+    return end + 1 + MAC_LINE_LENGTH
+
+
+def payload_length(plaintext: int) -> int:
+    """Bytes of age payload for ``plaintext`` bytes: nonce, data, one tag per 64 KiB chunk."""
+    chunks = max(1, -(-plaintext // CHUNK))
+    return NONCE + plaintext + TAG * chunks
+
+
+def plaintext_length(payload: int, segment_size: int) -> int | None:
+    """The plaintext length a payload of this size carries, or None if none fits."""
+    body = payload - NONCE
+    if body < TAG:
+        return None
+    chunks = max(1, -(-(body - TAG) // (CHUNK + TAG)))
+    plaintext = body - TAG * chunks
+    if 0 <= plaintext <= segment_size and payload_length(plaintext) == payload:
+        return plaintext
+    return None
+
+
+def check_segment_size(
+    index: int, count: int, total: int, header: int, segment_size: int = PROTOCOL_SEGMENT_SIZE
+) -> None:
+    """Raise :class:`SegmentRejected` unless an age file of ``total`` bytes (``header`` of
+    them header) can be segment ``index`` of ``count``."""
+    payload = total - header
+    if index < count - 1:
+        if payload != payload_length(segment_size):
+            raise _rejected("segment_size", N_("segment {index} has the wrong size"), index)
+    elif plaintext_length(payload, segment_size) is None:
+        raise _rejected("segment_size", N_("segment {index} has the wrong size"), index)
+
+
+def max_segment_bytes(segment_size: int = PROTOCOL_SEGMENT_SIZE) -> int:
+    """The largest body a segment PUT may have."""
+    return MAX_HEADER + payload_length(segment_size)
+
+
+def _rejected(code: str, template: str, index: int | str = "?") -> SegmentRejected:
+    error = SegmentRejected(template, index=index)
+    error.code = code
+    return error

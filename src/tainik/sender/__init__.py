@@ -1,0 +1,1 @@
+"""The source's uploader: seals locally and uploads resumably (docs/protocol.md)."""

@@ -1,0 +1,158 @@
+"""An HTTP client for the source interface's JSON API, through Tor if asked.
+
+Retries transient failures (connection errors, timeouts, 5xx, 429) with exponential backoff
+and jitter; gives up after ``give_up_after`` seconds without a successful request.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from socksio.exceptions import ProtocolError
+
+from tainik.core.errors import N_, TainikError
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+class ServerError(TainikError):
+    """The server refused a request, or could not be reached for too long."""
+
+    exit_code = 5
+
+
+class RefusedError(ServerError):
+    """A 4xx answer: retrying will not help."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """Where and how to connect."""
+
+    server: str
+    proxy: str | None = None
+    timeout: float = 120.0
+    give_up_after: float = 1800.0
+    first_backoff: float = 1.0
+    max_backoff: float = 60.0
+
+
+class SourceClient:
+    """A logged-in (or about to be) source talking to one server."""
+
+    def __init__(
+        self,
+        settings: ClientSettings,
+        cookies: dict[str, str] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.settings = settings
+        self._sleep = sleep
+        self.http = httpx.Client(
+            base_url=settings.server.rstrip("/"),
+            proxy=settings.proxy,
+            timeout=httpx.Timeout(settings.timeout, connect=min(60.0, settings.timeout)),
+            cookies=cookies or {},
+            headers={"User-Agent": "tainik-send"},
+            follow_redirects=False,
+        )
+
+    def close(self) -> None:
+        """Close connections."""
+        self.http.close()
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        """The session's cookies (to hand to worker processes)."""
+        return {name: value for name, value in self.http.cookies.items()}
+
+    def csrf(self) -> str:
+        """The anti-forgery token (the value of the CSRF cookie), fetching it if needed."""
+        token = self.http.cookies.get("tainik_csrf")
+        if not token:
+            self.request("GET", "/login", expect=(200,))
+            token = self.http.cookies.get("tainik_csrf")
+        if not token:
+            raise ServerError(
+                N_("the server sent no anti-forgery token; is this a Tainik source interface?")
+            )
+        return token
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        expect: tuple[int, ...] = (200,),
+        json: Any = None,
+        content: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        """One request, retried on transient failure."""
+        backoff = self.settings.first_backoff
+        deadline = time.monotonic() + self.settings.give_up_after
+        while True:
+            try:
+                response = self.http.request(
+                    method, path, json=json, content=content, headers=headers
+                )
+            except (httpx.TransportError, ProtocolError) as exc:
+                # socksio's ProtocolError: a proxy that answered oddly (e.g. while Tor
+                # rebuilds a circuit) is as transient as a dropped connection.
+                reason = type(exc).__name__
+            else:
+                if response.status_code in expect:
+                    return response
+                if response.status_code not in RETRY_STATUSES:
+                    raise RefusedError(
+                        N_("the server refused {what} ({status}): {message}"),
+                        what=f"{method} {path.split('?', maxsplit=1)[0]}",
+                        status=response.status_code,
+                        message=_message(response),
+                    )
+                reason = f"HTTP {response.status_code}"
+            if time.monotonic() + backoff > deadline:
+                raise ServerError(
+                    N_(
+                        "gave up reaching the server after {seconds:.0f} s ({reason}); run the "
+                        "same command again later to resume"
+                    ),
+                    seconds=self.settings.give_up_after,
+                    reason=reason,
+                )
+            self._sleep(backoff * random.uniform(0.5, 1.0))  # noqa: S311 - jitter, not secrets
+            backoff = min(backoff * 2, self.settings.max_backoff)
+
+    def api(
+        self,
+        method: str,
+        path: str,
+        *,
+        expect: tuple[int, ...] = (200,),
+        json: Any = None,
+        content: bytes | None = None,
+    ) -> httpx.Response:
+        """A JSON API call carrying the anti-forgery header."""
+        headers = {"X-CSRF-Token": self.csrf()}
+        if content is not None:
+            headers["Content-Type"] = "application/octet-stream"
+        return self.request(
+            method, path, expect=expect, json=json, content=content, headers=headers
+        )
+
+
+def _message(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.reason_phrase
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        return str(body["message"])[:300]
+    return response.reason_phrase

@@ -1,0 +1,112 @@
+"""What a sender knows about a file before it uploads: its segments' hashes and manifest."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tainik.core.manifest import Kind, Manifest
+from tainik.core.segments import DEFAULT_SEGMENT_SIZE, SegmentPlan
+
+READ = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class FilePlan:
+    """A file (or a message) ready to be uploaded as a sealed file."""
+
+    manifest: Manifest
+    path: Path | None
+    text: bytes | None = None  # a message's bytes (small, in memory)
+
+    @property
+    def plan(self) -> SegmentPlan:
+        """The segment layout."""
+        return self.manifest.plan
+
+    def note(self) -> bytes:
+        """The resume note (docs/protocol.md), before encryption."""
+        body: dict[str, Any] = {
+            "v": 1,
+            "name": self.manifest.name.decode("utf-8", errors="replace"),
+            "size": self.manifest.size,
+            "segment_size": self.manifest.segment_size,
+            "sha256": self.manifest.sha256.hex(),
+            "segments": [h.hex() for h in self.manifest.segment_hashes],
+            "kind": self.manifest.kind.value,
+        }
+        return json.dumps(body, separators=(",", ":")).encode("utf-8")
+
+    def matches(self, note: dict[str, Any] | None) -> bool:
+        """True when a server-side note describes this same plaintext."""
+        if not note:
+            return False
+        return (
+            note.get("size") == self.manifest.size
+            and note.get("sha256") == self.manifest.sha256.hex()
+            and note.get("name") == self.manifest.name.decode("utf-8", errors="replace")
+        )
+
+    def read_segment(self, index: int) -> bytes:
+        """The plaintext of one segment."""
+        plan = self.plan
+        if self.text is not None:
+            return self.text[plan.offset(index) : plan.offset(index) + plan.size_of(index)]
+        assert self.path is not None
+        with open(self.path, "rb") as handle:
+            handle.seek(plan.offset(index))
+            return handle.read(plan.size_of(index))
+
+
+def plan_file(path: Path, sealed_id: str, segment_size: int = DEFAULT_SEGMENT_SIZE) -> FilePlan:
+    """Read ``path`` once, hashing every segment and the whole."""
+    size = os.stat(path).st_size
+    layout = SegmentPlan(size, segment_size)
+    whole = hashlib.sha256()
+    hashes = []
+    with open(path, "rb", buffering=0) as handle:
+        for index in range(layout.count):
+            segment = hashlib.sha256()
+            remaining = layout.size_of(index)
+            while remaining:
+                chunk = handle.read(min(READ, remaining))
+                if not chunk:
+                    break
+                segment.update(chunk)
+                whole.update(chunk)
+                remaining -= len(chunk)
+            hashes.append(segment.digest())
+    manifest = Manifest(
+        id=sealed_id,
+        kind=Kind.FILE,
+        name=os.fsencode(path.name),
+        size=size,
+        segment_size=segment_size,
+        sha256=whole.digest(),
+        segment_hashes=tuple(hashes),
+    )
+    return FilePlan(manifest, path)
+
+
+def plan_message(text: str, sealed_id: str) -> FilePlan:
+    """A message as a one-segment sealed file."""
+    data = text.encode("utf-8")
+    layout = SegmentPlan(len(data), DEFAULT_SEGMENT_SIZE)
+    hashes = tuple(
+        hashlib.sha256(data[layout.offset(i) : layout.offset(i) + layout.size_of(i)]).digest()
+        for i in range(layout.count)
+    )
+    manifest = Manifest(
+        id=sealed_id,
+        kind=Kind.MESSAGE,
+        name=b"",
+        size=len(data),
+        segment_size=DEFAULT_SEGMENT_SIZE,
+        sha256=hashlib.sha256(data).digest(),
+        segment_hashes=hashes,
+    )
+    return FilePlan(manifest, None, data)

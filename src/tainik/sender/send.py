@@ -1,0 +1,305 @@
+"""``tainik send``: seal files locally and upload them resumably.
+
+Each file is read once to hash it (cached in the resume state), then every segment the server
+lacks is read again, encrypted and sent by a pool of worker processes, each with its own
+connection. Nothing plaintext is written anywhere; a re-run resumes where the server stopped.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tainik import crypto
+from tainik.core.errors import N_, StorageError, UsageError
+from tainik.core.manifest import Kind, Manifest
+from tainik.sealed.writer import new_sealed_id
+from tainik.sender.client import ClientSettings, SourceClient
+from tainik.sender.plan import FilePlan, plan_file, plan_message
+from tainik.sender.state import SendState
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class Report:
+    """What one run did, for the user and for tests."""
+
+    sent_segments: int = 0
+    sent_bytes: int = 0
+    skipped_segments: int = 0
+    completed: list[str] = field(default_factory=list)
+    already_done: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Sender:
+    """Uploads files and a message for one source."""
+
+    settings: ClientSettings
+    state: SendState
+    jobs: int = 4
+    on_file: Callable[[str, int], Progress] | None = None
+
+    def run(self, codename: crypto.Secret, files: Sequence[Path], message: str | None) -> Report:
+        """Log in, then send every file and the message."""
+        report = Report()
+        client = SourceClient(self.settings)
+        try:
+            client.api("POST", "/api/login", expect=(204,), json={"codename": codename.reveal()})
+            session = client.request("GET", "/api/session").json()
+            organisation = [crypto.Recipient.parse(r) for r in session["organisation"]]
+            reply = crypto.Recipient.parse(session["recipient"])
+            for path in files:
+                self._send_file(client, path, organisation, reply, report)
+            if message:
+                self._send_message(client, message, organisation, reply, report)
+        finally:
+            client.close()
+        return report
+
+    def _plan(self, path: Path) -> tuple[str, FilePlan, dict[str, Any]]:
+        try:
+            stat = os.stat(path)
+        except OSError as exc:
+            raise StorageError(
+                N_("{path}: cannot read ({reason})"),
+                path=str(path),
+                reason=exc.strerror or str(exc),
+            ) from exc
+        key = str(path.resolve())
+        entry = self.state.entry(key, stat.st_size, stat.st_mtime_ns)
+        if entry is not None:
+            manifest = Manifest(
+                id=entry["id"],
+                kind=Kind.FILE,
+                name=os.fsencode(path.name),
+                size=stat.st_size,
+                segment_size=int(entry["segment_size"]),
+                sha256=bytes.fromhex(entry["sha256"]),
+                segment_hashes=tuple(bytes.fromhex(h) for h in entry["segments"]),
+            )
+            return key, FilePlan(manifest, path), entry
+        plan = plan_file(path, new_sealed_id())
+        entry = {
+            "size": stat.st_size,
+            "mtime_ns": stat.st_mtime_ns,
+            "id": plan.manifest.id,
+            "segment_size": plan.manifest.segment_size,
+            "sha256": plan.manifest.sha256.hex(),
+            "segments": [h.hex() for h in plan.manifest.segment_hashes],
+            "done": False,
+        }
+        self.state.files[key] = entry
+        self.state.save()
+        return key, plan, entry
+
+    def _send_file(
+        self,
+        client: SourceClient,
+        path: Path,
+        organisation: list[crypto.Recipient],
+        reply: crypto.Recipient,
+        report: Report,
+    ) -> None:
+        _key, plan, entry = self._plan(path)
+        if entry.get("done"):
+            report.already_done.append(str(path))
+            return
+        self._upload(client, plan, organisation, reply, report, path.name)
+        before = os.stat(path)
+        if (before.st_size, before.st_mtime_ns) != (entry["size"], entry["mtime_ns"]):
+            raise StorageError(
+                N_("{path}: the file changed while it was being sent"), path=str(path)
+            )
+        entry["done"] = True
+        self.state.save()
+        report.completed.append(str(path))
+
+    def _send_message(
+        self,
+        client: SourceClient,
+        message: str,
+        organisation: list[crypto.Recipient],
+        reply: crypto.Recipient,
+        report: Report,
+    ) -> None:
+        key = "message:" + hashlib.sha256(message.encode("utf-8")).hexdigest()
+        entry = self.state.files.get(key)
+        if entry and entry.get("done"):
+            report.already_done.append("message")
+            return
+        sealed_id = entry["id"] if entry else new_sealed_id()
+        self.state.files[key] = {"id": sealed_id, "done": False}
+        self.state.save()
+        self._upload(
+            client, plan_message(message, sealed_id), organisation, reply, report, "message"
+        )
+        self.state.files[key]["done"] = True
+        self.state.save()
+        report.completed.append("message")
+
+    def _upload(
+        self,
+        client: SourceClient,
+        plan: FilePlan,
+        organisation: list[crypto.Recipient],
+        reply: crypto.Recipient,
+        report: Report,
+        label: str,
+    ) -> None:
+        manifest = plan.manifest
+        note = base64.b64encode(crypto.encrypt(plan.note(), [reply])).decode("ascii")
+        view = client.api(
+            "POST",
+            "/api/uploads",
+            expect=(200, 201),
+            json={
+                "id": manifest.id,
+                "segments": manifest.plan.count,
+                "note": note,
+            },
+        ).json()
+        received = set(view["received"])
+        missing = [i for i in range(manifest.plan.count) if i not in received]
+        report.skipped_segments += len(received)
+        progress = self.on_file(label, manifest.size) if self.on_file else None
+        if progress:
+            progress(sum(manifest.plan.size_of(i) for i in received))
+        if plan.text is not None or len(missing) <= 1 or self.jobs <= 1:
+            for index in missing:
+                sent = _put_one(client, plan, index, organisation)
+                report.sent_segments += 1
+                report.sent_bytes += sent
+                if progress:
+                    progress(manifest.plan.size_of(index))
+        else:
+            self._parallel(client, plan, missing, organisation, report, progress)
+        if not view["manifest"]:
+            client.api(
+                "PUT",
+                f"/api/uploads/{manifest.id}/manifest",
+                content=crypto.encrypt(manifest.encode(), organisation),
+            )
+        client.api("POST", f"/api/uploads/{manifest.id}/complete")
+
+    def _parallel(
+        self,
+        client: SourceClient,
+        plan: FilePlan,
+        missing: list[int],
+        organisation: list[crypto.Recipient],
+        report: Report,
+        progress: Progress | None,
+    ) -> None:
+        context = multiprocessing.get_context(
+            "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        )
+        assert plan.path is not None
+        with ProcessPoolExecutor(
+            max_workers=self.jobs,
+            mp_context=context,
+            initializer=_init_worker,
+            initargs=(self.settings, client.cookies, client.csrf(), [r.text for r in organisation]),
+        ) as pool:
+            pending: dict[Future[int], int] = {}
+            queue = list(reversed(missing))
+            while queue or pending:
+                while queue and len(pending) < self.jobs * 2:
+                    index = queue.pop()
+                    pending[
+                        pool.submit(
+                            _worker_put,
+                            str(plan.path),
+                            plan.manifest.id,
+                            index,
+                            plan.plan.offset(index),
+                            plan.plan.size_of(index),
+                            plan.manifest.segment_hashes[index],
+                            plan.plan.count,
+                        )
+                    ] = index
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    index = pending.pop(future)
+                    try:
+                        report.sent_bytes += future.result()
+                    except BaseException:
+                        pool.shutdown(cancel_futures=True)
+                        raise
+                    report.sent_segments += 1
+                    if progress:
+                        progress(plan.plan.size_of(index))
+
+
+def _put_one(
+    client: SourceClient, plan: FilePlan, index: int, organisation: list[crypto.Recipient]
+) -> int:
+    data = plan.read_segment(index)
+    if hashlib.sha256(data).digest() != plan.manifest.segment_hashes[index]:
+        raise _changed(plan)
+    body = crypto.encrypt(data, organisation)
+    client.api("PUT", f"/api/uploads/{plan.manifest.id}/segments/{index}", content=body)
+    return len(body)
+
+
+_worker: dict[str, Any] = {}
+
+
+def _init_worker(
+    settings: ClientSettings, cookies: dict[str, str], csrf: str, recipients: list[str]
+) -> None:
+    _worker["client"] = SourceClient(settings, cookies={**cookies, "tainik_csrf": csrf})
+    _worker["recipients"] = [crypto.Recipient(r) for r in recipients]
+
+
+def _worker_put(
+    path: str, sealed_id: str, index: int, offset: int, size: int, digest: bytes, count: int
+) -> int:
+    """Worker: read, check, encrypt and PUT one segment; returns the bytes sent."""
+    with open(path, "rb") as handle:
+        handle.seek(offset)
+        data = handle.read(size)
+    if len(data) != size or hashlib.sha256(data).digest() != digest:
+        raise StorageError(
+            N_("{path}: the file changed since it was hashed; run again to start it over"),
+            path=path,
+        )
+    body = crypto.encrypt(data, _worker["recipients"])
+    client: SourceClient = _worker["client"]
+    client.api("PUT", f"/api/uploads/{sealed_id}/segments/{index}", content=body)
+    return len(body)
+
+
+def _changed(plan: FilePlan) -> StorageError:
+    return StorageError(
+        N_("{path}: the file changed since it was hashed; run again to start it over"),
+        path=str(plan.path or "message"),
+    )
+
+
+def new_source(settings: ClientSettings, codename_out: Path) -> crypto.Secret:
+    """Create a source on the server and write its codename to ``codename_out`` (0600)."""
+    if codename_out.exists():
+        raise UsageError(
+            N_("{path} already exists: refusing to overwrite a codename"), path=str(codename_out)
+        )
+    client = SourceClient(settings)
+    try:
+        codename = client.api("POST", "/api/sources", expect=(201,)).json()["codename"]
+    finally:
+        client.close()
+    fd = os.open(codename_out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, (codename + "\n").encode("utf-8"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return crypto.Secret(codename)

@@ -1,0 +1,202 @@
+"""The source interface's JSON API: sessions and resumable uploads (docs/protocol.md)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from tainik.core.segments import DEFAULT_SEGMENT_SIZE
+from tainik.core.upload import UploadError, max_segment_bytes
+from tainik.server.pages import COOKIE_FLAGS
+from tainik.server.security import CSRF_COOKIE, check_csrf, new_csrf_token
+from tainik.service import sources, uploads
+from tainik.service.errors import LengthRequiredError, RequestError, TooLargeError
+from tainik.service.instance import Instance
+
+SESSION_COOKIE = "tainik_source"
+CSRF_HEADER = "x-csrf-token"
+MAX_JSON = 32 * 1024 * 1024
+
+
+class SourceApi:
+    """JSON endpoints for the browser's uploader and ``tainik send``."""
+
+    def __init__(self, instance: Instance) -> None:
+        self.instance = instance
+
+    def routes(self) -> list[Route]:
+        """The routing table."""
+        return [
+            Route("/api/session", self.session_info, methods=["GET"]),
+            Route("/api/sources", self.new_source, methods=["POST"]),
+            Route("/api/login", self.login, methods=["POST"]),
+            Route("/api/logout", self.logout, methods=["POST"]),
+            Route("/api/uploads", self.list_uploads, methods=["GET"]),
+            Route("/api/uploads", self.create_upload, methods=["POST"]),
+            Route("/api/uploads/{sealed_id}", self.get_upload, methods=["GET"]),
+            Route("/api/uploads/{sealed_id}", self.abandon, methods=["DELETE"]),
+            Route(
+                "/api/uploads/{sealed_id}/segments/{index:int}", self.put_segment, methods=["PUT"]
+            ),
+            Route("/api/uploads/{sealed_id}/manifest", self.put_manifest, methods=["PUT"]),
+            Route("/api/uploads/{sealed_id}/complete", self.complete, methods=["POST"]),
+        ]
+
+    @staticmethod
+    def _csrf(request: Request) -> None:
+        check_csrf(request.cookies.get(CSRF_COOKIE), request.headers.get(CSRF_HEADER))
+
+    async def _session(self, request: Request) -> sources.SourceSession:
+        return await run_in_threadpool(
+            sources.resume, self.instance, request.cookies.get(SESSION_COOKIE)
+        )
+
+    async def session_info(self, request: Request) -> Response:
+        csrf = request.cookies.get(CSRF_COOKIE)
+        fresh = not csrf or len(csrf) > 128
+        token = new_csrf_token() if fresh else str(csrf)
+        session = await self._session(request)
+        body = {
+            "csrf": token,
+            "recipient": session.reply_identity.recipient.text,
+            "organisation": [r.text for r in self.instance.config.recipients],
+            "segment_size": DEFAULT_SEGMENT_SIZE,
+            "max_upload_bytes": self.instance.config.max_upload_bytes,
+        }
+        response = JSONResponse(body)
+        if fresh:
+            response.set_cookie(CSRF_COOKIE, token, **COOKIE_FLAGS)
+        return response
+
+    async def new_source(self, request: Request) -> Response:
+        self._csrf(request)
+        codename, cookie = await run_in_threadpool(sources.create_source, self.instance)
+        response = JSONResponse({"codename": codename.reveal()}, status_code=201)
+        response.set_cookie(SESSION_COOKIE, cookie.reveal(), **COOKIE_FLAGS)
+        return response
+
+    async def login(self, request: Request) -> Response:
+        self._csrf(request)
+        body = await _json(request)
+        typed = body.get("codename")
+        if not isinstance(typed, str):
+            raise RequestError()
+        cookie = await run_in_threadpool(sources.login, self.instance, typed[:1000])
+        response = Response(status_code=204)
+        response.set_cookie(SESSION_COOKIE, cookie.reveal(), **COOKIE_FLAGS)
+        return response
+
+    async def logout(self, request: Request) -> Response:
+        self._csrf(request)
+        session = await self._session(request)
+        await run_in_threadpool(sources.logout, self.instance, session)
+        response = Response(status_code=204)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    async def list_uploads(self, request: Request) -> Response:
+        session = await self._session(request)
+        views = await run_in_threadpool(uploads.list_uploads, self.instance, session)
+        return JSONResponse({"uploads": [v.as_json() for v in views]})
+
+    async def create_upload(self, request: Request) -> Response:
+        self._csrf(request)
+        session = await self._session(request)
+        body = await _json(request)
+        sealed_id, segments, note = body.get("id"), body.get("segments"), body.get("note")
+        if not (
+            isinstance(sealed_id, str) and isinstance(segments, int) and isinstance(note, str)
+        ) or isinstance(segments, bool):
+            raise RequestError()
+        try:
+            sealed_note = base64.b64decode(note, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise RequestError() from exc
+        view, created = await run_in_threadpool(
+            uploads.create_upload, self.instance, session, sealed_id, segments, sealed_note
+        )
+        return JSONResponse(view.as_json(), status_code=201 if created else 200)
+
+    async def get_upload(self, request: Request) -> Response:
+        session = await self._session(request)
+        view = await run_in_threadpool(
+            uploads.get_upload, self.instance, session, request.path_params["sealed_id"]
+        )
+        return JSONResponse(view.as_json())
+
+    async def abandon(self, request: Request) -> Response:
+        self._csrf(request)
+        session = await self._session(request)
+        await run_in_threadpool(
+            uploads.abandon, self.instance, session, request.path_params["sealed_id"]
+        )
+        return Response(status_code=204)
+
+    async def put_segment(self, request: Request) -> Response:
+        self._csrf(request)
+        session = await self._session(request)
+        body = await _body(request, max_segment_bytes())
+        count = await run_in_threadpool(
+            uploads.put_segment,
+            self.instance,
+            session,
+            request.path_params["sealed_id"],
+            int(request.path_params["index"]),
+            body,
+        )
+        return JSONResponse({"received": count})
+
+    async def put_manifest(self, request: Request) -> Response:
+        self._csrf(request)
+        session = await self._session(request)
+        body = await _body(request, 64 * 1024 * 1024)
+        await run_in_threadpool(
+            uploads.put_manifest, self.instance, session, request.path_params["sealed_id"], body
+        )
+        return JSONResponse({})
+
+    async def complete(self, request: Request) -> Response:
+        self._csrf(request)
+        session = await self._session(request)
+        await run_in_threadpool(
+            uploads.complete, self.instance, session, request.path_params["sealed_id"]
+        )
+        await run_in_threadpool(sources.touch, self.instance, session)
+        return JSONResponse({"complete": True})
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if not declared.isdigit():
+        raise LengthRequiredError()
+    if int(declared) > limit:
+        raise TooLargeError(limit=limit)
+    data = bytearray()
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > limit:
+            raise TooLargeError(limit=limit)
+    if len(data) != int(declared):
+        raise RequestError()
+    return bytes(data)
+
+
+async def _json(request: Request) -> dict[str, Any]:
+    raw = await _body(request, MAX_JSON)
+    try:
+        value = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise RequestError() from exc
+    if not isinstance(value, dict):
+        raise RequestError()
+    return value
+
+
+__all__ = ["SourceApi", "UploadError"]

@@ -1,0 +1,87 @@
+"""Recovery at start: finish or remove what a crash left, under the instance lock.
+
+Only the process holding the instance's serve lock may do this: another process opening the
+instance (a maintenance command, a test) must never remove a running server's work.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import threading
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from tainik.core.errors import N_, UsageError
+from tainik.service import uploads
+from tainik.service.instance import Instance
+from tainik.storage import schema
+
+LOCK_NAME = "serve.lock"
+
+
+@dataclass
+class Recovered:
+    """What recovery did."""
+
+    partials: int
+    orphans: int
+    expired_uploads: int
+
+
+class ServeLock:
+    """An exclusive lock on the instance for the life of one server process."""
+
+    def __init__(self, instance: Instance) -> None:
+        path = instance.config.data_dir / LOCK_NAME
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            os.close(self._fd)
+            raise UsageError(
+                N_("another 'tainik serve' is already running on {path}"),
+                path=str(instance.config.data_dir),
+            ) from exc
+
+    def release(self) -> None:
+        """Let go of the lock."""
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+        os.close(self._fd)
+
+
+def recover(instance: Instance, lock: ServeLock) -> Recovered:
+    """Sweep partial containers, finish interrupted upload commits, drop unrecorded blobs."""
+    assert lock is not None  # the caller proves it holds the lock
+    partials = instance.blobs.sweep_partials()
+    uploads.reconcile(instance)
+    expired = uploads.expire_uploads(instance)
+    with instance.engine.begin() as db:
+        known = set(db.execute(select(schema.submissions.c.sealed_id)).scalars())
+        known |= set(db.execute(select(schema.replies.c.sealed_id)).scalars())
+    orphans = 0
+    for sealed_id in list(instance.blobs.ids()):
+        if sealed_id not in known:
+            # Renamed into place but never recorded: never acknowledged to anyone.
+            instance.blobs.delete(sealed_id)
+            orphans += 1
+    return Recovered(partials, orphans, expired)
+
+
+def housekeeping(instance: Instance) -> tuple[int, int]:
+    """Periodic work: expire idle uploads and sessions; returns (uploads, sessions) removed."""
+    from tainik.service import sources  # noqa: PLC0415 - sources imports instance too
+
+    return uploads.expire_uploads(instance), sources.expire_sessions(instance)
+
+
+def run_housekeeping(instance: Instance, stop: threading.Event, every: float = 3600) -> None:
+    """Call :func:`housekeeping` every ``every`` seconds until ``stop`` is set."""
+    log = logging.getLogger("tainik.server")
+    while not stop.wait(every):
+        try:
+            housekeeping(instance)
+        except Exception as exc:
+            log.error("housekeeping failed: %s", type(exc).__name__)

@@ -1,0 +1,307 @@
+"""Resumable uploads (docs/protocol.md): the server side, holding only ciphertext.
+
+Every function takes the source's session and only ever touches that source's uploads; an
+upload of another source is reported as not found.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+
+from tainik import crypto
+from tainik.core.errors import N_, TainikError
+from tainik.core.manifest import MAX_MANIFEST_CIPHERTEXT, is_valid_id
+from tainik.core.upload import (
+    MAX_SEGMENTS,
+    UploadError,
+    UploadEvent,
+    UploadState,
+    check_segment_size,
+    header_length,
+    max_segment_bytes,
+    transition,
+)
+from tainik.service.errors import NotFoundError
+from tainik.service.instance import Instance
+from tainik.service.sources import SourceSession
+from tainik.storage import schema
+
+BASE_NOTE_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class UploadView:
+    """An upload as the protocol shows it."""
+
+    id: str
+    segments: int
+    received: list[int]
+    manifest: bool
+    note: dict[str, Any] | None
+    expires: datetime
+
+    def as_json(self) -> dict[str, Any]:
+        """The protocol's ``UPLOAD`` object."""
+        return {
+            "id": self.id,
+            "segments": self.segments,
+            "received": self.received,
+            "manifest": self.manifest,
+            "note": self.note,
+            "expires": self.expires.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+
+
+def max_note_bytes(segments: int) -> int:
+    """The largest sealed note accepted for an upload of ``segments`` segments."""
+    return BASE_NOTE_BYTES + 100 * max(0, segments - 256)
+
+
+def _error(code: str, template: str, **params: object) -> UploadError:
+    error = UploadError(template, **params)
+    error.code = code
+    return error
+
+
+def _row(instance: Instance, session: SourceSession, sealed_id: str) -> Any:
+    if not is_valid_id(sealed_id):
+        raise NotFoundError()
+    with instance.engine.begin() as db:
+        row = db.execute(
+            select(schema.uploads).where(
+                schema.uploads.c.sealed_id == sealed_id,
+                schema.uploads.c.source_id == session.source_id,
+            )
+        ).first()
+    if row is None:
+        raise NotFoundError()
+    return row
+
+
+def _view(instance: Instance, session: SourceSession, row: Any) -> UploadView:
+    note: dict[str, Any] | None = None
+    try:
+        plain = crypto.decrypt(row.sealed_note, [session.reply_identity], what="note")
+        loaded = json.loads(plain.decode("utf-8"))
+        note = loaded if isinstance(loaded, dict) else None
+    except (TainikError, ValueError):
+        note = None
+    updated = _aware(row.updated_at)
+    return UploadView(
+        id=row.sealed_id,
+        segments=int(row.segments),
+        received=instance.uploads.received(row.sealed_id),
+        manifest=instance.uploads.has_manifest(row.sealed_id),
+        note=note,
+        expires=updated + timedelta(hours=instance.config.unfinished_upload_hours),
+    )
+
+
+def _touch(instance: Instance, sealed_id: str) -> None:
+    with instance.engine.begin() as db:
+        db.execute(
+            update(schema.uploads)
+            .where(schema.uploads.c.sealed_id == sealed_id)
+            .values(updated_at=instance.clock())
+        )
+
+
+def create_upload(
+    instance: Instance, session: SourceSession, sealed_id: str, segments: int, sealed_note: bytes
+) -> tuple[UploadView, bool]:
+    """Create an upload, or return the existing one of this source; (view, created)."""
+    if not is_valid_id(sealed_id):
+        raise _error("bad_id", N_("the upload id is not a sealed-file id"))
+    if not 1 <= segments <= MAX_SEGMENTS:
+        raise _error("bad_segments", N_("the number of segments is out of range"))
+    if not sealed_note or len(sealed_note) > max_note_bytes(segments):
+        raise _error("bad_note", N_("the upload note is missing or too large"))
+    if not sealed_note.startswith(b"age-encryption.org/v1\n"):
+        raise _error("bad_note", N_("the upload note is not an age file"))
+    now = instance.clock()
+    with instance.engine.begin() as db:
+        row = db.execute(
+            select(schema.uploads).where(schema.uploads.c.sealed_id == sealed_id)
+        ).first()
+        if row is not None:
+            if row.source_id != session.source_id:
+                raise _error("conflict", N_("that upload id is taken"))
+            existing = row
+        else:
+            taken = db.execute(
+                select(schema.submissions.c.id).where(schema.submissions.c.sealed_id == sealed_id)
+            ).first()
+            if taken is not None or instance.blobs.exists(sealed_id):
+                raise _error("conflict", N_("that upload id is taken"))
+            db.execute(
+                insert(schema.uploads).values(
+                    sealed_id=sealed_id,
+                    source_id=session.source_id,
+                    segments=segments,
+                    sealed_note=sealed_note,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            existing = None
+    if existing is not None:
+        return _view(instance, session, existing), False
+    instance.uploads.create(sealed_id)
+    return _view(instance, session, _row(instance, session, sealed_id)), True
+
+
+def get_upload(instance: Instance, session: SourceSession, sealed_id: str) -> UploadView:
+    """One upload of this source."""
+    return _view(instance, session, _row(instance, session, sealed_id))
+
+
+def list_uploads(instance: Instance, session: SourceSession) -> list[UploadView]:
+    """The source's unfinished uploads, notes decrypted in memory."""
+    with instance.engine.begin() as db:
+        rows = db.execute(
+            select(schema.uploads)
+            .where(schema.uploads.c.source_id == session.source_id)
+            .order_by(schema.uploads.c.created_at)
+        ).all()
+    return [_view(instance, session, row) for row in rows]
+
+
+def put_segment(
+    instance: Instance, session: SourceSession, sealed_id: str, index: int, body: bytes
+) -> int:
+    """Store segment ``index``; returns how many segments the server now holds."""
+    row = _row(instance, session, sealed_id)
+    transition(UploadState.RECEIVING, UploadEvent.SEGMENT)
+    if not 0 <= index < row.segments:
+        raise _error(
+            "segment_index",
+            N_("segment {index} is beyond the upload's {count}"),
+            index=index,
+            count=row.segments,
+        )
+    if len(body) > max_segment_bytes():
+        raise _error(
+            "too_large", N_("segment {index} is larger than any valid segment"), index=index
+        )
+    header = header_length(body, index)
+    check_segment_size(index, int(row.segments), len(body), header)
+    instance.uploads.put_segment(sealed_id, index, body)
+    _touch(instance, sealed_id)
+    return len(instance.uploads.received(sealed_id))
+
+
+def put_manifest(instance: Instance, session: SourceSession, sealed_id: str, body: bytes) -> None:
+    """Store the sealed manifest."""
+    _row(instance, session, sealed_id)
+    transition(UploadState.RECEIVING, UploadEvent.MANIFEST)
+    if len(body) > MAX_MANIFEST_CIPHERTEXT:
+        raise _error("too_large", N_("the manifest is too large"))
+    header_length(body, -1)
+    instance.uploads.put_manifest(sealed_id, body)
+    _touch(instance, sealed_id)
+
+
+def complete(instance: Instance, session: SourceSession, sealed_id: str) -> None:
+    """Check every part is present, then commit the upload as a submission."""
+    with instance.engine.begin() as db:
+        done = db.execute(
+            select(schema.submissions.c.source_id).where(
+                schema.submissions.c.sealed_id == sealed_id
+            )
+        ).first()
+    if done is not None and done.source_id == session.source_id:
+        transition(UploadState.COMPLETE, UploadEvent.COMPLETE)
+        return
+    row = _row(instance, session, sealed_id)
+    received = instance.uploads.received(sealed_id)
+    missing = sorted(set(range(row.segments)) - set(received))
+    extra = [i for i in received if i >= row.segments]
+    if missing or extra or not instance.uploads.has_manifest(sealed_id):
+        error = _error(
+            "incomplete",
+            N_("the upload is not complete: {count} parts are missing"),
+            count=len(missing) + (0 if instance.uploads.has_manifest(sealed_id) else 1),
+        )
+        error.params["missing"] = missing[:1000]
+        raise error
+    transition(UploadState.RECEIVING, UploadEvent.COMPLETE)
+    _commit(instance, sealed_id, session.source_id)
+
+
+def _commit(instance: Instance, sealed_id: str, source_id: int) -> None:
+    """Rename into the blob store, then record (docs/protocol.md, "Completing")."""
+    destination = instance.blobs.path_of(sealed_id)
+    if not destination.exists():
+        instance.uploads.move_to(sealed_id, destination)
+    now = instance.clock()
+    with instance.engine.begin() as db:
+        db.execute(
+            insert(schema.submissions).values(
+                source_id=source_id,
+                sealed_id=sealed_id,
+                kind="file",
+                ciphertext_bytes=instance.blobs.size_of(sealed_id),
+                created_at=now,
+            )
+        )
+        db.execute(delete(schema.uploads).where(schema.uploads.c.sealed_id == sealed_id))
+        db.execute(
+            update(schema.sources).where(schema.sources.c.id == source_id).values(last_activity=now)
+        )
+
+
+def abandon(instance: Instance, session: SourceSession, sealed_id: str) -> None:
+    """Remove an unfinished upload."""
+    _row(instance, session, sealed_id)
+    transition(UploadState.RECEIVING, UploadEvent.ABANDON)
+    _remove(instance, sealed_id)
+
+
+def _remove(instance: Instance, sealed_id: str) -> None:
+    with instance.engine.begin() as db:
+        db.execute(delete(schema.uploads).where(schema.uploads.c.sealed_id == sealed_id))
+    instance.uploads.remove(sealed_id)
+
+
+def expire_uploads(instance: Instance) -> int:
+    """Remove uploads idle past the instance's limit; returns how many."""
+    cutoff = instance.clock() - timedelta(hours=instance.config.unfinished_upload_hours)
+    with instance.engine.begin() as db:
+        stale = (
+            db.execute(
+                select(schema.uploads.c.sealed_id).where(schema.uploads.c.updated_at < cutoff)
+            )
+            .scalars()
+            .all()
+        )
+    for sealed_id in stale:
+        transition(UploadState.RECEIVING, UploadEvent.EXPIRE)
+        _remove(instance, sealed_id)
+    return len(stale)
+
+
+def reconcile(instance: Instance) -> None:
+    """After a crash: finish commits that were renamed but not recorded; drop stray folders."""
+    with instance.engine.begin() as db:
+        rows = db.execute(select(schema.uploads.c.sealed_id, schema.uploads.c.source_id)).all()
+    known = set()
+    for row in rows:
+        known.add(row.sealed_id)
+        instance.uploads.create(row.sealed_id)  # a folder lost to a crash is recreated empty
+        if instance.blobs.exists(row.sealed_id):
+            instance.uploads.remove(row.sealed_id)
+            _commit(instance, row.sealed_id, int(row.source_id))
+        else:
+            instance.uploads.clear_temporaries(row.sealed_id)
+    for sealed_id in instance.uploads.ids():
+        if sealed_id not in known:
+            instance.uploads.remove(sealed_id)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -1,0 +1,90 @@
+"""Unfinished uploads on disk: ``DATA/uploads/ID/`` holding segments and the manifest.
+
+Each part is written to a temporary name, fsynced and renamed, so a part is wholly present or
+absent whatever happens. Completing renames the folder into the blob store.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from tainik.core.errors import N_, IntegrityError
+from tainik.core.manifest import is_valid_id
+from tainik.sealed import durable, layout
+
+TEMP_PREFIX = ".incoming-"
+
+
+class UploadStore:
+    """Folders of unfinished uploads under one root."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+    def folder(self, sealed_id: str) -> Path:
+        """The folder of an upload (validated id, always inside the root)."""
+        if not is_valid_id(sealed_id):
+            raise IntegrityError(N_("not a sealed-file id"))
+        return self.root / sealed_id
+
+    def create(self, sealed_id: str) -> None:
+        """Make the folder (no error if it exists)."""
+        self.folder(sealed_id).mkdir(exist_ok=True, mode=0o700)
+
+    def put(self, sealed_id: str, name: str, data: bytes) -> None:
+        """Write one part durably, replacing any previous version atomically."""
+        folder = self.folder(sealed_id)
+        temp = folder / f"{TEMP_PREFIX}{secrets.token_hex(8)}"
+        try:
+            durable.write_file(temp, data)
+            os.replace(temp, folder / name)
+            durable.fsync_dir(folder)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+
+    def put_segment(self, sealed_id: str, index: int, data: bytes) -> None:
+        """Store segment ``index``."""
+        self.put(sealed_id, layout.segment_name(index), data)
+
+    def put_manifest(self, sealed_id: str, data: bytes) -> None:
+        """Store the manifest."""
+        self.put(sealed_id, layout.MANIFEST, data)
+
+    def received(self, sealed_id: str) -> list[int]:
+        """Indexes of the segments present, ascending."""
+        folder = self.folder(sealed_id)
+        if not folder.is_dir():
+            return []
+        found = [layout.segment_index(entry.name) for entry in os.scandir(folder)]
+        return sorted(i for i in found if i is not None)
+
+    def has_manifest(self, sealed_id: str) -> bool:
+        """True when the manifest is present."""
+        return (self.folder(sealed_id) / layout.MANIFEST).is_file()
+
+    def clear_temporaries(self, sealed_id: str) -> None:
+        """Remove half-written parts left by a crash."""
+        folder = self.folder(sealed_id)
+        for entry in folder.glob(f"{TEMP_PREFIX}*"):
+            entry.unlink(missing_ok=True)
+
+    def move_to(self, sealed_id: str, destination: Path) -> None:
+        """Rename the folder to ``destination`` (the complete sealed file) durably."""
+        folder = self.folder(sealed_id)
+        self.clear_temporaries(sealed_id)
+        durable.fsync_dir(folder)
+        os.rename(folder, destination)
+        durable.fsync_dir(destination.parent)
+        durable.fsync_dir(self.root)
+
+    def remove(self, sealed_id: str) -> None:
+        """Delete an upload's folder and everything in it."""
+        durable.remove_tree(self.folder(sealed_id))
+
+    def ids(self) -> list[str]:
+        """Ids of the folders present."""
+        return [e.name for e in os.scandir(self.root) if is_valid_id(e.name)]

@@ -1,0 +1,131 @@
+"""`tainik send` against a real server: resume after a crash, and through a SOCKS5 proxy."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from live_server import LiveServer, make_instance
+from socks5 import Socks5Proxy
+
+MIB = 1024 * 1024
+SEGMENT = 4 * MIB
+
+
+def make_file(path: Path, size: int) -> str:
+    digest = hashlib.sha256()
+    with open(path, "wb") as handle:
+        for _ in range(size // (16 * MIB)):
+            block = os.urandom(16 * MIB)
+            digest.update(block)
+            handle.write(block)
+    return digest.hexdigest()
+
+
+def send_argv(server: str, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "tainik", "send", "--server", server, *extra]
+
+
+def segments_held(data_dir: Path) -> int:
+    return sum(len(list(folder.glob("segment-*.age")))
+               for folder in (data_dir / "uploads").iterdir() if folder.is_dir())
+
+
+def sent_counts(stderr: str) -> tuple[int, int]:
+    match = re.search(r"Sent (\d+) segments \((\d+) bytes\); (\d+) were already", stderr)
+    assert match, stderr
+    return int(match.group(1)), int(match.group(3))
+
+
+def open_single(data_dir: Path, key: Path, out: Path) -> str:
+    [container] = (data_dir / "blobs").glob("*.sealed")
+    result = subprocess.run([sys.executable, "-m", "tainik", "open", str(container),
+                             "--identity", str(key), "--out", str(out)],
+                            capture_output=True, text=True, check=True)
+    digest = hashlib.sha256()
+    with open(result.stdout.strip(), "rb") as handle:
+        while block := handle.read(16 * MIB):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def kill_midway_then_resume(
+    tmp_path: Path, size: int, proxy: str | None, kill_after: int
+) -> tuple[int, int, int]:
+    """Returns (segments held at restart, sent after restart, reported as already there)."""
+    data_dir, key, _ = make_instance(tmp_path)
+    source = tmp_path / "trove.bin"
+    expected = make_file(source, size)
+    codename = tmp_path / "codename.txt"
+    proxy_args = ["--proxy", proxy] if proxy else []
+    with LiveServer(data_dir, tmp_path / "logs") as server:
+        first = subprocess.Popen(
+            send_argv(server.source_url, "--new-codename-out", str(codename),
+                      "--give-up-after", "4", *proxy_args, str(source)),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 120
+        while segments_held(data_dir) < kill_after:
+            assert first.poll() is None, first.communicate()
+            assert time.monotonic() < deadline, "the upload did not progress"
+            time.sleep(0.05)
+        server.kill()
+        _, stderr = first.communicate(timeout=120)
+        assert first.returncode == 5, stderr
+        assert "run the same command again" in stderr
+        server.start()
+        held = segments_held(data_dir)
+        second = subprocess.run(
+            send_argv(server.source_url, "--codename-file", str(codename), *proxy_args,
+                      str(source)), capture_output=True, text=True, timeout=600)
+        assert second.returncode == 0, second.stderr
+        sent, already = sent_counts(second.stderr)
+    assert open_single(data_dir, key, tmp_path / "opened") == expected
+    return held, sent, already
+
+
+def test_resume_after_the_server_is_killed(tmp_path: Path) -> None:
+    held, sent, already = kill_midway_then_resume(tmp_path, 1024 * MIB, None, kill_after=40)
+    total = 256
+    assert already == held
+    # Bytes re-sent after the restart beyond what was missing: at most two segments' worth.
+    assert sent - (total - held) <= 2
+    assert held + sent == total
+
+
+def test_resume_through_a_socks5_proxy(tmp_path: Path) -> None:
+    with Socks5Proxy() as proxy:
+        held, sent, already = kill_midway_then_resume(tmp_path, 96 * MIB, proxy.url,
+                                                      kill_after=6)
+        assert proxy.requests, "the sender did not use the proxy"
+        assert all(is_name or host == "127.0.0.1" for host, _, is_name in proxy.requests)
+    assert already == held
+    assert sent - (24 - held) <= 2
+
+
+def test_send_resolves_names_through_the_proxy(tmp_path: Path) -> None:
+    data_dir, key, _ = make_instance(tmp_path)
+    (tmp_path / "note.txt").write_text("через прокси")
+    with LiveServer(data_dir, tmp_path / "logs") as server, Socks5Proxy() as proxy:
+        url = server.source_url.replace("127.0.0.1", "localhost")
+        result = subprocess.run(
+            send_argv(url, "--new-codename-out", str(tmp_path / "c.txt"), "--proxy", proxy.url,
+                      "--message", "hello", str(tmp_path / "note.txt")),
+            capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        assert any(host == "localhost" and is_name for host, _, is_name in proxy.requests)
+    assert len(list((data_dir / "blobs").glob("*.sealed"))) == 2
+
+
+@pytest.mark.parametrize("args", [[], ["--codename-file", "/nonexistent/c.txt", "x"]])
+def test_send_usage_errors(args: list[str], tmp_path: Path) -> None:
+    result = subprocess.run(send_argv("http://127.0.0.1:9", *args), capture_output=True,
+                            text=True)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr

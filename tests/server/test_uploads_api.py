@@ -1,0 +1,250 @@
+"""The resumable upload API (docs/protocol.md), in process."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from starlette.testclient import TestClient
+
+from tainik import crypto
+from tainik.core.manifest import Kind, Manifest
+from tainik.core.segments import DEFAULT_SEGMENT_SIZE, SegmentPlan
+from tainik.sealed.reader import SealedOpener
+from tainik.sealed.writer import new_sealed_id
+from tainik.server.app import source_app
+from tainik.service import uploads
+from tainik.service.instance import Instance
+from tainik.service.maintenance import ServeLock, recover
+from tainik.storage import schema
+
+from .conftest import csrf, new_source
+
+S = DEFAULT_SEGMENT_SIZE
+
+
+class Upload:
+    """A client-side sealed file, ready to send through the API."""
+
+    def __init__(self, data: bytes, org: crypto.Identity, name: str = "clip.mp4") -> None:
+        self.data = data
+        self.org = org
+        self.plan = SegmentPlan(len(data), S)
+        self.slices = [data[self.plan.offset(i) : self.plan.offset(i) + self.plan.size_of(i)]
+                       for i in range(self.plan.count)]
+        self.manifest = Manifest(
+            id=new_sealed_id(), kind=Kind.FILE, name=name.encode(), size=len(data),
+            segment_size=S, sha256=hashlib.sha256(data).digest(),
+            segment_hashes=tuple(hashlib.sha256(s).digest() for s in self.slices),
+        )
+        self.name = name
+
+    def segment(self, index: int) -> bytes:
+        return crypto.encrypt(self.slices[index], [self.org.recipient])
+
+    def note(self, recipient: str) -> str:
+        body = json.dumps({"v": 1, "name": self.name, "size": len(self.data),
+                           "sha256": self.manifest.sha256.hex(), "kind": "file"}).encode()
+        return base64.b64encode(crypto.encrypt(body, [crypto.Recipient(recipient)])).decode()
+
+
+def headers(client: TestClient) -> dict[str, str]:
+    return {"X-CSRF-Token": client.cookies["tainik_csrf"]}
+
+
+def start(client: TestClient, upload: Upload) -> dict[str, object]:
+    session = client.get("/api/session").json()
+    response = client.post("/api/uploads", headers=headers(client), json={
+        "id": upload.manifest.id, "segments": upload.plan.count,
+        "note": upload.note(session["recipient"]),
+    })
+    assert response.status_code == 201, response.text
+    body: dict[str, object] = response.json()
+    return body
+
+
+def put(client: TestClient, upload: Upload, index: int, body: bytes | None = None) -> int:
+    response = client.put(f"/api/uploads/{upload.manifest.id}/segments/{index}",
+                          headers=headers(client), content=upload.segment(index)
+                          if body is None else body)
+    return response.status_code
+
+
+def finish(client: TestClient, upload: Upload) -> int:
+    assert client.put(f"/api/uploads/{upload.manifest.id}/manifest", headers=headers(client),
+                      content=crypto.encrypt(upload.manifest.encode(), [upload.org.recipient])
+                      ).status_code == 200
+    return client.post(f"/api/uploads/{upload.manifest.id}/complete",
+                       headers=headers(client)).status_code
+
+
+@pytest.fixture
+def source(client: TestClient) -> Iterator[TestClient]:
+    new_source(client)
+    csrf(client)
+    yield client
+
+
+def test_resumable_upload_round_trip(
+    source: TestClient, instance: Instance, org: crypto.Identity, tmp_path: Path
+) -> None:
+    upload = Upload(os.urandom(2 * S + 1000), org)
+    view = start(source, upload)
+    assert view["received"] == []
+    assert put(source, upload, 2) == 200
+    assert put(source, upload, 0) == 200
+    assert put(source, upload, 0) == 200  # a retry: idempotent, replaces
+    listing = source.get("/api/uploads").json()["uploads"]
+    assert listing[0]["received"] == [0, 2]
+    assert listing[0]["note"]["name"] == "clip.mp4"
+    missing = source.post(f"/api/uploads/{upload.manifest.id}/complete", headers=headers(source))
+    assert missing.status_code == 400
+    assert missing.json()["error"] == "incomplete"
+    assert missing.json()["missing"] == [1]
+    assert put(source, upload, 1) == 200
+    assert finish(source, upload) == 200
+    assert source.get("/api/uploads").json()["uploads"] == []
+    assert source.post(f"/api/uploads/{upload.manifest.id}/complete",
+                       headers=headers(source)).status_code == 200
+    opened = SealedOpener([org], jobs=1).open(instance.blobs.path_of(upload.manifest.id),
+                                              tmp_path)
+    assert opened.path.read_bytes() == upload.data
+    with instance.engine.begin() as db:
+        kinds = db.execute(select(schema.submissions.c.kind)).scalars().all()
+    assert kinds == ["file"]
+
+
+def test_the_note_is_ciphertext_at_rest(source: TestClient, instance: Instance,
+                                        org: crypto.Identity) -> None:
+    upload = Upload(b"x" * 10, org, name="secret-name-canary.mp4")
+    start(source, upload)
+    for path in instance.config.data_dir.rglob("*"):
+        if path.is_file():
+            assert b"secret-name-canary" not in path.read_bytes()
+
+
+@pytest.mark.parametrize(("case", "status", "code"), [
+    ("index beyond", 400, "segment_index"),
+    ("not age", 400, "not_age"),
+    ("short full segment", 400, "segment_size"),
+    ("too large", 413, "too_large"),
+])
+def test_bad_segments_are_refused(source: TestClient, org: crypto.Identity, case: str,
+                                  status: int, code: str, instance: Instance) -> None:
+    upload = Upload(os.urandom(S + 10), org)
+    start(source, upload)
+    target, body = 0, upload.segment(0)
+    if case == "index beyond":
+        target = 2
+    elif case == "not age":
+        body = b"hello" * 100
+    elif case == "short full segment":
+        body = crypto.encrypt(upload.slices[0][:-1], [org.recipient])
+    elif case == "too large":
+        body = body + os.urandom(70_000)
+    response = source.put(f"/api/uploads/{upload.manifest.id}/segments/{target}",
+                          headers=headers(source), content=body)
+    assert response.status_code == status, response.text
+    assert response.json()["error"] == code
+    assert instance.uploads.received(upload.manifest.id) == []
+
+
+def test_last_segment_size_is_checked(source: TestClient, org: crypto.Identity) -> None:
+    upload = Upload(os.urandom(S + 10), org)
+    start(source, upload)
+    good = crypto.encrypt(b"y" * 777, [org.recipient])
+    assert put(source, upload, 1, good) == 200
+    header = good[: good.index(b"\n--- ") + 1 + 48]
+    # 65,569 payload bytes: one byte more than one full 64 KiB chunk can carry, too few for two.
+    assert put(source, upload, 1, header + os.urandom(16 + 65_536 + 16 + 1)) == 400
+    assert put(source, upload, 1, header + os.urandom(16 + 65_537 + 32)) == 200
+
+
+def test_uploads_belong_to_their_source(
+    client: TestClient, instance: Instance, org: crypto.Identity
+) -> None:
+    new_source(client)
+    csrf(client)
+    upload = Upload(b"mine", org)
+    start(client, upload)
+    with TestClient(source_app(instance)) as other:
+        new_source(other)
+        csrf(other)
+        assert other.get(f"/api/uploads/{upload.manifest.id}").status_code == 404
+        assert put(other, upload, 0) == 404
+        taken = other.post("/api/uploads", headers=headers(other), json={
+            "id": upload.manifest.id, "segments": 1, "note": upload.note(
+                other.get("/api/session").json()["recipient"])})
+        assert taken.status_code == 409
+        assert other.delete(f"/api/uploads/{upload.manifest.id}",
+                            headers=headers(other)).status_code == 404
+    again = client.post("/api/uploads", headers=headers(client), json={
+        "id": upload.manifest.id, "segments": 1, "note": upload.note(
+            client.get("/api/session").json()["recipient"])})
+    assert again.status_code == 200
+
+
+def test_csrf_and_session_are_required(client: TestClient, org: crypto.Identity) -> None:
+    csrf(client)
+    assert client.get("/api/uploads").status_code == 401
+    new_source(client)
+    upload = Upload(b"x", org)
+    response = client.post("/api/uploads", json={"id": upload.manifest.id, "segments": 1,
+                                                 "note": "eA=="})
+    assert response.status_code == 403
+    assert response.json()["error"] == "csrf"
+
+
+def test_abandon_and_expiry(source: TestClient, instance: Instance, org: crypto.Identity) -> None:
+    first, second = Upload(b"a" * 5, org), Upload(b"b" * 5, org)
+    start(source, first)
+    start(source, second)
+    put(source, second, 0)
+    assert source.delete(f"/api/uploads/{first.manifest.id}",
+                         headers=headers(source)).status_code == 204
+    assert not instance.uploads.folder(first.manifest.id).exists()
+    later = instance.clock() + timedelta(hours=instance.config.unfinished_upload_hours + 1)
+    instance.clock = lambda: later
+    assert uploads.expire_uploads(instance) == 1
+    assert not instance.uploads.folder(second.manifest.id).exists()
+    with instance.engine.begin() as db:
+        assert db.execute(select(schema.uploads)).all() == []
+
+
+def test_recovery_finishes_a_commit_cut_short(
+    source: TestClient, instance: Instance, org: crypto.Identity, tmp_path: Path
+) -> None:
+    upload = Upload(os.urandom(1000), org)
+    start(source, upload)
+    put(source, upload, 0)
+    source.put(f"/api/uploads/{upload.manifest.id}/manifest", headers=headers(source),
+               content=crypto.encrypt(upload.manifest.encode(), [org.recipient]))
+    # The crash: renamed into the blob store, not yet recorded.
+    instance.uploads.move_to(upload.manifest.id, instance.blobs.path_of(upload.manifest.id))
+    stray = new_sealed_id()
+    instance.blobs.new_sink(stray).commit()  # a complete container with no record at all
+    lock = ServeLock(instance)
+    try:
+        recovered = recover(instance, lock)
+    finally:
+        lock.release()
+    assert recovered.orphans == 1
+    assert not instance.blobs.exists(stray)
+    opened = SealedOpener([org], jobs=1).open(instance.blobs.path_of(upload.manifest.id),
+                                              tmp_path)
+    assert opened.path.read_bytes() == upload.data
+
+
+def test_session_info(source: TestClient, instance: Instance) -> None:
+    info = source.get("/api/session").json()
+    assert info["recipient"].startswith("age1")
+    assert info["organisation"] == [r.text for r in instance.config.recipients]
+    assert info["segment_size"] == S
+    assert info["csrf"] == source.cookies["tainik_csrf"]

@@ -1,0 +1,105 @@
+"""A minimal SOCKS5 proxy (RFC 1928, no authentication, CONNECT only) for tests, on loopback.
+
+It records each CONNECT target so a test can prove a client used it, and whether the client
+sent a host name (``socks5h``: the name is resolved by the proxy, as Tor does).
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+import threading
+from types import TracebackType
+
+
+class Socks5Proxy:
+    """Serve SOCKS5 on 127.0.0.1 until closed. Use as a context manager."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.listener.getsockname()[1])
+        self.requests: list[tuple[str, int, bool]] = []  # (host, port, was a name)
+        self._closed = False
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    def __enter__(self) -> Socks5Proxy:
+        self._thread.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._closed = True
+        self.listener.close()
+
+    @property
+    def url(self) -> str:
+        """The proxy URL for clients that resolve names through it."""
+        return f"socks5h://127.0.0.1:{self.port}"
+
+    def _accept(self) -> None:
+        while not self._closed:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._handle, args=(client,), daemon=True).start()
+
+    def _handle(self, client: socket.socket) -> None:
+        try:
+            version, count = _recv(client, 2)
+            if version != 5:
+                client.close()
+                return
+            _recv(client, count)
+            client.sendall(b"\x05\x00")
+            _ver, command, _rsv, kind = _recv(client, 4)
+            if kind == 1:
+                host, is_name = socket.inet_ntoa(_recv(client, 4)), False
+            elif kind == 3:
+                host, is_name = _recv(client, _recv(client, 1)[0]).decode(), True
+            else:
+                host, is_name = socket.inet_ntop(socket.AF_INET6, _recv(client, 16)), False
+            (port,) = struct.unpack("!H", _recv(client, 2))
+            if command != 1:
+                client.sendall(b"\x05\x07\x00\x01" + bytes(6))
+                client.close()
+                return
+            self.requests.append((host, port, is_name))
+        except (OSError, ValueError):
+            client.close()
+            return
+        try:
+            upstream = socket.create_connection((host, port))
+        except OSError:
+            # As Tor does: a reply saying the connection was refused, then close.
+            client.sendall(b"\x05\x05\x00\x01" + bytes(6))
+            client.close()
+            return
+        client.sendall(b"\x05\x00\x00\x01" + bytes(6))
+        threading.Thread(target=_pipe, args=(upstream, client), daemon=True).start()
+        _pipe(client, upstream)
+
+
+def _recv(sock: socket.socket, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = sock.recv(size - len(data))
+        if not chunk:
+            raise ValueError("closed")
+        data += chunk
+    return data
+
+
+def _pipe(source: socket.socket, sink: socket.socket) -> None:
+    try:
+        while chunk := source.recv(65536):
+            sink.sendall(chunk)
+    except OSError:
+        pass
+    finally:
+        for sock in (source, sink):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
