@@ -34,8 +34,11 @@ def send_argv(server: str, *extra: str) -> list[str]:
 
 
 def segments_held(data_dir: Path) -> int:
-    return sum(len(list(folder.glob("segment-*.age")))
-               for folder in (data_dir / "uploads").iterdir() if folder.is_dir())
+    return sum(
+        len(list(folder.glob("segment-*.age")))
+        for folder in (data_dir / "uploads").iterdir()
+        if folder.is_dir()
+    )
 
 
 def sent_counts(stderr: str) -> tuple[int, int]:
@@ -46,9 +49,22 @@ def sent_counts(stderr: str) -> tuple[int, int]:
 
 def open_single(data_dir: Path, key: Path, out: Path) -> str:
     [container] = (data_dir / "blobs").glob("*.sealed")
-    result = subprocess.run([sys.executable, "-m", "tainik", "open", str(container),
-                             "--identity", str(key), "--out", str(out)],
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tainik",
+            "open",
+            str(container),
+            "--identity",
+            str(key),
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     digest = hashlib.sha256()
     with open(result.stdout.strip(), "rb") as handle:
         while block := handle.read(16 * MIB):
@@ -67,9 +83,19 @@ def kill_midway_then_resume(
     proxy_args = ["--proxy", proxy] if proxy else []
     with LiveServer(data_dir, tmp_path / "logs") as server:
         first = subprocess.Popen(
-            send_argv(server.source_url, "--new-codename-out", str(codename),
-                      "--give-up-after", "4", *proxy_args, str(source)),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            send_argv(
+                server.source_url,
+                "--new-codename-out",
+                str(codename),
+                "--give-up-after",
+                "4",
+                *proxy_args,
+                str(source),
+            ),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         deadline = time.monotonic() + 120
         while segments_held(data_dir) < kill_after:
             assert first.poll() is None, first.communicate()
@@ -82,8 +108,13 @@ def kill_midway_then_resume(
         server.start()
         held = segments_held(data_dir)
         second = subprocess.run(
-            send_argv(server.source_url, "--codename-file", str(codename), *proxy_args,
-                      str(source)), capture_output=True, text=True, timeout=600)
+            send_argv(
+                server.source_url, "--codename-file", str(codename), *proxy_args, str(source)
+            ),
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert second.returncode == 0, second.stderr
         sent, already = sent_counts(second.stderr)
     assert open_single(data_dir, key, tmp_path / "opened") == expected
@@ -101,8 +132,7 @@ def test_resume_after_the_server_is_killed(tmp_path: Path) -> None:
 
 def test_resume_through_a_socks5_proxy(tmp_path: Path) -> None:
     with Socks5Proxy() as proxy:
-        held, sent, already = kill_midway_then_resume(tmp_path, 96 * MIB, proxy.url,
-                                                      kill_after=6)
+        held, sent, already = kill_midway_then_resume(tmp_path, 96 * MIB, proxy.url, kill_after=6)
         assert proxy.requests, "the sender did not use the proxy"
         assert all(is_name or host == "127.0.0.1" for host, _, is_name in proxy.requests)
     assert already == held
@@ -115,9 +145,20 @@ def test_send_resolves_names_through_the_proxy(tmp_path: Path) -> None:
     with LiveServer(data_dir, tmp_path / "logs") as server, Socks5Proxy() as proxy:
         url = server.source_url.replace("127.0.0.1", "localhost")
         result = subprocess.run(
-            send_argv(url, "--new-codename-out", str(tmp_path / "c.txt"), "--proxy", proxy.url,
-                      "--message", "hello", str(tmp_path / "note.txt")),
-            capture_output=True, text=True, timeout=120)
+            send_argv(
+                url,
+                "--new-codename-out",
+                str(tmp_path / "c.txt"),
+                "--proxy",
+                proxy.url,
+                "--message",
+                "hello",
+                str(tmp_path / "note.txt"),
+            ),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert result.returncode == 0, result.stderr
         assert any(host == "localhost" and is_name for host, _, is_name in proxy.requests)
     assert len(list((data_dir / "blobs").glob("*.sealed"))) == 2
@@ -125,7 +166,6 @@ def test_send_resolves_names_through_the_proxy(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("args", [[], ["--codename-file", "/nonexistent/c.txt", "x"]])
 def test_send_usage_errors(args: list[str], tmp_path: Path) -> None:
-    result = subprocess.run(send_argv("http://127.0.0.1:9", *args), capture_output=True,
-                            text=True)
+    result = subprocess.run(send_argv("http://127.0.0.1:9", *args), capture_output=True, text=True)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr

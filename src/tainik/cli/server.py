@@ -87,7 +87,9 @@ def run_init(args: argparse.Namespace, ctx: Context) -> int:
 
 def run_serve(args: argparse.Namespace, ctx: Context) -> int:
     """Run the server until interrupted."""
-    from tainik.server.app import serve  # noqa: PLC0415 - heavy imports, only here
+    from tainik.sealed.pool import default_jobs  # noqa: PLC0415 - heavy imports, only here
+    from tainik.sealed.writer import SegmentWorkers  # noqa: PLC0415
+    from tainik.server.app import serve  # noqa: PLC0415
     from tainik.service.instance import Instance  # noqa: PLC0415
     from tainik.service.maintenance import (  # noqa: PLC0415
         ServeLock,
@@ -114,12 +116,15 @@ def run_serve(args: argparse.Namespace, ctx: Context) -> int:
                 recovered.orphans,
                 recovered.expired_uploads,
             )
+        jobs = default_jobs()
+        instance.segment_workers = SegmentWorkers(config.recipients, jobs, 2 * jobs + 2)
         stop = threading.Event()
         threading.Thread(target=run_housekeeping, args=(instance, stop), daemon=True).start()
         try:
             serve(instance, args.host, args.source_port, args.newsroom_port)
         finally:
             stop.set()
+            instance.segment_workers.close()
     finally:
         if lock is not None:
             lock.release()

@@ -46,9 +46,16 @@ def make_pool(
     jobs: int,
     recipients: Sequence[Recipient] = (),
     identities: Sequence[Identity] = (),
+    *,
+    method: str | None = None,
 ) -> ProcessPoolExecutor:
-    """A pool of ``jobs`` workers holding the given keys."""
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    """A pool of ``jobs`` workers holding the given keys.
+
+    ``fork`` (the default on Linux) is cheap and lets workers share file descriptors; a
+    long-running server with threads passes ``method="spawn"``.
+    """
+    if method is None:
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     return ProcessPoolExecutor(
         max_workers=jobs,
         mp_context=multiprocessing.get_context(method),

@@ -10,7 +10,10 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+import threading
+from collections import deque
 from collections.abc import Sequence
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Protocol
 
@@ -19,7 +22,7 @@ from tainik.core.errors import N_, UsageError
 from tainik.core.manifest import MAX_NAME_BYTES, Kind, Manifest, encode_id
 from tainik.core.segments import DEFAULT_SEGMENT_SIZE, check_segment_size
 from tainik.crypto import Recipient
-from tainik.sealed import durable, layout
+from tainik.sealed import durable, layout, pool
 
 
 class SegmentSink(Protocol):
@@ -37,6 +40,45 @@ def new_sealed_id() -> str:
     return encode_id(secrets.token_bytes(16))
 
 
+class SegmentWorkers:
+    """Worker processes that seal segments for many sealers at once (a server's intake).
+
+    pyrage holds the GIL while it encrypts; sealing in other processes lets a server use
+    every core. At most ``in_flight`` segments (plaintext held in memory) wait or run at a
+    time across all sealers, which bounds memory however many uploads arrive together.
+    """
+
+    def __init__(self, recipients: Sequence[Recipient], jobs: int, in_flight: int) -> None:
+        self._pool = pool.make_pool(jobs, recipients=recipients, method="spawn")
+        self._slots = threading.BoundedSemaphore(in_flight)
+        self.recipients = tuple(recipients)
+        # Start the workers now, not on the first upload.
+        list(self._pool.map(int, range(jobs)))
+
+    def submit(self, plaintext: bytes, index: int, directory: Path) -> Future[bytes]:
+        """Seal one segment into ``directory``; the future gives its plaintext hash."""
+        self._slots.acquire()
+        try:
+            future = self._pool.submit(_seal_into, plaintext, index, str(directory))
+        except BaseException:
+            self._slots.release()
+            raise
+        future.add_done_callback(lambda _: self._slots.release())
+        return future
+
+    def close(self) -> None:
+        """Stop the workers."""
+        self._pool.shutdown(cancel_futures=True)
+
+
+def _seal_into(plaintext: bytes, index: int, directory: str) -> bytes:
+    """Worker: hash, encrypt and durably write one segment; returns its hash."""
+    digest = crypto.sha256(plaintext)
+    ciphertext = crypto.encrypt(plaintext, pool.worker_recipients())
+    durable.write_file(Path(directory) / layout.segment_name(index), ciphertext)
+    return digest
+
+
 class SegmentSealer:
     """Seal a plaintext given in pieces of any size."""
 
@@ -49,6 +91,7 @@ class SegmentSealer:
         name: bytes = b"",
         segment_size: int = DEFAULT_SEGMENT_SIZE,
         sealed_id: str | None = None,
+        workers: SegmentWorkers | None = None,
     ) -> None:
         if not recipients:
             raise UsageError(N_("at least one recipient is needed"))
@@ -66,6 +109,9 @@ class SegmentSealer:
         self._hashes: list[bytes] = []
         self._size = 0
         self._finished = False
+        # With workers, segments of this sealer in progress (at most two at a time).
+        self._workers = workers if isinstance(sink, DirectorySink) else None
+        self._futures: deque[tuple[int, Future[bytes]]] = deque()
 
     @property
     def size(self) -> int:
@@ -90,6 +136,8 @@ class SegmentSealer:
             raise RuntimeError("sealer already finished")
         if self._buffer or not self._hashes:
             self._emit()
+        while self._futures:
+            self._collect()
         self._finished = True
         manifest = Manifest(
             id=self.sealed_id,
@@ -107,10 +155,30 @@ class SegmentSealer:
         plaintext = bytes(self._buffer)
         self._buffer.clear()
         self._whole.update(plaintext)
+        self._size += len(plaintext)
+        if self._workers is not None:
+            assert isinstance(self._sink, DirectorySink)
+            index = len(self._hashes)
+            self._hashes.append(b"")
+            self._futures.append(
+                (index, self._workers.submit(plaintext, index, self._sink.partial))
+            )
+            while len(self._futures) > 2:
+                self._collect()
+            return
         self._hashes.append(crypto.sha256(plaintext))
         index = len(self._hashes) - 1
-        self._size += len(plaintext)
         self._sink.put_segment(index, crypto.encrypt(plaintext, self._recipients))
+
+    def _collect(self) -> None:
+        index, future = self._futures.popleft()
+        self._hashes[index] = future.result()
+
+    def abandon(self) -> None:
+        """Wait for segments in progress so their files can be removed."""
+        while self._futures:
+            _, future = self._futures.popleft()
+            future.exception()
 
 
 class DirectorySink:

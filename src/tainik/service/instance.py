@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 
 from tainik.instance import InstanceConfig
+from tainik.sealed.writer import SegmentWorkers
 from tainik.service.errors import ThrottledError
 from tainik.storage.blobs import BlobStore
 from tainik.storage.database import open_database
@@ -64,6 +65,8 @@ class Instance:
     engine: Engine
     blobs: BlobStore
     uploads: UploadStore
+    # Worker processes that seal no-JavaScript uploads on every core (set by the server).
+    segment_workers: SegmentWorkers | None = None
     clock: Callable[[], datetime] = utc_now
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
     # Argon2id at 64 MiB each: at most this many derivations at once.

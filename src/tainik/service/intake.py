@@ -45,7 +45,12 @@ class Intake:
         sealed_id = new_sealed_id()
         sink = self.instance.blobs.new_sink(sealed_id)
         sealer = SegmentSealer(
-            self.instance.config.recipients, sink, kind=kind, name=name, sealed_id=sealed_id
+            self.instance.config.recipients,
+            sink,
+            kind=kind,
+            name=name,
+            sealed_id=sealed_id,
+            workers=self.instance.segment_workers,
         )
         self._pending.append(_Pending(sealed_id, kind, sink, sealer))
         return sealer
@@ -102,5 +107,6 @@ class Intake:
     def abort(self) -> None:
         """Remove everything written for this submission (it was never acknowledged)."""
         for item in self._pending:
+            item.sealer.abandon()
             item.sink.abort()
         self._pending.clear()
