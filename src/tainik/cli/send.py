@@ -10,9 +10,6 @@ from tainik.cli.progress import ProgressLine
 from tainik.core.codename import normalize
 from tainik.core.errors import N_, UsageError
 from tainik.crypto import Secret
-from tainik.sender.client import ClientSettings
-from tainik.sender.send import Sender, new_source
-from tainik.sender.state import SendState
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], ctx: Context) -> None:
@@ -90,6 +87,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], ctx:
 
 def run_send(args: argparse.Namespace, ctx: Context) -> int:
     """Send files and a message; prints what was sent."""
+    # httpx and the sender load only for this command (see tests/cli/test_cli_startup.py).
+    from tainik.sender.client import ClientSettings  # noqa: PLC0415
+    from tainik.sender.send import Sender, new_source  # noqa: PLC0415
+    from tainik.sender.state import SendState  # noqa: PLC0415
+
     if not args.files and not args.message:
         raise UsageError(N_("nothing to send: name files, or give --message"))
     for path in args.files:
