@@ -4,4 +4,6 @@ import sys
 
 from tainik.cli.main import main
 
-sys.exit(main())
+# Guarded: worker processes started with "spawn" import this module as __mp_main__.
+if __name__ == "__main__":
+    sys.exit(main())
