@@ -313,3 +313,10 @@ def test_pages_in_russian(client: TestClient) -> None:
 def test_database_file_is_private(instance: Instance) -> None:
     sqlite3.connect(instance.config.data_dir / "tainik.db").close()
     assert oct(instance.config.data_dir.stat().st_mode & 0o777) == oct(0o700)
+
+
+def test_oversized_request_headers_are_refused(client: TestClient) -> None:
+    response = client.get("/", headers={"x-padding": "a" * 20_000})
+    assert response.status_code == 431
+    assert response.headers["x-frame-options"] == "DENY"
+    assert client.get("/", headers={"x-padding": "a" * 8_000}).status_code == 200

@@ -116,6 +116,9 @@ def serve(instance: Instance, host: str, source_port: int, newsroom_port: int) -
         server_header=False,
         date_header=False,
         proxy_headers=False,
+        # h11, not httptools: only h11 bounds the size of request headers (16 KiB here), and a
+        # server on the open Tor network must not buffer megabytes of headers per request.
+        http="h11",
         h11_max_incomplete_event_size=16 * 1024,
         timeout_keep_alive=30,
         lifespan="on",

@@ -37,8 +37,13 @@ HEADERS = {
 }
 
 
+MAX_REQUEST_HEADERS = 16 * 1024
+TOO_LARGE = "Request headers too large / Заголовки запроса слишком велики\n".encode()
+
+
 class SecurityHeaders:
-    """ASGI middleware adding :data:`HEADERS` to every HTTP response."""
+    """ASGI middleware adding :data:`HEADERS` to every HTTP response, and refusing requests
+    whose headers exceed :data:`MAX_REQUEST_HEADERS` (431)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -46,6 +51,13 @@ class SecurityHeaders:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        size = sum(len(name) + len(value) + 4 for name, value in scope["headers"])
+        if size > MAX_REQUEST_HEADERS:
+            headers = [(b"content-type", b"text/plain; charset=utf-8")]
+            headers += [(k.lower().encode(), v.encode()) for k, v in HEADERS.items()]
+            await send({"type": "http.response.start", "status": 431, "headers": headers})
+            await send({"type": "http.response.body", "body": TOO_LARGE})
             return
 
         async def send_with_headers(message: Message) -> None:
