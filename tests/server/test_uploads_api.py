@@ -6,7 +6,6 @@ import base64
 import hashlib
 import json
 import os
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -86,10 +85,10 @@ def finish(client: TestClient, upload: Upload) -> int:
 
 
 @pytest.fixture
-def source(client: TestClient) -> Iterator[TestClient]:
+def source(client: TestClient) -> TestClient:
     new_source(client)
     csrf(client)
-    yield client
+    return client
 
 
 def test_resumable_upload_round_trip(
