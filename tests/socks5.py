@@ -6,6 +6,7 @@ sent a host name (``socks5h``: the name is resolved by the proxy, as Tor does).
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import struct
 import threading
@@ -99,8 +100,6 @@ def _pipe(source: socket.socket, sink: socket.socket) -> None:
         pass
     finally:
         for sock in (source, sink):
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             sock.close()

@@ -140,7 +140,7 @@ def test_resume_through_a_socks5_proxy(tmp_path: Path) -> None:
 
 
 def test_send_resolves_names_through_the_proxy(tmp_path: Path) -> None:
-    data_dir, key, _ = make_instance(tmp_path)
+    data_dir, _key, _ = make_instance(tmp_path)
     (tmp_path / "note.txt").write_text("через прокси")
     with LiveServer(data_dir, tmp_path / "logs") as server, Socks5Proxy() as proxy:
         url = server.source_url.replace("127.0.0.1", "localhost")
