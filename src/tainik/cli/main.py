@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from _typeshed import SupportsWrite
 
 from tainik import __version__, i18n
-from tainik.cli import keys, sealing, server
+from tainik.cli import keys, sealing, server, users
 from tainik.cli import send as send_command
 from tainik.cli.context import Context
 from tainik.core.errors import ExitCode, TainikError
@@ -64,6 +64,7 @@ def build_parser(ctx: Context) -> argparse.ArgumentParser:
     keys.register(commands, ctx)
     sealing.register(commands, ctx)
     server.register(commands, ctx)
+    users.register(commands, ctx)
     send_command.register(commands, ctx)
     return parser
 

@@ -13,6 +13,7 @@ from tainik.core.errors import N_, TainikError, UsageError
 from tainik.core.manifest import Manifest
 from tainik.core.segments import DEFAULT_SEGMENT_SIZE
 from tainik.crypto import Recipient
+from tainik.sealed import tarball
 from tainik.sealed.files import FileSealer
 from tainik.sealed.reader import SealedOpener
 
@@ -88,7 +89,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], ctx:
         nargs="+",
         type=Path,
         metavar="SEALED",
-        help=_("sealed-file directories (ID.sealed)"),
+        help=_("sealed-file directories (ID.sealed), or sealed-file tars as downloaded"),
     )
     opener.add_argument(
         "--identity", "-i", required=True, type=Path, metavar="PATH", help=_("identity file")
@@ -153,26 +154,47 @@ def run_open(args: argparse.Namespace, ctx: Context) -> int:
     out = _out_dir(args.out)
     opener = SealedOpener(identities, jobs=_jobs(args.jobs))
     first_error: TainikError | None = None
-    for container in args.sealed:
-        bars: list[ProgressLine] = []
+    for argument in args.sealed:
         try:
-            try:
-                opened = opener.open(container, out, progress=_bar_factory(ctx, container, bars))
-            finally:
-                for bar in bars:
-                    bar.close()
+            # A sealed-file tar (or a selection of them) is unpacked, ciphertext only, into a
+            # hidden folder inside the output directory, removed afterwards.
+            with tarball.unpacked(argument, out) as containers:
+                for container in containers:
+                    shown = container if container == argument else f"{argument}: {container.name}"
+                    error = _open_one(opener, container, out, ctx, shown)
+                    first_error = first_error or error
         except TainikError as error:
-            ctx.say(
-                ctx._("{path}: not opened: {reason}").format(
-                    path=container, reason=ctx._(error.template).format(**error.params)
-                )
-            )
+            _not_opened(ctx, argument, error)
             first_error = first_error or error
-            continue
-        print(opened.path, file=ctx.stdout, flush=True)
     if first_error is not None:
         return first_error.exit_code
     return 0
+
+
+def _not_opened(ctx: Context, shown: object, error: TainikError) -> None:
+    ctx.say(
+        ctx._("{path}: not opened: {reason}").format(
+            path=shown, reason=ctx._(error.template).format(**error.params)
+        )
+    )
+
+
+def _open_one(
+    opener: SealedOpener, container: Path, out: Path, ctx: Context, shown: object
+) -> TainikError | None:
+    """Open one container and print where its plaintext went; returns the error, if any."""
+    bars: list[ProgressLine] = []
+    try:
+        try:
+            opened = opener.open(container, out, progress=_bar_factory(ctx, container, bars))
+        finally:
+            for bar in bars:
+                bar.close()
+    except TainikError as error:
+        _not_opened(ctx, shown, error)
+        return error
+    print(opened.path, file=ctx.stdout, flush=True)
+    return None
 
 
 def _bar_factory(

@@ -13,10 +13,14 @@ from tainik.core.errors import N_, CodenameError, StorageError, TainikError
 from tainik.core.upload import UploadError
 from tainik.server.pages import Pages
 from tainik.service import errors
+from tainik.service.newsroom import errors as newsroom_errors
 
 log = logging.getLogger("tainik.server")
 
 STATUS: list[tuple[type[TainikError], int]] = [
+    (newsroom_errors.StaffSessionError, 401),
+    (newsroom_errors.ForbiddenError, 403),
+    (newsroom_errors.ConflictError, 409),
     (errors.CsrfError, 403),
     (errors.SessionError, 403),
     (errors.LoginError, 403),

@@ -8,7 +8,7 @@ from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from tainik.core.errors import N_, StorageError
-from tainik.storage import schema
+from tainik.storage import newsroom_schema, schema  # noqa: F401 - registers the newsroom's tables
 
 
 def open_database(url: str) -> Engine:

@@ -1,0 +1,1 @@
+"""The newsroom interface: staff pages (no JavaScript) and the workstation's JSON API."""

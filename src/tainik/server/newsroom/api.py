@@ -1,0 +1,359 @@
+"""The workstation's JSON API under ``/api/v1`` (docs/api.md; OpenAPI at ``openapi.json``).
+
+A token comes from ``POST /tokens`` with name, password and TOTP code, and goes in
+``Authorization: Bearer TOKEN``. Errors are JSON, ``{"error": CODE, "message": TEXT}`` as on
+the source interface's API, with the statuses of :func:`tainik.server.errors.status_of`.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp
+
+from tainik.core.errors import StorageError, TainikError
+from tainik.crypto import Secret
+from tainik.server.errors import status_of
+from tainik.server.newsroom.common import MAX_ID, path_id
+from tainik.server.newsroom.openapi import document
+from tainik.server.newsroom.streaming import tar_response, wanted_range
+from tainik.service.errors import RequestError
+from tainik.service.instance import Instance
+from tainik.service.newsroom import actions, auth, downloads, inbox
+from tainik.service.newsroom.auth import Credential
+from tainik.service.newsroom.errors import PasswordChangeRequiredError
+from tainik.service.newsroom.inbox import ReplyItem, SourceSummary
+
+PREFIX = "/api/v1"
+MAX_BODY = 2 * 1024 * 1024
+CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    429: "throttled",
+    500: "server_error",
+    507: "storage_full",
+}
+log = logging.getLogger("tainik.server")
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def error_response(status: int, message: str) -> JSONResponse:
+    """The API's error body."""
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    body = {"error": CODES.get(status, "error"), "message": message}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def endpoint(handler: Endpoint) -> Endpoint:
+    """Every error becomes JSON here; an unexpected one is logged by type only."""
+
+    @functools.wraps(handler)
+    async def wrapper(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except TainikError as error:
+            status = status_of(error)
+            if isinstance(error, StorageError):
+                log.error("storage failure: %s", type(error).__name__)
+                return error_response(status, "the server could not read or write its storage")
+            return error_response(status, error.english())
+        except Exception as error:
+            log.error("internal error: %s", type(error).__name__)
+            return error_response(500, "internal error")
+
+    return wrapper
+
+
+def _bearer(request: Request) -> Credential:
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    return Credential.token(value.strip() if scheme.lower() == "bearer" else None)
+
+
+def _time(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _since(request: Request) -> datetime | None:
+    text = request.query_params.get("since")
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise RequestError() from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _int_query(request: Request, name: str) -> int | None:
+    text = request.query_params.get(name)
+    if text is None:
+        return None
+    if not text.isdigit() or int(text) > MAX_ID:
+        raise RequestError()
+    return int(text)
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/json":
+        raise RequestError()
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            raise RequestError()
+    try:
+        value = json.loads(body)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise RequestError() from exc
+    if not isinstance(value, dict):
+        raise RequestError()
+    return value
+
+
+def _text(body: dict[str, Any], name: str, limit: int) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or len(value) > limit:
+        raise RequestError()
+    try:
+        value.encode("utf-8")  # JSON can carry lone surrogates, which no text may hold
+    except UnicodeEncodeError as exc:
+        raise RequestError() from exc
+    return value
+
+
+def source_json(source: SourceSummary) -> dict[str, Any]:
+    """A source in the API."""
+    return {
+        "id": source.id,
+        "designation": source.designation,
+        "created_at": _time(source.created_at),
+        "last_activity": _time(source.last_activity),
+        "starred": source.starred,
+        "submissions": source.submissions,
+        "replies": source.replies,
+        "unread": source.unread,
+        "uploading": source.uploading,
+    }
+
+
+def submission_json(item: inbox.Item) -> dict[str, Any]:
+    """A submission in the API."""
+    return {
+        "id": item.id,
+        "source_id": item.source_id,
+        "sealed_id": item.sealed_id,
+        "kind": item.kind,
+        "size": item.size,
+        "created_at": _time(item.created_at),
+        "read": item.read,
+        "complete": item.complete,
+        "download": f"{PREFIX}/submissions/{item.id}/download",
+    }
+
+
+def reply_json(reply: ReplyItem) -> dict[str, Any]:
+    """A reply in the API."""
+    return {
+        "id": reply.id,
+        "source_id": reply.source_id,
+        "sealed_id": reply.sealed_id,
+        "created_at": _time(reply.created_at),
+        "author": reply.author,
+        "read": reply.read,
+        "download": f"{PREFIX}/replies/{reply.id}/download",
+    }
+
+
+class Api:
+    """The API's handlers over one instance."""
+
+    def __init__(self, instance: Instance) -> None:
+        self.instance = instance
+
+    def routes(self) -> list[Route]:
+        """The routing table, relative to ``/api/v1``."""
+        return [
+            Route("/openapi.json", endpoint(self.openapi), methods=["GET"]),
+            Route("/tokens", endpoint(self.new_token), methods=["POST"]),
+            Route("/tokens/current", endpoint(self.revoke_token), methods=["DELETE"]),
+            Route("/me", endpoint(self.me), methods=["GET"]),
+            Route("/sources", endpoint(self.sources), methods=["GET"]),
+            Route("/sources/{source_id:int}", endpoint(self.source), methods=["GET"]),
+            Route("/sources/{source_id:int}", endpoint(self.delete_source), methods=["DELETE"]),
+            Route("/sources/{source_id:int}/replies", endpoint(self.reply), methods=["POST"]),
+            Route("/submissions", endpoint(self.submissions), methods=["GET"]),
+            Route(
+                "/submissions/{submission_id:int}/download",
+                endpoint(self.download_submission),
+                methods=["GET"],
+            ),
+            Route(
+                "/submissions/{submission_id:int}",
+                endpoint(self.delete_submission),
+                methods=["DELETE"],
+            ),
+            Route("/replies", endpoint(self.replies), methods=["GET"]),
+            Route(
+                "/replies/{reply_id:int}/download",
+                endpoint(self.download_reply),
+                methods=["GET"],
+            ),
+            Route("/replies/{reply_id:int}", endpoint(self.delete_reply), methods=["DELETE"]),
+        ]
+
+    def app(self) -> ASGIApp:
+        """A Starlette app to mount at ``/api/v1``: unknown paths and methods answer JSON."""
+
+        async def http_error(_request: Request, exc: Exception) -> Response:
+            assert isinstance(exc, HTTPException)
+            return error_response(exc.status_code, exc.detail)
+
+        return Starlette(routes=self.routes(), exception_handlers={HTTPException: http_error})
+
+    async def openapi(self, _request: Request) -> Response:
+        return JSONResponse(document())
+
+    async def new_token(self, request: Request) -> Response:
+        body = await _json_body(request)
+        name, code = _text(body, "name", 200), _text(body, "code", 20)
+        password = Secret(_text(body, "password", 1024))
+        issued = await run_in_threadpool(auth.issue_token, self.instance, name, password, code)
+        return JSONResponse(
+            {
+                "token": issued.token.reveal(),
+                "expires_at": _time(issued.expires_at),
+                "name": issued.staff.name,
+                "is_admin": issued.staff.is_admin,
+            },
+            status_code=201,
+        )
+
+    async def revoke_token(self, request: Request) -> Response:
+        await run_in_threadpool(
+            functools.partial(auth.logout, self.instance, _bearer(request), strict=True)
+        )
+        return Response(status_code=204)
+
+    async def me(self, request: Request) -> Response:
+        staff = await run_in_threadpool(auth.whoami, self.instance, _bearer(request))
+        if staff.must_change_password:
+            raise PasswordChangeRequiredError()
+        return JSONResponse({"name": staff.name, "is_admin": staff.is_admin})
+
+    async def sources(self, request: Request) -> Response:
+        found = await run_in_threadpool(
+            inbox.changed_sources,
+            self.instance,
+            _bearer(request),
+            _since(request),
+            request.query_params.get("cursor"),
+            _int_query(request, "limit"),
+        )
+        return JSONResponse(
+            {"items": [source_json(s) for s in found.items], "next_cursor": found.next_cursor}
+        )
+
+    async def source(self, request: Request) -> Response:
+        _staff, found = await run_in_threadpool(
+            inbox.source, self.instance, _bearer(request), path_id(request, "source_id")
+        )
+        return JSONResponse(source_json(found))
+
+    async def delete_source(self, request: Request) -> Response:
+        await run_in_threadpool(
+            actions.delete_source, self.instance, _bearer(request), path_id(request, "source_id")
+        )
+        return Response(status_code=204)
+
+    async def reply(self, request: Request) -> Response:
+        source_id = path_id(request, "source_id")
+        body = await _json_body(request)
+        text = _text(body, "text", actions.MAX_REPLY_CHARS * 2)
+        reply_id = await run_in_threadpool(
+            actions.reply, self.instance, _bearer(request), source_id, text
+        )
+        return JSONResponse({"id": reply_id}, status_code=201)
+
+    async def submissions(self, request: Request) -> Response:
+        found = await run_in_threadpool(
+            inbox.changed_submissions,
+            self.instance,
+            _bearer(request),
+            _since(request),
+            request.query_params.get("cursor"),
+            _int_query(request, "limit"),
+            _int_query(request, "source_id"),
+        )
+        return JSONResponse(
+            {"items": [submission_json(i) for i in found.items], "next_cursor": found.next_cursor}
+        )
+
+    async def replies(self, request: Request) -> Response:
+        found = await run_in_threadpool(
+            inbox.changed_replies,
+            self.instance,
+            _bearer(request),
+            _since(request),
+            request.query_params.get("cursor"),
+            _int_query(request, "limit"),
+            _int_query(request, "source_id"),
+        )
+        return JSONResponse(
+            {"items": [reply_json(r) for r in found.items], "next_cursor": found.next_cursor}
+        )
+
+    async def download_submission(self, request: Request) -> Response:
+        return await self._download(request, "submission", path_id(request, "submission_id"))
+
+    async def download_reply(self, request: Request) -> Response:
+        return await self._download(request, "reply", path_id(request, "reply_id"))
+
+    async def _download(self, request: Request, kind: str, item_id: int) -> Response:
+        wanted, if_range = wanted_range(request)
+        found = await run_in_threadpool(
+            functools.partial(downloads.download_one, head=request.method == "HEAD"),
+            self.instance,
+            _bearer(request),
+            kind,
+            item_id,
+            wanted,
+            if_range,
+        )
+        return tar_response(found, head=request.method == "HEAD")
+
+    async def delete_submission(self, request: Request) -> Response:
+        await run_in_threadpool(
+            actions.delete_one,
+            self.instance,
+            _bearer(request),
+            "submission",
+            path_id(request, "submission_id"),
+        )
+        return Response(status_code=204)
+
+    async def delete_reply(self, request: Request) -> Response:
+        await run_in_threadpool(
+            actions.delete_one,
+            self.instance,
+            _bearer(request),
+            "reply",
+            path_id(request, "reply_id"),
+        )
+        return Response(status_code=204)

@@ -1,0 +1,62 @@
+"""The newsroom interface's routing table: staff pages and, under /api/v1, the JSON API.
+
+Every page handler is wrapped by :func:`~tainik.server.newsroom.common.guarded` (no session:
+to the login page); authorisation itself is in the service functions, which the API shares.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.routing import Mount, Route
+
+from tainik.server.newsroom.account import AccountPages
+from tainik.server.newsroom.admin import AdminPages
+from tainik.server.newsroom.api import PREFIX, Api
+from tainik.server.newsroom.common import guarded
+from tainik.server.newsroom.sources import SourcePages
+from tainik.server.pages import Pages
+from tainik.service.instance import Instance
+
+
+class NewsroomInterface:
+    """The routes of the newsroom interface over one instance."""
+
+    def __init__(self, instance: Instance) -> None:
+        self.instance = instance
+        self.pages = Pages("newsroom")
+        self.account = AccountPages(instance, self.pages)
+        self.sources = SourcePages(instance, self.pages)
+        self.admin = AdminPages(instance, self.pages)
+        self.api = Api(instance)
+
+    def routes(self) -> list[Any]:
+        """Pages, then the API mount."""
+        a, s, m = self.account, self.sources, self.admin
+        table = [
+            ("/", a.root, "GET"),
+            ("/login", a.login_page, "GET"),
+            ("/login", a.login, "POST"),
+            ("/logout", a.logout, "POST"),
+            ("/account/password", a.password_page, "GET"),
+            ("/account/password", a.change_password, "POST"),
+            ("/inbox", s.inbox, "GET"),
+            ("/sources/{source_id:int}", s.source, "GET"),
+            ("/sources/{source_id:int}/reply", s.reply, "POST"),
+            ("/sources/{source_id:int}/star", s.star, "POST"),
+            ("/sources/{source_id:int}/items", s.selection, "POST"),
+            ("/sources/{source_id:int}/delete", s.delete_source, "POST"),
+            ("/submissions/{submission_id:int}/download", s.download_submission, "GET"),
+            ("/replies/{reply_id:int}/download", s.download_reply, "GET"),
+            ("/admin/users", m.users, "GET"),
+            ("/admin/users", m.add_user, "POST"),
+            ("/admin/users/{user_id:int}/{action}", m.account_action, "POST"),
+            ("/admin/settings", m.settings_page, "GET"),
+            ("/admin/settings", m.save_settings, "POST"),
+            ("/admin/audit", m.audit_log, "GET"),
+        ]
+        routes: list[Any] = [
+            Route(path, guarded(handler), methods=[method]) for path, handler, method in table
+        ]
+        routes.append(Mount(PREFIX, app=self.api.app()))
+        return routes

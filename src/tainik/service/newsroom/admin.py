@@ -1,0 +1,242 @@
+"""Administration: staff accounts (add, deactivate, reset factors) and the audit log.
+
+Accounts are made with a one-time password and a TOTP secret, shown once to whoever made the
+account (an administrator, or the command line on the server), to be handed over in person.
+The account must set its own password at first login; deactivating an account or resetting a
+factor ends every session and token it has.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from tainik.core.errors import N_
+from tainik.crypto import Secret
+from tainik.service.errors import NotFoundError
+from tainik.service.instance import Instance
+from tainik.service.newsroom import audit, factors
+from tainik.service.newsroom.auth import Credential, Staff, authenticate, aware, revoke_all
+from tainik.service.newsroom.errors import ConflictError
+from tainik.storage import newsroom_schema as ns
+
+AUDIT_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class NewSecrets:
+    """What a staff member needs to log in after an account is made or reset; shown once."""
+
+    name: str
+    password: Secret | None
+    totp: factors.Provisioning | None
+
+
+@dataclass(frozen=True)
+class Account:
+    """A staff account as the administration page lists it."""
+
+    id: int
+    name: str
+    is_admin: bool
+    active: bool
+    must_change_password: bool
+    created_at: datetime
+    last_login_at: datetime | None
+
+
+@dataclass(frozen=True)
+class AccountsPage:
+    """Every account, for an administrator."""
+
+    staff: Staff
+    accounts: list[Account]
+
+
+def _add(instance: Instance, actor: audit.Actor, name: str, is_admin: bool) -> NewSecrets:
+    name = factors.check_name(name)
+    password, totp = factors.one_time_password(), factors.new_totp_secret()
+    with instance.kdf_slots:
+        password_hash = factors.hash_password(instance.config.kdf, password)
+    now = instance.clock()
+    try:
+        with instance.engine.begin() as db:
+            user_id = db.execute(
+                insert(ns.users).values(
+                    name=name,
+                    password_hash=password_hash,
+                    totp_secret=totp.reveal(),
+                    is_admin=is_admin,
+                    active=True,
+                    must_change_password=True,
+                    password_changed_at=now,
+                    created_at=now,
+                )
+            ).inserted_primary_key[0]  # type: ignore[index]
+            detail = f"{name} (administrator)" if is_admin else name
+            audit.record(db, now, actor, "user-added", "user", int(user_id), detail)
+    except IntegrityError as exc:
+        raise ConflictError(N_("there is already a staff account named {name}"), name=name) from exc
+    return NewSecrets(name, password, factors.Provisioning(name, totp))
+
+
+def add_account_locally(instance: Instance, name: str, is_admin: bool) -> NewSecrets:
+    """Make an account from the server's command line (``tainik users add``)."""
+    return _add(instance, audit.CLI_ACTOR, name, is_admin)
+
+
+def add_account(
+    instance: Instance, credential: Credential, name: str, is_admin: bool
+) -> NewSecrets:
+    """Make an account (administrators only)."""
+    with instance.engine.begin() as db:
+        staff = authenticate(db, instance, credential, admin=True)
+    return _add(instance, audit.Actor.of(staff), name, is_admin)
+
+
+def accounts(instance: Instance, credential: Credential) -> AccountsPage:
+    """Every account (administrators only)."""
+    with instance.engine.begin() as db:
+        staff = authenticate(db, instance, credential, admin=True)
+        return AccountsPage(staff, _accounts(db))
+
+
+def local_accounts(instance: Instance) -> list[Account]:
+    """Every account, for the server's command line."""
+    with instance.engine.begin() as db:
+        return _accounts(db)
+
+
+def _accounts(db: Connection) -> list[Account]:
+    rows = db.execute(select(ns.users).order_by(ns.users.c.name)).all()
+    return [
+        Account(
+            int(r.id),
+            r.name,
+            bool(r.is_admin),
+            bool(r.active),
+            bool(r.must_change_password),
+            aware(r.created_at),
+            aware(r.last_login_at) if r.last_login_at else None,
+        )
+        for r in rows
+    ]
+
+
+def _target(db: Connection, user_id: int) -> str:
+    name = db.execute(select(ns.users.c.name).where(ns.users.c.id == user_id)).scalar()
+    if name is None:
+        raise NotFoundError()
+    return str(name)
+
+
+def set_active(instance: Instance, credential: Credential, user_id: int, active: bool) -> None:
+    """Deactivate (ending its sessions and tokens) or reactivate an account."""
+    now = instance.clock()
+    with instance.engine.begin() as db:
+        staff = authenticate(db, instance, credential, admin=True)
+        name = _target(db, user_id)
+        if user_id == staff.id and not active:
+            raise ConflictError(N_("you cannot deactivate your own account"))
+        db.execute(update(ns.users).where(ns.users.c.id == user_id).values(active=active))
+        if not active:
+            revoke_all(db, user_id)
+        action = "user-activated" if active else "user-deactivated"
+        audit.record(db, now, audit.Actor.of(staff), action, "user", user_id, name)
+
+
+def _reset(
+    instance: Instance,
+    actor: audit.Actor,
+    db: Connection,
+    user_id: int,
+    *,
+    password_hash: str | None,
+    totp: Secret | None,
+) -> str:
+    name = _target(db, user_id)
+    values: dict[str, object] = {}
+    if password_hash is not None:
+        values.update(
+            password_hash=password_hash,
+            must_change_password=True,
+            password_changed_at=instance.clock(),
+        )
+        audit.record(db, instance.clock(), actor, "user-password-reset", "user", user_id, name)
+    if totp is not None:
+        values.update(totp_secret=totp.reveal())
+        db.execute(delete(ns.totp_used).where(ns.totp_used.c.user_id == user_id))
+        audit.record(db, instance.clock(), actor, "user-2fa-reset", "user", user_id, name)
+    db.execute(update(ns.users).where(ns.users.c.id == user_id).values(**values))
+    revoke_all(db, user_id)
+    return name
+
+
+def reset_totp(instance: Instance, credential: Credential, user_id: int) -> NewSecrets:
+    """Give an account a new TOTP secret (a lost phone); its sessions and tokens end."""
+    totp = factors.new_totp_secret()
+    with instance.engine.begin() as db:
+        staff = authenticate(db, instance, credential, admin=True)
+        name = _reset(instance, audit.Actor.of(staff), db, user_id, password_hash=None, totp=totp)
+    return NewSecrets(name, None, factors.Provisioning(name, totp))
+
+
+def reset_password(instance: Instance, credential: Credential, user_id: int) -> NewSecrets:
+    """Give an account a new one-time password; its sessions and tokens end."""
+    password = factors.one_time_password()
+    with instance.kdf_slots:
+        password_hash = factors.hash_password(instance.config.kdf, password)
+    with instance.engine.begin() as db:
+        staff = authenticate(db, instance, credential, admin=True)
+        name = _reset(
+            instance, audit.Actor.of(staff), db, user_id, password_hash=password_hash, totp=None
+        )
+    return NewSecrets(name, password, None)
+
+
+def reset_account_locally(instance: Instance, name: str) -> NewSecrets:
+    """New one-time password and TOTP secret, from the server's command line (a locked-out
+    administrator's way back)."""
+    name = factors.check_name(name)
+    password, totp = factors.one_time_password(), factors.new_totp_secret()
+    with instance.kdf_slots:
+        password_hash = factors.hash_password(instance.config.kdf, password)
+    with instance.engine.begin() as db:
+        user_id = db.execute(select(ns.users.c.id).where(ns.users.c.name == name)).scalar()
+        if user_id is None:
+            raise NotFoundError(N_("there is no staff account named {name}"), name=name)
+        _reset(instance, audit.CLI_ACTOR, db, int(user_id), password_hash=password_hash, totp=totp)
+        db.execute(update(ns.users).where(ns.users.c.id == user_id).values(active=True))
+    return NewSecrets(name, password, factors.Provisioning(name, totp))
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    """Entries, newest first, and the id to continue before (None at the end)."""
+
+    staff: Staff
+    entries: list[audit.Entry]
+    next_before: int | None
+
+
+def audit_page(instance: Instance, credential: Credential, before: int | None = None) -> AuditPage:
+    """A page of the audit log (administrators only)."""
+    log = ns.audit_log
+    with instance.engine.begin() as db:
+        staff = authenticate(db, instance, credential, admin=True)
+        query = select(log).order_by(log.c.id.desc()).limit(AUDIT_PAGE_SIZE + 1)
+        if before is not None:
+            query = query.where(log.c.id < before)
+        rows = db.execute(query).all()
+    entries = [
+        audit.Entry(
+            int(r.id), aware(r.at), r.actor, r.action, r.object_kind, r.object_ref, r.detail
+        )
+        for r in rows[:AUDIT_PAGE_SIZE]
+    ]
+    more = len(rows) > AUDIT_PAGE_SIZE
+    return AuditPage(staff, entries, entries[-1].id if more else None)

@@ -1,0 +1,389 @@
+"""Staff authentication: password + TOTP logins, server-side sessions, API tokens.
+
+A session cookie and an API token are both 32 random bytes (URL-safe base64); the database
+keeps only their SHA-256. Sessions end after :data:`SESSION_IDLE` without a request, after
+:data:`SESSION_LIFETIME` in any case, at logout, and when the password changes (every session
+and token of the account goes then). Tokens end after :data:`TOKEN_LIFETIME`.
+
+Every login attempt is recorded before the password is checked and forgotten only if it
+succeeds, so an account sees at most :data:`ATTEMPTS_PER_MINUTE` failures a minute however many
+requests run at once. Attempts are counted by the name typed, known or not, so throttling tells
+nobody which accounts exist; a TOTP time step is accepted once per account, and never one older
+than the last accepted.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from tainik import crypto
+from tainik.crypto import KdfParams, Secret
+from tainik.service.instance import Instance
+from tainik.service.newsroom import audit, factors
+from tainik.service.newsroom.errors import (
+    ForbiddenError,
+    PasswordChangeRequiredError,
+    PasswordMismatchError,
+    PasswordPolicyError,
+    StaffLoginError,
+    StaffSessionError,
+    StaffThrottledError,
+)
+from tainik.storage import newsroom_schema as ns
+
+SESSION_IDLE = timedelta(minutes=30)
+SESSION_LIFETIME = timedelta(hours=12)
+TOKEN_LIFETIME = timedelta(hours=8)
+ATTEMPTS_PER_MINUTE = 5
+THROTTLE_WINDOW = timedelta(minutes=1)
+# Refresh a session's last-seen time at most this often (each refresh is a write).
+TOUCH_EVERY = timedelta(seconds=60)
+TOKEN_BYTES = 32
+
+
+class CredentialKind(StrEnum):
+    """How a request proves who sends it."""
+
+    SESSION = "session"  # the newsroom pages' cookie
+    TOKEN = "token"  # noqa: S105 - the API's bearer token (a kind, not a secret)
+
+
+@dataclass(frozen=True)
+class Credential:
+    """A session cookie or API token as the request carried it (maybe absent or forged)."""
+
+    kind: CredentialKind
+    secret: Secret | None
+
+    @classmethod
+    def session(cls, value: str | None) -> Credential:
+        """The cookie of the newsroom pages."""
+        return cls(CredentialKind.SESSION, Secret(value) if value else None)
+
+    @classmethod
+    def token(cls, value: str | None) -> Credential:
+        """An API bearer token."""
+        return cls(CredentialKind.TOKEN, Secret(value) if value else None)
+
+
+@dataclass(frozen=True)
+class Staff:
+    """The authenticated staff member of one request."""
+
+    id: int
+    name: str
+    is_admin: bool
+    must_change_password: bool
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A new API token, shown once."""
+
+    token: Secret
+    expires_at: datetime
+    staff: Staff
+
+
+def aware(moment: datetime) -> datetime:
+    """A stored time as timezone-aware UTC (SQLite returns naive datetimes)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _new_token() -> tuple[Secret, bytes]:
+    raw = secrets.token_bytes(TOKEN_BYTES)
+    return Secret(base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")), crypto.sha256(raw)
+
+
+def _token_hash(secret: Secret | None) -> bytes | None:
+    if secret is None:
+        return None
+    text = secret.reveal()
+    if not 40 <= len(text) <= 64:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        return None
+    return crypto.sha256(raw) if len(raw) == TOKEN_BYTES else None
+
+
+def authenticate(
+    db: Connection,
+    instance: Instance,
+    credential: Credential,
+    *,
+    admin: bool = False,
+    pending_ok: bool = False,
+) -> Staff:
+    """The staff member behind ``credential``, inside the caller's transaction.
+
+    Raises :class:`StaffSessionError` for a missing, unknown, expired or revoked credential or a
+    deactivated account, :class:`PasswordChangeRequiredError` while the account still has its
+    one-time password (unless ``pending_ok``), and :class:`ForbiddenError` when ``admin`` is
+    asked of someone who is not an administrator.
+    """
+    token_hash = _token_hash(credential.secret)
+    if token_hash is None:
+        raise StaffSessionError()
+    now = instance.clock()
+    users = ns.users
+    if credential.kind is CredentialKind.SESSION:
+        table = ns.staff_sessions
+        row = db.execute(
+            select(table.c.last_seen, table.c.expires_at, users)
+            .join(users, users.c.id == table.c.user_id)
+            .where(table.c.token_hash == token_hash)
+        ).first()
+        if row is None or aware(row.last_seen) + SESSION_IDLE < now:
+            raise StaffSessionError()
+        if now - aware(row.last_seen) > TOUCH_EVERY:
+            db.execute(update(table).where(table.c.token_hash == token_hash).values(last_seen=now))
+    else:
+        table = ns.api_tokens
+        row = db.execute(
+            select(table.c.expires_at, users)
+            .join(users, users.c.id == table.c.user_id)
+            .where(table.c.token_hash == token_hash)
+        ).first()
+        if row is None:
+            raise StaffSessionError()
+    if aware(row.expires_at) <= now or not row.active:
+        raise StaffSessionError()
+    staff = Staff(int(row.id), row.name, bool(row.is_admin), bool(row.must_change_password))
+    if staff.must_change_password and not pending_ok:
+        raise PasswordChangeRequiredError()
+    if admin and not staff.is_admin:
+        raise ForbiddenError()
+    return staff
+
+
+def whoami(instance: Instance, credential: Credential) -> Staff:
+    """The staff member behind ``credential`` (even one who must change the password first)."""
+    with instance.engine.begin() as db:
+        return authenticate(db, instance, credential, pending_ok=True)
+
+
+@functools.cache
+def _dummy_hash(kdf: KdfParams) -> str:
+    return factors.dummy_hash(kdf)
+
+
+def _attempt(instance: Instance, account: str) -> int:
+    """Record a login attempt for ``account``; refuse it when the minute's budget is spent."""
+    now = instance.clock()
+    with instance.engine.begin() as db:
+        # Only the last minute matters: the table never holds more, whatever the traffic.
+        db.execute(delete(ns.login_failures).where(ns.login_failures.c.at <= now - THROTTLE_WINDOW))
+        # Insert first: the write lock makes the count below see every concurrent attempt.
+        attempt_id = db.execute(
+            insert(ns.login_failures).values(account=account, at=now)
+        ).inserted_primary_key[0]  # type: ignore[index]
+        recent = db.execute(
+            select(func.count())
+            .select_from(ns.login_failures)
+            .where(
+                ns.login_failures.c.account == account,
+                ns.login_failures.c.at > now - THROTTLE_WINDOW,
+            )
+        ).scalar_one()
+        if recent > ATTEMPTS_PER_MINUTE:  # raising rolls the insert back: refusals cost nothing
+            raise StaffThrottledError()
+    return int(attempt_id)
+
+
+def _check_factors(instance: Instance, name: str, password: Secret, code: str) -> Any:
+    """The user row when name, password and code are right; the attempt is counted."""
+    account = name.strip().lower()[:64]
+    attempt_id = _attempt(instance, account)
+    with instance.engine.begin() as db:
+        row = db.execute(select(ns.users).where(ns.users.c.name == account)).first()
+    kdf = instance.config.kdf
+    with instance.kdf_slots:
+        # An unknown account costs the same Argon2id work, so timing reveals nothing.
+        password_ok = factors.verify_password(
+            kdf, row.password_hash if row is not None else _dummy_hash(kdf), password
+        )
+    now = instance.clock()
+    step = factors.totp_step(Secret(row.totp_secret), code, now) if row is not None else None
+    if row is None or not password_ok or step is None or not row.active:
+        if row is not None:
+            with instance.engine.begin() as db:
+                audit.record(db, now, audit.Actor(int(row.id), row.name), "login-failed")
+        raise StaffLoginError()
+    try:
+        with instance.engine.begin() as db:
+            last = db.execute(
+                select(func.max(ns.totp_used.c.step)).where(ns.totp_used.c.user_id == row.id)
+            ).scalar()
+            if last is not None and last >= step:
+                raise StaffLoginError()
+            db.execute(insert(ns.totp_used).values(user_id=row.id, step=step, used_at=now))
+            # The attempt succeeded: it no longer counts against the account.
+            db.execute(delete(ns.login_failures).where(ns.login_failures.c.id == attempt_id))
+            db.execute(
+                delete(ns.totp_used).where(
+                    ns.totp_used.c.user_id == row.id,
+                    ns.totp_used.c.step < step - 2 * factors.TOTP_WINDOW - 1,
+                )
+            )
+            if factors.hasher(kdf).check_needs_rehash(row.password_hash):
+                db.execute(
+                    update(ns.users)
+                    .where(ns.users.c.id == row.id)
+                    .values(password_hash=factors.hash_password(kdf, password))
+                )
+    except IntegrityError as exc:  # the same code, accepted a moment ago by another request
+        raise StaffLoginError() from exc
+    except StaffLoginError:
+        with instance.engine.begin() as db:
+            audit.record(db, now, audit.Actor(int(row.id), row.name), "login-failed")
+        raise
+    return row
+
+
+def _staff(row: Any) -> Staff:
+    return Staff(int(row.id), row.name, bool(row.is_admin), bool(row.must_change_password))
+
+
+def _open_session(db: Connection, user_id: int, now: datetime) -> Secret:
+    token, token_hash = _new_token()
+    db.execute(
+        insert(ns.staff_sessions).values(
+            token_hash=token_hash,
+            user_id=user_id,
+            created_at=now,
+            last_seen=now,
+            expires_at=now + SESSION_LIFETIME,
+        )
+    )
+    return token
+
+
+def _prune(db: Connection, now: datetime) -> None:
+    sessions, tokens = ns.staff_sessions, ns.api_tokens
+    db.execute(
+        delete(sessions).where(
+            (sessions.c.expires_at <= now) | (sessions.c.last_seen < now - SESSION_IDLE)
+        )
+    )
+    db.execute(delete(tokens).where(tokens.c.expires_at <= now))
+
+
+def login(instance: Instance, name: str, password: Secret, code: str) -> tuple[Secret, Staff]:
+    """Log a staff member in to the pages; returns the session cookie value and who it is."""
+    row = _check_factors(instance, name, password, code)
+    now = instance.clock()
+    with instance.engine.begin() as db:
+        _prune(db, now)
+        cookie = _open_session(db, int(row.id), now)
+        db.execute(update(ns.users).where(ns.users.c.id == row.id).values(last_login_at=now))
+        audit.record(db, now, audit.Actor(int(row.id), row.name), "login")
+    return cookie, _staff(row)
+
+
+def issue_token(instance: Instance, name: str, password: Secret, code: str) -> IssuedToken:
+    """An API token for a staff member, from password and TOTP code (as for a login)."""
+    row = _check_factors(instance, name, password, code)
+    if row.must_change_password:
+        raise PasswordChangeRequiredError()
+    now = instance.clock()
+    token, token_hash = _new_token()
+    expires = now + TOKEN_LIFETIME
+    with instance.engine.begin() as db:
+        _prune(db, now)
+        db.execute(
+            insert(ns.api_tokens).values(
+                token_hash=token_hash, user_id=row.id, created_at=now, expires_at=expires
+            )
+        )
+        audit.record(db, now, audit.Actor(int(row.id), row.name), "token-issued")
+    return IssuedToken(token, expires, _staff(row))
+
+
+def logout(instance: Instance, credential: Credential, *, strict: bool = False) -> None:
+    """End a session or revoke a token.
+
+    An unknown or expired one is ignored, or with ``strict`` refused (:class:`StaffSessionError`).
+    """
+    token_hash = _token_hash(credential.secret)
+    if token_hash is None:
+        if strict:
+            raise StaffSessionError()
+        return
+    table = ns.staff_sessions if credential.kind is CredentialKind.SESSION else ns.api_tokens
+    with instance.engine.begin() as db:
+        try:
+            staff = authenticate(db, instance, credential, pending_ok=True)
+        except StaffSessionError:
+            if strict:
+                raise
+            staff = None
+        db.execute(delete(table).where(table.c.token_hash == token_hash))
+        if staff is not None:
+            action = "logout" if credential.kind is CredentialKind.SESSION else "token-revoked"
+            audit.record(db, instance.clock(), audit.Actor.of(staff), action)
+
+
+def check_new_password(current: Secret | None, new: Secret, repeat: Secret) -> None:
+    """Refuse a new password that is too short or long, unchanged, or mistyped."""
+    text = new.reveal()
+    if (
+        len(text) < factors.MIN_PASSWORD_CHARS
+        or len(text) > factors.MAX_PASSWORD_CHARS
+        or (current is not None and text == current.reveal())
+    ):
+        raise PasswordPolicyError(minimum=factors.MIN_PASSWORD_CHARS)
+    if text != repeat.reveal():
+        raise PasswordMismatchError()
+
+
+def change_password(
+    instance: Instance, credential: Credential, current: Secret, new: Secret, repeat: Secret
+) -> Secret:
+    """Set a new password; every session and token of the account ends. Returns a new session.
+
+    A wrong current password counts as a failed login attempt of the account.
+    """
+    with instance.engine.begin() as db:
+        staff = authenticate(db, instance, credential, pending_ok=True)
+        stored = db.execute(
+            select(ns.users.c.password_hash).where(ns.users.c.id == staff.id)
+        ).scalar_one()
+    check_new_password(current, new, repeat)
+    attempt_id = _attempt(instance, staff.name)
+    kdf = instance.config.kdf
+    with instance.kdf_slots:
+        if not factors.verify_password(kdf, stored, current):
+            raise StaffLoginError()
+        new_hash = factors.hash_password(kdf, new)
+    now = instance.clock()
+    with instance.engine.begin() as db:
+        authenticate(db, instance, credential, pending_ok=True)
+        db.execute(
+            update(ns.users)
+            .where(ns.users.c.id == staff.id)
+            .values(password_hash=new_hash, must_change_password=False, password_changed_at=now)
+        )
+        revoke_all(db, staff.id)
+        db.execute(delete(ns.login_failures).where(ns.login_failures.c.id == attempt_id))
+        cookie = _open_session(db, staff.id, now)
+        audit.record(db, now, audit.Actor.of(staff), "password-changed")
+    return cookie
+
+
+def revoke_all(db: Connection, user_id: int) -> None:
+    """End every session and token of an account (inside the caller's transaction)."""
+    db.execute(delete(ns.staff_sessions).where(ns.staff_sessions.c.user_id == user_id))
+    db.execute(delete(ns.api_tokens).where(ns.api_tokens.c.user_id == user_id))

@@ -1,0 +1,45 @@
+"""The newsroom's tables and indexes appear in a database made before them, data kept."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import insert, inspect, select, text
+
+from tainik.storage import newsroom_schema as ns
+from tainik.storage import schema
+from tainik.storage.database import open_database
+
+NEWSROOM_TABLES = {
+    "users", "staff_sessions", "api_tokens", "totp_used", "login_failures", "audit_log",
+    "read_marks", "reply_authors",
+}  # fmt: skip
+
+
+def test_an_older_database_gains_the_newsroom(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = open_database(url)
+    now = datetime.now(UTC)
+    with engine.begin() as db:
+        db.execute(
+            insert(schema.sources).values(
+                lookup=b"x" * 32, reply_recipient="age1x", designation="old friend",
+                created_at=now, last_activity=now, starred=False,
+            )
+        )  # fmt: skip
+        # What a database of the source-interface release looked like: no newsroom at all.
+        for table in sorted(NEWSROOM_TABLES):
+            db.execute(text(f"DROP TABLE {table}"))
+        for index in ns.NEWSROOM_INDEXES:
+            db.execute(text(f"DROP INDEX {index.name}"))
+    engine.dispose()
+    engine = open_database(url)
+    found = inspect(engine)
+    assert set(found.get_table_names()) >= NEWSROOM_TABLES
+    indexes = {i["name"] for table in ("sources", "submissions", "replies")
+               for i in found.get_indexes(table)}  # fmt: skip
+    assert {str(index.name) for index in ns.NEWSROOM_INDEXES} <= indexes
+    with engine.begin() as db:
+        assert db.execute(select(schema.sources.c.designation)).scalar_one() == "old friend"
+    engine.dispose()
