@@ -320,3 +320,20 @@ def test_oversized_request_headers_are_refused(client: TestClient) -> None:
     assert response.status_code == 431
     assert response.headers["x-frame-options"] == "DENY"
     assert client.get("/", headers={"x-padding": "a" * 8_000}).status_code == 200
+
+
+def test_internal_errors_show_a_page_and_log_no_exception_text(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    new_source(client)
+
+    def broken(*_args: object) -> None:
+        raise ValueError("SECRET-REQUEST-DATA")
+
+    monkeypatch.setattr(sources, "list_replies", broken)
+    response = client.get("/lookup")
+    assert response.status_code == 500
+    assert "SECRET" not in response.text
+    assert "Traceback" not in response.text
+    assert "ValueError" in caplog.text
+    assert "SECRET-REQUEST-DATA" not in caplog.text

@@ -40,7 +40,25 @@ def _starlette(routes: list[Any], pages: Pages) -> ASGIApp:
         routes=[*routes, Mount("/static", app=StaticFiles(directory=STATIC), name="static")],
         exception_handlers=handlers,
     )
-    return SecurityHeaders(app)
+    return SecurityHeaders(QuietErrors(app))
+
+
+@dataclass
+class QuietErrors:
+    """Keep exception text out of the log.
+
+    Starlette renders the 500 page and then re-raises, and uvicorn would log the traceback
+    with the exception's message, which may quote request data. The page is already sent:
+    log the type only and stop here.
+    """
+
+    app: ASGIApp
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self.app(scope, receive, send)
+        except Exception as exc:  # reported by type only, deliberately
+            log.error("internal error: %s", type(exc).__name__)
 
 
 def source_app(instance: Instance) -> ASGIApp:
