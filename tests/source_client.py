@@ -344,9 +344,9 @@ def open_sealed_paths(containers: Sequence[Path], identity: Path, out: Path) -> 
 
     For large files: the caller hashes them in a stream rather than loading them whole.
     """
+    argv = [sys.executable, "-m", "tainik", "open", *map(str, containers)]
     result = subprocess.run(
-        [sys.executable, "-m", "tainik", "open", *map(str, containers)]
-        + ["--identity", str(identity), "--out", str(out)],
+        [*argv, "--identity", str(identity), "--out", str(out)],
         capture_output=True,
         text=True,
         check=False,

@@ -79,7 +79,7 @@ function start(form, ui) {
       status.textContent = text.retrying;
       await sleep(backoff * (0.5 + Math.random() / 2));
       backoff = Math.min(backoff * 2, MAX_BACKOFF);
-      status.textContent = text.uploading;
+      status.textContent = paused ? text.paused : text.uploading;
     }
   }
 
@@ -110,8 +110,11 @@ function start(form, ui) {
       window.location.assign("/lookup?sent=0");
       return;
     }
-    const total = files.reduce((sum, f) => sum + f.size, 0) + message.length;
+    const messageBytes = new TextEncoder().encode(message.replace(/\r\n/g, "\n"));
+    const total = files.reduce((sum, f) => sum + f.size, 0) +
+      (message.trim() ? messageBytes.length : 0);
     const progress = new Progress(total);
+    const job = { aborted: false };
     const existing = (await api("GET", "/api/uploads")).uploads;
     let count = 0;
     for (const file of files) {
@@ -120,20 +123,19 @@ function start(form, ui) {
         detail.textContent = `${text.preparing} ${file.name}: ${formatBytes(bytes)} / ${formatBytes(file.size)}`;
       });
       status.textContent = text.uploading;
-      await send(plan, session, existing, progress);
+      await send(plan, session, existing, progress, job);
       count += 1;
     }
     if (message.trim()) {
-      const bytes = new TextEncoder().encode(message.replace(/\r\n/g, "\n"));
-      const plan = await planBytes(bytes, "", "message");
-      await send(plan, session, existing, progress);
+      const plan = await planBytes(messageBytes, "", "message");
+      await send(plan, session, existing, progress, job);
       count += 1;
     }
     status.textContent = text.done;
     window.location.assign(`/lookup?sent=${count}`);
   }
 
-  async function send(plan, session, existing, progress) {
+  async function send(plan, session, existing, progress, job) {
     const match = existing.find((u) => u.note && u.note.name === plan.name &&
       u.note.size === plan.size && u.note.sha256 === hex(plan.whole));
     let upload;
@@ -152,8 +154,9 @@ function start(form, ui) {
     for (const index of have) progress.add(segmentLength(plan, index), false);
     const queue = [];
     for (let i = 0; i < plan.hashes.length; i++) if (!have.has(i)) queue.push(i);
+    progress.begin();
     const worker = async () => {
-      while (queue.length) {
+      while (queue.length && !job.aborted) {
         const index = queue.shift();
         const data = await plan.read(index);
         const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
@@ -163,7 +166,12 @@ function start(form, ui) {
         progress.add(data.length, true);
       }
     };
-    await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+    try {
+      await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+    } catch (error) {
+      job.aborted = true; // stop the other worker too
+      throw error;
+    }
     if (!upload.manifest) {
       const manifest = await seal(manifestBytes(plan), session.organisation);
       await api("PUT", `/api/uploads/${plan.id}/manifest`, manifest);
@@ -172,13 +180,17 @@ function start(form, ui) {
   }
 
   function Progress(total) {
-    const startedAt = performance.now();
+    // The rate counts only sending time: the clock starts when the first segment goes out.
+    let startedAt = null;
     let done = 0;
     let sentNow = 0;
+    this.begin = () => {
+      if (startedAt === null) startedAt = performance.now();
+    };
     this.add = (bytes, sentHere) => {
       done += bytes;
       if (sentHere) sentNow += bytes;
-      const seconds = (performance.now() - startedAt) / 1000;
+      const seconds = startedAt === null ? 0 : (performance.now() - startedAt) / 1000;
       const rate = sentNow / Math.max(seconds, 0.001);
       const left = rate > 0 ? (total - done) / rate : 0;
       bar.max = Math.max(total, 1);
