@@ -68,7 +68,10 @@ run: setup
 		mkdir -p $(DEMO) && \
 		$(BIN)/tainik keys new --no-passphrase --out $(DEMO)/DEMO-ONLY-organisation.key \
 			> $(DEMO)/organisation.pub 2>/dev/null && \
-		$(BIN)/tainik init --data $(DEMO)/instance --recipient "$$(cat $(DEMO)/organisation.pub)"; \
+		$(BIN)/tainik init --data $(DEMO)/instance --recipient "$$(cat $(DEMO)/organisation.pub)" && \
+		echo "A demo staff account (shown once; reset it with" \
+			"'$(BIN)/tainik users reset demo --data $(DEMO)/instance'):" && \
+		$(BIN)/tainik users add demo --admin --data $(DEMO)/instance; \
 	fi
 	@echo "================================================================================"
 	@echo " DEMO INSTANCE - FOR TRYING TAINIK ONLY. Its organisation private key sits in"
@@ -77,9 +80,12 @@ run: setup
 	@echo ""
 	@echo " Sources:  open the source address below, press 'Get a codename', keep the seven"
 	@echo "           words, send a message or files; come back later with 'Log in'."
-	@echo " Staff:    open what arrived with"
-	@echo "           $(BIN)/tainik open $(DEMO)/instance/blobs/*.sealed \\"
-	@echo "               --identity $(DEMO)/DEMO-ONLY-organisation.key --out $(DEMO)/opened"
+	@echo " Staff:    open the newsroom address below and log in as 'demo' with the"
+	@echo "           one-time password and a code from the TOTP secret printed when the demo"
+	@echo "           was made (new ones: $(BIN)/tainik users reset demo --data $(DEMO)/instance)."
+	@echo "           Downloads are sealed; open them here with"
+	@echo "           $(BIN)/tainik open FILE.tar --identity $(DEMO)/DEMO-ONLY-organisation.key \\"
+	@echo "               --out $(DEMO)/opened"
 	@echo "================================================================================"
 	$(BIN)/tainik serve --data $(DEMO)/instance
 
