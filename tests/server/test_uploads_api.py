@@ -36,11 +36,17 @@ class Upload:
         self.data = data
         self.org = org
         self.plan = SegmentPlan(len(data), S)
-        self.slices = [data[self.plan.offset(i) : self.plan.offset(i) + self.plan.size_of(i)]
-                       for i in range(self.plan.count)]
+        self.slices = [
+            data[self.plan.offset(i) : self.plan.offset(i) + self.plan.size_of(i)]
+            for i in range(self.plan.count)
+        ]
         self.manifest = Manifest(
-            id=new_sealed_id(), kind=Kind.FILE, name=name.encode(), size=len(data),
-            segment_size=S, sha256=hashlib.sha256(data).digest(),
+            id=new_sealed_id(),
+            kind=Kind.FILE,
+            name=name.encode(),
+            size=len(data),
+            segment_size=S,
+            sha256=hashlib.sha256(data).digest(),
             segment_hashes=tuple(hashlib.sha256(s).digest() for s in self.slices),
         )
         self.name = name
@@ -49,8 +55,15 @@ class Upload:
         return crypto.encrypt(self.slices[index], [self.org.recipient])
 
     def note(self, recipient: str) -> str:
-        body = json.dumps({"v": 1, "name": self.name, "size": len(self.data),
-                           "sha256": self.manifest.sha256.hex(), "kind": "file"}).encode()
+        body = json.dumps(
+            {
+                "v": 1,
+                "name": self.name,
+                "size": len(self.data),
+                "sha256": self.manifest.sha256.hex(),
+                "kind": "file",
+            }
+        ).encode()
         return base64.b64encode(crypto.encrypt(body, [crypto.Recipient(recipient)])).decode()
 
 
@@ -60,28 +73,41 @@ def headers(client: TestClient) -> dict[str, str]:
 
 def start(client: TestClient, upload: Upload) -> dict[str, object]:
     session = client.get("/api/session").json()
-    response = client.post("/api/uploads", headers=headers(client), json={
-        "id": upload.manifest.id, "segments": upload.plan.count,
-        "note": upload.note(session["recipient"]),
-    })
+    response = client.post(
+        "/api/uploads",
+        headers=headers(client),
+        json={
+            "id": upload.manifest.id,
+            "segments": upload.plan.count,
+            "note": upload.note(session["recipient"]),
+        },
+    )
     assert response.status_code == 201, response.text
     body: dict[str, object] = response.json()
     return body
 
 
 def put(client: TestClient, upload: Upload, index: int, body: bytes | None = None) -> int:
-    response = client.put(f"/api/uploads/{upload.manifest.id}/segments/{index}",
-                          headers=headers(client), content=upload.segment(index)
-                          if body is None else body)
+    response = client.put(
+        f"/api/uploads/{upload.manifest.id}/segments/{index}",
+        headers=headers(client),
+        content=upload.segment(index) if body is None else body,
+    )
     return response.status_code
 
 
 def finish(client: TestClient, upload: Upload) -> int:
-    assert client.put(f"/api/uploads/{upload.manifest.id}/manifest", headers=headers(client),
-                      content=crypto.encrypt(upload.manifest.encode(), [upload.org.recipient])
-                      ).status_code == 200
-    return client.post(f"/api/uploads/{upload.manifest.id}/complete",
-                       headers=headers(client)).status_code
+    assert (
+        client.put(
+            f"/api/uploads/{upload.manifest.id}/manifest",
+            headers=headers(client),
+            content=crypto.encrypt(upload.manifest.encode(), [upload.org.recipient]),
+        ).status_code
+        == 200
+    )
+    return client.post(
+        f"/api/uploads/{upload.manifest.id}/complete", headers=headers(client)
+    ).status_code
 
 
 @pytest.fixture
@@ -110,18 +136,22 @@ def test_resumable_upload_round_trip(
     assert put(source, upload, 1) == 200
     assert finish(source, upload) == 200
     assert source.get("/api/uploads").json()["uploads"] == []
-    assert source.post(f"/api/uploads/{upload.manifest.id}/complete",
-                       headers=headers(source)).status_code == 200
-    opened = SealedOpener([org], jobs=1).open(instance.blobs.path_of(upload.manifest.id),
-                                              tmp_path)
+    assert (
+        source.post(
+            f"/api/uploads/{upload.manifest.id}/complete", headers=headers(source)
+        ).status_code
+        == 200
+    )
+    opened = SealedOpener([org], jobs=1).open(instance.blobs.path_of(upload.manifest.id), tmp_path)
     assert opened.path.read_bytes() == upload.data
     with instance.engine.begin() as db:
         kinds = db.execute(select(schema.submissions.c.kind)).scalars().all()
     assert kinds == ["file"]
 
 
-def test_the_note_is_ciphertext_at_rest(source: TestClient, instance: Instance,
-                                        org: crypto.Identity) -> None:
+def test_the_note_is_ciphertext_at_rest(
+    source: TestClient, instance: Instance, org: crypto.Identity
+) -> None:
     upload = Upload(b"x" * 10, org, name="secret-name-canary.mp4")
     start(source, upload)
     for path in instance.config.data_dir.rglob("*"):
@@ -129,14 +159,18 @@ def test_the_note_is_ciphertext_at_rest(source: TestClient, instance: Instance,
             assert b"secret-name-canary" not in path.read_bytes()
 
 
-@pytest.mark.parametrize(("case", "status", "code"), [
-    ("index beyond", 400, "segment_index"),
-    ("not age", 400, "not_age"),
-    ("short full segment", 400, "segment_size"),
-    ("too large", 413, "too_large"),
-])
-def test_bad_segments_are_refused(source: TestClient, org: crypto.Identity, case: str,
-                                  status: int, code: str, instance: Instance) -> None:
+@pytest.mark.parametrize(
+    ("case", "status", "code"),
+    [
+        ("index beyond", 400, "segment_index"),
+        ("not age", 400, "not_age"),
+        ("short full segment", 400, "segment_size"),
+        ("too large", 413, "too_large"),
+    ],
+)
+def test_bad_segments_are_refused(
+    source: TestClient, org: crypto.Identity, case: str, status: int, code: str, instance: Instance
+) -> None:
     upload = Upload(os.urandom(S + 10), org)
     start(source, upload)
     target, body = 0, upload.segment(0)
@@ -148,8 +182,11 @@ def test_bad_segments_are_refused(source: TestClient, org: crypto.Identity, case
         body = crypto.encrypt(upload.slices[0][:-1], [org.recipient])
     elif case == "too large":
         body = body + os.urandom(70_000)
-    response = source.put(f"/api/uploads/{upload.manifest.id}/segments/{target}",
-                          headers=headers(source), content=body)
+    response = source.put(
+        f"/api/uploads/{upload.manifest.id}/segments/{target}",
+        headers=headers(source),
+        content=body,
+    )
     assert response.status_code == status, response.text
     assert response.json()["error"] == code
     assert instance.uploads.received(upload.manifest.id) == []
@@ -178,15 +215,29 @@ def test_uploads_belong_to_their_source(
         csrf(other)
         assert other.get(f"/api/uploads/{upload.manifest.id}").status_code == 404
         assert put(other, upload, 0) == 404
-        taken = other.post("/api/uploads", headers=headers(other), json={
-            "id": upload.manifest.id, "segments": 1, "note": upload.note(
-                other.get("/api/session").json()["recipient"])})
+        taken = other.post(
+            "/api/uploads",
+            headers=headers(other),
+            json={
+                "id": upload.manifest.id,
+                "segments": 1,
+                "note": upload.note(other.get("/api/session").json()["recipient"]),
+            },
+        )
         assert taken.status_code == 409
-        assert other.delete(f"/api/uploads/{upload.manifest.id}",
-                            headers=headers(other)).status_code == 404
-    again = client.post("/api/uploads", headers=headers(client), json={
-        "id": upload.manifest.id, "segments": 1, "note": upload.note(
-            client.get("/api/session").json()["recipient"])})
+        assert (
+            other.delete(f"/api/uploads/{upload.manifest.id}", headers=headers(other)).status_code
+            == 404
+        )
+    again = client.post(
+        "/api/uploads",
+        headers=headers(client),
+        json={
+            "id": upload.manifest.id,
+            "segments": 1,
+            "note": upload.note(client.get("/api/session").json()["recipient"]),
+        },
+    )
     assert again.status_code == 200
 
 
@@ -195,8 +246,9 @@ def test_csrf_and_session_are_required(client: TestClient, org: crypto.Identity)
     assert client.get("/api/uploads").status_code == 401
     new_source(client)
     upload = Upload(b"x", org)
-    response = client.post("/api/uploads", json={"id": upload.manifest.id, "segments": 1,
-                                                 "note": "eA=="})
+    response = client.post(
+        "/api/uploads", json={"id": upload.manifest.id, "segments": 1, "note": "eA=="}
+    )
     assert response.status_code == 403
     assert response.json()["error"] == "csrf"
 
@@ -206,8 +258,10 @@ def test_abandon_and_expiry(source: TestClient, instance: Instance, org: crypto.
     start(source, first)
     start(source, second)
     put(source, second, 0)
-    assert source.delete(f"/api/uploads/{first.manifest.id}",
-                         headers=headers(source)).status_code == 204
+    assert (
+        source.delete(f"/api/uploads/{first.manifest.id}", headers=headers(source)).status_code
+        == 204
+    )
     assert not instance.uploads.folder(first.manifest.id).exists()
     later = instance.clock() + timedelta(hours=instance.config.unfinished_upload_hours + 1)
     instance.clock = lambda: later
@@ -223,8 +277,11 @@ def test_recovery_finishes_a_commit_cut_short(
     upload = Upload(os.urandom(1000), org)
     start(source, upload)
     put(source, upload, 0)
-    source.put(f"/api/uploads/{upload.manifest.id}/manifest", headers=headers(source),
-               content=crypto.encrypt(upload.manifest.encode(), [org.recipient]))
+    source.put(
+        f"/api/uploads/{upload.manifest.id}/manifest",
+        headers=headers(source),
+        content=crypto.encrypt(upload.manifest.encode(), [org.recipient]),
+    )
     # The crash: renamed into the blob store, not yet recorded.
     instance.uploads.move_to(upload.manifest.id, instance.blobs.path_of(upload.manifest.id))
     stray = new_sealed_id()
@@ -236,8 +293,7 @@ def test_recovery_finishes_a_commit_cut_short(
         lock.release()
     assert recovered.orphans == 1
     assert not instance.blobs.exists(stray)
-    opened = SealedOpener([org], jobs=1).open(instance.blobs.path_of(upload.manifest.id),
-                                              tmp_path)
+    opened = SealedOpener([org], jobs=1).open(instance.blobs.path_of(upload.manifest.id), tmp_path)
     assert opened.path.read_bytes() == upload.data
 
 
