@@ -9,7 +9,7 @@ import pytest
 from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
 
-from tainik.server.app import newsroom_app
+from tainik.server.app import newsroom_app, routing_of
 from tainik.server.newsroom.openapi import document
 from tainik.service.instance import Instance
 
@@ -160,7 +160,7 @@ def _template(path: str) -> str:
 
 
 def test_the_openapi_document_matches_the_routes(instance: Instance, client: TestClient) -> None:
-    app = newsroom_app(instance).app  # type: ignore[attr-defined]
+    app = routing_of(newsroom_app(instance))
     mount = next(r for r in app.routes if isinstance(r, Mount) and r.path == "/api/v1")
     routed = {
         (method.lower(), _template(route.path))

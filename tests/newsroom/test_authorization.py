@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
 
-from tainik.server.app import newsroom_app
+from tainik.server.app import newsroom_app, routing_of
 from tainik.server.newsroom.admin import ACCOUNT_ACTIONS
 from tainik.service.instance import Instance
 from tainik.service.newsroom import actions
@@ -58,7 +58,7 @@ ALL_FIELDS = {
 
 def routes(instance: Instance) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """(method, path template) of the pages and of the API, from the app's routing table."""
-    app = newsroom_app(instance).app  # type: ignore[attr-defined]
+    app = routing_of(newsroom_app(instance))
     pages: list[tuple[str, str]] = []
     api: list[tuple[str, str]] = []
     for route in app.routes:

@@ -43,6 +43,13 @@ def _starlette(routes: list[Any], pages: Pages) -> ASGIApp:
     return SecurityHeaders(QuietErrors(app))
 
 
+def routing_of(app: ASGIApp) -> Starlette:
+    """The Starlette app inside our middleware (tests read its routing table)."""
+    while not isinstance(app, Starlette):
+        app = app.app  # type: ignore[attr-defined]
+    return app
+
+
 @dataclass
 class QuietErrors:
     """Keep exception text out of the log.
