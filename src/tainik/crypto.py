@@ -311,3 +311,21 @@ def _bech32_encode(hrp: str, data: bytes) -> str:
     polymod = _bech32_polymod([*expanded, *words, 0, 0, 0, 0, 0, 0]) ^ 1
     checksum = [(polymod >> 5 * (5 - i)) & 31 for i in range(6)]
     return hrp + "1" + "".join(_CHARSET[w] for w in [*words, *checksum])
+
+
+# --- passphrase-protected blobs (the workstation vault's signing key) -------------------------
+
+
+def seal_with_passphrase(data: bytes, passphrase: Secret) -> bytes:
+    """Protect ``data`` with a passphrase (age scrypt, armored), as identity files are."""
+    return bytes(pyrage.passphrase.encrypt(data, passphrase.reveal(), True))
+
+
+def open_with_passphrase(data: bytes, passphrase: Secret, what: str) -> bytes:
+    """Undo :func:`seal_with_passphrase`; ``what`` names the file in errors."""
+    try:
+        return bytes(pyrage.passphrase.decrypt(data, passphrase.reveal()))
+    except pyrage.DecryptError as exc:
+        raise IdentityError(
+            N_("{what}: wrong passphrase, or the file is damaged"), what=what
+        ) from exc

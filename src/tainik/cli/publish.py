@@ -1,0 +1,162 @@
+"""``tainik publish`` and ``tainik verify-publication`` (docs/redaction.md, "Provenance")."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+from pathlib import Path
+
+from tainik.cli.context import Context
+from tainik.cli.passphrase import read_passphrase
+from tainik.cli.vault_options import actor, add_actor_argument, add_vault_argument
+from tainik.core.errors import N_, UsageError
+from tainik.crypto import Secret
+from tainik.sealed import durable
+from tainik.workstation.publish import castore, sidecar
+from tainik.workstation.publish.vaultlink import ca_directory, publish_stored
+from tainik.workstation.publish.verify import verify
+from tainik.workstation.vault import keyfile
+from tainik.workstation.vault.items import resolve
+from tainik.workstation.vault.vault import Vault
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], ctx: Context) -> None:
+    """Add ``publish`` and ``verify-publication``."""
+    _ = ctx._
+    publish = commands.add_parser(
+        "publish",
+        help=_("sign a redacted file for publication, with its provenance"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=_(
+            "Write ITEM, a redacted copy stored in VAULT by 'tainik redact --vault', into DIR\n"
+            "with a C2PA manifest signed by a certificate from the vault's own certificate\n"
+            "authority. The manifest records the redaction and names the original by its\n"
+            "SHA-256 only. Beside it: NAME.provenance.json (signed hashes) and ca.pem, the CA\n"
+            "certificate verifiers trust. The CA is made on first use (--organisation names\n"
+            "it). The publication is recorded in the custody log."
+        ),
+        epilog=_(
+            "examples:\n"
+            "  tainik vault copy evidence 12 --out work/\n"
+            "  tainik redact work/cam3.mp4 --out work/cam3-public.mp4 --vault evidence\n"
+            "  tainik publish evidence 5d41402abc4b2a76 --out public/ --organisation 'Our NGO'"
+        ),
+    )
+    add_vault_argument(publish, ctx)
+    publish.add_argument("item", metavar="ITEM", help=_("the redacted copy: a SHA-256 prefix"))
+    publish.add_argument(
+        "--out", required=True, type=Path, metavar="DIR", help=_("folder for the publication")
+    )
+    publish.add_argument(
+        "--organisation",
+        default="Tainik organisation",
+        metavar="NAME",
+        help=_("the organisation named in a new CA (default: %(default)s)"),
+    )
+    add_actor_argument(publish, ctx)
+    publish.set_defaults(run=run_publish)
+
+    check = commands.add_parser(
+        "verify-publication",
+        help=_("check a published file's manifest, signature and integrity"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=_(
+            "Check that FILE carries a valid C2PA manifest, signed by a certificate issued by\n"
+            "the CA in --trust, that FILE is unaltered, and print the SHA-256 of the original\n"
+            "it claims to derive from. FILE.provenance.json, when present, is checked too:\n"
+            "it covers every byte of FILE. Without --trust the signer is not checked."
+        ),
+        epilog=_(
+            "examples:\n"
+            "  tainik verify-publication public/redacted-5d41402abc4b2a76.mp4 --trust ca.pem\n"
+            "  tainik verify-publication video.mp4 --trust ca.pem --sidecar video.json"
+        ),
+    )
+    check.add_argument("file", type=Path, metavar="FILE", help=_("the published file"))
+    check.add_argument(
+        "--trust", type=Path, metavar="CA.pem", help=_("the publisher's CA certificate")
+    )
+    check.add_argument(
+        "--sidecar",
+        type=Path,
+        metavar="JSON",
+        help=_("the signed sidecar (default: FILE.provenance.json if present)"),
+    )
+    check.set_defaults(run=run_verify_publication)
+
+
+def _passphrase(vault: Vault, ctx: Context) -> Secret | None:
+    """One passphrase for the vault key and the CA key (they are protected alike)."""
+    ca_dir = ca_directory(vault)
+    protected = keyfile.needs_passphrase(vault.paths.key_file) or (
+        castore.exists(ca_dir) and castore.needs_passphrase(ca_dir)
+    )
+    if not protected:
+        return None
+    return read_passphrase(
+        ctx._("Passphrase for the vault key {path}: ").format(path=vault.paths.key_file)
+    )
+
+
+def run_publish(args: argparse.Namespace, ctx: Context) -> int:
+    """Publish one redacted copy; print the published file's path."""
+    vault = Vault.open(args.vault)
+    try:
+        stored = resolve(vault, args.item)
+        passphrase = _passphrase(vault, ctx)
+        key = keyfile.load(vault.paths.key_file, passphrase)
+        now = datetime.datetime.now(datetime.UTC)
+        with vault.writer(key, actor(args)) as writer:
+            publication, record = publish_stored(
+                writer, stored, args.out, passphrase, args.organisation, now
+            )
+    finally:
+        vault.close()
+    ctx.say(
+        ctx._(
+            "signed by the vault's CA (certificate SHA-256 {ca}); original {original}; "
+            "custody record {seq}"
+        ).format(
+            ca=publication.ca_fingerprint,
+            original=publication.original_sha256,
+            seq=record.seq,
+        )
+    )
+    print(publication.path, file=ctx.stdout, flush=True)
+    return 0
+
+
+def run_verify_publication(args: argparse.Namespace, ctx: Context) -> int:
+    """Verify one published file; print what it claims."""
+    if not args.file.is_file():
+        raise UsageError(N_("{path}: not a regular file"), path=str(args.file))
+    trust = None
+    if args.trust is not None:
+        try:
+            trust = args.trust.read_bytes()
+        except OSError as exc:
+            raise durable.storage_error(exc, args.trust) from exc
+    side = args.sidecar
+    if side is None:
+        default = args.file.with_name(args.file.name + sidecar.SUFFIX)
+        side = default if default.is_file() else None
+    result = verify(args.file, trust, side)
+    out = ctx.stdout
+    print(f"original-sha256: {result.original_sha256}", file=out)
+    print(f"file-sha256: {result.file_sha256}", file=out)
+    print(f"signer: {result.signer}", file=out)
+    for action in result.actions:
+        print(f"action: {action}", file=out)
+    out.flush()
+    if result.trusted:
+        ctx.say(ctx._("verified: signed by a certificate from the trusted CA, file unaltered"))
+    else:
+        ctx.say(
+            ctx._(
+                "signature and content hashes are valid, but the signer was NOT checked: "
+                "pass --trust with the publisher's CA certificate"
+            )
+        )
+    if side is None:
+        ctx.say(ctx._("no sidecar: the few MP4 boxes C2PA does not hash were not checked"))
+    return 0

@@ -1,0 +1,122 @@
+"""Making a publication from a redacted file and its redaction record.
+
+Into the output folder go: the file with its C2PA manifest, the signed sidecar
+(``NAME.provenance.json``) and the CA certificate (``ca.pem``) for verifiers. The files appear
+only once signing and a full verification of the result have succeeded.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tainik.core.errors import N_, UsageError
+from tainik.sealed import durable
+from tainik.workstation.publish import credentials, manifest, sidecar
+from tainik.workstation.publish.ca import CertificateAuthority
+from tainik.workstation.publish.verify import verify
+
+CA_FILE = "ca.pem"
+REDACTION_FORMAT = "tainik.org/redaction/v1"
+
+
+@dataclass(frozen=True)
+class Publication:
+    """What :func:`publish_file` wrote and signed."""
+
+    path: Path
+    sidecar_path: Path
+    ca_path: Path
+    file_sha256: str
+    original_sha256: str
+    manifest_label: str
+    certificate_serial: str
+    ca_fingerprint: str
+
+
+def read_record(path: Path) -> dict[str, Any]:
+    """A redaction record (``OUT.redaction.json``, written by ``tainik redact``)."""
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(
+            N_("{path}: not a redaction record ({reason})"), path=str(path), reason=str(exc)
+        ) from exc
+    if not isinstance(record, dict) or record.get("format") != REDACTION_FORMAT:
+        raise UsageError(
+            N_("{path}: not a redaction record ({reason})"), path=str(path), reason="wrong format"
+        )
+    return record
+
+
+def publish_file(
+    redacted: Path,
+    record: Mapping[str, Any],
+    ca: CertificateAuthority,
+    out_dir: Path,
+    now: datetime.datetime,
+    name: str | None = None,
+) -> Publication:
+    """Sign ``redacted`` (described by ``record``) into ``out_dir``."""
+    name = name or redacted.name
+    target = out_dir / name
+    side = out_dir / (name + sidecar.SUFFIX)
+    ca_path = out_dir / CA_FILE
+    for path in (target, side):
+        if path.exists():
+            raise UsageError(
+                N_("{path}: already exists; Tainik does not replace files"), path=str(path)
+            )
+    trust = ca.certificate_pem()
+    if ca_path.exists() and ca_path.read_bytes() != trust:
+        raise UsageError(
+            N_("{path}: already exists and holds another certificate"), path=str(ca_path)
+        )
+    original = str((record.get("original") or {}).get("sha256", ""))
+    signing = ca.issue(now)
+    staged = out_dir / f".{name}.{os.getpid()}.signing"
+    staged_side = out_dir / f".{name}.{os.getpid()}.sidecar"
+    try:
+        store = credentials.sign(
+            redacted, staged, manifest.definition(record, name), signing, trust
+        )
+        data = staged.read_bytes()
+        reading = credentials.read(data, trust, staged)
+        label = str(reading.store.get("active_manifest"))
+        document = sidecar.build(
+            file_name=name,
+            file_sha256=hashlib.sha256(data).hexdigest(),
+            file_size=len(data),
+            original_sha256=original,
+            manifest_label=label,
+            manifest_sha256=hashlib.sha256(store).hexdigest(),
+            actions=[str(a.get("action")) for a in manifest.actions(record)],
+            signed_at=now.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            credentials=signing,
+        )
+        durable.write_file(staged_side, json.dumps(document, indent=1).encode() + b"\n")
+        verify(staged, trust, staged_side)  # what we hand out must pass what verifiers run
+        os.replace(staged, target)
+        os.replace(staged_side, side)
+        if not ca_path.exists():
+            durable.write_file(ca_path, trust)
+        durable.fsync_dir(out_dir)
+    finally:
+        staged.unlink(missing_ok=True)
+        staged_side.unlink(missing_ok=True)
+    return Publication(
+        path=target,
+        sidecar_path=side,
+        ca_path=ca_path,
+        file_sha256=str(document["file"]["sha256"]),
+        original_sha256=original,
+        manifest_label=label,
+        certificate_serial=signing.serial,
+        ca_fingerprint=ca.fingerprint(),
+    )

@@ -1,0 +1,278 @@
+"""The newsroom API over HTTP (docs/api.md), through a SOCKS5 proxy (Tor) when asked.
+
+Transient failures (a dropped connection, a timeout, 5xx, 429) are retried with exponential
+backoff and jitter; a download resumes where its partial file ends, with ``Range`` and
+``If-Range`` so that a changed archive is fetched again from the start rather than spliced.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from socksio.exceptions import ProtocolError
+
+from tainik import __version__
+from tainik.core.errors import N_, IdentityError, StorageError, UsageError
+from tainik.crypto import Secret
+from tainik.sealed import durable
+from tainik.workstation.pull.events import Downloaded, Progress, Start
+
+API = "/api/v1"
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+CHUNK = 1024 * 1024
+_CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
+_UNSATISFIED = re.compile(r"bytes \*/(\d+)")
+
+
+class PullError(StorageError):
+    """The server could not be reached, or answered what pull cannot use."""
+
+
+class TokenRefusedError(IdentityError):
+    """401 or 403: the token is wrong, expired or revoked."""
+
+    template = N_(
+        "the server refused the token ({status}): get a new one (POST /api/v1/tokens, "
+        "docs/api.md) and write it to the token file"
+    )
+
+
+@dataclass(frozen=True)
+class PullSettings:
+    """Where and how to connect."""
+
+    server: str
+    token: Secret
+    proxy: str | None = None
+    timeout: float = 120.0
+    attempts: int = 8
+    first_backoff: float = 1.0
+    max_backoff: float = 60.0
+
+
+def check_server(url: str) -> str:
+    """An ``http://`` or ``https://`` base URL without a trailing slash."""
+    parsed = httpx.URL(url)
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise UsageError(N_("--server must be an http:// or https:// address, not {url}"), url=url)
+    return str(parsed).rstrip("/")
+
+
+def check_proxy(url: str | None) -> str | None:
+    """Only SOCKS5 proxies (Tor's): ``socks5h://`` resolves names at the proxy."""
+    if url is None:
+        return None
+    if not url.startswith(("socks5h://", "socks5://")):
+        raise UsageError(N_("--proxy must be a socks5h:// address (Tor's SOCKS port)"))
+    return url
+
+
+class ApiClient:
+    """A token-bearing client of one newsroom API."""
+
+    def __init__(self, settings: PullSettings, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.settings = settings
+        self._sleep = sleep
+        self.http = httpx.Client(
+            base_url=settings.server,
+            proxy=settings.proxy,
+            timeout=httpx.Timeout(settings.timeout, connect=min(60.0, settings.timeout)),
+            headers={
+                "Authorization": f"Bearer {settings.token.reveal()}",
+                "User-Agent": f"tainik-pull/{__version__}",
+            },
+            follow_redirects=False,
+        )
+
+    def close(self) -> None:
+        """Close connections."""
+        self.http.close()
+
+    def _retrying(self, what: str, attempt: Callable[[], Any]) -> Any:
+        backoff = self.settings.first_backoff
+        for number in range(1, self.settings.attempts + 1):
+            try:
+                return attempt()
+            except (httpx.TransportError, ProtocolError, _Transient) as exc:
+                reason = str(exc) if isinstance(exc, _Transient) else type(exc).__name__
+                if number == self.settings.attempts:
+                    raise PullError(
+                        N_(
+                            "gave up on {what} after {count} attempts ({reason}); run the same "
+                            "command again to resume"
+                        ),
+                        what=what,
+                        count=number,
+                        reason=reason,
+                    ) from exc
+            self._sleep(backoff * random.uniform(0.5, 1.0))  # noqa: S311 - jitter, not secrets
+            backoff = min(backoff * 2, self.settings.max_backoff)
+        raise AssertionError("unreachable")
+
+    def get_json(self, path: str, params: dict[str, str] | None = None) -> dict[str, Any]:
+        """GET a JSON object."""
+
+        def attempt() -> dict[str, Any]:
+            response = self.http.get(API + path, params=params)
+            _raise_for(response, path)
+            try:
+                value = response.json()
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                raise PullError(N_("{path}: the server did not answer JSON"), path=path) from exc
+            if not isinstance(value, dict):
+                raise PullError(N_("{path}: the server did not answer a JSON object"), path=path)
+            return value
+
+        result: dict[str, Any] = self._retrying(f"GET {path}", attempt)
+        return result
+
+    def pages(self, path: str, params: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
+        """Every item of a paged listing (``items`` and ``next_cursor``)."""
+        query = dict(params or {})
+        query.setdefault("limit", "500")
+        while True:
+            page = self.get_json(path, query)
+            items = page.get("items")
+            if not isinstance(items, list):
+                raise PullError(N_("{path}: the listing has no items"), path=path)
+            for item in items:
+                if isinstance(item, dict):
+                    yield item
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return
+            query["cursor"] = str(cursor)
+
+    def download(
+        self, path: str, part: Path, state: Path, start: Start | None = None
+    ) -> Downloaded:
+        """Fetch ``path`` into ``part``, resuming what ``part`` already holds."""
+        started = _size(part)
+        return self._retrying(  # type: ignore[no-any-return]
+            f"GET {path}", lambda: self._download_once(path, part, state, started, start)
+        )
+
+    def _download_once(
+        self, path: str, part: Path, state: Path, started: int, start: Start | None
+    ) -> Downloaded:
+        offset = _size(part)
+        etag, total = _read_state(state)
+        headers = {}
+        if offset and etag:
+            headers = {"Range": f"bytes={offset}-", "If-Range": etag}
+        with self.http.stream("GET", API + path, headers=headers) as response:
+            if response.status_code == 416:
+                match = _UNSATISFIED.fullmatch(response.headers.get("content-range", ""))
+                if match and int(match.group(1)) == offset and etag:
+                    return Downloaded(offset, etag, started)
+                _truncate(part)
+                state.unlink(missing_ok=True)
+                raise _Transient("the partial download did not fit the archive; starting again")
+            _raise_for(response, path)
+            etag = response.headers.get("etag", "")
+            if response.status_code == 206:
+                match = _CONTENT_RANGE.fullmatch(response.headers.get("content-range", ""))
+                if not match or int(match.group(1)) != offset:
+                    raise PullError(N_("{path}: the server answered another range"), path=path)
+                total = int(match.group(3))
+            elif response.status_code == 200:
+                offset = 0  # a new or changed archive: start again
+                total = int(response.headers.get("content-length", "-1"))
+            else:
+                raise PullError(
+                    N_("{path}: unexpected answer {status}"), path=path, status=response.status_code
+                )
+            if not etag or total < 0:
+                raise PullError(N_("{path}: the server sent no ETag or length"), path=path)
+            _write_state(state, etag, total)
+            _append(response, part, offset, start(offset, total) if start else None)
+        size = _size(part)
+        if size != total:
+            raise _Transient(f"the connection ended at {size} of {total} bytes")
+        return Downloaded(size, etag, started)
+
+
+class _Transient(Exception):
+    """A failure worth another attempt (internal)."""
+
+
+def _raise_for(response: httpx.Response, path: str) -> None:
+    status = response.status_code
+    if status in (200, 206):
+        return
+    if status in RETRY_STATUSES:
+        raise _Transient(f"HTTP {status}")
+    if status in (401, 403):
+        raise TokenRefusedError(status=status)
+    raise PullError(
+        N_("{path}: the server answered {status}: {message}"),
+        path=path.split("?", maxsplit=1)[0],
+        status=status,
+        message=_message(response),
+    )
+
+
+def _message(response: httpx.Response) -> str:
+    try:
+        response.read()
+        value = response.json()
+        return str(value.get("message", ""))[:200] if isinstance(value, dict) else ""
+    except (ValueError, httpx.HTTPError):
+        return ""
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def _truncate(path: Path) -> None:
+    path.unlink(missing_ok=True)
+
+
+def _read_state(path: Path) -> tuple[str, int]:
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+        return str(value["etag"]), int(value["size"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return "", -1
+
+
+def _write_state(path: Path, etag: str, size: int) -> None:
+    try:
+        path.write_text(json.dumps({"etag": etag, "size": size}), encoding="utf-8")
+    except OSError as exc:
+        raise durable.storage_error(exc, path) from exc
+
+
+def _append(response: httpx.Response, part: Path, offset: int, progress: Progress | None) -> None:
+    """Write the body at ``offset`` (truncating anything after it), flushing as it goes."""
+    try:
+        fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        raise durable.storage_error(exc, part) from exc
+    try:
+        os.ftruncate(fd, offset)
+        os.lseek(fd, offset, os.SEEK_SET)
+        for chunk in response.iter_bytes(CHUNK):
+            view = memoryview(chunk)
+            while view:
+                view = view[os.write(fd, view) :]
+            if progress:
+                progress(len(chunk))
+        os.fsync(fd)
+    except OSError as exc:
+        raise durable.storage_error(exc, part) from exc
+    finally:
+        os.close(fd)

@@ -1,0 +1,199 @@
+"""Pull every sealed file the newsroom lists that the folder does not hold yet.
+
+For each submission and reply: skip it when ``SEALED.sealed.tar`` is already there; else
+download it into a hidden ``.part`` file (resuming one left by an earlier run), check that it
+is a sealed-file tar of that sealed file, write the metadata sidecar, and only then give the
+tar its name. A folder killed at any moment holds complete, named tars with their sidecars,
+and hidden partial files that the next run resumes; ``vault import`` ignores hidden files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tarfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tainik.core.errors import N_, FormatError
+from tainik.core.manifest import Kind
+from tainik.sealed import durable, layout
+from tainik.workstation.pull.client import ApiClient, PullError
+from tainik.workstation.pull.events import Downloaded, Entry, PullObserver, PullReport
+from tainik.workstation.pull.layout import (
+    PULL_FORMAT,
+    PulledPaths,
+    check_sealed_id,
+    check_source_id,
+    write_json_atomically,
+)
+
+READ_CHUNK = 4 * 1024 * 1024
+
+
+def _entry(kind: Kind, raw: dict[str, Any]) -> Entry:
+    item_id = raw.get("id")
+    download = raw.get("download")
+    created = raw.get("created_at")
+    if type(item_id) is not int or not isinstance(download, str) or not isinstance(created, str):
+        raise FormatError(N_("the server sent a malformed listing entry"))
+    if not download.startswith("/api/v1/") or ".." in download or "?" in download:
+        raise FormatError(N_("the server sent a malformed download path"))
+    try:
+        datetime.fromisoformat(created.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise FormatError(N_("the server sent a malformed time")) from exc
+    return Entry(
+        kind=kind,
+        item_id=item_id,
+        source_id=check_source_id(raw.get("source_id")),
+        sealed_id=check_sealed_id(raw.get("sealed_id")),
+        created_at=created,
+        download=download.removeprefix("/api/v1"),
+    )
+
+
+class Puller:
+    """Fills one pulled folder from one server."""
+
+    def __init__(self, client: ApiClient, root: Path, observer: PullObserver | None = None) -> None:
+        self.client = client
+        self.paths = PulledPaths(root)
+        self.server = client.settings.server
+        self.observer = observer or PullObserver()
+        self._designations: dict[str, str] = {}
+
+    def run(self, since: str | None = None) -> PullReport:
+        """List, then fetch what is missing; one failure does not stop the others."""
+        self._claim_folder()
+        report = PullReport()
+        params = {"since": since} if since else {}
+        entries: list[Entry] = []
+        for raw in self.client.pages("/submissions", params):
+            if raw.get("kind") not in (Kind.MESSAGE.value, Kind.FILE.value):
+                raise FormatError(N_("the server sent a submission of an unknown kind"))
+            entry = _entry(Kind(str(raw["kind"])), raw)
+            if raw.get("complete") is False:
+                report.waiting += 1
+                continue
+            entries.append(entry)
+        entries += [_entry(Kind.REPLY, raw) for raw in self.client.pages("/replies", params)]
+        for entry in entries:
+            if self.paths.tar(entry.source_id, entry.sealed_id).is_file():
+                report.present += 1
+                continue
+            try:
+                report.fetched.append(self._fetch(entry))
+            except (PullError, FormatError) as error:
+                report.failed.append((entry, error))
+        return report
+
+    def _claim_folder(self) -> None:
+        """Record which server this folder holds; refuse to mix two servers in one folder."""
+        state = self.paths.state
+        if state.is_file():
+            try:
+                held = json.loads(state.read_text(encoding="utf-8")).get("server")
+            except (OSError, ValueError, AttributeError):
+                held = None
+            if held != self.server:
+                raise PullError(
+                    N_("{path} holds what was pulled from {other}; use another folder"),
+                    path=str(self.paths.root),
+                    other=str(held)[:200],
+                )
+            return
+        write_json_atomically(state, {"format": PULL_FORMAT, "server": self.server})
+
+    def _designation(self, source_id: str) -> str:
+        if source_id not in self._designations:
+            raw = self.client.get_json(f"/sources/{source_id}")
+            designation = raw.get("designation")
+            if not isinstance(designation, str) or not 0 < len(designation) <= 200:
+                raise FormatError(N_("the server sent a malformed source"))
+            self._designations[source_id] = designation
+            write_json_atomically(
+                self.paths.source_file(source_id),
+                {"id": source_id, "designation": designation, "created_at": raw.get("created_at")},
+            )
+        return self._designations[source_id]
+
+    def _fetch(self, entry: Entry) -> Path:
+        designation = self._designation(entry.source_id)
+        part = self.paths.partial(entry.source_id, entry.sealed_id)
+        state = self.paths.partial_state(entry.source_id, entry.sealed_id)
+        part.parent.mkdir(parents=True, exist_ok=True)
+        resumed = part.stat().st_size if part.exists() else 0
+        start = self.observer.download(entry, resumed)
+        result: Downloaded | None = None
+        try:
+            result = self.client.download(entry.download, part, state, start)
+        finally:
+            self.observer.download_done(entry, result)
+        check_sealed_tar(part, entry.sealed_id)
+        digest = _sha256(part)
+        write_json_atomically(
+            self.paths.sidecar(entry.source_id, entry.sealed_id),
+            {
+                "format": PULL_FORMAT,
+                "server": self.server,
+                "source": {"id": entry.source_id, "designation": designation},
+                "sealed_id": entry.sealed_id,
+                "kind": entry.kind.value,
+                "created_at": entry.created_at,
+                "order": entry.item_id,
+                "tar_size": result.size,
+                "tar_sha256": digest,
+                "etag": result.etag,
+                "pulled_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            },
+        )
+        final = self.paths.tar(entry.source_id, entry.sealed_id)
+        try:
+            os.rename(part, final)
+            state.unlink(missing_ok=True)
+            durable.fsync_dir(final.parent)
+        except OSError as exc:
+            raise durable.storage_error(exc, final) from exc
+        return final
+
+
+def _member_ok(member: tarfile.TarInfo, top: str) -> bool:
+    folder, _, part = member.name.partition("/")
+    if folder != top:
+        return False
+    if member.isdir():
+        return not part
+    return member.isreg() and (part == layout.MANIFEST or layout.segment_index(part) is not None)
+
+
+def check_sealed_tar(path: Path, sealed_id: str) -> None:
+    """Structure only (there is no key here): the members of ``ID.sealed/``, by their names.
+
+    A download that is not the sealed-file tar of ``sealed_id`` is removed (the next run fetches
+    it again); the full checks happen when ``vault import`` opens it.
+    """
+    top = layout.container_name(sealed_id)
+    try:
+        with tarfile.open(path, mode="r:") as archive:
+            members = archive.getmembers()
+        ok = all(_member_ok(m, top) for m in members) and any(
+            m.name == f"{top}/{layout.MANIFEST}" for m in members
+        )
+    except (tarfile.TarError, OSError):
+        ok = False
+    if not ok:
+        path.unlink(missing_ok=True)
+        raise FormatError(
+            N_("{path}: not the sealed-file tar of {id}"), path=str(path), id=sealed_id
+        )
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb", buffering=0) as handle:
+        while chunk := handle.read(READ_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()

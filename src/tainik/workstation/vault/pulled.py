@@ -1,0 +1,191 @@
+"""What ``vault import`` reads: sealed files, and the metadata ``tainik pull`` writes beside them.
+
+docs/workstation.md, "The pulled folder", is normative. In short: each sealed file
+``ID.sealed/`` may have a sidecar ``ID.json`` in the same folder saying which source sent it,
+what kind it is and when the server received it. A sealed file without a sidecar goes to the
+``unsorted`` thread. The sidecar is the server's claim: it decides only where an item is
+filed, never what it contains (the sealed file is verified on its own).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from tainik.core.errors import N_, FormatError, StorageError
+from tainik.core.manifest import Kind, is_valid_id
+from tainik.sealed import layout
+from tainik.sealed.tarball import TAR_SUFFIX
+
+SIDECAR_FORMAT = "tainik.org/pulled/v1"
+MAX_SIDECAR = 64 * 1024
+UNSORTED_KEY = "unsorted"
+UNSORTED_DESIGNATION = "unsorted"
+_TEXT_RE = re.compile(r"[^\x00-\x1f\x7f]{1,200}")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRef:
+    """Who sent an item, as the server names them: never a real identity."""
+
+    key: str  # unique in the vault: "ORIGIN/ID", or "unsorted"
+    designation: str
+
+
+UNSORTED = SourceRef(UNSORTED_KEY, UNSORTED_DESIGNATION)
+
+
+@dataclass(frozen=True, slots=True)
+class PulledItem:
+    """One sealed file to import, with where it belongs."""
+
+    container: Path
+    source: SourceRef
+    kind: Kind | None  # the server's claim, checked against the manifest
+    sent_at: str | None
+    sent_order: int | None
+
+    @property
+    def sealed_id(self) -> str | None:
+        """The id in the container's name (``ID.sealed`` or ``ID.sealed.tar``), if canonical."""
+        return layout.id_from_container(self.container.with_name(_container_name(self.container)))
+
+    @property
+    def is_tar(self) -> bool:
+        """Whether the sealed file comes as a sealed-file tar."""
+        return self.container.name.endswith(TAR_SUFFIX)
+
+
+def _container_name(path: Path) -> str:
+    """``ID.sealed`` for ``ID.sealed`` and ``ID.sealed.tar``."""
+    return path.name.removesuffix(TAR_SUFFIX)
+
+
+def is_container(path: Path) -> bool:
+    """A folder named ``*.sealed`` (hidden partial folders excluded)."""
+    return path.is_dir() and path.name.endswith(layout.SUFFIX) and not path.name.startswith(".")
+
+
+def is_sealed_tar(path: Path) -> bool:
+    """A file named ``ID.sealed.tar``: one sealed file as downloaded (docs/format.md)."""
+    return (
+        path.is_file()
+        and path.name.endswith(layout.SUFFIX + TAR_SUFFIX)
+        and layout.id_from_container(path.with_name(_container_name(path))) is not None
+    )
+
+
+def is_other_tar(path: Path) -> bool:
+    """Any other ``*.tar`` file (a selection tar, or a renamed sealed-file tar)."""
+    return path.is_file() and path.name.endswith(TAR_SUFFIX) and not is_sealed_tar(path)
+
+
+def discover(paths: Sequence[Path]) -> Iterator[PulledItem]:
+    """Every sealed file in ``paths`` (containers, or folders searched below), sorted."""
+    for path in paths:
+        if is_container(path) or is_sealed_tar(path) or is_other_tar(path):
+            yield _item(path)
+        elif path.is_dir():
+            for found in sorted(_walk(path)):
+                yield _item(found)
+        else:
+            raise StorageError(
+                N_("{path}: neither a sealed file (ID.sealed, ID.sealed.tar) nor a folder"),
+                path=str(path),
+            )
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError as exc:
+        raise StorageError(N_("{path}: cannot list the folder"), path=str(folder)) from exc
+    for entry in entries:
+        if entry.name.startswith(".") or entry.is_symlink():
+            continue
+        if is_container(entry) or is_sealed_tar(entry):
+            yield entry
+        elif entry.is_dir():
+            yield from _walk(entry)
+
+
+def sidecar_path(container: Path) -> Path:
+    """``ID.json`` beside ``ID.sealed`` or ``ID.sealed.tar``."""
+    return container.with_name(_container_name(container).removesuffix(layout.SUFFIX) + ".json")
+
+
+def _item(container: Path) -> PulledItem:
+    sidecar = sidecar_path(container)
+    if not sidecar.is_file():
+        return PulledItem(container, UNSORTED, None, None, None)
+    return parse_sidecar(container, _read(sidecar))
+
+
+def _read(path: Path) -> bytes:
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_SIDECAR + 1)
+    except OSError as exc:
+        raise StorageError(N_("{path}: cannot read"), path=str(path)) from exc
+    if len(data) > MAX_SIDECAR:
+        raise FormatError(N_("{path}: too large for pull metadata"), path=str(path))
+    return data
+
+
+def parse_sidecar(container: Path, data: bytes) -> PulledItem:
+    """Check a sidecar strictly (docs/workstation.md) and return the item it describes."""
+
+    def bad(reason: str) -> FormatError:
+        return FormatError(
+            N_("{path}: not valid pull metadata ({reason})"),
+            path=str(sidecar_path(container)),
+            reason=reason,
+        )
+
+    try:
+        value = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise bad("not JSON") from exc
+    if not isinstance(value, dict) or value.get("format") != SIDECAR_FORMAT:
+        raise bad(f"format is not {SIDECAR_FORMAT}")
+    sealed_id = value.get("sealed_id")
+    if not isinstance(sealed_id, str) or not is_valid_id(sealed_id):
+        raise bad("sealed_id")
+    if layout.container_name(sealed_id) != _container_name(container):
+        raise bad("sealed_id differs from the folder name")
+    origin, source = value.get("server"), value.get("source")
+    if not isinstance(origin, str) or not _TEXT_RE.fullmatch(origin):
+        raise bad("server")
+    if not isinstance(source, dict):
+        raise bad("source")
+    source_id, designation = source.get("id"), source.get("designation")
+    if not isinstance(source_id, str | int) or not _TEXT_RE.fullmatch(str(source_id)):
+        raise bad("source.id")
+    if not isinstance(designation, str) or not _TEXT_RE.fullmatch(designation):
+        raise bad("source.designation")
+    try:
+        kind = Kind(str(value.get("kind")))
+    except ValueError as exc:
+        raise bad("kind") from exc
+    sent_at = value.get("created_at")
+    if sent_at is not None:
+        if not isinstance(sent_at, str) or not _TEXT_RE.fullmatch(sent_at):
+            raise bad("created_at")
+        try:
+            datetime.fromisoformat(sent_at.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise bad("created_at") from exc
+    order = value.get("order")
+    if order is not None and type(order) is not int:
+        raise bad("order")
+    return PulledItem(
+        container,
+        SourceRef(f"{origin.rstrip('/')}/{source_id}", designation),
+        kind,
+        sent_at,
+        order,
+    )
