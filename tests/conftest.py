@@ -63,3 +63,16 @@ def age_cli() -> str:
     if path is None:
         pytest.fail("the stock age CLI is missing: run 'make setup' (Debian package 'age')")
     return path
+
+
+# Browser fixtures for every folder (one Playwright and one Chromium per session).
+from browser_fixtures import (  # noqa: E402
+    browser,
+    browser_locale,
+    live_server,
+    new_page,
+    page_js,
+    page_nojs,
+)
+
+__all__ = ["browser", "browser_locale", "live_server", "new_page", "page_js", "page_nojs"]

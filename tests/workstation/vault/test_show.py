@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from browser.conftest import CHROMIUM
+from browser_fixtures import CHROMIUM
 from tainik import crypto
 from tainik.core.manifest import Kind
 from tainik.workstation.vault import show
@@ -54,7 +54,7 @@ def test_view_shows_thread_with_thumbnails(
 BROWSE = """
 import json, sys
 from playwright.sync_api import sync_playwright
-from browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from browser_fixtures import CHROMIUM, CHROMIUM_ARGS
 index, shot = sys.argv[1], sys.argv[2]
 with sync_playwright() as p:
     browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)

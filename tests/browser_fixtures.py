@@ -1,5 +1,7 @@
 """Headless Chromium (Debian's /usr/bin/chromium) driven by Playwright, with JS on and off.
 
+Shared by every test folder through tests/conftest.py (one browser per session).
+
 Fixtures:
 
 - ``browser`` (session): one Chromium for the whole session.
