@@ -105,9 +105,7 @@ class AdminPages:
                 None,
                 settings=None,
                 form=fields,
-                error=_(error.template).format(
-                    setting=error.params["setting"], problem=_(str(error.params["problem"]))
-                ),
+                error=_(error.template).format(**error.params),
                 notice=None,
                 status=400,
             )

@@ -41,7 +41,7 @@ class ForbiddenError(TainikError):
 class PasswordChangeRequiredError(ForbiddenError):
     """The account still has its one-time password."""
 
-    template = N_("choose a new password first (in the web interface, under 'Account')")
+    template = N_("choose a new password first (in the web interface: 'Change password')")
 
 
 class PasswordPolicyError(RequestError):
@@ -77,4 +77,4 @@ class ConflictError(TainikError):
 class SettingsError(RequestError):
     """An instance setting with a bad value."""
 
-    template = N_("{setting}: {problem}")
+    template = N_("{setting}: this value is not allowed")

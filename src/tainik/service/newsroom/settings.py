@@ -69,8 +69,10 @@ def _number(text: str, setting: str, low: int, high: int) -> int:
     value = text.strip().replace("_", "").replace(" ", "")
     if not value.isdigit() or len(value) > 18 or not low <= int(value) <= high:
         raise SettingsError(
+            N_("{setting}: a whole number from {low} to {high}"),
             setting=setting,
-            problem=N_("a whole number from {low} to {high}").format(low=low, high=high),
+            low=low,
+            high=high,
         )
     return int(value)
 
@@ -80,12 +82,13 @@ def parse(recipients: str, max_upload_bytes: str, unfinished_upload_hours: str) 
     listed = [line.strip() for line in recipients.replace(",", "\n").splitlines() if line.strip()]
     if not listed or len(listed) > MAX_RECIPIENTS:
         raise SettingsError(
-            setting="recipients", problem=N_("one to twenty age1... recipients, one a line")
+            N_("{setting}: one to twenty age1... recipients, one a line"), setting="recipients"
         )
     try:
         parsed = tuple(dict.fromkeys(Recipient.parse(text).text for text in listed))
     except TainikError as exc:
-        raise SettingsError(setting="recipients", problem=exc.english()) from exc
+        # The recipient's own message, translated where the page shows it.
+        raise SettingsError(exc.template, **exc.params) from exc
     return Settings(
         parsed,
         _number(max_upload_bytes, "max_upload_bytes", 0, 2**62),
