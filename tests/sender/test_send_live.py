@@ -42,7 +42,9 @@ def segments_held(data_dir: Path) -> int:
 
 
 def sent_counts(stderr: str) -> tuple[int, int]:
-    match = re.search(r"Sent (\d+) segments \((\d+) bytes\); (\d+) were already", stderr)
+    match = re.search(
+        r"Segments sent now: (\d+) \((\d+) bytes\); already on the server: (\d+)", stderr
+    )
     assert match, stderr
     return int(match.group(1)), int(match.group(3))
 

@@ -139,8 +139,8 @@ def run_send(args: argparse.Namespace, ctx: Context) -> int:
         print(item, file=ctx.stdout)
     ctx.say(
         ctx._(
-            "Sent {sent} segments ({bytes} bytes); {skipped} were already on the server; "
-            "{done} item(s) had been sent before."
+            "Done. Segments sent now: {sent} ({bytes} bytes); already on the server: "
+            "{skipped}; items sent by an earlier run: {done}."
         ).format(
             sent=report.sent_segments,
             bytes=report.sent_bytes,

@@ -224,7 +224,7 @@ def complete(instance: Instance, session: SourceSession, sealed_id: str) -> None
     if missing or extra or not instance.uploads.has_manifest(sealed_id):
         error = _error(
             "incomplete",
-            N_("the upload is not complete: {count} parts are missing"),
+            N_("the upload is not complete; parts missing: {count}"),
             count=len(missing) + (0 if instance.uploads.has_manifest(sealed_id) else 1),
         )
         error.params["missing"] = missing[:1000]
