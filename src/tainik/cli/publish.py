@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tainik.cli.context import Context
 from tainik.cli.passphrase import read_passphrase
@@ -13,11 +14,12 @@ from tainik.core.errors import N_, UsageError
 from tainik.crypto import Secret
 from tainik.sealed import durable
 from tainik.workstation.publish import castore, sidecar
-from tainik.workstation.publish.vaultlink import ca_directory, publish_stored
-from tainik.workstation.publish.verify import verify
 from tainik.workstation.vault import keyfile
-from tainik.workstation.vault.items import resolve
-from tainik.workstation.vault.vault import Vault
+
+# C2PA and the vault (SQLAlchemy, BLAKE3) load only when a command runs, so that building the
+# parser (every tainik command) stays light.
+if TYPE_CHECKING:
+    from tainik.workstation.vault.vault import Vault
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], ctx: Context) -> None:
@@ -87,6 +89,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], ctx:
 
 def _passphrase(vault: Vault, ctx: Context) -> Secret | None:
     """One passphrase for the vault key and the CA key (they are protected alike)."""
+    from tainik.workstation.publish.vaultlink import ca_directory  # noqa: PLC0415 - heavy
+
     ca_dir = ca_directory(vault)
     protected = keyfile.needs_passphrase(vault.paths.key_file) or (
         castore.exists(ca_dir) and castore.needs_passphrase(ca_dir)
@@ -100,6 +104,10 @@ def _passphrase(vault: Vault, ctx: Context) -> Secret | None:
 
 def run_publish(args: argparse.Namespace, ctx: Context) -> int:
     """Publish one redacted copy; print the published file's path."""
+    from tainik.workstation.publish.vaultlink import publish_stored  # noqa: PLC0415 - heavy
+    from tainik.workstation.vault.items import resolve  # noqa: PLC0415 - heavy
+    from tainik.workstation.vault.vault import Vault  # noqa: PLC0415 - heavy
+
     vault = Vault.open(args.vault)
     try:
         stored = resolve(vault, args.item)
@@ -128,6 +136,8 @@ def run_publish(args: argparse.Namespace, ctx: Context) -> int:
 
 def run_verify_publication(args: argparse.Namespace, ctx: Context) -> int:
     """Verify one published file; print what it claims."""
+    from tainik.workstation.publish.verify import verify  # noqa: PLC0415 - C2PA, only here
+
     if not args.file.is_file():
         raise UsageError(N_("{path}: not a regular file"), path=str(args.file))
     trust = None

@@ -9,16 +9,23 @@ from tainik.cli.context import Context
 from tainik.cli.progress import ProgressLine
 from tainik.cli.vault_options import actor, add_actor_argument, unlock
 from tainik.core.errors import N_, UsageError
-from tainik.workstation.publish.vaultlink import store_redacted
 from tainik.workstation.redact.audio import AudioMode
-from tainik.workstation.redact.detector import FaceDetector
-from tainik.workstation.redact.pipeline import RedactOptions, redact, write_json, write_text
 from tainik.workstation.redact.regions import parse_region
-from tainik.workstation.redact.render import RenderMode
-from tainik.workstation.vault.vault import Vault
+
+# The redaction pipeline loads PyAV, OpenCV, NumPy and ONNX Runtime, and the vault SQLAlchemy:
+# run_redact imports them, so that building the parser (every tainik command) stays light.
+# What the parser needs from them is repeated here; tests/cli/test_redact_options.py checks
+# it against RenderMode and RedactOptions.
 
 RECORD_SUFFIX = ".redaction.json"
 REPORT_SUFFIX = ".qa.html"
+
+#: The values of RenderMode (tainik.workstation.redact.render), the first the default.
+RENDER_MODES = ("solid", "mosaic", "blur")
+#: RedactOptions' defaults (tainik.workstation.redact.pipeline).
+DEFAULT_THRESHOLD = 0.2
+DEFAULT_MARGIN = 0.3
+DEFAULT_DETECT_SCALE = 1.0
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], ctx: Context) -> None:
@@ -48,8 +55,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], ctx:
     )
     parser.add_argument(
         "--mode",
-        choices=[m.value for m in RenderMode],
-        default=RenderMode.SOLID.value,
+        choices=list(RENDER_MODES),
+        default=RENDER_MODES[0],
         help=_("how covered areas look (default: %(default)s; blur and mosaic are weaker)"),
     )
     parser.add_argument(
@@ -75,21 +82,21 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], ctx:
     parser.add_argument(
         "--threshold",
         type=float,
-        default=RedactOptions.threshold,
+        default=DEFAULT_THRESHOLD,
         metavar="SCORE",
         help=_("detection score that starts a track, 0..1 (default: %(default)s)"),
     )
     parser.add_argument(
         "--margin",
         type=float,
-        default=RedactOptions.margin,
+        default=DEFAULT_MARGIN,
         metavar="FRACTION",
         help=_("grow each face box by this much of its size on every side (default: %(default)s)"),
     )
     parser.add_argument(
         "--detect-scale",
         type=float,
-        default=RedactOptions.detect_scale,
+        default=DEFAULT_DETECT_SCALE,
         metavar="FACTOR",
         help=_("detect on frames scaled by this factor; below 1 is faster, misses small faces"),
     )
@@ -119,6 +126,9 @@ def _check_new(path: Path) -> None:
 def _store_in_vault(
     args: argparse.Namespace, ctx: Context, record: dict[str, object], out: Path
 ) -> None:
+    from tainik.workstation.publish.vaultlink import store_redacted  # noqa: PLC0415 - heavy
+    from tainik.workstation.vault.vault import Vault  # noqa: PLC0415 - heavy
+
     original = record["original"]
     assert isinstance(original, dict)
     vault = Vault.open(args.vault)
@@ -133,6 +143,17 @@ def _store_in_vault(
 
 def run_redact(args: argparse.Namespace, ctx: Context) -> int:
     """Redact one video; print the output path."""
+    # PyAV, OpenCV, NumPy, ONNX Runtime and SQLAlchemy load only for this command.
+    from tainik.workstation.redact.detector import FaceDetector  # noqa: PLC0415
+    from tainik.workstation.redact.pipeline import (  # noqa: PLC0415
+        RedactOptions,
+        redact,
+        write_json,
+        write_text,
+    )
+    from tainik.workstation.redact.render import RenderMode  # noqa: PLC0415
+    from tainik.workstation.vault.vault import Vault  # noqa: PLC0415
+
     if not args.video.is_file():
         raise UsageError(N_("{path}: not a regular file"), path=str(args.video))
     if not 0 < args.threshold < 1:
