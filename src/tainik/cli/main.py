@@ -16,11 +16,12 @@ if TYPE_CHECKING:
 
 from tainik import __version__, i18n
 from tainik.cli import keys, sealing, server, users
-from tainik.cli import send as send_command
-from tainik.cli import pull as pull_command
-from tainik.cli import vault as vault_command
 from tainik.cli import publish as publish_command
+from tainik.cli import pull as pull_command
 from tainik.cli import redact as redact_command
+from tainik.cli import send as send_command
+from tainik.cli import triage as triage_command
+from tainik.cli import vault as vault_command
 from tainik.cli.context import Context
 from tainik.core.errors import ExitCode, TainikError
 
@@ -73,6 +74,7 @@ def build_parser(ctx: Context) -> argparse.ArgumentParser:
     vault_command.register(commands, ctx)
     pull_command.register(commands, ctx)
     redact_command.register(commands, ctx)
+    triage_command.register(commands, ctx)
     publish_command.register(commands, ctx)
     return parser
 

@@ -1,0 +1,99 @@
+"""Synthetic CCTV footage with a known ground truth, made by ffmpeg at test time.
+
+The scene (320x240, 10 fps, 90 s, H.264 + AAC) is a static, grainy room: a grey wall, two
+fixed boxes, and temporal noise (``noise=alls=14:allf=t``) under compression, as CCTV looks.
+
+- ``MOTION``: a pale box crosses the room left to right (8-24 s); a dark box falls through
+  it top to bottom (45-57 s);
+- ``SOUND``: an 880 Hz tone rises ~30 LU above a pink-noise room tone (32-37 s, 64-69 s);
+- ``SLOW_LIGHT``: the room darkens by ~25 grey levels over four seconds (26-30 s): no motion;
+- ``TRAP``: at 78 s the whole picture jumps ~64 grey levels brighter and its contrast up by
+  a third, and stays so, as when a camera switches to infrared: no motion, and it must
+  produce no segment.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from tainik.workstation.triage.segmentation import Span
+
+WIDTH, HEIGHT, FPS = 320, 240, 10
+DURATION = 90.0
+MOTION = (Span(8.0, 24.0), Span(45.0, 57.0))
+SOUND = (Span(32.0, 37.0), Span(64.0, 69.0))
+SLOW_LIGHT = Span(26.0, 30.0)
+TRAP = 78.0
+
+
+def ffmpeg() -> str:
+    """The ffmpeg program (Debian package ``ffmpeg``, installed by ``make setup``)."""
+    path = shutil.which("ffmpeg")
+    if path is None:
+        raise RuntimeError("ffmpeg is missing: run 'make setup' (Debian package 'ffmpeg')")
+    return path
+
+
+def _between(spans: tuple[Span, ...]) -> str:
+    return "+".join(f"between(t,{s.start},{s.end})" for s in spans)
+
+
+def make_scene(path: Path, duration: float = DURATION, faststart: bool = False) -> Path:
+    """Write the scene described in the module docstring to ``path``."""
+    pale, dark = MOTION
+    light = (
+        f"brightness='if(gte(t,{TRAP}),0.15,"
+        f"-0.1*clip((t-{SLOW_LIGHT.start})/{SLOW_LIGHT.duration},0,1))':"
+        f"contrast='if(gte(t,{TRAP}),1.33,1)'"
+    )
+    graph = (
+        "[0:v]drawbox=x=40:y=150:w=80:h=60:c=0x303030:t=fill,"
+        "drawbox=x=200:y=30:w=60:h=120:c=0x909090:t=fill[room];"
+        f"[room][1:v]overlay=x='(t-{pale.start})/{pale.duration}*(W+40)-40':y=100:"
+        f"enable='between(t,{pale.start},{pale.end})'[one];"
+        f"[one][2:v]overlay=x=150:y='(t-{dark.start})/{dark.duration}*(H+50)-50':"
+        f"enable='between(t,{dark.start},{dark.end})',"
+        f"noise=alls=14:allf=t,eq=eval=frame:{light},format=yuv420p[v];"
+        f"[4:a]volume=eval=frame:volume='if({_between(SOUND)},0.5,0)'[tone];"
+        "[3:a][tone]amix=inputs=2:normalize=0[a]"
+    )
+    size = f"{WIDTH}x{HEIGHT}"
+    argv = [
+        ffmpeg(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+        "-f", "lavfi", "-i", f"color=c=0x606060:s={size}:r={FPS}:d={duration}",
+        "-f", "lavfi", "-i", f"color=c=0xd0d0d0:s=40x60:r={FPS}:d={duration}",
+        "-f", "lavfi", "-i", f"color=c=0x202020:s=50x50:r={FPS}:d={duration}",
+        "-f", "lavfi", "-i", f"anoisesrc=a=0.02:c=pink:r=16000:d={duration}:seed=7",
+        "-f", "lavfi", "-i", f"sine=f=880:r=16000:d={duration}",
+        "-filter_complex", graph, "-map", "[v]", "-map", "[a]",
+        "-c:v", "libx264", "-preset", "ultrafast", "-crf", "30", "-g", "50",
+        "-c:a", "aac", "-b:a", "48k",
+        *(["-movflags", "+faststart"] if faststart else []),
+        str(path),
+    ]  # fmt: skip
+    subprocess.run(argv, check=True)
+    return path
+
+
+def make_bright_box(path: Path, duration: float, box: Span) -> Path:
+    """A still, noisy grey scene where a pure white box stands still during ``box``: motion
+    only at its edges in time, but a detector for "very bright" sees it throughout."""
+    argv = [
+        ffmpeg(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+        "-f", "lavfi", "-i", f"color=c=0x707070:s={WIDTH}x{HEIGHT}:r={FPS}:d={duration}",
+        "-vf",
+        f"drawbox=x=120:y=80:w=60:h=60:c=white:t=fill:enable='between(t,{box.start},{box.end})',"
+        "noise=alls=8:allf=t,format=yuv420p",
+        "-an", "-c:v", "libx264", "-preset", "ultrafast", "-crf", "28", str(path),
+    ]  # fmt: skip
+    subprocess.run(argv, check=True)
+    return path
+
+
+def truncate(source: Path, target: Path, fraction: float) -> Path:
+    """The first ``fraction`` of ``source``'s bytes, as a cut-off download would leave."""
+    data = source.read_bytes()
+    target.write_bytes(data[: int(len(data) * fraction)])
+    return target
