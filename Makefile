@@ -105,7 +105,8 @@ unit: setup
 test: setup lint typecheck importlint unit
 
 bench: setup
-	$(BIN)/python bench/seal_open.py
+	for b in seal_open upload_nojs send newsroom_inbox vault_import triage redact; do \
+		echo "== bench/$$b.py"; $(BIN)/python bench/$$b.py || exit 1; done
 
 clean:
 	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache $(MO_FILES)
