@@ -11,7 +11,7 @@ import base64
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, insert, select, update
 
@@ -24,6 +24,7 @@ from tainik.sealed.writer import SegmentSealer, new_sealed_id
 from tainik.service.errors import LoginError, NotFoundError, SessionError
 from tainik.service.instance import Instance
 from tainik.storage import schema
+from tainik.storage.database import stored_time
 
 MAX_REPLY_BYTES = 1024 * 1024
 
@@ -136,7 +137,7 @@ def resume(instance: Instance, cookie: str | None) -> SourceSession:
         ).first()
         if row is None:
             raise SessionError()
-        if _aware(row.last_seen) + idle < now:
+        if stored_time(row.last_seen) + idle < now:
             db.execute(
                 delete(schema.source_sessions).where(
                     schema.source_sessions.c.token_hash == token_hash
@@ -236,7 +237,9 @@ def list_replies(instance: Instance, session: SourceSession) -> list[Reply]:
         )
         replies.append(
             Reply(
-                int(row.id), _aware(row.created_at), opened.data.decode("utf-8", errors="replace")
+                int(row.id),
+                stored_time(row.created_at),
+                opened.data.decode("utf-8", errors="replace"),
             )
         )
     return replies
@@ -255,8 +258,3 @@ def delete_reply(instance: Instance, session: SourceSession, reply_id: int) -> N
             raise NotFoundError()
         db.execute(delete(schema.replies).where(schema.replies.c.id == reply_id))
     instance.blobs.delete(sealed_id)
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite returns naive datetimes; every time stored is UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

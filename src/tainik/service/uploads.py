@@ -30,6 +30,7 @@ from tainik.service.errors import NotFoundError
 from tainik.service.instance import Instance
 from tainik.service.sources import SourceSession
 from tainik.storage import schema
+from tainik.storage.database import stored_time
 
 BASE_NOTE_BYTES = 64 * 1024
 
@@ -91,7 +92,7 @@ def _view(instance: Instance, session: SourceSession, row: Any) -> UploadView:
         note = loaded if isinstance(loaded, dict) else None
     except (TainikError, ValueError):
         note = None
-    updated = _aware(row.updated_at)
+    updated = stored_time(row.updated_at)
     return UploadView(
         id=row.sealed_id,
         segments=int(row.segments),
@@ -301,7 +302,3 @@ def reconcile(instance: Instance) -> None:
     for sealed_id in instance.uploads.ids():
         if sealed_id not in known:
             instance.uploads.remove(sealed_id)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, select
@@ -47,3 +48,11 @@ def _sqlite_pragmas(connection: Any, _record: ConnectionPoolEntry) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
+
+
+def stored_time(moment: datetime) -> datetime:
+    """A time read from the database, as timezone-aware UTC.
+
+    Every time is stored in UTC; SQLite hands it back naive, PostgreSQL aware.
+    """
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -20,9 +20,10 @@ from tainik.crypto import Secret
 from tainik.service.errors import NotFoundError
 from tainik.service.instance import Instance
 from tainik.service.newsroom import audit, factors
-from tainik.service.newsroom.auth import Credential, Staff, authenticate, aware, revoke_all
+from tainik.service.newsroom.auth import Credential, Staff, authenticate, revoke_all
 from tainik.service.newsroom.errors import ConflictError
 from tainik.storage import newsroom_schema as ns
+from tainik.storage.database import stored_time
 
 AUDIT_PAGE_SIZE = 100
 
@@ -120,8 +121,8 @@ def _accounts(db: Connection) -> list[Account]:
             bool(r.is_admin),
             bool(r.active),
             bool(r.must_change_password),
-            aware(r.created_at),
-            aware(r.last_login_at) if r.last_login_at else None,
+            stored_time(r.created_at),
+            stored_time(r.last_login_at) if r.last_login_at else None,
         )
         for r in rows
     ]
@@ -234,7 +235,7 @@ def audit_page(instance: Instance, credential: Credential, before: int | None = 
         rows = db.execute(query).all()
     entries = [
         audit.Entry(
-            int(r.id), aware(r.at), r.actor, r.action, r.object_kind, r.object_ref, r.detail
+            int(r.id), stored_time(r.at), r.actor, r.action, r.object_kind, r.object_ref, r.detail
         )
         for r in rows[:AUDIT_PAGE_SIZE]
     ]

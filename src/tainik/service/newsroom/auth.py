@@ -19,7 +19,7 @@ import binascii
 import functools
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -41,6 +41,7 @@ from tainik.service.newsroom.errors import (
     StaffThrottledError,
 )
 from tainik.storage import newsroom_schema as ns
+from tainik.storage.database import stored_time
 
 SESSION_IDLE = timedelta(minutes=30)
 SESSION_LIFETIME = timedelta(hours=12)
@@ -96,11 +97,6 @@ class IssuedToken:
     staff: Staff
 
 
-def aware(moment: datetime) -> datetime:
-    """A stored time as timezone-aware UTC (SQLite returns naive datetimes)."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _new_token() -> tuple[Secret, bytes]:
     raw = secrets.token_bytes(TOKEN_BYTES)
     return Secret(base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")), crypto.sha256(raw)
@@ -146,9 +142,9 @@ def authenticate(
             .join(users, users.c.id == table.c.user_id)
             .where(table.c.token_hash == token_hash)
         ).first()
-        if row is None or aware(row.last_seen) + SESSION_IDLE < now:
+        if row is None or stored_time(row.last_seen) + SESSION_IDLE < now:
             raise StaffSessionError()
-        if now - aware(row.last_seen) > TOUCH_EVERY:
+        if now - stored_time(row.last_seen) > TOUCH_EVERY:
             db.execute(update(table).where(table.c.token_hash == token_hash).values(last_seen=now))
     else:
         table = ns.api_tokens
@@ -159,7 +155,7 @@ def authenticate(
         ).first()
         if row is None:
             raise StaffSessionError()
-    if aware(row.expires_at) <= now or not row.active:
+    if stored_time(row.expires_at) <= now or not row.active:
         raise StaffSessionError()
     staff = Staff(int(row.id), row.name, bool(row.is_admin), bool(row.must_change_password))
     if staff.must_change_password and not pending_ok:

@@ -17,9 +17,10 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from tainik.service.errors import NotFoundError, RequestError
 from tainik.service.instance import Instance
-from tainik.service.newsroom.auth import Credential, Staff, authenticate, aware
+from tainik.service.newsroom.auth import Credential, Staff, authenticate
 from tainik.storage import newsroom_schema as ns
 from tainik.storage import schema
+from tainik.storage.database import stored_time
 
 INBOX_PAGE = 50
 ITEMS_PAGE = 100
@@ -40,7 +41,7 @@ class Cursor:
 
     def encode(self) -> str:
         """``MICROSECONDS.ID``."""
-        return f"{(aware(self.at) - _EPOCH) // _MICROSECOND}.{self.id}"
+        return f"{(stored_time(self.at) - _EPOCH) // _MICROSECOND}.{self.id}"
 
     @classmethod
     def decode(cls, text: str | None) -> Cursor | None:
@@ -174,8 +175,8 @@ def _summary(row: Any) -> SourceSummary:
     return SourceSummary(
         int(row.id),
         row.designation,
-        aware(row.created_at),
-        aware(row.last_activity),
+        stored_time(row.created_at),
+        stored_time(row.last_activity),
         bool(row.starred),
         int(row.submissions),
         int(row.replies),
@@ -231,7 +232,7 @@ def _items(instance: Instance, db: Connection, user_id: int, query: Select[Any])
             r.sealed_id,
             r.kind,
             int(r.ciphertext_bytes),
-            aware(r.created_at),
+            stored_time(r.created_at),
             bool(r.is_read),
             instance.blobs.exists(r.sealed_id),
         )
@@ -254,7 +255,7 @@ def _replies(db: Connection, user_id: int, query: Select[Any]) -> list[ReplyItem
             int(r.id),
             int(r.source_id),
             r.sealed_id,
-            aware(r.created_at),
+            stored_time(r.created_at),
             r.author,
             bool(r.is_read),
         )
@@ -292,7 +293,7 @@ def source_page(
             r.sealed_id,
             int(r.segments),
             len(instance.uploads.received(r.sealed_id)),
-            aware(r.updated_at),
+            stored_time(r.updated_at),
         )
         for r in upload_rows
     ]
@@ -312,7 +313,7 @@ def _limit(limit: int | None) -> int:
 
 
 def _since(since: datetime | None) -> datetime:
-    return aware(since).astimezone(UTC) if since is not None else _EPOCH
+    return stored_time(since).astimezone(UTC) if since is not None else _EPOCH
 
 
 def changed_sources(
