@@ -13,37 +13,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-MIB = 1024 * 1024
+from measure import MIB, PeakMemory, random_file
+
 BIN = Path(sys.executable).parent
-
-
-def make_file(path: Path, size: int) -> None:
-    block = os.urandom(16 * MIB)
-    with open(path, "wb") as handle:
-        for _ in range(size // len(block)):
-            handle.write(block[: len(block) // 2] + os.urandom(len(block) // 2))
-        handle.write(os.urandom(size % len(block)))
-
-
-def tree_rss(root: int) -> tuple[int, int]:
-    """(largest single process, whole tree) resident memory in bytes."""
-    pids, largest, total = [root], 0, 0
-    while pids:
-        pid = pids.pop()
-        try:
-            with open(f"/proc/{pid}/statm") as statm:
-                rss = int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-            for task in os.listdir(f"/proc/{pid}/task"):
-                with open(f"/proc/{pid}/task/{task}/children") as children:
-                    pids.extend(int(c) for c in children.read().split())
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-        largest, total = max(largest, rss), total + rss
-    return largest, total
 
 
 def timed(argv: list[str]) -> tuple[float, int, int]:
@@ -51,31 +26,19 @@ def timed(argv: list[str]) -> tuple[float, int, int]:
     subprocess.run(["sync"], check=True)
     start = time.perf_counter()
     process = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
-    peaks = [0, 0]
-    done = threading.Event()
-
-    def sample() -> None:
-        while not done.is_set():
-            one, tree = tree_rss(process.pid)
-            peaks[0], peaks[1] = max(peaks[0], one), max(peaks[1], tree)
-            time.sleep(0.02)
-
-    sampler = threading.Thread(target=sample)
-    sampler.start()
-    code = process.wait()
-    elapsed = time.perf_counter() - start
-    done.set()
-    sampler.join()
+    with PeakMemory(process.pid) as peak:
+        code = process.wait()
+        elapsed = time.perf_counter() - start
     if code:
         raise SystemExit(f"{argv[0]} failed with {code}")
-    return elapsed, peaks[0], peaks[1]
+    return elapsed, peak.largest, peak.tree
 
 
 def run(size: int, work: Path, age: str) -> None:
     for path in work.iterdir():
         shutil.rmtree(path) if path.is_dir() else path.unlink()
     source, key = work / "source.bin", work / "org.key"
-    make_file(source, size)
+    random_file(source, size)
     recipient = subprocess.run(
         [str(BIN / "tainik"), "keys", "new", "--out", str(key), "--no-passphrase"],
         check=True,

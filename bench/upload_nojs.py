@@ -22,19 +22,9 @@ import threading
 import time
 from pathlib import Path
 
-MIB = 1024 * 1024
+from measure import MIB, PeakMemory, free_port, random_file, rss
+
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def rss(pid: int) -> int:
-    with open(f"/proc/{pid}/statm") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
 def http(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
@@ -129,9 +119,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=args.dir, prefix="tainik-bench-") as temp:
         work = Path(temp)
         source = work / "source.bin"
-        with open(source, "wb") as handle:
-            for _ in range(args.size_mib // 16):
-                handle.write(os.urandom(16 * MIB))
+        random_file(source, args.size_mib * MIB)
         size = source.stat().st_size
         recipient = subprocess.run(
             [str(BIN / "tainik"), "keys", "new", "--out", str(work / "org.key"), "--no-passphrase"],
@@ -174,21 +162,10 @@ def main() -> None:
             (work / "a.age").unlink()
             subprocess.run(["sync"], check=True)
             baseline = rss(server.pid)
-            peak = [baseline]
-            done = threading.Event()
-
-            def sample() -> None:
-                while not done.is_set():
-                    peak[0] = max(peak[0], rss(server.pid))
-                    time.sleep(0.02)
-
-            sampler = threading.Thread(target=sample)
-            sampler.start()
-            start = time.perf_counter()
-            status = upload(port, cookies, source, 0, size)
-            upload_seconds = time.perf_counter() - start
-            done.set()
-            sampler.join()
+            with PeakMemory(server.pid) as peak:
+                start = time.perf_counter()
+                status = upload(port, cookies, source, 0, size)
+                upload_seconds = time.perf_counter() - start
             assert status == 303, status
             print(f"cores: {len(os.sched_getaffinity(0))}; file {size / MIB:.0f} MiB")
             print(f"age -e        {size / age_seconds / MIB:7.0f} MiB/s ({age_seconds:.2f} s)")
@@ -196,9 +173,10 @@ def main() -> None:
                 f"no-JS upload  {size / upload_seconds / MIB:7.0f} MiB/s ({upload_seconds:.2f} s)"
                 f"  ratio {age_seconds / upload_seconds:.2f}x"
             )
+            top = max(baseline, peak.own)
             print(
-                f"server RSS    {baseline / MIB:.0f} MiB before, {peak[0] / MIB:.0f} MiB peak, "
-                f"growth {(peak[0] - baseline) / MIB:.0f} MiB"
+                f"server RSS    {baseline / MIB:.0f} MiB before, {top / MIB:.0f} MiB peak, "
+                f"growth {(top - baseline) / MIB:.0f} MiB"
             )
             each = min(args.each_mib * MIB, size)
             results: list[int] = []
