@@ -223,7 +223,6 @@ class Sender:
                             plan.plan.offset(index),
                             plan.plan.size_of(index),
                             plan.manifest.segment_hashes[index],
-                            plan.plan.count,
                         )
                     ] = index
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -242,11 +241,34 @@ class Sender:
 def _put_one(
     client: SourceClient, plan: FilePlan, index: int, organisation: list[crypto.Recipient]
 ) -> int:
-    data = plan.read_segment(index)
-    if hashlib.sha256(data).digest() != plan.manifest.segment_hashes[index]:
-        raise _changed(plan)
-    body = crypto.encrypt(data, organisation)
-    client.api("PUT", f"/api/uploads/{plan.manifest.id}/segments/{index}", content=body)
+    return _seal_and_put(
+        client,
+        plan.manifest.id,
+        index,
+        plan.read_segment(index),
+        plan.manifest.segment_hashes[index],
+        organisation,
+        str(plan.path or "message"),
+    )
+
+
+def _seal_and_put(
+    client: SourceClient,
+    sealed_id: str,
+    index: int,
+    data: bytes,
+    digest: bytes,
+    recipients: list[crypto.Recipient],
+    source: str,
+) -> int:
+    """Check one segment against its hash, encrypt it and PUT it; returns the bytes sent."""
+    if hashlib.sha256(data).digest() != digest:
+        raise StorageError(
+            N_("{path}: the file changed since it was hashed; run again to start it over"),
+            path=source,
+        )
+    body = crypto.encrypt(data, recipients)
+    client.api("PUT", f"/api/uploads/{sealed_id}/segments/{index}", content=body)
     return len(body)
 
 
@@ -261,27 +283,14 @@ def _init_worker(
 
 
 def _worker_put(
-    path: str, sealed_id: str, index: int, offset: int, size: int, digest: bytes, count: int
+    path: str, sealed_id: str, index: int, offset: int, size: int, digest: bytes
 ) -> int:
-    """Worker: read, check, encrypt and PUT one segment; returns the bytes sent."""
+    """Worker: read one segment, then check, encrypt and PUT it; returns the bytes sent."""
     with open(path, "rb") as handle:
         handle.seek(offset)
         data = handle.read(size)
-    if len(data) != size or hashlib.sha256(data).digest() != digest:
-        raise StorageError(
-            N_("{path}: the file changed since it was hashed; run again to start it over"),
-            path=path,
-        )
-    body = crypto.encrypt(data, _worker["recipients"])
-    client: SourceClient = _worker["client"]
-    client.api("PUT", f"/api/uploads/{sealed_id}/segments/{index}", content=body)
-    return len(body)
-
-
-def _changed(plan: FilePlan) -> StorageError:
-    return StorageError(
-        N_("{path}: the file changed since it was hashed; run again to start it over"),
-        path=str(plan.path or "message"),
+    return _seal_and_put(
+        _worker["client"], sealed_id, index, data, digest, _worker["recipients"], path
     )
 
 
