@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
 
 from tainik.server.i18n import LANG_COOKIE, SUPPORTED, negotiate, translations
-from tainik.server.security import CSRF_COOKIE, new_csrf_token
+from tainik.server.security import CSRF_COOKIE, csrf_token
 from tainik.service.errors import RequestError
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -44,10 +44,7 @@ class Pages:
         """A page, with the CSRF cookie set when the browser has none yet."""
         lang = self.language(request)
         catalogue = translations(lang)
-        csrf = request.cookies.get(CSRF_COOKIE)
-        fresh = not csrf or len(csrf) > 128
-        if fresh:
-            csrf = new_csrf_token()
+        csrf, fresh = csrf_token(request.cookies.get(CSRF_COOKIE))
         template = self.env.get_template(name)
         html = template.render(
             _=catalogue.gettext,
@@ -61,7 +58,7 @@ class Pages:
         )
         response = HTMLResponse(html, status_code=status)
         if fresh:
-            response.set_cookie(CSRF_COOKIE, str(csrf), **COOKIE_FLAGS)
+            response.set_cookie(CSRF_COOKIE, csrf, **COOKIE_FLAGS)
         if request.query_params.get("lang") in SUPPORTED:
             response.set_cookie(LANG_COOKIE, lang, **COOKIE_FLAGS)
         return response

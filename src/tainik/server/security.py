@@ -70,14 +70,19 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def new_csrf_token() -> str:
-    """A fresh random token."""
-    return secrets.token_urlsafe(32)
+MAX_TOKEN = 128
+
+
+def csrf_token(cookie: str | None) -> tuple[str, bool]:
+    """The token to put in forms: the browser's own, or a fresh one (then ``True``: set it)."""
+    if cookie and len(cookie) <= MAX_TOKEN:
+        return cookie, False
+    return secrets.token_urlsafe(32), True
 
 
 def check_csrf(cookie: str | None, submitted: str | None) -> None:
     """Raise :class:`CsrfError` unless the form repeats the cookie's token."""
-    if not cookie or not submitted or len(submitted) > 128:
+    if not cookie or not submitted or len(submitted) > MAX_TOKEN:
         raise CsrfError()
     if not hmac.compare_digest(cookie.encode(), submitted.encode()):
         raise CsrfError()

@@ -15,7 +15,7 @@ from starlette.routing import Route
 from tainik.core.segments import DEFAULT_SEGMENT_SIZE
 from tainik.core.upload import UploadError, max_segment_bytes
 from tainik.server.pages import COOKIE_FLAGS
-from tainik.server.security import CSRF_COOKIE, check_csrf, new_csrf_token
+from tainik.server.security import CSRF_COOKIE, check_csrf, csrf_token
 from tainik.service import sources, uploads
 from tainik.service.errors import LengthRequiredError, RequestError, TooLargeError
 from tainik.service.instance import Instance
@@ -59,9 +59,7 @@ class SourceApi:
         )
 
     async def session_info(self, request: Request) -> Response:
-        csrf = request.cookies.get(CSRF_COOKIE)
-        fresh = not csrf or len(csrf) > 128
-        token = new_csrf_token() if fresh else str(csrf)
+        token, fresh = csrf_token(request.cookies.get(CSRF_COOKIE))
         session = await self._session(request)
         body = {
             "csrf": token,
