@@ -16,11 +16,11 @@ from tainik.core.segments import DEFAULT_SEGMENT_SIZE
 from tainik.core.upload import UploadError, max_segment_bytes
 from tainik.server.pages import COOKIE_FLAGS
 from tainik.server.security import CSRF_COOKIE, check_csrf, csrf_token
+from tainik.server.source.session import SESSION_COOKIE, source_session
 from tainik.service import sources, uploads
 from tainik.service.errors import LengthRequiredError, RequestError, TooLargeError
 from tainik.service.instance import Instance
 
-SESSION_COOKIE = "tainik_source"
 CSRF_HEADER = "x-csrf-token"
 MAX_JSON = 32 * 1024 * 1024
 
@@ -54,9 +54,7 @@ class SourceApi:
         check_csrf(request.cookies.get(CSRF_COOKIE), request.headers.get(CSRF_HEADER))
 
     async def _session(self, request: Request) -> sources.SourceSession:
-        return await run_in_threadpool(
-            sources.resume, self.instance, request.cookies.get(SESSION_COOKIE)
-        )
+        return await source_session(self.instance, request)
 
     async def session_info(self, request: Request) -> Response:
         token, fresh = csrf_token(request.cookies.get(CSRF_COOKIE))

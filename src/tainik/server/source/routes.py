@@ -13,13 +13,13 @@ from tainik.core.errors import CodenameError
 from tainik.server.multipart import FormReader, boundary_of
 from tainik.server.pages import COOKIE_FLAGS, Pages, see_other, small_form
 from tainik.server.security import CSRF_COOKIE, CSRF_FIELD, check_csrf
+from tainik.server.source.session import SESSION_COOKIE, source_session
 from tainik.server.source.submission_form import SubmissionForm
 from tainik.service import sources
 from tainik.service.errors import LoginError, SessionError, TooLargeError
 from tainik.service.instance import Instance
 from tainik.service.intake import MAX_MESSAGE_CHARS, Intake
 
-SESSION_COOKIE = "tainik_source"
 BATCH = 1024 * 1024  # parse and seal in batches of about this much, off the event loop
 log = logging.getLogger("tainik.server")
 
@@ -45,9 +45,7 @@ class SourceInterface:
         ]
 
     async def _session(self, request: Request) -> sources.SourceSession:
-        return await run_in_threadpool(
-            sources.resume, self.instance, request.cookies.get(SESSION_COOKIE)
-        )
+        return await source_session(self.instance, request)
 
     async def index(self, request: Request) -> Response:
         return self.pages.render(request, "source/index.html")
