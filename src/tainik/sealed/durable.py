@@ -10,7 +10,7 @@ from pathlib import Path
 from tainik.core.errors import N_, StorageError
 
 
-def write_file(path: Path, data: bytes | memoryview) -> None:
+def write_file(path: Path, data: bytes | bytearray | memoryview) -> None:
     """Create ``path`` (which must not exist), write ``data``, and fsync it."""
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)

@@ -1,13 +1,12 @@
-"""Seal files from the local disk into sealed-file containers, on every core."""
+"""Seal files from the local disk into sealed-file containers, on every core, reading once."""
 
 from __future__ import annotations
 
 import hashlib
 import os
-import threading
 from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 
@@ -17,7 +16,7 @@ from tainik.core.manifest import Kind, Manifest
 from tainik.core.segments import DEFAULT_SEGMENT_SIZE, SegmentPlan
 from tainik.crypto import Recipient
 from tainik.sealed import durable, layout, pool
-from tainik.sealed.writer import DirectorySink, SegmentSealer, new_sealed_id
+from tainik.sealed.writer import DirectorySink, SegmentSealer, new_sealed_id, seal_segment
 
 Progress = Callable[[int], None]
 READ_CHUNK = 1024 * 1024
@@ -36,7 +35,7 @@ class FileSealer:
         self._recipients = tuple(recipients)
         self._segment_size = segment_size
         self._jobs = jobs or pool.default_jobs()
-        self._pool: ProcessPoolExecutor | None = None
+        self._threads: ThreadPoolExecutor | None = None
 
     def __enter__(self) -> FileSealer:
         return self
@@ -47,8 +46,8 @@ class FileSealer:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
+        if self._threads is not None:
+            self._threads.shutdown(cancel_futures=True)
 
     def seal(self, source: Path, out_dir: Path, progress: Progress | None = None) -> Path:
         """Seal ``source`` into a new ``ID.sealed`` directory in ``out_dir``; returns it."""
@@ -104,92 +103,65 @@ class FileSealer:
         name: bytes,
         progress: Progress | None,
     ) -> None:
-        if self._pool is None:
-            self._pool = pool.make_pool(self._jobs, recipients=self._recipients)
-        whole = _WholeHash(source)
-        whole.start()
+        """Read the file once, in order: hash it whole here, seal its segments in threads.
+
+        Segments are read into a ring of ``2 × jobs`` buffers; a buffer is refilled only
+        after the segment in it was sealed, so memory stays at the ring's size.
+        """
+        if self._threads is None:
+            self._threads = pool.make_threads(self._jobs)
+        ring = [bytearray(plan.segment_size) for _ in range(min(2 * self._jobs, plan.count))]
+        whole = hashlib.sha256()
         hashes: list[bytes] = [b""] * plan.count
         pending: deque[tuple[int, Future[bytes]]] = deque()
-        limit = self._jobs * 2
-        for index in range(plan.count):
-            pending.append(
-                (
-                    index,
-                    self._pool.submit(
-                        _seal_segment,
-                        str(source),
+
+        def collect() -> None:
+            index, future = pending.popleft()
+            hashes[index] = future.result()
+            if progress:
+                progress(plan.size_of(index))
+
+        try:
+            fd = os.open(source, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError as exc:
+            raise durable.storage_error(exc, source) from exc
+        try:
+            for index in range(plan.count):
+                if len(pending) == len(ring):
+                    collect()
+                view = memoryview(ring[index % len(ring)])[: plan.size_of(index)]
+                try:
+                    read = pool.readinto_exactly(fd, view, plan.offset(index))
+                except OSError as exc:
+                    raise durable.storage_error(exc, source) from exc
+                if read != len(view):
+                    raise _changed(source)
+                whole.update(view)
+                pending.append(
+                    (
                         index,
-                        plan.offset(index),
-                        plan.size_of(index),
-                        str(sink.partial),
-                    ),
+                        self._threads.submit(
+                            seal_segment, view, index, sink.partial, self._recipients
+                        ),
+                    )
                 )
-            )
-            while len(pending) >= limit or (index == plan.count - 1 and pending):
-                done_index, future = pending.popleft()
-                hashes[done_index] = future.result()
-                if progress:
-                    progress(plan.size_of(done_index))
-        digest = whole.result()
+            while pending:
+                collect()
+        finally:
+            os.close(fd)
+            # On failure, let segments in progress finish before their folder is removed.
+            for _, future in pending:
+                future.exception()
         manifest = Manifest(
             id=sealed_id,
             kind=Kind.FILE,
             name=name,
             size=plan.length,
             segment_size=plan.segment_size,
-            sha256=digest,
+            sha256=whole.digest(),
             segment_hashes=tuple(hashes),
         )
         sink.put_manifest(crypto.encrypt(manifest.encode(), self._recipients))
-
-
-def _seal_segment(path: str, index: int, offset: int, size: int, partial: str) -> bytes:
-    """Worker: read one slice, hash it, encrypt it, write it durably; returns its hash."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except OSError as exc:
-        raise durable.storage_error(exc, path) from exc
-    try:
-        plaintext = pool.read_exactly(fd, size, offset)
-    finally:
-        os.close(fd)
-    if len(plaintext) != size:
-        raise _changed(Path(path))
-    digest = crypto.sha256(plaintext)
-    ciphertext = crypto.encrypt(plaintext, pool.worker_recipients())
-    durable.write_file(Path(partial) / layout.segment_name(index), ciphertext)
-    return digest
-
-
-class _WholeHash(threading.Thread):
-    """SHA-256 of a whole file, read in order beside the workers (hashlib frees the GIL)."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(daemon=True)
-        self._path = path
-        self._digest: bytes | None = None
-        self._error: BaseException | None = None
-
-    def run(self) -> None:
-        try:
-            digest = hashlib.sha256()
-            buffer = bytearray(READ_CHUNK * 4)
-            view = memoryview(buffer)
-            with open(self._path, "rb", buffering=0) as handle:
-                while read := handle.readinto(buffer):
-                    digest.update(view[:read])
-            self._digest = digest.digest()
-        except BaseException as exc:
-            self._error = exc
-
-    def result(self) -> bytes:
-        self.join()
-        if self._error is not None:
-            if isinstance(self._error, OSError):
-                raise durable.storage_error(self._error, self._path) from self._error
-            raise self._error
-        assert self._digest is not None
-        return self._digest
 
 
 def _changed(path: Path) -> StorageError:

@@ -1,16 +1,21 @@
-"""A process pool for sealing and opening segments on every core.
+"""Running segment work on every core: threads for segments, processes for whole files.
 
-pyrage holds the GIL while it encrypts, so threads would not help: segments are sealed and
-opened in worker processes that read and write their own files (no plaintext crosses a pipe).
-Keys reach the workers once, through the pool initializer, over an in-memory pipe.
+Sealing and opening segments runs in threads: OpenSSL's ChaCha20-Poly1305 (through
+``cryptography``), hashlib and file I/O all release the GIL on large buffers, so threads use
+every core with no plaintext copied between processes. Each thread reuses its own scratch
+buffers (:func:`scratch`), so a gigabyte sealed does not fault in a gigabyte of fresh memory.
+
+Work that is Python-heavy per file (the vault's import of many small sealed files) uses a
+process pool whose workers receive their keys once, through the pool initializer.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 from tainik.crypto import Identity, Recipient, Secret
 
@@ -67,6 +72,37 @@ def make_pool(
     )
 
 
+def make_threads(jobs: int) -> ThreadPoolExecutor:
+    """Threads for segment work (see the module's docstring)."""
+    return ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="tainik-segments")
+
+
+_scratch = threading.local()
+
+
+def scratch(slot: str, size: int) -> bytearray:
+    """A buffer of at least ``size`` bytes owned by this thread, the same one call after call.
+
+    Its contents last only until this thread asks for ``slot`` again.
+    """
+    buffer: bytearray | None = getattr(_scratch, slot, None)
+    if buffer is None or len(buffer) < size:
+        buffer = bytearray(size)
+        setattr(_scratch, slot, buffer)
+    return buffer
+
+
+def readinto_exactly(fd: int, view: memoryview, offset: int) -> int:
+    """Fill ``view`` from ``offset``; returns the bytes read (fewer only at end of file)."""
+    got = 0
+    while got < len(view):
+        read = os.preadv(fd, [view[got:]], offset + got)
+        if not read:
+            break
+        got += read
+    return got
+
+
 def read_exactly(fd: int, size: int, offset: int) -> bytes:
     """``size`` bytes at ``offset``, or fewer only at end of file."""
     parts: list[bytes] = []
@@ -81,7 +117,7 @@ def read_exactly(fd: int, size: int, offset: int) -> bytes:
     return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
-def write_all(fd: int, data: bytes, offset: int) -> None:
+def write_all(fd: int, data: bytes | bytearray | memoryview, offset: int) -> None:
     """Write all of ``data`` at ``offset``."""
     view = memoryview(data)
     while view:

@@ -60,7 +60,7 @@ def read_manifest(container: Path, identities: Sequence[Identity]) -> Manifest:
         ) from exc
     except OSError as exc:
         raise durable.storage_error(exc, manifest_path) from exc
-    manifest = Manifest.decode(crypto.decrypt(ciphertext, identities, what="manifest"))
+    manifest = Manifest.decode(bytes(crypto.decrypt(ciphertext, identities, what="manifest")))
     expected_id = layout.id_from_container(container)
     if expected_id is not None and manifest.id != expected_id:
         raise IntegrityError(
@@ -82,6 +82,27 @@ def read_manifest(container: Path, identities: Sequence[Identity]) -> Manifest:
     return manifest
 
 
+def _read_segment(segment_path: Path, index: int, max_ciphertext: int) -> memoryview:
+    """A segment's ciphertext, in this thread's scratch buffer; refuses oversized files."""
+    try:
+        fd = os.open(segment_path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise durable.storage_error(exc, segment_path) from exc
+    try:
+        size = os.fstat(fd).st_size
+        if size > max_ciphertext:
+            raise IntegrityError(
+                N_("segment {index} is larger than any valid segment"), index=index
+            )
+        view = memoryview(pool.scratch("ciphertext", size))[:size]
+        view = view[: pool.readinto_exactly(fd, view, 0)]
+    except OSError as exc:
+        raise durable.storage_error(exc, segment_path) from exc
+    finally:
+        os.close(fd)
+    return view
+
+
 def open_segment(
     identities: Sequence[Identity],
     segment_path: Path,
@@ -89,18 +110,12 @@ def open_segment(
     expected_size: int,
     expected_hash: bytes,
     max_ciphertext: int,
-) -> bytes:
-    """Rules 5-7 for one segment: its verified plaintext."""
+    out: bytearray | None = None,
+) -> bytearray | memoryview:
+    """Rules 5-7 for one segment: its verified plaintext (in ``out`` when that is given)."""
+    ciphertext = _read_segment(segment_path, index, max_ciphertext)
     try:
-        if segment_path.stat().st_size > max_ciphertext:
-            raise IntegrityError(
-                N_("segment {index} is larger than any valid segment"), index=index
-            )
-        ciphertext = segment_path.read_bytes()
-    except OSError as exc:
-        raise durable.storage_error(exc, segment_path) from exc
-    try:
-        plaintext = crypto.decrypt(ciphertext, identities, what=f"segment {index}")
+        plaintext = crypto.decrypt_into(ciphertext, identities, f"segment {index}", out)
     except NotARecipientError as exc:
         raise IntegrityError(
             N_(
@@ -125,14 +140,6 @@ def open_segment(
             index=index,
         )
     return plaintext
-
-
-def _open_segment_into(
-    fd: int, segment: str, index: int, offset: int, size: int, digest: bytes, limit: int
-) -> None:
-    """Worker: verify one segment and write it at its offset in the output file."""
-    plaintext = open_segment(pool.worker_identities(), Path(segment), index, size, digest, limit)
-    pool.write_all(fd, plaintext, offset)
 
 
 class SealedOpener:
@@ -171,57 +178,46 @@ class SealedOpener:
         fd: int,
         progress: Progress | None,
     ) -> bytes:
+        """Open segments in threads, each into a ring buffer; hash the whole here, in order.
+
+        A buffer is reused only after its segment was written and absorbed into the whole
+        hash, so memory stays at ``2 × jobs`` segments however large the file.
+        """
         plan = manifest.plan
         limit = max_segment_ciphertext(plan.segment_size)
+        ring = [bytearray(plan.segment_size) for _ in range(min(2 * self._jobs, plan.count))]
         whole = hashlib.sha256()
+        pending: deque[tuple[int, Future[memoryview | bytearray]]] = deque()
 
-        def absorb(index: int) -> None:
-            # Re-read what was written, in order: the whole hash covers the bytes on disk.
-            size = plan.size_of(index)
-            whole.update(pool.read_exactly(fd, size, plan.offset(index)))
+        def absorb() -> None:
+            index, future = pending.popleft()
+            whole.update(future.result())
             if progress:
-                progress(size)
+                progress(plan.size_of(index))
 
-        if self._jobs <= 1 or plan.count <= 2:
-            for index in range(plan.count):
-                data = open_segment(
-                    self._identities,
-                    segments[index],
-                    index,
-                    plan.size_of(index),
-                    manifest.segment_hashes[index],
-                    limit,
-                )
-                pool.write_all(fd, data, plan.offset(index))
-                absorb(index)
-            return whole.digest()
-        # A pool per file: its workers inherit the output file descriptor when they fork.
-        with pool.make_pool(self._jobs, identities=self._identities) as workers:
-            pending: deque[tuple[int, Future[None]]] = deque()
-            for index in range(plan.count):
-                pending.append(
-                    (
-                        index,
-                        workers.submit(
-                            _open_segment_into,
-                            fd,
-                            str(segments[index]),
-                            index,
-                            plan.offset(index),
-                            plan.size_of(index),
-                            manifest.segment_hashes[index],
-                            limit,
-                        ),
-                    )
-                )
-                while len(pending) >= self._jobs * 2 or (index == plan.count - 1 and pending):
-                    done, future = pending.popleft()
-                    try:
-                        future.result()
-                    except BaseException:
-                        workers.shutdown(cancel_futures=True)
-                        raise
-                    absorb(done)
+        def open_into(index: int) -> memoryview | bytearray:
+            plaintext = open_segment(
+                self._identities,
+                segments[index],
+                index,
+                plan.size_of(index),
+                manifest.segment_hashes[index],
+                limit,
+                ring[index % len(ring)],
+            )
+            pool.write_all(fd, plaintext, plan.offset(index))
+            return plaintext
+
+        with pool.make_threads(self._jobs) as threads:
+            try:
+                for index in range(plan.count):
+                    if len(pending) == len(ring):
+                        absorb()
+                    pending.append((index, threads.submit(open_into, index)))
+                while pending:
+                    absorb()
+            finally:
+                threads.shutdown(cancel_futures=True)
         return whole.digest()
 
 
@@ -296,7 +292,11 @@ def read_small(container: Path, identities: Sequence[Identity], max_bytes: int) 
     segments = layout.list_segments(container)
     limit = max_segment_ciphertext(plan.segment_size)
     parts = [
-        open_segment(identities, segments[i], i, plan.size_of(i), manifest.segment_hashes[i], limit)
+        bytes(
+            open_segment(
+                identities, segments[i], i, plan.size_of(i), manifest.segment_hashes[i], limit
+            )
+        )
         for i in range(plan.count)
     ]
     data = b"".join(parts)

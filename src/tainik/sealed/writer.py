@@ -41,25 +41,26 @@ def new_sealed_id() -> str:
 
 
 class SegmentWorkers:
-    """Worker processes that seal segments for many sealers at once (a server's intake).
+    """Threads that seal segments for many sealers at once (a server's intake).
 
-    pyrage holds the GIL while it encrypts; sealing in other processes lets a server use
-    every core. At most ``in_flight`` segments (plaintext held in memory) wait or run at a
-    time across all sealers, which bounds memory however many uploads arrive together.
+    Hashing, encryption and writing release the GIL, so sealing in these threads uses every
+    core while the server's event loop goes on receiving. At most ``in_flight`` segments
+    (plaintext held in memory) wait or run at a time across all sealers, which bounds memory
+    however many uploads arrive together.
     """
 
     def __init__(self, recipients: Sequence[Recipient], jobs: int, in_flight: int) -> None:
-        self._pool = pool.make_pool(jobs, recipients=recipients, method="spawn")
+        self._threads = pool.make_threads(jobs)
         self._slots = threading.BoundedSemaphore(in_flight)
         self.recipients = tuple(recipients)
-        # Start the workers now, not on the first upload.
-        list(self._pool.map(int, range(jobs)))
 
     def submit(self, plaintext: bytes, index: int, directory: Path) -> Future[bytes]:
         """Seal one segment into ``directory``; the future gives its plaintext hash."""
         self._slots.acquire()
         try:
-            future = self._pool.submit(_seal_into, plaintext, index, str(directory))
+            future = self._threads.submit(
+                seal_segment, plaintext, index, directory, self.recipients
+            )
         except BaseException:
             self._slots.release()
             raise
@@ -67,15 +68,20 @@ class SegmentWorkers:
         return future
 
     def close(self) -> None:
-        """Stop the workers."""
-        self._pool.shutdown(cancel_futures=True)
+        """Stop the threads, after the segments in progress."""
+        self._threads.shutdown(cancel_futures=True)
 
 
-def _seal_into(plaintext: bytes, index: int, directory: str) -> bytes:
-    """Worker: hash, encrypt and durably write one segment; returns its hash."""
+def seal_segment(
+    plaintext: bytes | memoryview, index: int, directory: Path, recipients: Sequence[Recipient]
+) -> bytes:
+    """Hash one segment, encrypt it into this thread's buffer and write it durably into
+    ``directory``; returns its plaintext hash. Safe to run in many threads at once."""
     digest = crypto.sha256(plaintext)
-    ciphertext = crypto.encrypt(plaintext, pool.worker_recipients())
-    durable.write_file(Path(directory) / layout.segment_name(index), ciphertext)
+    out = pool.scratch("sealed", crypto.encrypted_size(len(plaintext), len(recipients)))
+    durable.write_file(
+        directory / layout.segment_name(index), crypto.encrypt_buffer(plaintext, recipients, out)
+    )
     return digest
 
 
