@@ -52,19 +52,44 @@ class SegmentWorkers:
     def __init__(self, recipients: Sequence[Recipient], jobs: int, in_flight: int) -> None:
         self._threads = pool.make_threads(jobs)
         self._slots = threading.BoundedSemaphore(in_flight)
+        self._in_flight = in_flight
+        self._free: list[bytearray] = []
+        self._lock = threading.Lock()
         self.recipients = tuple(recipients)
 
-    def submit(self, plaintext: bytes, index: int, directory: Path) -> Future[bytes]:
-        """Seal one segment into ``directory``; the future gives its plaintext hash."""
+    def buffer(self, size: int) -> bytearray:
+        """A segment buffer of ``size`` bytes: a used one when there is one (no page faults)."""
+        with self._lock:
+            while self._free:
+                found = self._free.pop()
+                if len(found) == size:
+                    return found
+        return bytearray(size)
+
+    def recycle(self, buffer: bytearray) -> None:
+        """Take back a buffer from :meth:`buffer` that is no longer used."""
+        with self._lock:
+            if len(self._free) < self._in_flight:
+                self._free.append(buffer)
+
+    def submit(self, buffer: bytearray, length: int, index: int, directory: Path) -> Future[bytes]:
+        """Seal the first ``length`` bytes of ``buffer`` as segment ``index`` into
+        ``directory``; the future gives its plaintext hash. The buffer belongs to the workers
+        from now on (they reuse it once the segment is written)."""
         self._slots.acquire()
         try:
             future = self._threads.submit(
-                seal_segment, plaintext, index, directory, self.recipients
+                seal_segment, memoryview(buffer)[:length], index, directory, self.recipients
             )
         except BaseException:
             self._slots.release()
             raise
-        future.add_done_callback(lambda _: self._slots.release())
+
+        def done(_: Future[bytes]) -> None:
+            self._slots.release()
+            self.recycle(buffer)
+
+        future.add_done_callback(done)
         return future
 
     def close(self) -> None:
@@ -110,14 +135,16 @@ class SegmentSealer:
         self._kind = kind
         self._name = name
         self._segment_size = segment_size
-        self._buffer = bytearray()
+        # With workers, segments of this sealer in progress (at most two at a time).
+        self._workers = workers if isinstance(sink, DirectorySink) else None
+        self._futures: deque[tuple[int, Future[bytes]]] = deque()
+        # One segment of plaintext, filled in place (no reallocation as it grows).
+        self._buffer = self._new_buffer()
+        self._fill = 0
         self._whole = hashlib.sha256()
         self._hashes: list[bytes] = []
         self._size = 0
         self._finished = False
-        # With workers, segments of this sealer in progress (at most two at a time).
-        self._workers = workers if isinstance(sink, DirectorySink) else None
-        self._futures: deque[tuple[int, Future[bytes]]] = deque()
 
     @property
     def size(self) -> int:
@@ -130,21 +157,24 @@ class SegmentSealer:
             raise RuntimeError("sealer already finished")
         view = memoryview(data).cast("B")
         while view:
-            take = min(len(view), self._segment_size - len(self._buffer))
-            self._buffer += view[:take]
+            take = min(len(view), self._segment_size - self._fill)
+            self._buffer[self._fill : self._fill + take] = view[:take]
+            self._fill += take
             view = view[take:]
-            if len(self._buffer) == self._segment_size:
+            if self._fill == self._segment_size:
                 self._emit()
 
     def finish(self) -> Manifest:
         """Seal the last segment and the manifest; returns the manifest."""
         if self._finished:
             raise RuntimeError("sealer already finished")
-        if self._buffer or not self._hashes:
+        if self._fill or not self._hashes:
             self._emit()
         while self._futures:
             self._collect()
         self._finished = True
+        if self._workers is not None:
+            self._workers.recycle(self._buffer)
         manifest = Manifest(
             id=self.sealed_id,
             kind=self._kind,
@@ -157,23 +187,29 @@ class SegmentSealer:
         self._sink.put_manifest(crypto.encrypt(manifest.encode(), self._recipients))
         return manifest
 
+    def _new_buffer(self) -> bytearray:
+        if self._workers is not None:
+            return self._workers.buffer(self._segment_size)
+        return bytearray(self._segment_size)
+
     def _emit(self) -> None:
-        plaintext = bytes(self._buffer)
-        self._buffer.clear()
+        length, self._fill = self._fill, 0
+        plaintext = memoryview(self._buffer)[:length]
         self._whole.update(plaintext)
-        self._size += len(plaintext)
+        self._size += length
+        index = len(self._hashes)
         if self._workers is not None:
             assert isinstance(self._sink, DirectorySink)
-            index = len(self._hashes)
             self._hashes.append(b"")
+            plaintext.release()
             self._futures.append(
-                (index, self._workers.submit(plaintext, index, self._sink.partial))
+                (index, self._workers.submit(self._buffer, length, index, self._sink.partial))
             )
+            self._buffer = self._new_buffer()
             while len(self._futures) > 2:
                 self._collect()
             return
         self._hashes.append(crypto.sha256(plaintext))
-        index = len(self._hashes) - 1
         self._sink.put_segment(index, crypto.encrypt(plaintext, self._recipients))
 
     def _collect(self) -> None:

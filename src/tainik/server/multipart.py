@@ -74,6 +74,11 @@ class FormReader:
         except MultipartParseError as exc:
             raise RequestError() from exc
 
+    def write_all(self, chunks: list[bytes]) -> None:
+        """Parse several pieces of the body, in order (no joining copy)."""
+        for chunk in chunks:
+            self.write(chunk)
+
     def close(self) -> None:
         """The body is complete: it must have ended with the closing boundary."""
         try:

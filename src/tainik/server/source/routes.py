@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
@@ -21,6 +24,7 @@ from tainik.service.instance import Instance
 from tainik.service.intake import MAX_MESSAGE_CHARS, Intake
 
 BATCH = 1024 * 1024  # parse and seal in batches of about this much, off the event loop
+AHEAD = 2  # batches received but not yet parsed, per upload (bounds memory)
 log = logging.getLogger("tainik.server")
 
 
@@ -128,19 +132,34 @@ class SourceInterface:
 
     @staticmethod
     async def _receive(request: Request, reader: FormReader, limit: int | None) -> None:
-        received = 0
-        batch = bytearray()
-        async for chunk in request.stream():
-            received += len(chunk)
-            if limit and received > limit:
-                raise TooLargeError(limit=_human(limit))
-            batch += chunk
-            if len(batch) >= BATCH:
-                await run_in_threadpool(reader.write, bytes(batch))
-                batch.clear()
-        if batch:
-            await run_in_threadpool(reader.write, bytes(batch))
-        await run_in_threadpool(reader.close)
+        """Feed the body to ``reader`` in batches, parsed and sealed in a thread of this
+        request while the event loop goes on receiving; at most ``AHEAD`` batches wait."""
+        loop = asyncio.get_running_loop()
+        parser = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tainik-intake")
+        queued: deque[asyncio.Future[None]] = deque()
+        try:
+            received = 0
+            batch: list[bytes] = []
+            batched = 0
+            async for chunk in request.stream():
+                received += len(chunk)
+                if limit and received > limit:
+                    raise TooLargeError(limit=_human(limit))
+                batch.append(chunk)
+                batched += len(chunk)
+                if batched >= BATCH:
+                    queued.append(loop.run_in_executor(parser, reader.write_all, batch))
+                    batch, batched = [], 0
+                    while len(queued) > AHEAD or (queued and queued[0].done()):
+                        await queued.popleft()
+            if batch:
+                queued.append(loop.run_in_executor(parser, reader.write_all, batch))
+            while queued:
+                await queued.popleft()
+            await loop.run_in_executor(parser, reader.close)
+        finally:
+            # Nothing may still be sealing when the caller aborts and removes the files.
+            await run_in_threadpool(parser.shutdown, True, cancel_futures=True)
 
     async def delete_reply(self, request: Request) -> Response:
         session = await self._session(request)
