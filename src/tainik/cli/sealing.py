@@ -64,7 +64,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], ctx:
         type=int,
         default=None,
         metavar="N",
-        help=_("worker processes (default: one per core)"),
+        help=_("worker threads (default: one per core)"),
     )
     seal.set_defaults(run=run_seal)
 
@@ -106,7 +106,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], ctx:
         type=int,
         default=None,
         metavar="N",
-        help=_("worker processes (default: one per core)"),
+        help=_("worker threads (default: one per core)"),
     )
     opener.set_defaults(run=run_open)
 

@@ -65,7 +65,7 @@ def transition(state: UploadState, event: UploadEvent) -> UploadState:
         raise error from None
 
 
-def header_length(prefix: bytes, index: int) -> int:
+def header_length(prefix: bytes | bytearray, index: int) -> int:
     """Length of the age header at the start of ``prefix`` (which holds at least the header).
 
     Only the framing is looked at: the magic line and the final ``---`` MAC line.

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import httpx
 from socksio.exceptions import ProtocolError
@@ -18,6 +18,7 @@ from socksio.exceptions import ProtocolError
 from tainik.core.errors import N_, TainikError
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+SLICE = 64 * 1024
 
 
 class ServerError(TainikError):
@@ -92,16 +93,31 @@ class SourceClient:
         *,
         expect: tuple[int, ...] = (200,),
         json: Any = None,
-        content: bytes | None = None,
+        content: bytes | memoryview | None = None,
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
-        """One request, retried on transient failure."""
+        """One request, retried on transient failure.
+
+        A memoryview body is sent in 64 KiB slices with its length declared: no copy of a
+        whole segment is made for each request (nor kept by the allocator afterwards).
+        """
+        body: bytes | list[memoryview] | None
+        if isinstance(content, memoryview):
+            headers = {**(headers or {}), "Content-Length": str(len(content))}
+            body = [content[i : i + SLICE] for i in range(0, len(content), SLICE)]
+        else:
+            body = content
         backoff = self.settings.first_backoff
         deadline = time.monotonic() + self.settings.give_up_after
         while True:
             try:
                 response = self.http.request(
-                    method, path, json=json, content=content, headers=headers
+                    method,
+                    path,
+                    json=json,
+                    # httpx sends any re-iterable of buffers; its annotation says bytes.
+                    content=cast(Iterable[bytes] | bytes | None, body),
+                    headers=headers,
                 )
             except (httpx.TransportError, ProtocolError) as exc:
                 # socksio's ProtocolError: a proxy that answered oddly (e.g. while Tor
@@ -137,7 +153,7 @@ class SourceClient:
         *,
         expect: tuple[int, ...] = (200,),
         json: Any = None,
-        content: bytes | None = None,
+        content: bytes | memoryview | None = None,
     ) -> httpx.Response:
         """A JSON API call carrying the anti-forgery header."""
         headers = {"X-CSRF-Token": self.csrf()}

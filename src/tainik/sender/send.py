@@ -1,18 +1,18 @@
 """``tainik send``: seal files locally and upload them resumably.
 
 Each file is read once to hash it (cached in the resume state), then every segment the server
-lacks is read again, encrypted and sent by a pool of worker processes, each with its own
-connection. Nothing plaintext is written anywhere; a re-run resumes where the server stopped.
+lacks is read again, checked against its hash, encrypted and sent by a few threads sharing one
+connection pool. Nothing plaintext is written anywhere; a re-run resumes where the server
+stopped.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import multiprocessing
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from typing import Any
 from tainik import crypto
 from tainik.core.errors import N_, StorageError, UsageError
 from tainik.core.manifest import Kind, Manifest
+from tainik.sealed import pool
 from tainik.sealed.writer import new_sealed_id
 from tainik.sender.client import ClientSettings, SourceClient
 from tainik.sender.plan import FilePlan, plan_file, plan_message
@@ -87,7 +88,14 @@ class Sender:
                 segment_hashes=tuple(bytes.fromhex(h) for h in entry["segments"]),
             )
             return key, FilePlan(manifest, path), entry
-        plan = plan_file(path, new_sealed_id())
+        try:
+            plan = plan_file(path, new_sealed_id(), jobs=pool.default_jobs())
+        except OSError as exc:
+            raise StorageError(
+                N_("{path}: cannot read ({reason})"),
+                path=str(path),
+                reason=exc.strerror or str(exc),
+            ) from exc
         entry = {
             "size": stat.st_size,
             "mtime_ns": stat.st_mtime_ns,
@@ -199,99 +207,90 @@ class Sender:
         report: Report,
         progress: Progress | None,
     ) -> None:
-        context = multiprocessing.get_context(
-            "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-        )
+        """Send the missing segments from ``jobs`` threads over the client's connection pool.
+
+        Reading, hashing, encryption and sending all release the GIL, so threads keep every
+        core and the link busy without forking the process.
+        """
         assert plan.path is not None
-        with ProcessPoolExecutor(
-            max_workers=self.jobs,
-            mp_context=context,
-            initializer=_init_worker,
-            initargs=(self.settings, client.cookies, client.csrf(), [r.text for r in organisation]),
-        ) as pool:
-            pending: dict[Future[int], int] = {}
-            queue = list(reversed(missing))
-            while queue or pending:
-                while queue and len(pending) < self.jobs * 2:
-                    index = queue.pop()
-                    pending[
-                        pool.submit(
-                            _worker_put,
-                            str(plan.path),
-                            plan.manifest.id,
-                            index,
-                            plan.plan.offset(index),
-                            plan.plan.size_of(index),
-                            plan.manifest.segment_hashes[index],
-                        )
-                    ] = index
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    index = pending.pop(future)
-                    try:
-                        report.sent_bytes += future.result()
-                    except BaseException:
-                        pool.shutdown(cancel_futures=True)
-                        raise
-                    report.sent_segments += 1
-                    if progress:
-                        progress(plan.plan.size_of(index))
+        try:
+            fd = os.open(plan.path, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError as exc:
+            raise StorageError(
+                N_("{path}: cannot read ({reason})"),
+                path=str(plan.path),
+                reason=exc.strerror or str(exc),
+            ) from exc
+        try:
+            with ThreadPoolExecutor(self.jobs, thread_name_prefix="tainik-send") as threads:
+                pending: dict[Future[int], int] = {}
+                queue = list(reversed(missing))
+                try:
+                    while queue or pending:
+                        while queue and len(pending) < self.jobs:
+                            index = queue.pop()
+                            pending[
+                                threads.submit(
+                                    _put_from_file, client, fd, plan, index, organisation
+                                )
+                            ] = index
+                        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                        for future in done:
+                            index = pending.pop(future)
+                            report.sent_bytes += future.result()
+                            report.sent_segments += 1
+                            if progress:
+                                progress(plan.plan.size_of(index))
+                finally:
+                    threads.shutdown(cancel_futures=True)
+        finally:
+            os.close(fd)
 
 
 def _put_one(
     client: SourceClient, plan: FilePlan, index: int, organisation: list[crypto.Recipient]
 ) -> int:
-    return _seal_and_put(
-        client,
-        plan.manifest.id,
-        index,
-        plan.read_segment(index),
-        plan.manifest.segment_hashes[index],
-        organisation,
-        str(plan.path or "message"),
-    )
+    return _seal_and_put(client, plan, index, plan.read_segment(index), organisation)
+
+
+def _put_from_file(
+    client: SourceClient,
+    fd: int,
+    plan: FilePlan,
+    index: int,
+    organisation: list[crypto.Recipient],
+) -> int:
+    """Thread: read one segment into this thread's buffer, then check, seal and PUT it."""
+    size = plan.plan.size_of(index)
+    view = memoryview(pool.scratch("plaintext", size))[:size]
+    try:
+        read = pool.readinto_exactly(fd, view, plan.plan.offset(index))
+    except OSError as exc:
+        raise StorageError(
+            N_("{path}: cannot read ({reason})"),
+            path=str(plan.path),
+            reason=exc.strerror or str(exc),
+        ) from exc
+    return _seal_and_put(client, plan, index, view[:read], organisation)
 
 
 def _seal_and_put(
     client: SourceClient,
-    sealed_id: str,
+    plan: FilePlan,
     index: int,
-    data: bytes,
-    digest: bytes,
+    data: bytes | memoryview,
     recipients: list[crypto.Recipient],
-    source: str,
 ) -> int:
     """Check one segment against its hash, encrypt it and PUT it; returns the bytes sent."""
-    if hashlib.sha256(data).digest() != digest:
+    if crypto.sha256(data) != plan.manifest.segment_hashes[index]:
         raise StorageError(
             N_("{path}: the file changed since it was hashed; run again to start it over"),
-            path=source,
+            path=str(plan.path or "message"),
         )
-    body = crypto.encrypt(data, recipients)
-    client.api("PUT", f"/api/uploads/{sealed_id}/segments/{index}", content=body)
+    out = pool.scratch("sealed", crypto.encrypted_size(len(data), len(recipients)))
+    body = memoryview(crypto.encrypt_buffer(data, recipients, out))
+    client.api("PUT", f"/api/uploads/{plan.manifest.id}/segments/{index}", content=body)
     return len(body)
-
-
-_worker: dict[str, Any] = {}
-
-
-def _init_worker(
-    settings: ClientSettings, cookies: dict[str, str], csrf: str, recipients: list[str]
-) -> None:
-    _worker["client"] = SourceClient(settings, cookies={**cookies, "tainik_csrf": csrf})
-    _worker["recipients"] = [crypto.Recipient(r) for r in recipients]
-
-
-def _worker_put(
-    path: str, sealed_id: str, index: int, offset: int, size: int, digest: bytes
-) -> int:
-    """Worker: read one segment, then check, encrypt and PUT it; returns the bytes sent."""
-    with open(path, "rb") as handle:
-        handle.seek(offset)
-        data = handle.read(size)
-    return _seal_and_put(
-        _worker["client"], sealed_id, index, data, digest, _worker["recipients"], path
-    )
 
 
 def new_source(settings: ClientSettings, codename_out: Path) -> crypto.Secret:

@@ -24,6 +24,7 @@ from tainik.core.errors import N_, UsageError
 from tainik.server import errors
 from tainik.server.newsroom.interface import NewsroomInterface
 from tainik.server.pages import Pages
+from tainik.server.protocol import BoundedHttpToolsProtocol
 from tainik.server.security import SecurityHeaders
 from tainik.server.source.api import SourceApi
 from tainik.server.source.routes import SourceInterface
@@ -141,10 +142,9 @@ def serve(instance: Instance, host: str, source_port: int, newsroom_port: int) -
         server_header=False,
         date_header=False,
         proxy_headers=False,
-        # h11, not httptools: only h11 bounds the size of request headers (16 KiB here), and a
-        # server on the open Tor network must not buffer megabytes of headers per request.
-        http="h11",
-        h11_max_incomplete_event_size=16 * 1024,
+        # httptools, with the size of request heads bounded (server/protocol.py): a server on
+        # the open Tor network must not buffer megabytes of headers per request.
+        http=BoundedHttpToolsProtocol,
         timeout_keep_alive=30,
         lifespan="on",
     )

@@ -173,7 +173,7 @@ def list_uploads(instance: Instance, session: SourceSession) -> list[UploadView]
 
 
 def put_segment(
-    instance: Instance, session: SourceSession, sealed_id: str, index: int, body: bytes
+    instance: Instance, session: SourceSession, sealed_id: str, index: int, body: bytes | bytearray
 ) -> int:
     """Store segment ``index``; returns how many segments the server now holds."""
     row = _row(instance, session, sealed_id)
@@ -196,7 +196,9 @@ def put_segment(
     return len(instance.uploads.received(sealed_id))
 
 
-def put_manifest(instance: Instance, session: SourceSession, sealed_id: str, body: bytes) -> None:
+def put_manifest(
+    instance: Instance, session: SourceSession, sealed_id: str, body: bytes | bytearray
+) -> None:
     """Store the sealed manifest."""
     _row(instance, session, sealed_id)
     transition(UploadState.RECEIVING, UploadEvent.MANIFEST)

@@ -168,20 +168,24 @@ class SourceApi:
         return JSONResponse({"complete": True})
 
 
-async def _body(request: Request, limit: int) -> bytes:
+async def _body(request: Request, limit: int) -> bytearray:
     declared = request.headers.get("content-length", "")
     if not declared.isdigit():
         raise LengthRequiredError()
     if int(declared) > limit:
         raise TooLargeError(limit=limit)
-    data = bytearray()
+    # The declared length is checked against the limit above, so the buffer is bounded; it is
+    # filled in place (no reallocation as it grows, no copy at the end).
+    data = bytearray(int(declared))
+    received = 0
     async for chunk in request.stream():
-        data += chunk
-        if len(data) > limit:
-            raise TooLargeError(limit=limit)
-    if len(data) != int(declared):
+        if received + len(chunk) > len(data):
+            raise RequestError()
+        data[received : received + len(chunk)] = chunk
+        received += len(chunk)
+    if received != len(data):
         raise RequestError()
-    return bytes(data)
+    return data
 
 
 async def _json(request: Request) -> dict[str, Any]:
