@@ -12,6 +12,7 @@ MAX_HEADER = 64 * 1024
 NONCE = 16
 TAG = 16
 MAC_LINE_LENGTH = len(b"--- ") + 43 + 1  # "--- " + base64 of 32 bytes, no padding, + LF
+HEADER_PREFIX = MAX_HEADER + MAC_LINE_LENGTH + 1  # the first bytes of a segment hold its header
 MAX_SEGMENTS = 2**24
 PROTOCOL_SEGMENT_SIZE = DEFAULT_SEGMENT_SIZE
 
@@ -65,7 +66,7 @@ def transition(state: UploadState, event: UploadEvent) -> UploadState:
         raise error from None
 
 
-def header_length(prefix: bytes | bytearray, index: int) -> int:
+def header_length(prefix: bytes, index: int) -> int:
     """Length of the age header at the start of ``prefix`` (which holds at least the header).
 
     Only the framing is looked at: the magic line and the final ``---`` MAC line.

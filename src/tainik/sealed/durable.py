@@ -1,31 +1,127 @@
-"""Durable writes: fsync files and directories, and rename into place only when complete."""
+"""Durable writes: fsync files and directories, and rename into place only when complete.
+
+Files of a sealed file being written may be flushed in the background (:class:`FlushGroup`):
+the segments of one container are written at once and fsynced by a few flusher threads while
+sealing goes on, and the container is renamed into place only after every one of them is on
+disk. Sealing then runs at the speed of the slower of the CPU and the disk, not of their sum.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import errno
 import os
+import threading
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from tainik.core.errors import N_, StorageError
 
+# Files written but not yet flushed, across the process: bounds open descriptors and lets
+# writers wait for a slow disk instead of running ahead of it without limit.
+MAX_UNFLUSHED = 32
+_unflushed = threading.BoundedSemaphore(MAX_UNFLUSHED)
+_flushers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="tainik-fsync")
 
-def write_file(path: Path, data: bytes | bytearray | memoryview) -> None:
-    """Create ``path`` (which must not exist), write ``data``, and fsync it."""
+
+class FlushGroup:
+    """Files being flushed in the background; :meth:`wait` returns once all are durable."""
+
+    def __init__(self) -> None:
+        self._pending: deque[Future[None]] = deque()
+        self._lock = threading.Lock()
+
+    def add(self, fd: int, path: Path) -> None:
+        """Take over ``fd`` (written, not yet flushed): fsync it, then close it."""
+        _unflushed.acquire()
+        try:
+            future = _flushers.submit(_flush_and_close, fd, path)
+        except BaseException:
+            _unflushed.release()
+            os.close(fd)
+            raise
+        with self._lock:
+            self._pending.append(future)
+            while self._pending and self._pending[0].done():
+                self._pending.popleft().result()  # an earlier failure surfaces here
+
+    def wait(self) -> None:
+        """Block until every file added is on disk; raises the first failure."""
+        while True:
+            with self._lock:
+                if not self._pending:
+                    return
+                future = self._pending.popleft()
+            future.result()
+
+    def discard(self) -> None:
+        """Wait for the flushes in progress, ignoring their failures (before a removal)."""
+        while True:
+            try:
+                self.wait()
+            except StorageError:
+                continue
+            return
+
+
+def _flush_and_close(fd: int, path: Path) -> None:
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-    except OSError as exc:
-        raise storage_error(exc, path) from exc
-    try:
-        view = memoryview(data)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
         os.fsync(fd)
     except OSError as exc:
         raise storage_error(exc, path) from exc
     finally:
         os.close(fd)
+        _unflushed.release()
+
+
+def write_file(
+    path: Path,
+    data: bytes | bytearray | memoryview | list[bytes],
+    flush: FlushGroup | None = None,
+) -> None:
+    """Create ``path`` (which must not exist), write ``data`` (a buffer, or a list of chunks
+    written in order without joining them), and fsync it: here, or in the background when
+    ``flush`` is given (then it is durable after ``flush.wait()``)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        raise storage_error(exc, path) from exc
+    try:
+        if isinstance(data, list):
+            _write_chunks(fd, data)
+        else:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+        if flush is None:
+            os.fsync(fd)
+    except OSError as exc:
+        os.close(fd)
+        raise storage_error(exc, path) from exc
+    except BaseException:
+        os.close(fd)
+        raise
+    if flush is None:
+        os.close(fd)
+    else:
+        flush.add(fd, path)
+
+
+_IOV_MAX = 1024
+
+
+def _write_chunks(fd: int, chunks: list[bytes]) -> None:
+    """Write ``chunks`` in order with as few system calls as possible (writev)."""
+    views = [memoryview(c) for c in chunks if c]
+    while views:
+        written = os.writev(fd, views[:_IOV_MAX])
+        while views and written >= len(views[0]):
+            written -= len(views[0])
+            views.pop(0)
+        if written:
+            views[0] = views[0][written:]
 
 
 def fsync_dir(path: Path) -> None:

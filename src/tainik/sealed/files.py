@@ -140,9 +140,7 @@ class FileSealer:
                 pending.append(
                     (
                         index,
-                        self._threads.submit(
-                            seal_segment, view, index, sink.partial, self._recipients
-                        ),
+                        self._threads.submit(seal_segment, view, index, sink, self._recipients),
                     )
                 )
             while pending:

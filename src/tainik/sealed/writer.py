@@ -26,7 +26,8 @@ from tainik.sealed import durable, layout, pool
 
 
 class SegmentSink(Protocol):
-    """Where a sealer puts ciphertext. Implementations must write durably."""
+    """Where a sealer puts ciphertext. What it was given must be durable once its owner
+    commits it (see :meth:`DirectorySink.commit`)."""
 
     def put_segment(self, index: int, ciphertext: bytes) -> None:
         """Store the ciphertext of segment ``index``."""
@@ -72,14 +73,16 @@ class SegmentWorkers:
             if len(self._free) < self._in_flight:
                 self._free.append(buffer)
 
-    def submit(self, buffer: bytearray, length: int, index: int, directory: Path) -> Future[bytes]:
-        """Seal the first ``length`` bytes of ``buffer`` as segment ``index`` into
-        ``directory``; the future gives its plaintext hash. The buffer belongs to the workers
-        from now on (they reuse it once the segment is written)."""
+    def submit(
+        self, buffer: bytearray, length: int, index: int, sink: DirectorySink
+    ) -> Future[bytes]:
+        """Seal the first ``length`` bytes of ``buffer`` as segment ``index`` into ``sink``;
+        the future gives its plaintext hash. The buffer belongs to the workers from now on
+        (they reuse it once the segment is written)."""
         self._slots.acquire()
         try:
             future = self._threads.submit(
-                seal_segment, memoryview(buffer)[:length], index, directory, self.recipients
+                seal_segment, memoryview(buffer)[:length], index, sink, self.recipients
             )
         except BaseException:
             self._slots.release()
@@ -98,15 +101,14 @@ class SegmentWorkers:
 
 
 def seal_segment(
-    plaintext: bytes | memoryview, index: int, directory: Path, recipients: Sequence[Recipient]
+    plaintext: bytes | memoryview, index: int, sink: DirectorySink, recipients: Sequence[Recipient]
 ) -> bytes:
-    """Hash one segment, encrypt it into this thread's buffer and write it durably into
-    ``directory``; returns its plaintext hash. Safe to run in many threads at once."""
+    """Hash one segment, encrypt it into this thread's buffer and write it into ``sink``
+    (flushed in the background; durable once the sink commits); returns its plaintext hash.
+    Safe to run in many threads at once."""
     digest = crypto.sha256(plaintext)
     out = pool.scratch("sealed", crypto.encrypted_size(len(plaintext), len(recipients)))
-    durable.write_file(
-        directory / layout.segment_name(index), crypto.encrypt_buffer(plaintext, recipients, out)
-    )
+    sink.put_segment(index, crypto.encrypt_buffer(plaintext, recipients, out))
     return digest
 
 
@@ -203,7 +205,7 @@ class SegmentSealer:
             self._hashes.append(b"")
             plaintext.release()
             self._futures.append(
-                (index, self._workers.submit(self._buffer, length, index, self._sink.partial))
+                (index, self._workers.submit(self._buffer, length, index, self._sink))
             )
             self._buffer = self._new_buffer()
             while len(self._futures) > 2:
@@ -233,22 +235,24 @@ class DirectorySink:
     def __init__(self, parent: Path, sealed_id: str) -> None:
         self.final = parent / layout.container_name(sealed_id)
         self.partial = parent / f".{layout.container_name(sealed_id)}.partial"
+        self.flush = durable.FlushGroup()
         try:
             parent.mkdir(parents=True, exist_ok=True)
             self.partial.mkdir(mode=0o700)
         except OSError as exc:
             raise durable.storage_error(exc, self.partial) from exc
 
-    def put_segment(self, index: int, ciphertext: bytes) -> None:
-        """Write one segment file, fsynced."""
-        durable.write_file(self.partial / layout.segment_name(index), ciphertext)
+    def put_segment(self, index: int, ciphertext: bytes | bytearray | memoryview) -> None:
+        """Write one segment file (flushed in the background: see :meth:`commit`)."""
+        durable.write_file(self.partial / layout.segment_name(index), ciphertext, self.flush)
 
     def put_manifest(self, ciphertext: bytes) -> None:
-        """Write the manifest file, fsynced."""
-        durable.write_file(self.partial / layout.MANIFEST, ciphertext)
+        """Write the manifest file (flushed in the background: see :meth:`commit`)."""
+        durable.write_file(self.partial / layout.MANIFEST, ciphertext, self.flush)
 
     def commit(self) -> Path:
-        """Rename the complete container into place; returns its path."""
+        """Wait until every part is on disk, then rename the container into place."""
+        self.flush.wait()
         try:
             durable.fsync_dir(self.partial)
             if self.final.exists():
@@ -261,4 +265,5 @@ class DirectorySink:
 
     def abort(self) -> None:
         """Remove whatever was written."""
+        self.flush.discard()
         durable.remove_tree(self.partial)

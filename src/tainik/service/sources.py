@@ -27,6 +27,9 @@ from tainik.storage import schema
 from tainik.storage.database import stored_time
 
 MAX_REPLY_BYTES = 1024 * 1024
+# Activity clocks (a session's inactivity, an upload's expiry) are written at most this often:
+# each write is a committed transaction, and a busy upload makes a request every few seconds.
+ACTIVITY_GRANULARITY = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -144,11 +147,12 @@ def resume(instance: Instance, cookie: str | None) -> SourceSession:
                 )
             )
             raise SessionError()
-        db.execute(
-            update(schema.source_sessions)
-            .where(schema.source_sessions.c.token_hash == token_hash)
-            .values(last_seen=now)
-        )
+        if now - stored_time(row.last_seen) >= min(ACTIVITY_GRANULARITY, idle / 10):
+            db.execute(
+                update(schema.source_sessions)
+                .where(schema.source_sessions.c.token_hash == token_hash)
+                .values(last_seen=now)
+            )
     try:
         secret = crypto.decrypt(
             row.sealed_reply_identity, [Identity.from_x25519_scalar(key)], what="session"

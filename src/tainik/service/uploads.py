@@ -17,6 +17,7 @@ from tainik import crypto
 from tainik.core.errors import N_, TainikError
 from tainik.core.manifest import MAX_MANIFEST_CIPHERTEXT, is_valid_id
 from tainik.core.upload import (
+    HEADER_PREFIX,
     MAX_SEGMENTS,
     UploadError,
     UploadEvent,
@@ -28,7 +29,7 @@ from tainik.core.upload import (
 )
 from tainik.service.errors import NotFoundError
 from tainik.service.instance import Instance
-from tainik.service.sources import SourceSession
+from tainik.service.sources import ACTIVITY_GRANULARITY, SourceSession
 from tainik.storage import schema
 from tainik.storage.database import stored_time
 
@@ -103,12 +104,19 @@ def _view(instance: Instance, session: SourceSession, row: Any) -> UploadView:
     )
 
 
-def _touch(instance: Instance, sealed_id: str) -> None:
+def _touch(instance: Instance, row: Any) -> None:
+    """Push back the upload's expiry, at most once per :data:`ACTIVITY_GRANULARITY`: a write
+    transaction (an fsync of the WAL) for every 4 MiB segment would cost more than the
+    segment."""
+    now = instance.clock()
+    if now - stored_time(row.updated_at) < ACTIVITY_GRANULARITY:
+        return
+    sealed_id = row.sealed_id
     with instance.engine.begin() as db:
         db.execute(
             update(schema.uploads)
             .where(schema.uploads.c.sealed_id == sealed_id)
-            .values(updated_at=instance.clock())
+            .values(updated_at=now)
         )
 
 
@@ -173,9 +181,10 @@ def list_uploads(instance: Instance, session: SourceSession) -> list[UploadView]
 
 
 def put_segment(
-    instance: Instance, session: SourceSession, sealed_id: str, index: int, body: bytes | bytearray
+    instance: Instance, session: SourceSession, sealed_id: str, index: int, body: list[bytes]
 ) -> int:
-    """Store segment ``index``; returns how many segments the server now holds."""
+    """Store segment ``index``, given as the chunks it arrived in (never joined: a segment
+    is written as it came); returns how many segments the server now holds."""
     row = _row(instance, session, sealed_id)
     transition(UploadState.RECEIVING, UploadEvent.SEGMENT)
     if not 0 <= index < row.segments:
@@ -185,28 +194,39 @@ def put_segment(
             index=index,
             count=row.segments,
         )
-    if len(body) > max_segment_bytes():
+    size = sum(len(chunk) for chunk in body)
+    if size > max_segment_bytes():
         raise _error(
             "too_large", N_("segment {index} is larger than any valid segment"), index=index
         )
-    header = header_length(body, index)
-    check_segment_size(index, int(row.segments), len(body), header)
+    header = header_length(_prefix(body, HEADER_PREFIX), index)
+    check_segment_size(index, int(row.segments), size, header)
     instance.uploads.put_segment(sealed_id, index, body)
-    _touch(instance, sealed_id)
+    _touch(instance, row)
     return len(instance.uploads.received(sealed_id))
 
 
-def put_manifest(
-    instance: Instance, session: SourceSession, sealed_id: str, body: bytes | bytearray
-) -> None:
+def _prefix(chunks: list[bytes], size: int) -> bytes:
+    """The first ``size`` bytes of the chunks (fewer if there are fewer)."""
+    taken: list[bytes] = []
+    have = 0
+    for chunk in chunks:
+        if have >= size:
+            break
+        taken.append(chunk[: size - have])
+        have += len(taken[-1])
+    return b"".join(taken)
+
+
+def put_manifest(instance: Instance, session: SourceSession, sealed_id: str, body: bytes) -> None:
     """Store the sealed manifest."""
-    _row(instance, session, sealed_id)
+    row = _row(instance, session, sealed_id)
     transition(UploadState.RECEIVING, UploadEvent.MANIFEST)
     if len(body) > MAX_MANIFEST_CIPHERTEXT:
         raise _error("too_large", N_("the manifest is too large"))
     header_length(body, -1)
     instance.uploads.put_manifest(sealed_id, body)
-    _touch(instance, sealed_id)
+    _touch(instance, row)
 
 
 def complete(instance: Instance, session: SourceSession, sealed_id: str) -> None:

@@ -34,7 +34,7 @@ class UploadStore:
         """Make the folder (no error if it exists)."""
         self.folder(sealed_id).mkdir(exist_ok=True, mode=0o700)
 
-    def put(self, sealed_id: str, name: str, data: bytes | bytearray) -> None:
+    def put(self, sealed_id: str, name: str, data: bytes | list[bytes]) -> None:
         """Write one part durably, replacing any previous version atomically."""
         folder = self.folder(sealed_id)
         temp = folder / f"{TEMP_PREFIX}{secrets.token_hex(8)}"
@@ -46,11 +46,11 @@ class UploadStore:
             temp.unlink(missing_ok=True)
             raise
 
-    def put_segment(self, sealed_id: str, index: int, data: bytes | bytearray) -> None:
+    def put_segment(self, sealed_id: str, index: int, data: bytes | list[bytes]) -> None:
         """Store segment ``index``."""
         self.put(sealed_id, layout.segment_name(index), data)
 
-    def put_manifest(self, sealed_id: str, data: bytes | bytearray) -> None:
+    def put_manifest(self, sealed_id: str, data: bytes) -> None:
         """Store the manifest."""
         self.put(sealed_id, layout.MANIFEST, data)
 

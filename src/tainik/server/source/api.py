@@ -138,7 +138,7 @@ class SourceApi:
     async def put_segment(self, request: Request) -> Response:
         self._csrf(request)
         session = await self._session(request)
-        body = await _body(request, max_segment_bytes())
+        body = await _chunks(request, max_segment_bytes())
         count = await run_in_threadpool(
             uploads.put_segment,
             self.instance,
@@ -168,24 +168,27 @@ class SourceApi:
         return JSONResponse({"complete": True})
 
 
-async def _body(request: Request, limit: int) -> bytearray:
+async def _chunks(request: Request, limit: int) -> list[bytes]:
+    """The request's body as the chunks it arrived in, after checking its declared length."""
     declared = request.headers.get("content-length", "")
     if not declared.isdigit():
         raise LengthRequiredError()
     if int(declared) > limit:
         raise TooLargeError(limit=limit)
-    # The declared length is checked against the limit above, so the buffer is bounded; it is
-    # filled in place (no reallocation as it grows, no copy at the end).
-    data = bytearray(int(declared))
+    chunks: list[bytes] = []
     received = 0
     async for chunk in request.stream():
-        if received + len(chunk) > len(data):
-            raise RequestError()
-        data[received : received + len(chunk)] = chunk
         received += len(chunk)
-    if received != len(data):
+        if received > int(declared):
+            raise RequestError()
+        chunks.append(chunk)
+    if received != int(declared):
         raise RequestError()
-    return data
+    return chunks
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    return b"".join(await _chunks(request, limit))
 
 
 async def _json(request: Request) -> dict[str, Any]:
