@@ -20,6 +20,7 @@ from tainik.sealed.writer import DirectorySink, SegmentSealer, new_sealed_id, se
 
 Progress = Callable[[int], None]
 READ_CHUNK = 1024 * 1024
+RING_PER_JOB = 4  # segments read ahead per worker thread
 
 
 class FileSealer:
@@ -105,12 +106,14 @@ class FileSealer:
     ) -> None:
         """Read the file once, in order: hash it whole here, seal its segments in threads.
 
-        Segments are read into a ring of ``2 × jobs`` buffers; a buffer is refilled only
+        Segments are read into a ring of ``RING_PER_JOB × jobs`` buffers; a buffer is refilled only
         after the segment in it was sealed, so memory stays at the ring's size.
         """
         if self._threads is None:
             self._threads = pool.make_threads(self._jobs)
-        ring = [bytearray(plan.segment_size) for _ in range(min(2 * self._jobs, plan.count))]
+        ring = [
+            bytearray(plan.segment_size) for _ in range(min(RING_PER_JOB * self._jobs, plan.count))
+        ]
         whole = hashlib.sha256()
         hashes: list[bytes] = [b""] * plan.count
         pending: deque[tuple[int, Future[bytes]]] = deque()

@@ -8,6 +8,7 @@ failure.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import os
@@ -30,6 +31,7 @@ Progress = Callable[[int], None]
 ProgressFactory = Callable[[Manifest], Progress]
 MAX_HEADER = 1024 * 1024  # generous bound on an age header with many recipients
 TAG = 16
+RING_PER_JOB = 4  # segments opened ahead per worker thread
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +163,7 @@ class SealedOpener:
         output = _PendingOutput(out_dir)
         try:
             tick = progress(manifest) if progress else None
-            whole = self._write_segments(manifest, segments, output.fd, tick)
+            whole = self._write_segments(manifest, segments, output.fd, out_dir, tick)
             if whole != manifest.sha256:
                 raise IntegrityError(
                     N_("the whole-file hash does not match the manifest"),
@@ -176,22 +178,26 @@ class SealedOpener:
         manifest: Manifest,
         segments: dict[int, Path],
         fd: int,
+        out_dir: Path,
         progress: Progress | None,
     ) -> bytes:
         """Open segments in threads, each into a ring buffer; hash the whole here, in order.
 
         A buffer is reused only after its segment was written and absorbed into the whole
-        hash, so memory stays at ``2 × jobs`` segments however large the file.
+        hash, so memory stays at ``RING_PER_JOB × jobs`` segments however large the file.
         """
         plan = manifest.plan
         limit = max_segment_ciphertext(plan.segment_size)
-        ring = [bytearray(plan.segment_size) for _ in range(min(2 * self._jobs, plan.count))]
+        ring = [
+            bytearray(plan.segment_size) for _ in range(min(RING_PER_JOB * self._jobs, plan.count))
+        ]
         whole = hashlib.sha256()
         pending: deque[tuple[int, Future[memoryview | bytearray]]] = deque()
 
         def absorb() -> None:
             index, future = pending.popleft()
             whole.update(future.result())
+            flushing.wrote(plan.size_of(index))
             if progress:
                 progress(plan.size_of(index))
 
@@ -208,16 +214,23 @@ class SealedOpener:
             pool.write_all(fd, plaintext, plan.offset(index))
             return plaintext
 
-        with pool.make_threads(self._jobs) as threads:
-            try:
-                for index in range(plan.count):
-                    if len(pending) == len(ring):
+        flushing = durable.BackgroundSync(fd, out_dir)
+        try:
+            with pool.make_threads(self._jobs) as threads:
+                try:
+                    for index in range(plan.count):
+                        if len(pending) == len(ring):
+                            absorb()
+                        pending.append((index, threads.submit(open_into, index)))
+                    while pending:
                         absorb()
-                    pending.append((index, threads.submit(open_into, index)))
-                while pending:
-                    absorb()
-            finally:
-                threads.shutdown(cancel_futures=True)
+                finally:
+                    threads.shutdown(cancel_futures=True)
+        except BaseException:
+            with contextlib.suppress(StorageError):
+                flushing.close()
+            raise
+        flushing.close()
         return whole.digest()
 
 
