@@ -24,8 +24,8 @@ class PartHandler(Protocol):
     def begin(self, name: str, filename: bytes | None) -> None:
         """A part starts; ``filename`` is None for plain fields."""
 
-    def data(self, chunk: bytes) -> None:
-        """Bytes of the current part."""
+    def data(self, chunk: memoryview) -> None:
+        """Bytes of the current part (valid only during the call: copy what you keep)."""
 
     def end(self) -> None:
         """The current part is complete."""
@@ -123,7 +123,9 @@ class FormReader:
 
     def _part_data(self, data: bytes, start: int, end: int) -> None:
         if start < end:
-            self._handler.data(data[start:end])
+            # A view, not a slice: the handler copies what it keeps (a sealer copies into its
+            # segment buffer), so a file's bytes are copied once here, not twice.
+            self._handler.data(memoryview(data)[start:end])
 
     def _part_end(self) -> None:
         if self._in_part:

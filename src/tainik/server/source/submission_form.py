@@ -51,7 +51,7 @@ class SubmissionForm:
         if not self._skip_file:
             self._sealer = self.intake.start(Kind.FILE, filename)
 
-    def data(self, chunk: bytes) -> None:
+    def data(self, chunk: memoryview) -> None:
         """Bytes of the current part."""
         if self._sealer is not None:
             self._sealer.write(chunk)
