@@ -9,6 +9,7 @@ simulated by making fsync/fdatasync fail.
 from __future__ import annotations
 
 import errno
+import multiprocessing
 import os
 from pathlib import Path
 
@@ -96,3 +97,29 @@ def test_background_sync_reports_a_failure_from_close(
             sync.close()
     finally:
         os.close(fd)
+
+
+def _seal_in_child(source: str, out: str, recipient: str) -> None:
+    with FileSealer([crypto.Recipient(recipient)], segment_size=CHUNK, jobs=2) as sealer:
+        sealer.seal(Path(source), Path(out))
+
+
+def test_a_forked_child_gets_its_own_flusher_threads(
+    tmp_path: Path, identity: crypto.Identity
+) -> None:
+    """A child forked while the parent's flushers exist must not wait on threads it lacks."""
+    source = tmp_path / "clip.bin"
+    source.write_bytes(os.urandom(6 * CHUNK))
+    with FileSealer([identity.recipient], segment_size=CHUNK, jobs=2) as sealer:
+        sealer.seal(source, tmp_path / "parent")
+    child = multiprocessing.get_context("fork").Process(
+        target=_seal_in_child,
+        args=(str(source), str(tmp_path / "child"), identity.recipient.text),
+    )
+    child.start()
+    child.join(timeout=60)
+    if child.is_alive():
+        child.kill()
+        pytest.fail("the forked child hung sealing a file")
+    assert child.exitcode == 0
+    assert len(list((tmp_path / "child").iterdir())) == 1

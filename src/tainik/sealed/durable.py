@@ -21,8 +21,22 @@ from tainik.core.errors import N_, StorageError
 # Files written but not yet flushed, across the process: bounds open descriptors and lets
 # writers wait for a slow disk instead of running ahead of it without limit.
 MAX_UNFLUSHED = 32
-_unflushed = threading.BoundedSemaphore(MAX_UNFLUSHED)
-_flushers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="tainik-fsync")
+_flushing: tuple[int, ThreadPoolExecutor, threading.BoundedSemaphore] | None = None
+_flushing_lock = threading.Lock()
+
+
+def _flushers() -> tuple[ThreadPoolExecutor, threading.BoundedSemaphore]:
+    """This process's flusher threads and their bound, made anew in a forked child (which
+    inherits neither the parent's threads nor a meaningful count of its permits)."""
+    global _flushing  # noqa: PLW0603 - one pool per process
+    with _flushing_lock:
+        if _flushing is None or _flushing[0] != os.getpid():
+            _flushing = (
+                os.getpid(),
+                ThreadPoolExecutor(max_workers=2, thread_name_prefix="tainik-fsync"),
+                threading.BoundedSemaphore(MAX_UNFLUSHED),
+            )
+        return _flushing[1], _flushing[2]
 
 
 class FlushGroup:
@@ -34,11 +48,12 @@ class FlushGroup:
 
     def add(self, fd: int, path: Path) -> None:
         """Take over ``fd`` (written, not yet flushed): fsync it, then close it."""
-        _unflushed.acquire()
+        flushers, unflushed = _flushers()
+        unflushed.acquire()
         try:
-            future = _flushers.submit(_flush_and_close, fd, path)
+            future = flushers.submit(_flush_and_close, fd, path, unflushed)
         except BaseException:
-            _unflushed.release()
+            unflushed.release()
             os.close(fd)
             raise
         with self._lock:
@@ -65,14 +80,14 @@ class FlushGroup:
             return
 
 
-def _flush_and_close(fd: int, path: Path) -> None:
+def _flush_and_close(fd: int, path: Path, unflushed: threading.BoundedSemaphore) -> None:
     try:
         os.fsync(fd)
     except OSError as exc:
         raise storage_error(exc, path) from exc
     finally:
         os.close(fd)
-        _unflushed.release()
+        unflushed.release()
 
 
 def write_file(
