@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from live_server import LiveServer, make_instance
+from tainik.server.app import bind
 from tainik.server.protocol import MAX_HEAD_BYTES
 
 
@@ -110,3 +111,14 @@ def test_a_request_with_a_large_body_in_its_first_read_is_not_mistaken_for_a_lar
     status = int(head.split(b" ", 2)[1])
     assert status != 431
     assert 400 <= status < 500  # refused for what it is (no CSRF token, too large a form)
+
+
+def test_connections_send_small_writes_at_once() -> None:
+    """Accepted connections have TCP_NODELAY, else every two-write response waits 40 ms for
+    the peer's delayed ACK (asyncio only sets it for sockets that name IPPROTO_TCP)."""
+    listener = bind("127.0.0.1", 0)
+    with listener, socket.create_connection(listener.getsockname()[:2]):
+        accepted, _ = listener.accept()
+        with accepted:
+            assert accepted.proto == socket.IPPROTO_TCP
+            assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
