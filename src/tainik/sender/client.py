@@ -18,7 +18,7 @@ from socksio.exceptions import ProtocolError
 from tainik.core.errors import N_, TainikError
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-SLICE = 64 * 1024
+SLICE = 1024 * 1024
 
 
 class ServerError(TainikError):
@@ -98,7 +98,7 @@ class SourceClient:
     ) -> httpx.Response:
         """One request, retried on transient failure.
 
-        A memoryview body is sent in 64 KiB slices with its length declared: no copy of a
+        A memoryview body is sent in 1 MiB slices with its length declared: no copy of a
         whole segment is made for each request (nor kept by the allocator afterwards).
         """
         body: bytes | list[memoryview] | None
