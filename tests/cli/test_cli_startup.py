@@ -24,6 +24,8 @@ HEAVY = (
     "jinja2",
     "bagit",
     "blake3",
+    "cryptography.x509",
+    "argon2",
 )
 
 

@@ -13,8 +13,6 @@ from tainik.cli.vault_options import actor, add_actor_argument, add_vault_argume
 from tainik.core.errors import N_, UsageError
 from tainik.crypto import Secret
 from tainik.sealed import durable
-from tainik.workstation.publish import castore, sidecar
-from tainik.workstation.vault import keyfile
 
 # C2PA and the vault (SQLAlchemy, BLAKE3) load only when a command runs, so that building the
 # parser (every tainik command) stays light.
@@ -89,7 +87,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], ctx:
 
 def _passphrase(vault: Vault, ctx: Context) -> Secret | None:
     """One passphrase for the vault key and the CA key (they are protected alike)."""
+    from tainik.workstation.publish import castore  # noqa: PLC0415 - X.509, only here
     from tainik.workstation.publish.vaultlink import ca_directory  # noqa: PLC0415 - heavy
+    from tainik.workstation.vault import keyfile  # noqa: PLC0415
 
     ca_dir = ca_directory(vault)
     protected = keyfile.needs_passphrase(vault.paths.key_file) or (
@@ -105,6 +105,7 @@ def _passphrase(vault: Vault, ctx: Context) -> Secret | None:
 def run_publish(args: argparse.Namespace, ctx: Context) -> int:
     """Publish one redacted copy; print the published file's path."""
     from tainik.workstation.publish.vaultlink import publish_stored  # noqa: PLC0415 - heavy
+    from tainik.workstation.vault import keyfile  # noqa: PLC0415
     from tainik.workstation.vault.items import resolve  # noqa: PLC0415 - heavy
     from tainik.workstation.vault.vault import Vault  # noqa: PLC0415 - heavy
 
@@ -136,6 +137,7 @@ def run_publish(args: argparse.Namespace, ctx: Context) -> int:
 
 def run_verify_publication(args: argparse.Namespace, ctx: Context) -> int:
     """Verify one published file; print what it claims."""
+    from tainik.workstation.publish import sidecar  # noqa: PLC0415
     from tainik.workstation.publish.verify import verify  # noqa: PLC0415 - C2PA, only here
 
     if not args.file.is_file():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tainik.cli.context import Context
 from tainik.cli.keys import load_identities
@@ -13,9 +14,9 @@ from tainik.core.errors import N_, TainikError, UsageError
 from tainik.core.manifest import Manifest
 from tainik.core.segments import DEFAULT_SEGMENT_SIZE
 from tainik.crypto import Recipient
-from tainik.sealed import tarball
-from tainik.sealed.files import FileSealer
-from tainik.sealed.reader import SealedOpener
+
+if TYPE_CHECKING:
+    from tainik.sealed.reader import SealedOpener
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], ctx: Context) -> None:
@@ -133,6 +134,8 @@ def _jobs(value: int | None) -> int | None:
 
 def run_seal(args: argparse.Namespace, ctx: Context) -> int:
     """Seal each file; print each sealed path."""
+    from tainik.sealed.files import FileSealer  # noqa: PLC0415 - only for this command
+
     recipients = [Recipient.parse(text) for text in args.recipients]
     out = _out_dir(args.out)
     with FileSealer(recipients, segment_size=args.segment_size, jobs=_jobs(args.jobs)) as sealer:
@@ -150,6 +153,9 @@ def run_seal(args: argparse.Namespace, ctx: Context) -> int:
 
 def run_open(args: argparse.Namespace, ctx: Context) -> int:
     """Open each sealed file; on failure go on with the others, exit with the first error."""
+    from tainik.sealed import tarball  # noqa: PLC0415 - only for this command
+    from tainik.sealed.reader import SealedOpener  # noqa: PLC0415
+
     identities = load_identities(args.identity, ctx)
     out = _out_dir(args.out)
     opener = SealedOpener(identities, jobs=_jobs(args.jobs))

@@ -20,7 +20,6 @@ from datetime import UTC, datetime
 from typing import ClassVar
 
 import pyrage
-from argon2.low_level import Type, hash_secret_raw
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from pyrage import x25519
 
@@ -272,6 +271,8 @@ def derive_source_keys(
     ``salt`` is the instance's salt (at least 16 bytes). Callers check the words first
     (:func:`tainik.core.codename.check_words`); this only normalizes.
     """
+    from argon2.low_level import Type, hash_secret_raw  # noqa: PLC0415 - only servers and senders
+
     if len(salt) < MIN_SALT_BYTES:
         raise ValueError(f"the codename salt must be at least {MIN_SALT_BYTES} bytes")
     out = hash_secret_raw(
