@@ -70,11 +70,7 @@ class Sender:
         try:
             stat = os.stat(path)
         except OSError as exc:
-            raise StorageError(
-                N_("{path}: cannot read ({reason})"),
-                path=str(path),
-                reason=exc.strerror or str(exc),
-            ) from exc
+            raise _unreadable(path, exc) from exc
         key = str(path.resolve())
         entry = self.state.entry(key, stat.st_size, stat.st_mtime_ns)
         if entry is not None:
@@ -91,11 +87,7 @@ class Sender:
         try:
             plan = plan_file(path, new_sealed_id(), jobs=pool.default_jobs())
         except OSError as exc:
-            raise StorageError(
-                N_("{path}: cannot read ({reason})"),
-                path=str(path),
-                reason=exc.strerror or str(exc),
-            ) from exc
+            raise _unreadable(path, exc) from exc
         entry = {
             "size": stat.st_size,
             "mtime_ns": stat.st_mtime_ns,
@@ -216,11 +208,7 @@ class Sender:
         try:
             fd = os.open(plan.path, os.O_RDONLY | os.O_CLOEXEC)
         except OSError as exc:
-            raise StorageError(
-                N_("{path}: cannot read ({reason})"),
-                path=str(plan.path),
-                reason=exc.strerror or str(exc),
-            ) from exc
+            raise _unreadable(plan.path, exc) from exc
         try:
             with ThreadPoolExecutor(self.jobs, thread_name_prefix="tainik-send") as threads:
                 pending: dict[Future[int], int] = {}
@@ -247,6 +235,12 @@ class Sender:
             os.close(fd)
 
 
+def _unreadable(path: Path | None, exc: OSError) -> StorageError:
+    return StorageError(
+        N_("{path}: cannot read ({reason})"), path=str(path), reason=exc.strerror or str(exc)
+    )
+
+
 def _put_one(
     client: SourceClient, plan: FilePlan, index: int, organisation: list[crypto.Recipient]
 ) -> int:
@@ -266,11 +260,7 @@ def _put_from_file(
     try:
         read = pool.readinto_exactly(fd, view, plan.plan.offset(index))
     except OSError as exc:
-        raise StorageError(
-            N_("{path}: cannot read ({reason})"),
-            path=str(plan.path),
-            reason=exc.strerror or str(exc),
-        ) from exc
+        raise _unreadable(plan.path, exc) from exc
     return _seal_and_put(client, plan, index, view[:read], organisation)
 
 
