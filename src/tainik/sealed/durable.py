@@ -155,7 +155,8 @@ class BackgroundSync:
 
     def _sync(self) -> None:
         try:
-            os.fdatasync(self._fd)
+            # fdatasync where there is one (Linux, the BSDs); fsync elsewhere (macOS).
+            getattr(os, "fdatasync", os.fsync)(self._fd)
         except OSError as exc:
             raise storage_error(exc, self._path) from exc
 
