@@ -160,6 +160,7 @@ class SegmentSealer:
         view = memoryview(data).cast("B")
         while view:
             take = min(len(view), self._segment_size - self._fill)
+            self._make_room(self._fill + take)
             self._buffer[self._fill : self._fill + take] = view[:take]
             self._fill += take
             view = view[take:]
@@ -192,7 +193,13 @@ class SegmentSealer:
     def _new_buffer(self) -> bytearray:
         if self._workers is not None:
             return self._workers.buffer(self._segment_size)
-        return bytearray(self._segment_size)
+        # Without workers (replies, small messages, tests) start small and grow on demand.
+        return bytearray(min(self._segment_size, 64 * 1024))
+
+    def _make_room(self, needed: int) -> None:
+        if needed > len(self._buffer):
+            grown = min(self._segment_size, max(needed, 2 * len(self._buffer)))
+            self._buffer.extend(bytes(grown - len(self._buffer)))
 
     def _emit(self) -> None:
         length, self._fill = self._fill, 0
@@ -213,6 +220,7 @@ class SegmentSealer:
             return
         self._hashes.append(crypto.sha256(plaintext))
         self._sink.put_segment(index, crypto.encrypt(plaintext, self._recipients))
+        plaintext.release()  # the buffer may grow again for the next segment
 
     def _collect(self) -> None:
         index, future = self._futures.popleft()
