@@ -27,10 +27,10 @@ from tainik.crypto import Secret
 from tainik.server.errors import status_of
 from tainik.server.newsroom.common import MAX_ID, path_id
 from tainik.server.newsroom.openapi import document
-from tainik.server.newsroom.streaming import tar_response, wanted_range
+from tainik.server.newsroom.streaming import download_response
 from tainik.service.errors import RequestError
 from tainik.service.instance import Instance
-from tainik.service.newsroom import actions, auth, downloads, inbox
+from tainik.service.newsroom import actions, auth, inbox
 from tainik.service.newsroom.auth import Credential
 from tainik.service.newsroom.errors import PasswordChangeRequiredError
 from tainik.service.newsroom.inbox import ReplyItem, SourceSummary
@@ -292,22 +292,20 @@ class Api:
         return JSONResponse({"id": reply_id}, status_code=201)
 
     async def submissions(self, request: Request) -> Response:
-        found = await run_in_threadpool(
-            inbox.changed_submissions,
-            self.instance,
-            _bearer(request),
-            _since(request),
-            request.query_params.get("cursor"),
-            _int_query(request, "limit"),
-            _int_query(request, "source_id"),
-        )
-        return JSONResponse(
-            {"items": [submission_json(i) for i in found.items], "next_cursor": found.next_cursor}
-        )
+        return await self._changes(request, inbox.changed_submissions, submission_json)
 
     async def replies(self, request: Request) -> Response:
+        return await self._changes(request, inbox.changed_replies, reply_json)
+
+    async def _changes(
+        self,
+        request: Request,
+        feed: Callable[..., inbox.Changes[Any]],
+        to_json: Callable[[Any], dict[str, Any]],
+    ) -> Response:
+        """One page of a change feed (``since``, ``cursor``, ``limit``, ``source_id``)."""
         found = await run_in_threadpool(
-            inbox.changed_replies,
+            feed,
             self.instance,
             _bearer(request),
             _since(request),
@@ -316,7 +314,7 @@ class Api:
             _int_query(request, "source_id"),
         )
         return JSONResponse(
-            {"items": [reply_json(r) for r in found.items], "next_cursor": found.next_cursor}
+            {"items": [to_json(i) for i in found.items], "next_cursor": found.next_cursor}
         )
 
     async def download_submission(self, request: Request) -> Response:
@@ -326,17 +324,7 @@ class Api:
         return await self._download(request, "reply", path_id(request, "reply_id"))
 
     async def _download(self, request: Request, kind: str, item_id: int) -> Response:
-        wanted, if_range = wanted_range(request)
-        found = await run_in_threadpool(
-            functools.partial(downloads.download_one, head=request.method == "HEAD"),
-            self.instance,
-            _bearer(request),
-            kind,
-            item_id,
-            wanted,
-            if_range,
-        )
-        return tar_response(found, head=request.method == "HEAD")
+        return await download_response(self.instance, _bearer(request), request, kind, item_id)
 
     async def delete_submission(self, request: Request) -> Response:
         await run_in_threadpool(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -18,7 +16,7 @@ from tainik.server.newsroom.common import (
     query_int,
     read_form,
 )
-from tainik.server.newsroom.streaming import tar_response, wanted_range
+from tainik.server.newsroom.streaming import download_response, tar_response
 from tainik.server.pages import Pages, see_other
 from tainik.service.errors import RequestError
 from tainik.service.instance import Instance
@@ -141,17 +139,7 @@ class SourcePages:
         return await self._download(request, "reply", path_id(request, "reply_id"))
 
     async def _download(self, request: Request, kind: str, item_id: int) -> Response:
-        wanted, if_range = wanted_range(request)
-        found = await run_in_threadpool(
-            functools.partial(downloads.download_one, head=request.method == "HEAD"),
-            self.instance,
-            credential(request),
-            kind,
-            item_id,
-            wanted,
-            if_range,
-        )
-        return tar_response(found, head=request.method == "HEAD")
+        return await download_response(self.instance, credential(request), request, kind, item_id)
 
 
 class ConfirmError(RequestError):

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterator
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from tainik.service.instance import Instance
+from tainik.service.newsroom import downloads
+from tainik.service.newsroom.auth import Credential
 from tainik.service.newsroom.downloads import Download
 from tainik.service.newsroom.ranges import ByteRange, parse_range
 
@@ -18,6 +23,25 @@ log = logging.getLogger("tainik.server")
 def wanted_range(request: Request) -> tuple[ByteRange | None, str | None]:
     """The ``Range`` a request asks for (None: everything) and its ``If-Range`` validator."""
     return parse_range(request.headers.get("range")), request.headers.get("if-range")
+
+
+async def download_response(
+    instance: Instance, who: Credential, request: Request, kind: str, item_id: int
+) -> Response:
+    """One submission or reply (``kind``) as a sealed-file tar, honouring ``Range``,
+    ``If-Range`` and ``HEAD``: the pages and the API send downloads through here."""
+    wanted, if_range = wanted_range(request)
+    head = request.method == "HEAD"
+    found = await run_in_threadpool(
+        functools.partial(downloads.download_one, head=head),
+        instance,
+        who,
+        kind,
+        item_id,
+        wanted,
+        if_range,
+    )
+    return tar_response(found, head=head)
 
 
 def _guarded(chunks: Iterator[bytes]) -> Iterator[bytes]:

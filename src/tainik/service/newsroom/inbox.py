@@ -7,6 +7,7 @@ hundred thousand. Counts are per source on the page, never over the whole inbox.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
@@ -362,17 +363,15 @@ def changed_submissions(
     source_id: int | None = None,
 ) -> Changes[Item]:
     """Submissions received at or after ``since``, oldest first (of one source, if given)."""
-    count, position, sub = _limit(limit), Cursor.decode(cursor), schema.submissions
-    with instance.engine.begin() as db:
-        staff = authenticate(db, instance, credential)
-        query = _by_time(sub, since, position)
-        if source_id is not None:
-            query = query.where(sub.c.source_id == source_id)
-        found = _items(instance, db, staff.id, query.limit(count + 1))
-    more = len(found) > count
-    found = found[:count]
-    return Changes(
-        staff, found, Cursor(found[-1].created_at, found[-1].id).encode() if more else None
+    return _changed_by_time(
+        instance,
+        credential,
+        schema.submissions,
+        lambda db, user_id, query: _items(instance, db, user_id, query),
+        since,
+        cursor,
+        limit,
+        source_id,
     )
 
 
@@ -385,13 +384,32 @@ def changed_replies(
     source_id: int | None = None,
 ) -> Changes[ReplyItem]:
     """Replies written at or after ``since``, oldest first (to one source, if given)."""
-    count, position, rep = _limit(limit), Cursor.decode(cursor), schema.replies
+    return _changed_by_time(
+        instance, credential, schema.replies, _replies, since, cursor, limit, source_id
+    )
+
+
+Timed = TypeVar("Timed", Item, ReplyItem)
+
+
+def _changed_by_time(
+    instance: Instance,
+    credential: Credential,
+    table: Any,
+    fetch: Callable[[Connection, int, Select[Any]], list[Timed]],
+    since: datetime | None,
+    cursor: str | None,
+    limit: int | None,
+    source_id: int | None,
+) -> Changes[Timed]:
+    """One page of ``table``'s rows created at or after ``since``, in (time, id) order."""
+    count, position = _limit(limit), Cursor.decode(cursor)
     with instance.engine.begin() as db:
         staff = authenticate(db, instance, credential)
-        query = _by_time(rep, since, position)
+        query = _by_time(table, since, position)
         if source_id is not None:
-            query = query.where(rep.c.source_id == source_id)
-        found = _replies(db, staff.id, query.limit(count + 1))
+            query = query.where(table.c.source_id == source_id)
+        found = fetch(db, staff.id, query.limit(count + 1))
     more = len(found) > count
     found = found[:count]
     return Changes(
