@@ -1,14 +1,23 @@
-"""What the benchmarks share: free ports, resident memory of a process tree, a peak sampler."""
+"""What the benchmarks share: free ports, resident memory of a process tree, a peak sampler,
+test files, a served instance and the stock age CLI's baseline."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import socket
+import subprocess
+import sys
 import threading
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 
 MIB = 1024 * 1024
+BIN = Path(sys.executable).parent
 
 
 def free_port() -> int:
@@ -76,3 +85,75 @@ def random_file(path: str | os.PathLike[str], size: int) -> None:
         for _ in range(size // len(block)):
             handle.write(block[: len(block) // 2] + os.urandom(len(block) // 2))
         handle.write(os.urandom(size % len(block)))
+
+
+def stock_age() -> str:
+    """The stock age CLI, or exit with how to get it."""
+    age = shutil.which("age")
+    if age is None:
+        raise SystemExit("the stock age CLI is needed: make setup")
+    return age
+
+
+def age_encrypt_seconds(age: str, recipient: str, source: Path, work: Path) -> float:
+    """Seconds the stock CLI takes to encrypt ``source`` (after a sync, output removed)."""
+    subprocess.run(["sync"], check=True)
+    start = time.perf_counter()
+    subprocess.run([age, "-r", recipient, "-o", str(work / "a.age"), str(source)], check=True)
+    seconds = time.perf_counter() - start
+    (work / "a.age").unlink()
+    subprocess.run(["sync"], check=True)
+    return seconds
+
+
+@dataclass
+class Served:
+    """An instance being served: its organisation recipient, source port and process."""
+
+    recipient: str
+    port: int
+    process: subprocess.Popen[str]
+
+
+@contextlib.contextmanager
+def served_instance(work: Path) -> Iterator[Served]:
+    """A fresh organisation key and instance in ``work``, served until the block ends."""
+    tainik = str(BIN / "tainik")
+    recipient = subprocess.run(
+        [tainik, "keys", "new", "--out", str(work / "org.key"), "--no-passphrase"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    data = str(work / "inst")
+    subprocess.run(
+        [tainik, "init", "--data", data, "--recipient", recipient], check=True, capture_output=True
+    )
+    port, newsroom = free_port(), free_port()
+    server = subprocess.Popen(
+        [
+            tainik,
+            "serve",
+            "--data",
+            data,
+            "--source-port",
+            str(port),
+            "--newsroom-port",
+            str(newsroom),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        while "newsroom interface" not in (line := server.stdout.readline()):
+            if not line:
+                raise SystemExit(f"tainik serve exited with {server.wait()}")
+        yield Served(recipient, port, server)
+    finally:
+        # Not reading the rest of its output: threads may still be writing to the pipe.
+        server.terminate()
+        server.wait(timeout=30)
+        if server.stdout:
+            server.stdout.close()

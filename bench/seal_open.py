@@ -16,9 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from measure import MIB, PeakMemory, random_file
-
-BIN = Path(sys.executable).parent
+from measure import BIN, MIB, PeakMemory, random_file, stock_age
 
 
 def timed(argv: list[str]) -> tuple[float, int, int]:
@@ -96,9 +94,7 @@ def main() -> None:
     parser.add_argument("--sizes-gib", type=float, nargs="+", default=[1.0, 4.0])
     parser.add_argument("--dir", type=Path, default=None, help="scratch directory")
     args = parser.parse_args()
-    age = shutil.which("age")
-    if age is None:
-        raise SystemExit("the stock age CLI is needed: make setup")
+    age = stock_age()
     with tempfile.TemporaryDirectory(dir=args.dir, prefix="tainik-bench-") as temp:
         print(f"cores: {len(os.sched_getaffinity(0))}; files in {temp}")
         for gib in args.sizes_gib:

@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from measure import MIB, PeakMemory, free_port, random_file
-
-BIN = Path(sys.executable).parent
+from measure import (
+    BIN,
+    MIB,
+    PeakMemory,
+    age_encrypt_seconds,
+    random_file,
+    served_instance,
+    stock_age,
+)
 
 
 def main() -> None:
@@ -26,88 +30,49 @@ def main() -> None:
     parser.add_argument("--size-mib", type=int, default=1024)
     parser.add_argument("--dir", type=Path, default=None)
     args = parser.parse_args()
-    age = shutil.which("age")
-    if age is None:
-        raise SystemExit("the stock age CLI is needed: make setup")
-    with tempfile.TemporaryDirectory(dir=args.dir, prefix="tainik-bench-") as temp:
+    age = stock_age()
+    with (
+        tempfile.TemporaryDirectory(dir=args.dir, prefix="tainik-bench-") as temp,
+        served_instance(Path(temp)) as served,
+    ):
         work = Path(temp)
         source = work / "trove.bin"
         random_file(source, args.size_mib * MIB)
         size = source.stat().st_size
-        recipient = subprocess.run(
-            [str(BIN / "tainik"), "keys", "new", "--out", str(work / "org.key"), "--no-passphrase"],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-        subprocess.run(
-            [str(BIN / "tainik"), "init", "--data", str(work / "inst"), "--recipient", recipient],
-            check=True,
-            capture_output=True,
-        )
-        port = free_port()
-        server = subprocess.Popen(
-            [
-                str(BIN / "tainik"),
-                "serve",
-                "--data",
-                str(work / "inst"),
-                "--source-port",
-                str(port),
-                "--newsroom-port",
-                str(free_port()),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        try:
-            assert server.stdout is not None
-            while "newsroom interface" not in server.stdout.readline():
-                pass
-            subprocess.run(["sync"], check=True)
+        port = served.port
+        age_seconds = age_encrypt_seconds(age, served.recipient, source, work)
+        with PeakMemory(served.process.pid) as server_peak:
             start = time.perf_counter()
-            subprocess.run(
-                [age, "-r", recipient, "-o", str(work / "a.age"), str(source)], check=True
+            sender = subprocess.Popen(
+                [
+                    str(BIN / "tainik"),
+                    "send",
+                    "--server",
+                    f"http://127.0.0.1:{port}",
+                    "--new-codename-out",
+                    str(work / "codename.txt"),
+                    str(source),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
             )
-            age_seconds = time.perf_counter() - start
-            (work / "a.age").unlink()
-            subprocess.run(["sync"], check=True)
-            with PeakMemory(server.pid) as server_peak:
-                start = time.perf_counter()
-                sender = subprocess.Popen(
-                    [
-                        str(BIN / "tainik"),
-                        "send",
-                        "--server",
-                        f"http://127.0.0.1:{port}",
-                        "--new-codename-out",
-                        str(work / "codename.txt"),
-                        str(source),
-                    ],
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.PIPE,
-                    text=True,
-                )
-                with PeakMemory(sender.pid) as sender_peak:
-                    _, err = sender.communicate()
-                    seconds = time.perf_counter() - start
-            if sender.returncode:
-                raise SystemExit(err)
-            print(f"cores: {len(os.sched_getaffinity(0))}; file {size / MIB:.0f} MiB")
-            print(f"age -e       {size / age_seconds / MIB:7.0f} MiB/s ({age_seconds:.2f} s)")
-            print(
-                f"tainik send  {size / seconds / MIB:7.0f} MiB/s ({seconds:.2f} s)  "
-                f"ratio {age_seconds / seconds:.2f}x"
-            )
-            print(
-                f"sender peak RSS {sender_peak.largest / MIB:.0f} MiB per process, "
-                f"{sender_peak.tree / MIB:.0f} MiB all processes"
-            )
-            print(f"server peak RSS {server_peak.largest / MIB:.0f} MiB")
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+            with PeakMemory(sender.pid) as sender_peak:
+                _, err = sender.communicate()
+                seconds = time.perf_counter() - start
+        if sender.returncode:
+            raise SystemExit(err)
+        print(f"cores: {len(os.sched_getaffinity(0))}; file {size / MIB:.0f} MiB")
+        print(f"age -e       {size / age_seconds / MIB:7.0f} MiB/s ({age_seconds:.2f} s)")
+        print(
+            f"tainik send  {size / seconds / MIB:7.0f} MiB/s ({seconds:.2f} s)  "
+            f"ratio {age_seconds / seconds:.2f}x"
+        )
+        print(
+            f"sender peak RSS {sender_peak.largest / MIB:.0f} MiB per process, "
+            f"{sender_peak.tree / MIB:.0f} MiB all processes"
+        )
+        print(f"server peak RSS {server_peak.largest / MIB:.0f} MiB")
 
 
 if __name__ == "__main__":

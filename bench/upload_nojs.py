@@ -13,18 +13,21 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-from measure import MIB, PeakMemory, free_port, random_file, rss
-
-BIN = Path(sys.executable).parent
+from measure import (
+    MIB,
+    PeakMemory,
+    age_encrypt_seconds,
+    random_file,
+    rss,
+    served_instance,
+    stock_age,
+)
 
 
 def http(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
@@ -113,99 +116,57 @@ def main() -> None:
     parser.add_argument("--each-mib", type=int, default=50)
     parser.add_argument("--dir", type=Path, default=None)
     args = parser.parse_args()
-    age = shutil.which("age")
-    if age is None:
-        raise SystemExit("the stock age CLI is needed: make setup")
-    with tempfile.TemporaryDirectory(dir=args.dir, prefix="tainik-bench-") as temp:
+    age = stock_age()
+    with (
+        tempfile.TemporaryDirectory(dir=args.dir, prefix="tainik-bench-") as temp,
+        served_instance(Path(temp)) as served,
+    ):
         work = Path(temp)
         source = work / "source.bin"
         random_file(source, args.size_mib * MIB)
         size = source.stat().st_size
-        recipient = subprocess.run(
-            [str(BIN / "tainik"), "keys", "new", "--out", str(work / "org.key"), "--no-passphrase"],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-        subprocess.run(
-            [str(BIN / "tainik"), "init", "--data", str(work / "inst"), "--recipient", recipient],
-            check=True,
-            capture_output=True,
-        )
-        port, other = free_port(), free_port()
-        server = subprocess.Popen(
-            [
-                str(BIN / "tainik"),
-                "serve",
-                "--data",
-                str(work / "inst"),
-                "--source-port",
-                str(port),
-                "--newsroom-port",
-                str(other),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        try:
-            assert server.stdout is not None
-            while "newsroom interface" not in server.stdout.readline():
-                pass
-            cookies = new_source(port)
-            subprocess.run(["sync"], check=True)
+        port = served.port
+        cookies = new_source(port)
+        age_seconds = age_encrypt_seconds(age, served.recipient, source, work)
+        baseline = rss(served.process.pid)
+        with PeakMemory(served.process.pid) as peak:
             start = time.perf_counter()
-            subprocess.run(
-                [age, "-r", recipient, "-o", str(work / "a.age"), str(source)], check=True
-            )
-            age_seconds = time.perf_counter() - start
-            (work / "a.age").unlink()
-            subprocess.run(["sync"], check=True)
-            baseline = rss(server.pid)
-            with PeakMemory(server.pid) as peak:
-                start = time.perf_counter()
-                status = upload(port, cookies, source, 0, size)
-                upload_seconds = time.perf_counter() - start
-            assert status == 303, status
-            print(f"cores: {len(os.sched_getaffinity(0))}; file {size / MIB:.0f} MiB")
-            print(f"age -e        {size / age_seconds / MIB:7.0f} MiB/s ({age_seconds:.2f} s)")
-            print(
-                f"no-JS upload  {size / upload_seconds / MIB:7.0f} MiB/s ({upload_seconds:.2f} s)"
-                f"  ratio {age_seconds / upload_seconds:.2f}x"
-            )
-            top = max(baseline, peak.own)
-            print(
-                f"server RSS    {baseline / MIB:.0f} MiB before, {top / MIB:.0f} MiB peak, "
-                f"growth {(top - baseline) / MIB:.0f} MiB"
-            )
-            each = min(args.each_mib * MIB, size)
-            results: list[int] = []
-            sessions = [new_source(port) for _ in range(args.concurrent)]
+            status = upload(port, cookies, source, 0, size)
+            upload_seconds = time.perf_counter() - start
+        assert status == 303, status
+        print(f"cores: {len(os.sched_getaffinity(0))}; file {size / MIB:.0f} MiB")
+        print(f"age -e        {size / age_seconds / MIB:7.0f} MiB/s ({age_seconds:.2f} s)")
+        print(
+            f"no-JS upload  {size / upload_seconds / MIB:7.0f} MiB/s ({upload_seconds:.2f} s)"
+            f"  ratio {age_seconds / upload_seconds:.2f}x"
+        )
+        top = max(baseline, peak.own)
+        print(
+            f"server RSS    {baseline / MIB:.0f} MiB before, {top / MIB:.0f} MiB peak, "
+            f"growth {(top - baseline) / MIB:.0f} MiB"
+        )
+        each = min(args.each_mib * MIB, size)
+        results: list[int] = []
+        sessions = [new_source(port) for _ in range(args.concurrent)]
 
-            def one(index: int) -> None:
-                try:
-                    results.append(upload(port, sessions[index], source, 0, each))
-                except OSError:
-                    results.append(-1)
+        def one(index: int) -> None:
+            try:
+                results.append(upload(port, sessions[index], source, 0, each))
+            except OSError:
+                results.append(-1)
 
-            start = time.perf_counter()
-            threads = [threading.Thread(target=one, args=(i,)) for i in range(args.concurrent)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-            seconds = time.perf_counter() - start
-            errors = sum(1 for r in results if r != 303)
-            print(
-                f"{args.concurrent} concurrent uploads of {each / MIB:.0f} MiB: {errors} errors,"
-                f" {args.concurrent * each / seconds / MIB:.0f} MiB/s total ({seconds:.1f} s)"
-            )
-        finally:
-            # Not reading the rest of its output: worker processes may still hold the pipe.
-            server.terminate()
-            server.wait(timeout=30)
-            if server.stdout:
-                server.stdout.close()
+        start = time.perf_counter()
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(args.concurrent)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        seconds = time.perf_counter() - start
+        errors = sum(1 for r in results if r != 303)
+        print(
+            f"{args.concurrent} concurrent uploads of {each / MIB:.0f} MiB: {errors} errors,"
+            f" {args.concurrent * each / seconds / MIB:.0f} MiB/s total ({seconds:.1f} s)"
+        )
 
 
 if __name__ == "__main__":
