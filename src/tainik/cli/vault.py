@@ -15,7 +15,7 @@ from tainik.cli import vault_media
 from tainik.cli.context import Context
 from tainik.cli.keys import load_identities
 from tainik.cli.passphrase import read_passphrase
-from tainik.cli.progress import ProgressLine, human_bytes
+from tainik.cli.progress import ProgressLine
 from tainik.cli.vault_options import (
     CountLine,
     Sub,
@@ -30,6 +30,7 @@ from tainik.cli.vault_options import (
 )
 from tainik.core.errors import N_, ExitCode, UsageError
 from tainik.core.manifest import Kind
+from tainik.core.units import human_bytes
 from tainik.workstation.signing import SigningKey
 from tainik.workstation.vault import keyfile
 from tainik.workstation.vault.errors import VaultIntegrityError

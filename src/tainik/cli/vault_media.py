@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 from tainik.cli.context import Context
-from tainik.cli.progress import human_bytes
 from tainik.cli.vault_options import (
     CountLine,
     Sub,
@@ -21,6 +20,7 @@ from tainik.cli.vault_options import (
     unlock,
 )
 from tainik.core.errors import N_
+from tainik.core.units import human_bytes
 from tainik.sealed import pool
 from tainik.workstation.vault.errors import VaultIntegrityError
 

@@ -13,6 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from tainik.core.errors import CodenameError
+from tainik.core.units import human_bytes
 from tainik.server.multipart import FormReader, boundary_of
 from tainik.server.pages import COOKIE_FLAGS, Pages, see_other, small_form
 from tainik.server.security import CSRF_COOKIE, CSRF_FIELD, check_csrf
@@ -107,7 +108,7 @@ class SourceInterface:
         limit = self.instance.config.max_upload_bytes
         declared = request.headers.get("content-length", "")
         if limit and declared.isdigit() and int(declared) > limit:
-            raise TooLargeError(limit=_human(limit))
+            raise TooLargeError(limit=human_bytes(limit))
         boundary = boundary_of(request.headers.get("content-type"))
         intake = Intake(self.instance, session)
         form = SubmissionForm(intake, request.cookies.get(CSRF_COOKIE))
@@ -144,7 +145,7 @@ class SourceInterface:
             async for chunk in request.stream():
                 received += len(chunk)
                 if limit and received > limit:
-                    raise TooLargeError(limit=_human(limit))
+                    raise TooLargeError(limit=human_bytes(limit))
                 batch.append(chunk)
                 batched += len(chunk)
                 if batched >= BATCH:
@@ -181,11 +182,3 @@ class SourceInterface:
         response = self.pages.render(request, "source/logged_out.html")
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
-
-
-def _human(size: int) -> str:
-    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            return f"{size:g} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1024  # type: ignore[assignment]
-    return str(size)
