@@ -109,8 +109,7 @@ def run_publish(args: argparse.Namespace, ctx: Context) -> int:
     from tainik.workstation.vault.items import resolve  # noqa: PLC0415 - heavy
     from tainik.workstation.vault.vault import Vault  # noqa: PLC0415 - heavy
 
-    vault = Vault.open(args.vault)
-    try:
+    with Vault.open(args.vault) as vault:
         stored = resolve(vault, args.item)
         passphrase = _passphrase(vault, ctx)
         key = keyfile.load(vault.paths.key_file, passphrase)
@@ -119,8 +118,6 @@ def run_publish(args: argparse.Namespace, ctx: Context) -> int:
             publication, record = publish_stored(
                 writer, stored, args.out, passphrase, args.organisation, now
             )
-    finally:
-        vault.close()
     ctx.say(
         ctx._(
             "signed by the vault's CA (certificate SHA-256 {ca}); original {original}; "

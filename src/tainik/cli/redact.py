@@ -131,13 +131,10 @@ def _store_in_vault(
 
     original = record["original"]
     assert isinstance(original, dict)
-    vault = Vault.open(args.vault)
-    try:
+    with Vault.open(args.vault) as vault:
         key = unlock(vault, ctx)
         with vault.writer(key, actor(args)) as writer:
             ref = store_redacted(writer, str(original["sha256"]), out, record)
-    finally:
-        vault.close()
     ctx.say(ctx._("stored in the vault as {sha}").format(sha=ref.sha256[:16]))
 
 

@@ -231,8 +231,7 @@ def run_import(args: argparse.Namespace, ctx: Context) -> int:
     from tainik.workstation.vault.importer import Importer  # noqa: PLC0415
     from tainik.workstation.vault.vault import Vault  # noqa: PLC0415
 
-    vault = Vault.open(args.vault)
-    try:
+    with Vault.open(args.vault) as vault:
         identity = args.identity or vault.identity_path()
         if identity is None:
             raise UsageError(N_("no identity file: give --identity"))
@@ -245,8 +244,6 @@ def run_import(args: argparse.Namespace, ctx: Context) -> int:
                 results = importer.run(args.inputs)
             finally:
                 lines.finish()
-    finally:
-        vault.close()
     ctx.say(
         ctx._("{imported} imported, {present} already in the vault, {failed} failed").format(
             **lines.counts
@@ -294,8 +291,7 @@ def run_verify(args: argparse.Namespace, ctx: Context) -> int:
     from tainik.workstation.vault.vault import Vault  # noqa: PLC0415
     from tainik.workstation.vault.verify import verify  # noqa: PLC0415
 
-    vault = Vault.open(args.vault)
-    try:
+    with Vault.open(args.vault) as vault:
         total = vault_total_bytes(vault)
         bar = ProgressLine(ctx.stderr, ctx._("verifying"), total)
         try:
@@ -307,8 +303,6 @@ def run_verify(args: argparse.Namespace, ctx: Context) -> int:
             )
         finally:
             bar.close()
-    finally:
-        vault.close()
     for warning in report.warnings:
         ctx.say(
             ctx._("warning: {message}").format(
@@ -377,15 +371,12 @@ def run_list(args: argparse.Namespace, ctx: Context) -> int:
     from tainik.workstation.vault import items as vault_items  # noqa: PLC0415
     from tainik.workstation.vault.vault import Vault  # noqa: PLC0415
 
-    vault = Vault.open(args.vault)
-    try:
+    with Vault.open(args.vault) as vault:
         threads = [(s, vault_items.thread(vault, s.id)) for s in vault_items.sources(vault)]
         if args.json:
             _list_json(vault, threads, ctx.stdout)
         else:
             _list_text(vault, threads, ctx)
-    finally:
-        vault.close()
     return 0
 
 

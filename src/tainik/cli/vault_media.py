@@ -174,12 +174,9 @@ def run_info(args: argparse.Namespace, ctx: Context) -> int:
     from tainik.workstation.vault import media, show  # noqa: PLC0415
     from tainik.workstation.vault.vault import Vault  # noqa: PLC0415
 
-    vault = Vault.open(args.vault)
-    try:
+    with Vault.open(args.vault) as vault:
         stored = vault_items.resolve(vault, args.item)
         info = media.describe(vault_items.path_of(vault, stored))
-    finally:
-        vault.close()
     if args.json:
         value = info.to_json()
         value["sha256"] = stored.ref.sha256
@@ -223,14 +220,11 @@ def run_scrub(args: argparse.Namespace, ctx: Context) -> int:
     from tainik.workstation.vault.derive import scrub_item  # noqa: PLC0415
     from tainik.workstation.vault.vault import Vault  # noqa: PLC0415
 
-    vault = Vault.open(args.vault)
-    try:
+    with Vault.open(args.vault) as vault:
         stored = vault_items.resolve(vault, args.item)
         key = unlock(vault, ctx)
         with vault.writer(key, actor(args)) as writer:
             derived = scrub_item(writer, stored, args.out)
-    finally:
-        vault.close()
     print(derived.working_copy, file=ctx.stdout)
     ctx.say(
         ctx._("Scrubbed with {tool}; stored as {sha}, recorded in custody record {seq}.").format(
@@ -246,15 +240,12 @@ def run_copy(args: argparse.Namespace, ctx: Context) -> int:
     from tainik.workstation.vault.derive import check_original, copy_item  # noqa: PLC0415
     from tainik.workstation.vault.vault import Vault  # noqa: PLC0415
 
-    vault = Vault.open(args.vault)
-    try:
+    with Vault.open(args.vault) as vault:
         stored = vault_items.resolve(vault, args.item)
         key = unlock(vault, ctx)
         with vault.writer(key, actor(args)) as writer:
             check_original(writer, stored)
             path, record = copy_item(writer, stored, args.out)
-    finally:
-        vault.close()
     print(path, file=ctx.stdout)
     ctx.say(ctx._("Recorded in custody record {seq}.").format(seq=record.seq))
     return 0
@@ -265,15 +256,12 @@ def run_duplicates(args: argparse.Namespace, ctx: Context) -> int:
     from tainik.workstation.vault import duplicates  # noqa: PLC0415
     from tainik.workstation.vault.vault import Vault  # noqa: PLC0415
 
-    vault = Vault.open(args.vault)
-    try:
+    with Vault.open(args.vault) as vault:
         bar = CountLine(ctx.stderr, ctx._("stored files hashed"), duplicates.count_originals(vault))
         try:
             groups = duplicates.find(vault, jobs=jobs(args.jobs) or pool.default_jobs(), tick=bar)
         finally:
             bar.close()
-    finally:
-        vault.close()
     if args.json:
         value = [
             {
@@ -314,16 +302,13 @@ def run_export(args: argparse.Namespace, ctx: Context) -> int:
     from tainik.workstation.vault.export import export  # noqa: PLC0415
     from tainik.workstation.vault.vault import Vault  # noqa: PLC0415
 
-    vault = Vault.open(args.vault)
-    try:
+    with Vault.open(args.vault) as vault:
         stored = vault_items.resolve_all(vault, args.items)
         key = unlock(vault, ctx)
         with vault.writer(key, actor(args)) as writer:
             for one in stored:
                 check_original(writer, one)
             bag = export(writer, stored, args.out, jobs=jobs(args.jobs) or 1)
-    finally:
-        vault.close()
     print(bag.path, file=ctx.stdout)
     ctx.say(
         ctx._(
@@ -354,8 +339,7 @@ def run_show(args: argparse.Namespace, ctx: Context) -> int:
     from tainik.workstation.vault import show  # noqa: PLC0415
     from tainik.workstation.vault.vault import Vault  # noqa: PLC0415
 
-    vault = Vault.open(args.vault)
-    try:
+    with Vault.open(args.vault) as vault:
         count = len([i for i in vault_items.all_items(vault) if i.kind.value == "file"])
         bar = CountLine(ctx.stderr, ctx._("files shown"), count)
         try:
@@ -368,7 +352,5 @@ def run_show(args: argparse.Namespace, ctx: Context) -> int:
             )
         finally:
             bar.close()
-    finally:
-        vault.close()
     print(index, file=ctx.stdout)
     return 0

@@ -187,6 +187,17 @@ class Vault:
         """Release the catalogue's connections."""
         self.engine.dispose()
 
+    def __enter__(self) -> Vault:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
 
 class VaultWriter:
     """The one writer of a vault: lock, key, actor, and :meth:`append`."""
