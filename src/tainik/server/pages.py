@@ -68,23 +68,26 @@ class Pages:
         return translations(self.language(request)).gettext
 
 
-async def small_form(request: Request) -> dict[str, str]:
-    """A URL-encoded form of at most 64 KiB, read into memory (never a multipart body)."""
+async def form_pairs(request: Request, max_bytes: int, max_fields: int) -> list[tuple[str, str]]:
+    """The fields of a URL-encoded body (never multipart) read into memory, in order; a body
+    over ``max_bytes`` or ``max_fields``, or not UTF-8, is a :class:`RequestError`."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in ("application/x-www-form-urlencoded", ""):
         raise RequestError()
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
-        if len(body) > MAX_SMALL_FORM:
+        if len(body) > max_bytes:
             raise RequestError()
     try:
-        pairs = parse_qsl(
-            body.decode("utf-8"), keep_blank_values=True, strict_parsing=False, max_num_fields=50
-        )
+        return parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=max_fields)
     except (UnicodeDecodeError, ValueError) as exc:
         raise RequestError() from exc
-    return dict(pairs)
+
+
+async def small_form(request: Request) -> dict[str, str]:
+    """A URL-encoded form of at most 64 KiB and 50 fields."""
+    return dict(await form_pairs(request, MAX_SMALL_FORM, 50))
 
 
 def see_other(path: str) -> RedirectResponse:

@@ -6,12 +6,11 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tainik.server.pages import Pages, see_other
+from tainik.server.pages import Pages, form_pairs, see_other
 from tainik.server.security import CSRF_COOKIE, CSRF_FIELD, check_csrf
 from tainik.service.errors import NotFoundError, RequestError
 from tainik.service.newsroom.auth import Credential, Staff
@@ -43,18 +42,7 @@ class Form:
 
 async def read_form(request: Request) -> Form:
     """The URL-encoded body (never multipart), at most 512 KiB, CSRF token checked."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type not in ("application/x-www-form-urlencoded", ""):
-        raise RequestError()
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_FORM:
-            raise RequestError()
-    try:
-        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise RequestError() from exc
+    pairs = await form_pairs(request, MAX_FORM, MAX_FIELDS)
     form = Form(pairs)
     check_csrf(request.cookies.get(CSRF_COOKIE), form.get(CSRF_FIELD) or None)
     return form
