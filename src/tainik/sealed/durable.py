@@ -16,7 +16,7 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from tainik.core.errors import N_, StorageError
+from tainik.core.errors import N_, StorageError, TainikError
 
 # Files written but not yet flushed, across the process: bounds open descriptors and lets
 # writers wait for a slow disk instead of running ahead of it without limit.
@@ -200,6 +200,19 @@ def remove_tree(path: Path) -> None:
             with contextlib.suppress(FileNotFoundError):
                 entry.unlink()
         path.rmdir()
+
+
+def read_bounded(path: Path, limit: int, too_large: TainikError) -> bytes:
+    """All of a small file that must not exceed ``limit`` bytes (never more is read);
+    ``too_large`` is raised when it does, a :class:`StorageError` when it cannot be read."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise storage_error(exc, path) from exc
+    if len(data) > limit:
+        raise too_large
+    return data
 
 
 def storage_error(exc: OSError, path: Path | str) -> StorageError:

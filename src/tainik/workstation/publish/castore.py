@@ -74,11 +74,6 @@ def load(directory: Path, passphrase: Secret | None) -> CertificateAuthority:
 
 
 def _read(path: Path) -> bytes:
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_FILE + 1)
-    except OSError as exc:
-        raise durable.storage_error(exc, path) from exc
-    if len(data) > MAX_FILE:
-        raise IdentityError(N_("{path}: too large for a CA file"), path=str(path))
-    return data
+    return durable.read_bounded(
+        path, MAX_FILE, IdentityError(N_("{path}: too large for a CA file"), path=str(path))
+    )

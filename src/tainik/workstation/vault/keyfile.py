@@ -50,11 +50,8 @@ def read_public(path: Path) -> VerifyKey:
 
 
 def _read(path: Path) -> bytes:
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_KEY_FILE + 1)
-    except OSError as exc:
-        raise durable.storage_error(exc, path) from exc
-    if len(data) > MAX_KEY_FILE:
-        raise IdentityError(N_("{path}: too large to be a vault key file"), path=str(path))
-    return data
+    return durable.read_bounded(
+        path,
+        MAX_KEY_FILE,
+        IdentityError(N_("{path}: too large to be a vault key file"), path=str(path)),
+    )
