@@ -6,47 +6,26 @@ sent a host name (``socks5h``: the name is resolved by the proxy, as Tor does).
 
 from __future__ import annotations
 
-import contextlib
 import socket
 import struct
 import threading
-from types import TracebackType
+
+from loopback import LoopbackServer, pipe
 
 
-class Socks5Proxy:
+class Socks5Proxy(LoopbackServer):
     """Serve SOCKS5 on 127.0.0.1 until closed. Use as a context manager."""
 
     def __init__(self) -> None:
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = int(self.listener.getsockname()[1])
+        super().__init__()
         self.requests: list[tuple[str, int, bool]] = []  # (host, port, was a name)
-        self._closed = False
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-
-    def __enter__(self) -> Socks5Proxy:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._closed = True
-        self.listener.close()
 
     @property
     def url(self) -> str:
         """The proxy URL for clients that resolve names through it."""
         return f"socks5h://127.0.0.1:{self.port}"
 
-    def _accept(self) -> None:
-        while not self._closed:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._handle, args=(client,), daemon=True).start()
-
-    def _handle(self, client: socket.socket) -> None:
+    def handle(self, client: socket.socket) -> None:
         try:
             version, count = _recv(client, 2)
             if version != 5:
@@ -78,8 +57,8 @@ class Socks5Proxy:
             client.close()
             return
         client.sendall(b"\x05\x00\x00\x01" + bytes(6))
-        threading.Thread(target=_pipe, args=(upstream, client), daemon=True).start()
-        _pipe(client, upstream)
+        threading.Thread(target=pipe, args=(upstream, client), daemon=True).start()
+        pipe(client, upstream)
 
 
 def _recv(sock: socket.socket, size: int) -> bytes:
@@ -90,16 +69,3 @@ def _recv(sock: socket.socket, size: int) -> bytes:
             raise ValueError("closed")
         data += chunk
     return data
-
-
-def _pipe(source: socket.socket, sink: socket.socket) -> None:
-    try:
-        while chunk := source.recv(65536):
-            sink.sendall(chunk)
-    except OSError:
-        pass
-    finally:
-        for sock in (source, sink):
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-            sock.close()
