@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, Request, Route
 
+from canary import scan as canary_scan
 from live_server import LiveServer, make_instance
 from source_client import blob_state, open_sealed, open_sealed_paths
 
@@ -142,56 +143,12 @@ def wait_quiet(data_dir: Path, folder: Path, quiet_s: float = 1.5) -> dict[str, 
 # -- the canary scan ----------------------------------------------------------------------------
 
 
-def _holds(path: Path, needle: bytes) -> bool:
-    """Whether the file contains ``needle`` (read in chunks that overlap by len-1)."""
-    keep = len(needle) - 1
-    tail = b""
-    try:
-        with path.open("rb") as stream:
-            while chunk := stream.read(READ_CHUNK):
-                if needle in tail + chunk:
-                    return True
-                tail = chunk[-keep:]
-    except OSError:  # vanished, or not readable by us: nothing to scan
-        return False
-    return False
-
-
 def scan(
     roots: list[Path], needle: bytes, *, since: float | None, skip: Path | None = None
 ) -> tuple[list[Path], int]:
-    """Files under ``roots`` holding ``needle``, and how many files were scanned.
-
-    With ``since``, only files modified at or after that time count; files under ``skip``,
-    files over 400 MB, symlinks, special and unreadable files are left out.
-    """
-    found: list[Path] = []
-    seen: set[tuple[int, int]] = set()
-    scanned = 0
-    skipped = skip.resolve() if skip is not None else None
-    for root in roots:
-        if not root.is_dir():
-            continue
-        for folder, dirs, names in os.walk(root, onerror=lambda _error: None):
-            if skipped is not None and Path(folder).resolve() == skipped:
-                dirs.clear()
-                continue
-            for name in names:
-                path = Path(folder) / name
-                try:
-                    info = path.lstat()
-                except OSError:
-                    continue
-                key = (info.st_dev, info.st_ino)
-                if not path.is_file() or path.is_symlink() or key in seen:
-                    continue
-                seen.add(key)
-                if info.st_size > MAX_SCANNED or (since is not None and info.st_mtime < since):
-                    continue
-                scanned += 1
-                if _holds(path, needle):
-                    found.append(path)
-    return found, scanned
+    """Files under ``roots`` holding ``needle`` (over 400 MB left out), and how many were
+    scanned."""
+    return canary_scan(roots, needle, since=since, max_size=MAX_SCANNED, skip=skip)
 
 
 # -- the pages ----------------------------------------------------------------------------------

@@ -9,72 +9,26 @@ no client address, user agent, codename, session cookie or canary.
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
+from canary import scan as canary_scan
 from live_server import LiveServer, make_instance
 from source_client import RawUpload, SourceClient, blob_state, open_sealed
 
 MAX_SCANNED = 200 * 1024 * 1024
-READ_CHUNK = 4 * 1024 * 1024
 TEMP_ROOTS = (Path(tempfile.gettempdir()), Path("/tmp"), Path("/var/tmp"), Path("/dev/shm"))
 ABORTED_DECLARED = 64 * 1024 * 1024  # what the aborted upload claims it will send
 ABORTED_SENT = 6 * 1024 * 1024  # what it sends before breaking off (more than a segment)
 
 
-def _walk_files(root: Path) -> Iterator[Path]:
-    """Regular files under ``root`` (symlinks not followed; unreadable folders skipped)."""
-    for folder, _dirs, names in os.walk(root, onerror=lambda _error: None):
-        for name in names:
-            yield Path(folder) / name
-
-
-def _holds(path: Path, needle: bytes) -> bool:
-    """Whether the file contains ``needle`` (read in chunks that overlap by len-1)."""
-    keep = len(needle) - 1
-    tail = b""
-    try:
-        with path.open("rb") as stream:
-            while chunk := stream.read(READ_CHUNK):
-                if needle in tail + chunk:
-                    return True
-                tail = chunk[-keep:]
-    except OSError:  # vanished, or not readable by us: nothing we can scan
-        return False
-    return False
-
-
 def scan(roots: list[Path], needle: bytes, *, since: float | None) -> tuple[list[Path], int]:
-    """Files under ``roots`` holding ``needle``, and how many files were scanned.
-
-    With ``since``, only files modified at or after that time count. Files over 200 MB,
-    special files and unreadable files are skipped.
-    """
-    found: list[Path] = []
-    seen: set[tuple[int, int]] = set()
-    scanned = 0
-    for root in roots:
-        if not root.is_dir():
-            continue
-        for path in _walk_files(root):
-            try:
-                info = path.lstat()
-            except OSError:
-                continue
-            if not path.is_file() or path.is_symlink() or (info.st_dev, info.st_ino) in seen:
-                continue
-            seen.add((info.st_dev, info.st_ino))
-            if info.st_size > MAX_SCANNED or (since is not None and info.st_mtime < since):
-                continue
-            scanned += 1
-            if _holds(path, needle):
-                found.append(path)
-    return found, scanned
+    """Files under ``roots`` holding ``needle`` (over 200 MB left out), and how many were
+    scanned."""
+    return canary_scan(roots, needle, since=since, max_size=MAX_SCANNED)
 
 
 def _abort_upload(client: SourceClient, server: LiveServer, data_dir: Path, canary: str) -> None:

@@ -8,13 +8,12 @@ the temporary folders must be free of both canaries, and of the staff secrets.
 
 from __future__ import annotations
 
-import os
 import secrets
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
+from canary import files_under, holds
 from live_server import LiveServer, make_instance
 from source_client import SourceClient, open_sealed
 from tainik.core.manifest import is_valid_id
@@ -25,34 +24,11 @@ TEMP_ROOTS = (Path(tempfile.gettempdir()), Path("/tmp"), Path("/var/tmp"), Path(
 MAX_SCANNED = 200 * 1024 * 1024
 
 
-def files_under(roots: list[Path], since: float | None) -> Iterator[Path]:
-    """Regular files (modified at or after ``since``, if given), each once."""
-    seen: set[tuple[int, int]] = set()
-    for root in roots:
-        for folder, _dirs, names in os.walk(root, onerror=lambda _error: None):
-            for name in names:
-                path = Path(folder) / name
-                try:
-                    info = path.lstat()
-                except OSError:
-                    continue
-                key = (info.st_dev, info.st_ino)
-                if not path.is_file() or path.is_symlink() or key in seen:
-                    continue
-                seen.add(key)
-                if info.st_size <= MAX_SCANNED and (since is None or info.st_mtime >= since):
-                    yield path
-
-
 def holding(roots: list[Path], needles: list[bytes], since: float | None = None) -> list[Path]:
     """The files that contain any of ``needles``."""
     found = []
-    for path in files_under(roots, since):
-        try:
-            content = path.read_bytes()
-        except OSError:
-            continue
-        if any(needle in content for needle in needles):
+    for path in files_under(roots, since=since, max_size=MAX_SCANNED):
+        if any(holds(path, needle) for needle in needles):
             found.append(path)
     return found
 
