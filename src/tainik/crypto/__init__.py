@@ -12,6 +12,7 @@ docs/codenames.md). Keep it small enough to review in an afternoon.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 from collections.abc import Sequence
@@ -72,10 +73,16 @@ class Recipient:
     @property
     def raw(self) -> bytes:
         """The 32-byte X25519 public key."""
-        return bech32.decode(self.text, "age")
+        return _recipient_key(self.text)
 
     def __str__(self) -> str:
         return self.text
+
+
+@functools.lru_cache(maxsize=256)
+def _recipient_key(text: str) -> bytes:
+    # Decoded once per recipient, not once per segment sealed to it (bech32 is pure Python).
+    return bech32.decode(text, "age")
 
 
 class Identity:
