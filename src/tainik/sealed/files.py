@@ -16,10 +16,9 @@ from tainik.core.manifest import Kind, Manifest
 from tainik.core.segments import DEFAULT_SEGMENT_SIZE, SegmentPlan
 from tainik.crypto import Recipient
 from tainik.sealed import durable, layout, pool
-from tainik.sealed.writer import DirectorySink, SegmentSealer, new_sealed_id, seal_segment
+from tainik.sealed.writer import DirectorySink, new_sealed_id, seal_segment
 
 Progress = Callable[[int], None]
-READ_CHUNK = 1024 * 1024
 RING_PER_JOB = 4  # segments read ahead per worker thread
 
 
@@ -61,20 +60,7 @@ class FileSealer:
         sealed_id = sink.final.name.removesuffix(layout.SUFFIX)
         name = os.fsencode(source.name)
         try:
-            if self._jobs <= 1 or plan.count <= 2:
-                sealer = SegmentSealer(
-                    self._recipients,
-                    sink,
-                    kind=Kind.FILE,
-                    name=name,
-                    segment_size=self._segment_size,
-                    sealed_id=sealed_id,
-                )
-                self._stream(source, sealer, progress)
-                if sealer.size != before.st_size:
-                    raise _changed(source)
-            else:
-                self._parallel(source, plan, sink, sealed_id, name, progress)
+            self._seal_segments(source, plan, sink, sealed_id, name, progress)
             after = os.stat(source)
             if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
                 raise _changed(source)
@@ -83,19 +69,7 @@ class FileSealer:
             sink.abort()
             raise
 
-    @staticmethod
-    def _stream(source: Path, sealer: SegmentSealer, progress: Progress | None) -> None:
-        try:
-            with open(source, "rb", buffering=0) as handle:
-                while chunk := handle.read(READ_CHUNK):
-                    sealer.write(chunk)
-                    if progress:
-                        progress(len(chunk))
-        except OSError as exc:
-            raise durable.storage_error(exc, source) from exc
-        sealer.finish()
-
-    def _parallel(
+    def _seal_segments(
         self,
         source: Path,
         plan: SegmentPlan,
