@@ -18,7 +18,7 @@ import pytest
 from tainik import crypto
 from tainik.core.errors import StorageError
 from tainik.core.segments import CHUNK
-from tainik.sealed import durable
+from tainik.sealed import durable, pool
 from tainik.sealed.files import FileSealer
 from tainik.sealed.reader import SealedOpener
 
@@ -123,3 +123,25 @@ def test_a_forked_child_gets_its_own_flusher_threads(
         pytest.fail("the forked child hung sealing a file")
     assert child.exitcode == 0
     assert len(list((tmp_path / "child").iterdir())) == 1
+
+
+def test_a_file_that_shrinks_while_sealed_leaves_no_container(
+    tmp_path: Path, identity: crypto.Identity, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / "growing-then-cut.bin"
+    source.write_bytes(os.urandom(8 * CHUNK))
+    out = tmp_path / "out"
+    real = pool.readinto_exactly
+
+    def cut_after_three(fd: int, view: memoryview, offset: int) -> int:
+        if offset >= 3 * CHUNK:
+            os.truncate(source, 3 * CHUNK)
+        return real(fd, view, offset)
+
+    monkeypatch.setattr(pool, "readinto_exactly", cut_after_three)
+    with (
+        FileSealer([identity.recipient], segment_size=CHUNK, jobs=2) as sealer,
+        pytest.raises(StorageError, match="changed while it was being sealed"),
+    ):
+        sealer.seal(source, out)
+    assert list(out.iterdir()) == []

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
-from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 
@@ -78,23 +76,14 @@ class FileSealer:
         name: bytes,
         progress: Progress | None,
     ) -> None:
-        """Read the file once, in order: hash it whole here, seal its segments in threads.
-
-        Segments are read into a ring of ``RING_PER_JOB × jobs`` buffers; a buffer is refilled only
-        after the segment in it was sealed, so memory stays at the ring's size.
-        """
+        """Read the file once, in order, hashing it whole; seal its segments in threads
+        (:func:`tainik.sealed.pool.map_segments`, ``RING_PER_JOB`` segments per thread)."""
         if self._threads is None:
             self._threads = pool.make_threads(self._jobs)
-        ring = [
-            bytearray(plan.segment_size) for _ in range(min(RING_PER_JOB * self._jobs, plan.count))
-        ]
-        whole = hashlib.sha256()
         hashes: list[bytes] = [b""] * plan.count
-        pending: deque[tuple[int, Future[bytes]]] = deque()
 
-        def collect() -> None:
-            index, future = pending.popleft()
-            hashes[index] = future.result()
+        def done(index: int, digest: bytes) -> None:
+            hashes[index] = digest
             if progress:
                 progress(plan.size_of(index))
 
@@ -103,37 +92,27 @@ class FileSealer:
         except OSError as exc:
             raise durable.storage_error(exc, source) from exc
         try:
-            for index in range(plan.count):
-                if len(pending) == len(ring):
-                    collect()
-                view = memoryview(ring[index % len(ring)])[: plan.size_of(index)]
-                try:
-                    read = pool.readinto_exactly(fd, view, plan.offset(index))
-                except OSError as exc:
-                    raise durable.storage_error(exc, source) from exc
-                if read != len(view):
-                    raise _changed(source)
-                whole.update(view)
-                pending.append(
-                    (
-                        index,
-                        self._threads.submit(seal_segment, view, index, sink, self._recipients),
-                    )
-                )
-            while pending:
-                collect()
+            whole = pool.map_segments(
+                fd,
+                plan,
+                self._threads,
+                RING_PER_JOB * self._jobs,
+                lambda view, index: seal_segment(view, index, sink, self._recipients),
+                done,
+            )
+        except pool.FileShrank:
+            raise _changed(source) from None
+        except OSError as exc:
+            raise durable.storage_error(exc, source) from exc
         finally:
             os.close(fd)
-            # On failure, let segments in progress finish before their folder is removed.
-            for _, future in pending:
-                future.exception()
         manifest = Manifest(
             id=sealed_id,
             kind=Kind.FILE,
             name=name,
             size=plan.length,
             segment_size=plan.segment_size,
-            sha256=whole.digest(),
+            sha256=whole,
             segment_hashes=tuple(hashes),
         )
         sink.put_manifest(crypto.encrypt(manifest.encode(), self._recipients))

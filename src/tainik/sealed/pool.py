@@ -11,14 +11,19 @@ process pool whose workers receive their keys once, through the pool initializer
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
 import threading
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from typing import TypeVar
 
+from tainik.core.segments import SegmentPlan
 from tainik.crypto import Identity, Recipient, Secret
 
+T = TypeVar("T")
 _recipients: tuple[Recipient, ...] = ()
 _identities: tuple[Identity, ...] = ()
 
@@ -101,6 +106,51 @@ def readinto_exactly(fd: int, view: memoryview, offset: int) -> int:
             break
         got += read
     return got
+
+
+class FileShrank(Exception):
+    """The file ended before the segment plan made from its size (it changed)."""
+
+
+def map_segments(
+    fd: int,
+    plan: SegmentPlan,
+    threads: ThreadPoolExecutor,
+    depth: int,
+    job: Callable[[memoryview, int], T],
+    done: Callable[[int, T], None],
+) -> bytes:
+    """Read the file ``fd`` once, in order, into a ring of ``depth`` segment buffers; hash it
+    whole here while ``job(segment, index)`` runs for each segment in ``threads``; call
+    ``done(index, result)`` in order. Returns the whole file's SHA-256.
+
+    A buffer is refilled only after the job on it finished, so memory stays at ``depth``
+    segments. On any failure the jobs in progress finish before it propagates (their output
+    may be removed then). Raises :class:`FileShrank`, or the read's :class:`OSError`.
+    """
+    ring = [bytearray(plan.segment_size) for _ in range(min(depth, plan.count))]
+    whole = hashlib.sha256()
+    pending: deque[tuple[int, Future[T]]] = deque()
+
+    def collect() -> None:
+        index, future = pending.popleft()
+        done(index, future.result())
+
+    try:
+        for index in range(plan.count):
+            if len(pending) == len(ring):
+                collect()
+            view = memoryview(ring[index % len(ring)])[: plan.size_of(index)]
+            if readinto_exactly(fd, view, plan.offset(index)) != len(view):
+                raise FileShrank
+            whole.update(view)
+            pending.append((index, threads.submit(job, view, index)))
+        while pending:
+            collect()
+    finally:
+        for _, future in pending:
+            future.exception()
+    return whole.digest()
 
 
 def read_exactly(fd: int, size: int, offset: int) -> bytes:

@@ -6,14 +6,14 @@ import errno
 import hashlib
 import json
 import os
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tainik.core.manifest import Kind, Manifest
 from tainik.core.segments import DEFAULT_SEGMENT_SIZE, SegmentPlan
-from tainik.sealed.pool import readinto_exactly
+from tainik.sealed.pool import FileShrank, map_segments
 
 
 @dataclass(frozen=True)
@@ -72,20 +72,11 @@ def plan_file(
     try:
         size = os.fstat(fd).st_size
         layout = SegmentPlan(size, segment_size)
-        whole = hashlib.sha256()
-        ring = [bytearray(layout.segment_size) for _ in range(min(2 * jobs, layout.count))]
-        futures: list[Future[bytes]] = []
+        hashes: list[bytes] = [b""] * layout.count
         with ThreadPoolExecutor(jobs, thread_name_prefix="tainik-hash") as threads:
-            for index in range(layout.count):
-                if index >= len(ring):
-                    futures[index - len(ring)].result()  # its buffer is free again
-                view = memoryview(ring[index % len(ring)])[: layout.size_of(index)]
-                read = readinto_exactly(fd, view, layout.offset(index))
-                if read != len(view):
-                    raise OSError(errno.EIO, "the file shrank while it was being read")
-                whole.update(view)
-                futures.append(threads.submit(_sha256, view))
-            hashes = [future.result() for future in futures]
+            whole = map_segments(fd, layout, threads, 2 * jobs, _sha256, hashes.__setitem__)
+    except FileShrank:
+        raise OSError(errno.EIO, "the file shrank while it was being read") from None
     finally:
         os.close(fd)
     manifest = Manifest(
@@ -94,13 +85,13 @@ def plan_file(
         name=os.fsencode(path.name),
         size=size,
         segment_size=segment_size,
-        sha256=whole.digest(),
+        sha256=whole,
         segment_hashes=tuple(hashes),
     )
     return FilePlan(manifest, path)
 
 
-def _sha256(data: memoryview) -> bytes:
+def _sha256(data: memoryview, _index: int) -> bytes:
     return hashlib.sha256(data).digest()
 
 
