@@ -43,3 +43,11 @@ class ProgressLine:
         if self._enabled:
             self._stream.write("\n")
             self._stream.flush()
+
+
+class CountLine(ProgressLine):
+    """A progress line counting things (files, videos) instead of bytes."""
+
+    def _draw(self, now: float) -> None:
+        self._stream.write(f"\r{self._label}  {self._done} / {self._total} ")
+        self._stream.flush()

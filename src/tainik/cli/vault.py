@@ -15,9 +15,8 @@ from tainik.cli import vault_media
 from tainik.cli.context import Context
 from tainik.cli.keys import load_identities
 from tainik.cli.passphrase import read_passphrase
-from tainik.cli.progress import ProgressLine
+from tainik.cli.progress import CountLine, ProgressLine
 from tainik.cli.vault_options import (
-    CountLine,
     Sub,
     actor,
     add_actor_argument,

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 from tainik.cli.context import Context
+from tainik.cli.progress import CountLine
 from tainik.cli.vault_options import (
-    CountLine,
     Sub,
     actor,
     add_actor_argument,

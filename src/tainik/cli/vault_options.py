@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
-import time
 import unicodedata
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO, TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from tainik.cli.context import Context
 from tainik.cli.passphrase import read_passphrase
@@ -102,29 +101,3 @@ def printable(text: str) -> str:
 def translated(ctx: Context, error: TainikError) -> str:
     """An error's message in the user's language."""
     return ctx._(error.template).format(**error.params)
-
-
-class CountLine:
-    """A progress line counting things (files, videos) on a terminal; silent otherwise."""
-
-    def __init__(self, stream: TextIO, label: str, total: int) -> None:
-        self._stream = stream
-        self._label = label
-        self._total = total
-        self._done = 0
-        self._last = 0.0
-        self._enabled = stream.isatty()
-
-    def __call__(self, count: int) -> None:
-        self._done += count
-        now = time.monotonic()
-        if self._enabled and (now - self._last > 0.2 or self._done >= self._total):
-            self._last = now
-            self._stream.write(f"\r{self._label}  {self._done} / {self._total} ")
-            self._stream.flush()
-
-    def close(self) -> None:
-        """Finish the line."""
-        if self._enabled:
-            self._stream.write("\n")
-            self._stream.flush()
