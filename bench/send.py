@@ -19,6 +19,8 @@ from measure import (
     MIB,
     PeakMemory,
     age_encrypt_seconds,
+    children_cpu_seconds,
+    cpu_seconds,
     random_file,
     served_instance,
     stock_age,
@@ -41,6 +43,7 @@ def main() -> None:
         size = source.stat().st_size
         port = served.port
         age_seconds = age_encrypt_seconds(age, served.recipient, source, work)
+        server_cpu, sender_cpu = cpu_seconds(served.process.pid), children_cpu_seconds()
         with PeakMemory(served.process.pid) as server_peak:
             start = time.perf_counter()
             sender = subprocess.Popen(
@@ -60,6 +63,8 @@ def main() -> None:
             with PeakMemory(sender.pid) as sender_peak:
                 _, err = sender.communicate()
                 seconds = time.perf_counter() - start
+        server_cpu = cpu_seconds(served.process.pid) - server_cpu
+        sender_cpu = children_cpu_seconds() - sender_cpu
         if sender.returncode:
             raise SystemExit(err)
         print(f"cores: {len(os.sched_getaffinity(0))}; file {size / MIB:.0f} MiB")
@@ -73,6 +78,11 @@ def main() -> None:
             f"{sender_peak.tree / MIB:.0f} MiB all processes"
         )
         print(f"server peak RSS {server_peak.largest / MIB:.0f} MiB")
+        gib = size / (1024 * MIB)
+        print(
+            f"CPU per GiB: sender {sender_cpu / gib:.2f} s, server {server_cpu / gib:.2f} s "
+            f"(wall {seconds / gib:.2f} s on {len(os.sched_getaffinity(0))} cores)"
+        )
 
 
 if __name__ == "__main__":

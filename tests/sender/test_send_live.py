@@ -173,3 +173,42 @@ def test_send_usage_errors(args: list[str], tmp_path: Path) -> None:
     result = subprocess.run(send_argv("http://127.0.0.1:9", *args), capture_output=True, text=True)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
+
+
+def test_a_state_file_serves_one_codename_only(tmp_path: Path) -> None:
+    """The resume state of one codename must never make another skip its files: the second
+    source would be told its file was "sent by an earlier run" that sent it elsewhere."""
+    data_dir, _key, _ = make_instance(tmp_path)
+    (tmp_path / "note.txt").write_text("evidence")
+    first, second = tmp_path / "first.txt", tmp_path / "second.txt"
+    first_state = tmp_path / "first.txt.state.json"
+
+    def send(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            send_argv(server.source_url, *args, str(tmp_path / "note.txt")),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    with LiveServer(data_dir, tmp_path / "logs") as server:
+        assert send("--new-codename-out", str(first)).returncode == 0
+        recorded = first_state.read_bytes()
+        assert b'"owner"' in recorded and first.read_text().strip().encode() not in recorded
+
+        refused = send("--new-codename-out", str(second), "--state", str(first_state))
+        assert refused.returncode == 2, refused.stderr
+        assert "already holds resume state" in refused.stderr
+        assert not second.exists(), "a codename was made although the run was refused"
+
+        assert send("--new-codename-out", str(second)).returncode == 0
+        assert len(list((data_dir / "blobs").glob("*.sealed"))) == 2
+
+        crossed = send("--codename-file", str(second), "--state", str(first_state))
+        assert crossed.returncode == 2, crossed.stderr
+        assert "another codename" in crossed.stderr
+        assert first_state.read_bytes() == recorded
+
+        again = send("--codename-file", str(first))
+        assert again.returncode == 0, again.stderr
+        assert "items sent by an earlier run: 1" in again.stderr

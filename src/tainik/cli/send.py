@@ -26,7 +26,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], ctx:
             "\n"
             "Resume state (which upload each file became, which segments are done; no content,\n"
             "no key) is kept in the --state file, by default beside the codename file as\n"
-            "CODENAME_FILE.state.json. Delete it only after everything is sent."
+            "CODENAME_FILE.state.json. A state file belongs to one codename. Delete it only\n"
+            "after everything is sent."
         ),
         epilog=_(
             "examples:\n"
@@ -104,23 +105,34 @@ def run_send(args: argparse.Namespace, ctx: Context) -> int:
     settings = ClientSettings(
         server=args.server, proxy=args.proxy, give_up_after=args.give_up_after
     )
+    codename_file = args.new_codename_out or args.codename_file
+    state_path = args.state or codename_file.with_name(codename_file.name + ".state.json")
+    state = SendState.load(state_path)
     if args.new_codename_out:
-        codename = new_source(settings, args.new_codename_out)
-        codename_file = args.new_codename_out
+        if not state.is_empty():
+            # Checked before the server is asked for a codename: nothing to undo.
+            raise UsageError(
+                N_(
+                    "{path} already holds resume state, which cannot be a new codename's; "
+                    "give --state another path, or use --codename-file with the codename "
+                    "it belongs to"
+                ),
+                path=str(state_path),
+            )
+        codename = new_source(settings, codename_file)
         ctx.say(
             ctx._("Your codename is in {path}. Keep it safe: it is the only way back.").format(
                 path=codename_file
             )
         )
     else:
-        codename_file = args.codename_file
         try:
             codename = Secret(normalize(codename_file.read_text(encoding="utf-8")))
         except OSError as exc:
             raise UsageError(
                 N_("{path}: cannot read the codename file"), path=str(codename_file)
             ) from exc
-    state_path = args.state or codename_file.with_name(codename_file.name + ".state.json")
+    state.claim(codename)
     bars: list[ProgressLine] = []
 
     def on_file(label: str, total: int) -> ProgressLine:
@@ -129,7 +141,7 @@ def run_send(args: argparse.Namespace, ctx: Context) -> int:
         bars.append(ProgressLine(ctx.stderr, label, total))
         return bars[-1]
 
-    sender = Sender(settings, SendState.load(state_path), jobs=args.jobs, on_file=on_file)
+    sender = Sender(settings, state, jobs=args.jobs, on_file=on_file)
     try:
         report = sender.run(codename, args.files, args.message)
     finally:

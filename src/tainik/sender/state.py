@@ -2,11 +2,14 @@
 
 Kept in a JSON file beside the path the user chose. It holds no plaintext and no key: paths,
 sizes, modification times, sealed-file ids and plaintext hashes of segments (hashes of the
-user's own files, on the user's own disk).
+user's own files, on the user's own disk), and the *owner*: a hash of the codename, so that the
+state of one codename is never taken for another's. Without it a state file left beside a new
+codename would report files as "sent by an earlier run" that this source never sent.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -15,6 +18,16 @@ from pathlib import Path
 from typing import Any
 
 from tainik.core.errors import N_, UsageError
+from tainik.crypto import Secret
+
+VERSION = 2
+
+
+def owner_of(codename: Secret) -> str:
+    """The owner mark of a codename's state: a domain-separated SHA-256 (a 90-bit secret
+    cannot be recovered from it, and it names nothing the server knows)."""
+    digest = hashlib.sha256(b"tainik send state owner\x00" + codename.reveal().encode("utf-8"))
+    return digest.hexdigest()[:32]
 
 
 @dataclass
@@ -23,6 +36,7 @@ class SendState:
 
     path: Path
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    owner: str | None = None
 
     @classmethod
     def load(cls, path: Path) -> SendState:
@@ -37,13 +51,41 @@ class SendState:
                 path=str(path),
                 reason=str(exc),
             ) from exc
-        files = raw.get("files", {}) if isinstance(raw, dict) else {}
-        return cls(path, files if isinstance(files, dict) else {})
+        if not isinstance(raw, dict):
+            raw = {}
+        files, owner = raw.get("files", {}), raw.get("owner")
+        return cls(
+            path,
+            files if isinstance(files, dict) else {},
+            owner if isinstance(owner, str) else None,
+        )
+
+    def is_empty(self) -> bool:
+        """True when no earlier run recorded anything here."""
+        return not self.files
+
+    def claim(self, codename: Secret) -> None:
+        """Bind this state to ``codename``; refuse a state that belongs to another one.
+
+        A state written before owners were recorded (format 1) is adopted by the first
+        codename that uses it, as it was before."""
+        owner = owner_of(codename)
+        if self.owner is not None and self.owner != owner:
+            raise UsageError(
+                N_(
+                    "{path} holds the resume state of another codename; give this one its own "
+                    "--state file (keep that one: it is needed to resume the other codename's "
+                    "uploads)"
+                ),
+                path=str(self.path),
+            )
+        self.owner = owner
 
     def save(self) -> None:
         """Write atomically (temporary file, fsync, rename)."""
         temp = self.path.with_name(f".{self.path.name}.{secrets.token_hex(4)}")
-        data = json.dumps({"v": 1, "files": self.files}, indent=1).encode("utf-8")
+        record = {"v": VERSION, "owner": self.owner, "files": self.files}
+        data = json.dumps(record, indent=1).encode("utf-8")
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             os.write(fd, data)
