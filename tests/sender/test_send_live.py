@@ -194,7 +194,8 @@ def test_a_state_file_serves_one_codename_only(tmp_path: Path) -> None:
     with LiveServer(data_dir, tmp_path / "logs") as server:
         assert send("--new-codename-out", str(first)).returncode == 0
         recorded = first_state.read_bytes()
-        assert b'"owner"' in recorded and first.read_text().strip().encode() not in recorded
+        assert b'"owner"' in recorded
+        assert first.read_text().strip().encode() not in recorded
 
         refused = send("--new-codename-out", str(second), "--state", str(first_state))
         assert refused.returncode == 2, refused.stderr
