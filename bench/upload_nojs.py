@@ -23,6 +23,7 @@ from measure import (
     MIB,
     PeakMemory,
     age_encrypt_seconds,
+    cpu_seconds,
     random_file,
     rss,
     served_instance,
@@ -129,10 +130,12 @@ def main() -> None:
         cookies = new_source(port)
         age_seconds = age_encrypt_seconds(age, served.recipient, source, work)
         baseline = rss(served.process.pid)
+        server_cpu = cpu_seconds(served.process.pid)
         with PeakMemory(served.process.pid) as peak:
             start = time.perf_counter()
             status = upload(port, cookies, source, 0, size)
             upload_seconds = time.perf_counter() - start
+        server_cpu = cpu_seconds(served.process.pid) - server_cpu
         assert status == 303, status
         print(f"cores: {len(os.sched_getaffinity(0))}; file {size / MIB:.0f} MiB")
         print(f"age -e        {size / age_seconds / MIB:7.0f} MiB/s ({age_seconds:.2f} s)")
@@ -144,6 +147,10 @@ def main() -> None:
         print(
             f"server RSS    {baseline / MIB:.0f} MiB before, {top / MIB:.0f} MiB peak, "
             f"growth {(top - baseline) / MIB:.0f} MiB"
+        )
+        print(
+            f"server CPU    {server_cpu / (size / (1024 * MIB)):.2f} s per GiB "
+            f"(wall {upload_seconds / (size / (1024 * MIB)):.2f} s per GiB)"
         )
         each = min(args.each_mib * MIB, size)
         results: list[int] = []

@@ -133,7 +133,7 @@ def encrypt(plaintext: bytes | bytearray | memoryview, recipients: Sequence[Reci
 def encrypt_buffer(
     plaintext: bytes | bytearray | memoryview,
     recipients: Sequence[Recipient],
-    out: bytearray | None = None,
+    out: bytearray | memoryview | None = None,
 ) -> bytearray | memoryview:
     """Like :func:`encrypt`, but into ``out`` when it is large enough (for segments)."""
     if not recipients:
@@ -157,7 +157,7 @@ def decrypt_into(
     ciphertext: bytes | bytearray | memoryview,
     identities: Sequence[Identity],
     what: str,
-    out: bytearray | None = None,
+    out: bytearray | memoryview | None = None,
 ) -> bytearray | memoryview:
     """Like :func:`decrypt`, but into ``out`` when it is large enough (for segments)."""
     try:

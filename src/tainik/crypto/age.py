@@ -118,7 +118,7 @@ def encrypted_size(plaintext_size: int, recipients: int) -> int:
 def encrypt(
     plaintext: bytes | bytearray | memoryview,
     recipients: Sequence[bytes],
-    out: bytearray | None = None,
+    out: bytearray | memoryview | None = None,
 ) -> bytearray | memoryview:
     """One binary age file of ``plaintext`` to the raw 32-byte X25519 ``recipients``.
 
@@ -248,7 +248,7 @@ def _unwrap(
 def decrypt(
     ciphertext: bytes | bytearray | memoryview,
     identities: Sequence[X25519PrivateKey],
-    out: bytearray | None = None,
+    out: bytearray | memoryview | None = None,
 ) -> bytearray | memoryview:
     """The plaintext of one binary age file, verified chunk by chunk; raises :class:`AgeError`.
 

@@ -4,12 +4,23 @@ Files of a sealed file being written may be flushed in the background (:class:`F
 the segments of one container are written at once and fsynced by a few flusher threads while
 sealing goes on, and the container is renamed into place only after every one of them is on
 disk. Sealing then runs at the speed of the slower of the CPU and the disk, not of their sum.
+
+Large buffers that start on a page boundary (see :func:`aligned_buffer`) are written with
+``O_DIRECT`` where the file system allows it: the bytes go from our buffer to the disk without
+a copy into the page cache. That copy, with the page allocation and accounting behind it, cost
+0.3-1.5 s of CPU per GiB on our machines against 0.1 s direct; evidence we just sealed is not
+read again soon, so the cache gains nothing from it. Durability is unchanged: the file is still
+fsynced before it counts as written (``O_DIRECT`` alone does not flush the disk's cache or the
+file's metadata).
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import errno
+import fcntl
+import mmap
 import os
 import threading
 from collections import deque
@@ -90,6 +101,106 @@ def _flush_and_close(fd: int, path: Path, unflushed: threading.BoundedSemaphore)
         unflushed.release()
 
 
+# O_DIRECT needs the buffer's address, the file offset and the length to be multiples of the
+# device's logical block size: 4096 covers every common one (512 and 4096).
+DIRECT_ALIGNMENT = 4096
+_O_DIRECT = getattr(os, "O_DIRECT", 0)
+_no_direct: set[int] = set()  # devices (st_dev) whose file system refused O_DIRECT
+
+
+def aligned_buffer(size: int) -> memoryview:
+    """A writable, zeroed buffer of ``size`` bytes starting on a page boundary (an anonymous
+    mapping), which :func:`write_file` can hand to the disk without a copy."""
+    # MAP_PRIVATE: the default for an anonymous mmap is MAP_SHARED, which a forked child
+    # would share with its parent (two processes sealing into the same bytes).
+    return memoryview(mmap.mmap(-1, max(size, 1), flags=mmap.MAP_PRIVATE))[:size]
+
+
+def _starts_aligned(view: memoryview) -> bool:
+    if view.readonly or not view.c_contiguous or not len(view):
+        return False
+    address = ctypes.addressof(ctypes.c_char.from_buffer(view))
+    return address % DIRECT_ALIGNMENT == 0
+
+
+def _write_direct(fd: int, view: memoryview) -> int:
+    """Write the aligned head of ``view`` with O_DIRECT, if the file system takes it; returns
+    how many bytes were written that way (0 when none). The file offset advances by as much."""
+    head = len(view) // DIRECT_ALIGNMENT * DIRECT_ALIGNMENT
+    if not (_O_DIRECT and head and _starts_aligned(view)):
+        return 0
+    device = os.fstat(fd).st_dev
+    if device in _no_direct:
+        return 0
+    flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETFL, flags | _O_DIRECT)
+    except OSError as exc:
+        if exc.errno != errno.EINVAL:
+            raise
+        _no_direct.add(device)
+        return 0
+    done = 0
+    try:
+        while done < head:
+            done += os.write(fd, view[done:head])
+    except OSError as exc:
+        # EINVAL: this file system or device wants another alignment; what was written
+        # stays, the rest goes through the page cache.
+        if exc.errno != errno.EINVAL:
+            raise
+        _no_direct.add(device)
+    finally:
+        fcntl.fcntl(fd, fcntl.F_SETFL, flags)
+    return done
+
+
+class PositionalWriter:
+    """Writes one open file at given offsets, from several threads at once.
+
+    Runs that start on an aligned offset from an aligned buffer go to the disk with O_DIRECT
+    through a second descriptor (O_DIRECT on the shared one would change every thread's
+    writes); the rest, and everything where the file system refuses O_DIRECT, through ``fd``.
+    Closing it leaves ``fd`` open; flush ``fd`` as before to make the file durable.
+    """
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self._direct: int | None = None
+        if _O_DIRECT and os.fstat(fd).st_dev not in _no_direct:
+            try:
+                self._direct = os.open(
+                    f"/proc/self/fd/{fd}", os.O_WRONLY | os.O_CLOEXEC | _O_DIRECT
+                )
+            except OSError:
+                self._direct = None  # no /proc, or no O_DIRECT here: plain writes
+
+    def write(self, data: bytes | bytearray | memoryview, offset: int) -> None:
+        """Write all of ``data`` at ``offset``."""
+        view = memoryview(data).cast("B")
+        direct = self._direct
+        head = len(view) // DIRECT_ALIGNMENT * DIRECT_ALIGNMENT
+        if direct is not None and head and offset % DIRECT_ALIGNMENT == 0 and _starts_aligned(view):
+            try:
+                while head:
+                    written = os.pwrite(direct, view[:head], offset)
+                    view, offset, head = view[written:], offset + written, head - written
+            except OSError as exc:
+                if exc.errno != errno.EINVAL:
+                    raise
+                _no_direct.add(os.fstat(self.fd).st_dev)
+        while view:
+            written = os.pwrite(self.fd, view, offset)
+            view = view[written:]
+            offset += written
+
+    def close(self) -> None:
+        """Close the O_DIRECT descriptor (not ``fd``)."""
+        if self._direct is not None:
+            os.close(self._direct)
+            self._direct = None
+
+
 def write_file(
     path: Path,
     data: bytes | bytearray | memoryview | list[bytes],
@@ -106,7 +217,8 @@ def write_file(
         if isinstance(data, list):
             _write_chunks(fd, data)
         else:
-            view = memoryview(data)
+            view = memoryview(data).cast("B")
+            view = view[_write_direct(fd, view) :]
             while view:
                 written = os.write(fd, view)
                 view = view[written:]

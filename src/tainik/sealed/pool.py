@@ -22,6 +22,7 @@ from typing import TypeVar
 
 from tainik.core.segments import SegmentPlan
 from tainik.crypto import Identity, Recipient, Secret
+from tainik.sealed import durable
 
 T = TypeVar("T")
 _recipients: tuple[Recipient, ...] = ()
@@ -85,14 +86,16 @@ def make_threads(jobs: int) -> ThreadPoolExecutor:
 _scratch = threading.local()
 
 
-def scratch(slot: str, size: int) -> bytearray:
-    """A buffer of at least ``size`` bytes owned by this thread, the same one call after call.
+def scratch(slot: str, size: int) -> memoryview:
+    """A buffer of at least ``size`` bytes owned by this thread, the same one call after call,
+    starting on a page boundary (so that a segment sealed into it goes to disk without a copy,
+    see :func:`durable.aligned_buffer`).
 
     Its contents last only until this thread asks for ``slot`` again.
     """
-    buffer: bytearray | None = getattr(_scratch, slot, None)
+    buffer: memoryview | None = getattr(_scratch, slot, None)
     if buffer is None or len(buffer) < size:
-        buffer = bytearray(size)
+        buffer = durable.aligned_buffer(size)
         setattr(_scratch, slot, buffer)
     return buffer
 
@@ -165,12 +168,3 @@ def read_exactly(fd: int, size: int, offset: int) -> bytes:
         remaining -= len(chunk)
         offset += len(chunk)
     return parts[0] if len(parts) == 1 else b"".join(parts)
-
-
-def write_all(fd: int, data: bytes | bytearray | memoryview, offset: int) -> None:
-    """Write all of ``data`` at ``offset``."""
-    view = memoryview(data)
-    while view:
-        written = os.pwrite(fd, view, offset)
-        view = view[written:]
-        offset += written

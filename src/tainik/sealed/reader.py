@@ -112,7 +112,7 @@ def open_segment(
     expected_size: int,
     expected_hash: bytes,
     max_ciphertext: int,
-    out: bytearray | None = None,
+    out: bytearray | memoryview | None = None,
 ) -> bytearray | memoryview:
     """Rules 5-7 for one segment: its verified plaintext (in ``out`` when that is given)."""
     ciphertext = _read_segment(segment_path, index, max_ciphertext)
@@ -189,7 +189,8 @@ class SealedOpener:
         plan = manifest.plan
         limit = max_segment_ciphertext(plan.segment_size)
         ring = [
-            bytearray(plan.segment_size) for _ in range(min(RING_PER_JOB * self._jobs, plan.count))
+            durable.aligned_buffer(plan.segment_size)
+            for _ in range(min(RING_PER_JOB * self._jobs, plan.count))
         ]
         whole = hashlib.sha256()
         pending: deque[tuple[int, Future[memoryview | bytearray]]] = deque()
@@ -211,9 +212,10 @@ class SealedOpener:
                 limit,
                 ring[index % len(ring)],
             )
-            pool.write_all(fd, plaintext, plan.offset(index))
+            writer.write(plaintext, plan.offset(index))
             return plaintext
 
+        writer = durable.PositionalWriter(fd)
         flushing = durable.BackgroundSync(fd, out_dir)
         try:
             with pool.make_threads(self._jobs) as threads:
@@ -230,6 +232,8 @@ class SealedOpener:
             with contextlib.suppress(StorageError):
                 flushing.close()
             raise
+        finally:
+            writer.close()
         flushing.close()
         return whole.digest()
 

@@ -163,7 +163,9 @@ def test_many_small_and_large_files_in_parallel(
     for data in datas:
         seal(data, tmp_path / "in", org_identity.recipient)
     results = import_into(vault, [org_identity], [tmp_path / "in"], jobs=2)
-    assert [r.status for r in results].count("imported") == len(datas)
+    assert [r.status for r in results].count("imported") == len(datas), [
+        str(r.error) for r in results if r.error
+    ][:3]
     stored = {vault.objects.path(i.ref.sha256).read_bytes() for i in vault_items.all_items(vault)}
     assert stored == set(datas)
     report = verify(vault)
