@@ -155,6 +155,61 @@ def _write_direct(fd: int, view: memoryview) -> int:
     return done
 
 
+class _Staging:
+    """A few aligned buffers shared by the whole process, into which data that arrived in
+    pieces (a segment PUT, as the socket gave it) is gathered so that it can go to the disk
+    with O_DIRECT. Bounded: when all are in use, the pieces are written through the cache."""
+
+    COUNT = 4
+    MIN_SIZE = 4 * 1024 * 1024 + 64 * 1024  # one default segment and its age overhead
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self._lock = threading.Lock()
+        self._free: list[memoryview] = []
+        self._made = 0
+
+    def take(self, size: int) -> memoryview | None:
+        with self._lock:
+            for i, buffer in enumerate(self._free):
+                if len(buffer) >= size:
+                    return self._free.pop(i)
+            if self._made < self.COUNT:
+                self._made += 1
+                return aligned_buffer(max(size, self.MIN_SIZE))
+            if self._free:  # all too small for this one: replace one with a larger buffer
+                self._free.pop()
+                return aligned_buffer(max(size, self.MIN_SIZE))
+        return None
+
+    def give(self, buffer: memoryview) -> None:
+        with self._lock:
+            self._free.append(buffer)
+
+
+_staging: _Staging | None = None
+
+
+def _stage(chunks: list[bytes], size: int) -> tuple[_Staging, memoryview] | None:
+    """``chunks`` gathered into a free staging buffer of this process, if one is free; give
+    the buffer back to the staging set when written."""
+    global _staging  # noqa: PLW0603 - one set per process
+    staging = _staging
+    if staging is None or staging.pid != os.getpid():
+        with _flushing_lock:
+            if _staging is None or _staging.pid != os.getpid():
+                _staging = _Staging()
+            staging = _staging
+    buffer = staging.take(size)
+    if buffer is None:
+        return None
+    at = 0
+    for chunk in chunks:
+        buffer[at : at + len(chunk)] = chunk
+        at += len(chunk)
+    return staging, buffer
+
+
 class PositionalWriter:
     """Writes one open file at given offsets, from several threads at once.
 
@@ -215,7 +270,19 @@ def write_file(
         raise storage_error(exc, path) from exc
     try:
         if isinstance(data, list):
-            _write_chunks(fd, data)
+            size = sum(len(chunk) for chunk in data)
+            staged = _stage(data, size) if _O_DIRECT and size >= DIRECT_ALIGNMENT else None
+            if staged is None:
+                _write_chunks(fd, data)
+            else:
+                staging, buffer = staged
+                try:
+                    view = buffer[:size]
+                    view = view[_write_direct(fd, view) :]
+                    while view:
+                        view = view[os.write(fd, view) :]
+                finally:
+                    staging.give(buffer)
         else:
             view = memoryview(data).cast("B")
             view = view[_write_direct(fd, view) :]
