@@ -213,3 +213,63 @@ def test_a_state_file_serves_one_codename_only(tmp_path: Path) -> None:
         again = send("--codename-file", str(first))
         assert again.returncode == 0, again.stderr
         assert "items sent by an earlier run: 1" in again.stderr
+
+
+@pytest.mark.parametrize("with_checks", [True, False])
+def test_a_file_changed_since_it_was_hashed_is_never_mixed_in(
+    tmp_path: Path, with_checks: bool
+) -> None:
+    """A file edited in place after the first run hashed it (same size, same mtime: a camera
+    recorder rewriting a file, a clock reset) is refused before any of it is sent. States from
+    before BLAKE3 checks were kept hold no "checks" and are held to SHA-256 instead."""
+    from tainik.crypto import Secret
+    from tainik.sealed.writer import new_sealed_id
+    from tainik.sender.plan import plan_file
+    from tainik.sender.state import SendState
+
+    data_dir, _key, _ = make_instance(tmp_path)
+    source = tmp_path / "clip.bin"
+    source.write_bytes(os.urandom(3 * SEGMENT + 1000))
+    codename = tmp_path / "c.txt"
+    with LiveServer(data_dir, tmp_path / "logs") as server:
+        made = subprocess.run(
+            send_argv(server.source_url, "--new-codename-out", str(codename), "--message", "hi"),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert made.returncode == 0, made.stderr
+        # What a first run that stopped after hashing leaves in the resume state.
+        state = SendState.load(tmp_path / "c.txt.state.json")
+        state.claim(Secret(codename.read_text().strip()))
+        plan = plan_file(source, new_sealed_id())
+        stat = source.stat()
+        state.files[str(source.resolve())] = {
+            "size": stat.st_size,
+            "mtime_ns": stat.st_mtime_ns,
+            "id": plan.manifest.id,
+            "segment_size": plan.manifest.segment_size,
+            "sha256": plan.manifest.sha256.hex(),
+            "segments": [h.hex() for h in plan.manifest.segment_hashes],
+            **({"checks": [c.hex() for c in plan.checks or ()]} if with_checks else {}),
+            "done": False,
+        }
+        state.save()
+        with open(source, "r+b") as handle:  # one byte of segment 2, in place
+            handle.seek(2 * SEGMENT + 5)
+            byte = handle.read(1)
+            handle.seek(2 * SEGMENT + 5)
+            handle.write(bytes([byte[0] ^ 1]))
+        os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        result = subprocess.run(
+            send_argv(
+                server.source_url, "--codename-file", str(codename), "--jobs", "1", str(source)
+            ),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode != 0
+        assert "changed since it was hashed" in result.stderr
+        assert "Traceback" not in result.stderr
+    assert len(list((data_dir / "blobs").glob("*.sealed"))) == 1  # the message only

@@ -1,9 +1,9 @@
 """``tainik send``: seal files locally and upload them resumably.
 
 Each file is read once to hash it (cached in the resume state), then every segment the server
-lacks is read again, checked against its hash, encrypted and sent by a few threads sharing one
-connection pool. Nothing plaintext is written anywhere; a re-run resumes where the server
-stopped.
+lacks is read again, checked against its BLAKE3 check (plan.py), encrypted and sent by a few
+threads sharing one connection pool. Nothing plaintext is written anywhere; a re-run resumes
+where the server stopped.
 """
 
 from __future__ import annotations
@@ -83,7 +83,17 @@ class Sender:
                 sha256=bytes.fromhex(entry["sha256"]),
                 segment_hashes=tuple(bytes.fromhex(h) for h in entry["segments"]),
             )
-            return key, FilePlan(manifest, path), entry
+            checks = entry.get("checks")
+            return (
+                key,
+                FilePlan(
+                    manifest,
+                    path,
+                    # Absent from states written before checks were kept: SHA-256 then.
+                    checks=tuple(bytes.fromhex(c) for c in checks) if checks else None,
+                ),
+                entry,
+            )
         try:
             plan = plan_file(path, new_sealed_id(), jobs=pool.default_jobs())
         except OSError as exc:
@@ -95,6 +105,7 @@ class Sender:
             "segment_size": plan.manifest.segment_size,
             "sha256": plan.manifest.sha256.hex(),
             "segments": [h.hex() for h in plan.manifest.segment_hashes],
+            "checks": [c.hex() for c in plan.checks or ()],
             "done": False,
         }
         self.state.files[key] = entry
@@ -271,8 +282,8 @@ def _seal_and_put(
     data: bytes | memoryview,
     recipients: list[crypto.Recipient],
 ) -> int:
-    """Check one segment against its hash, encrypt it and PUT it; returns the bytes sent."""
-    if crypto.sha256(data) != plan.manifest.segment_hashes[index]:
+    """Check that one segment is unchanged, encrypt it and PUT it; returns the bytes sent."""
+    if not plan.is_unchanged(index, data):
         raise StorageError(
             N_("{path}: the file changed since it was hashed; run again to start it over"),
             path=str(plan.path or "message"),
