@@ -126,6 +126,12 @@ def test_resumable_upload_round_trip(
     assert put(source, upload, 2) == 200
     assert put(source, upload, 0) == 200
     assert put(source, upload, 0) == 200  # a retry: idempotent, replaces
+    again = source.put(
+        f"/api/uploads/{upload.manifest.id}/segments/2",
+        headers=headers(source),
+        content=upload.segment(2),
+    )
+    assert again.json() == {"stored": 2}  # the index: no listing of the folder per request
     listing = source.get("/api/uploads").json()["uploads"]
     assert listing[0]["received"] == [0, 2]
     assert listing[0]["note"]["name"] == "clip.mp4"

@@ -182,9 +182,10 @@ def list_uploads(instance: Instance, session: SourceSession) -> list[UploadView]
 
 def put_segment(
     instance: Instance, session: SourceSession, sealed_id: str, index: int, body: list[bytes]
-) -> int:
+) -> None:
     """Store segment ``index``, given as the chunks it arrived in (never joined: a segment
-    is written as it came); returns how many segments the server now holds."""
+    is written as it came). Says nothing of the other segments: counting them would list
+    the upload's folder on every request, thousands of entries for a large trove."""
     row = _row(instance, session, sealed_id)
     transition(UploadState.RECEIVING, UploadEvent.SEGMENT)
     if not 0 <= index < row.segments:
@@ -203,7 +204,6 @@ def put_segment(
     check_segment_size(index, int(row.segments), size, header)
     instance.uploads.put_segment(sealed_id, index, body)
     _touch(instance, row)
-    return len(instance.uploads.received(sealed_id))
 
 
 def _prefix(chunks: list[bytes], size: int) -> bytes:

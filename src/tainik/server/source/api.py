@@ -139,15 +139,16 @@ class SourceApi:
         self._csrf(request)
         session = await self._session(request)
         body = await _chunks(request, max_segment_bytes())
-        count = await run_in_threadpool(
+        index = int(request.path_params["index"])
+        await run_in_threadpool(
             uploads.put_segment,
             self.instance,
             session,
             request.path_params["sealed_id"],
-            int(request.path_params["index"]),
+            index,
             body,
         )
-        return JSONResponse({"received": count})
+        return JSONResponse({"stored": index})
 
     async def put_manifest(self, request: Request) -> Response:
         self._csrf(request)
