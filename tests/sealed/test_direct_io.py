@@ -127,19 +127,24 @@ def test_unaligned_buffers_go_through_the_cache(
     assert not any(is_direct for is_direct, _ in calls)
 
 
+def _failing_direct_writes(monkeypatch: pytest.MonkeyPatch, code: int) -> None:
+    """Make every write to a descriptor in O_DIRECT mode fail with ``code``."""
+    real = os.write
+
+    def failing(fd: int, data: memoryview) -> int:
+        if fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_DIRECT:
+            raise OSError(code, os.strerror(code))
+        return real(fd, data)
+
+    monkeypatch.setattr(os, "write", failing)
+
+
 def test_a_refused_o_direct_write_falls_back_to_the_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A device that wants another alignment answers EINVAL: nothing may be lost, and its file
     system is not asked again."""
-    real = os.write
-
-    def refusing(fd: int, data: memoryview) -> int:
-        if fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_DIRECT:
-            raise OSError(errno.EINVAL, "Invalid argument")
-        return real(fd, data)
-
-    monkeypatch.setattr(os, "write", refusing)
+    _failing_direct_writes(monkeypatch, errno.EINVAL)
     data = _filled(5 * ALIGN + 99)
     durable.write_file(tmp_path / "part", data)
     assert (tmp_path / "part").read_bytes() == bytes(data)
@@ -152,14 +157,7 @@ def test_other_write_errors_are_not_swallowed(
 ) -> None:
     if not _takes_direct(tmp_path):
         pytest.skip("this file system does not take O_DIRECT")
-    real = os.write
-
-    def full(fd: int, data: memoryview) -> int:
-        if fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_DIRECT:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        return real(fd, data)
-
-    monkeypatch.setattr(os, "write", full)
+    _failing_direct_writes(monkeypatch, errno.ENOSPC)
     with pytest.raises(StorageError, match="no space left"):
         durable.write_file(tmp_path / "part", _filled(2 * ALIGN))
 

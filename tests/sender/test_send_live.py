@@ -244,16 +244,10 @@ def test_a_file_changed_since_it_was_hashed_is_never_mixed_in(
         state.claim(Secret(codename.read_text().strip()))
         plan = plan_file(source, new_sealed_id())
         stat = source.stat()
-        state.files[str(source.resolve())] = {
-            "size": stat.st_size,
-            "mtime_ns": stat.st_mtime_ns,
-            "id": plan.manifest.id,
-            "segment_size": plan.manifest.segment_size,
-            "sha256": plan.manifest.sha256.hex(),
-            "segments": [h.hex() for h in plan.manifest.segment_hashes],
-            **({"checks": [c.hex() for c in plan.checks or ()]} if with_checks else {}),
-            "done": False,
-        }
+        record = plan.record(stat)
+        if not with_checks:
+            del record["checks"]
+        state.files[str(source.resolve())] = record
         state.save()
         with open(source, "r+b") as handle:  # one byte of segment 2, in place
             handle.seek(2 * SEGMENT + 5)

@@ -19,7 +19,6 @@ from typing import Any
 
 from tainik import crypto
 from tainik.core.errors import N_, StorageError, UsageError
-from tainik.core.manifest import Kind, Manifest
 from tainik.sealed import pool
 from tainik.sealed.writer import new_sealed_id
 from tainik.sender.client import ClientSettings, SourceClient
@@ -74,40 +73,12 @@ class Sender:
         key = str(path.resolve())
         entry = self.state.entry(key, stat.st_size, stat.st_mtime_ns)
         if entry is not None:
-            manifest = Manifest(
-                id=entry["id"],
-                kind=Kind.FILE,
-                name=os.fsencode(path.name),
-                size=stat.st_size,
-                segment_size=int(entry["segment_size"]),
-                sha256=bytes.fromhex(entry["sha256"]),
-                segment_hashes=tuple(bytes.fromhex(h) for h in entry["segments"]),
-            )
-            checks = entry.get("checks")
-            return (
-                key,
-                FilePlan(
-                    manifest,
-                    path,
-                    # Absent from states written before checks were kept: SHA-256 then.
-                    checks=tuple(bytes.fromhex(c) for c in checks) if checks else None,
-                ),
-                entry,
-            )
+            return key, FilePlan.from_record(entry, path), entry
         try:
             plan = plan_file(path, new_sealed_id(), jobs=pool.default_jobs())
         except OSError as exc:
             raise _unreadable(path, exc) from exc
-        entry = {
-            "size": stat.st_size,
-            "mtime_ns": stat.st_mtime_ns,
-            "id": plan.manifest.id,
-            "segment_size": plan.manifest.segment_size,
-            "sha256": plan.manifest.sha256.hex(),
-            "segments": [h.hex() for h in plan.manifest.segment_hashes],
-            "checks": [c.hex() for c in plan.checks or ()],
-            "done": False,
-        }
+        entry = plan.record(stat)
         self.state.files[key] = entry
         self.state.save()
         return key, plan, entry
