@@ -267,3 +267,36 @@ def test_a_file_changed_since_it_was_hashed_is_never_mixed_in(
         assert "changed since it was hashed" in result.stderr
         assert "Traceback" not in result.stderr
     assert len(list((data_dir / "blobs").glob("*.sealed"))) == 1  # the message only
+
+
+def test_a_rerun_after_an_unheard_completion_finishes_without_sending(tmp_path: Path) -> None:
+    """The server committed the upload but the sender died before it recorded so (Tor dropped
+    the answer, the laptop was shut): the re-run must finish, sending nothing again."""
+    import json
+
+    data_dir, _key, _ = make_instance(tmp_path)
+    source = tmp_path / "clip.bin"
+    source.write_bytes(os.urandom(2 * SEGMENT + 5))
+    codename, state = tmp_path / "c.txt", tmp_path / "c.txt.state.json"
+    with LiveServer(data_dir, tmp_path / "logs") as server:
+        first = subprocess.run(
+            send_argv(server.source_url, "--new-codename-out", str(codename), str(source)),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert first.returncode == 0, first.stderr
+        recorded = json.loads(state.read_text())
+        for entry in recorded["files"].values():
+            entry["done"] = False  # as if killed between the server's commit and this save
+        state.write_text(json.dumps(recorded))
+        again = subprocess.run(
+            send_argv(server.source_url, "--codename-file", str(codename), str(source)),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert again.returncode == 0, again.stderr
+        assert sent_counts(again.stderr) == (0, 3)
+        assert str(source) in again.stdout
+    assert len(list((data_dir / "blobs").glob("*.sealed"))) == 1

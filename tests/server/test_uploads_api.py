@@ -247,6 +247,41 @@ def test_uploads_belong_to_their_source(
     assert again.status_code == 200
 
 
+def test_a_completed_upload_can_be_finished_again_by_its_source(
+    source: TestClient, instance: Instance, org: crypto.Identity
+) -> None:
+    """A sender killed after the server committed, before it heard so, runs again from the
+    start: creating the upload must say that everything is there (so nothing is sent again)
+    and completing it again must succeed, never fail for ever on a "taken" id. Another
+    source still gets 409."""
+    upload = Upload(os.urandom(S + 10), org)
+    start(source, upload)
+    for index in range(upload.plan.count):
+        assert put(source, upload, index) == 200
+    assert finish(source, upload) == 200
+    body = {
+        "id": upload.manifest.id,
+        "segments": upload.plan.count,
+        "note": upload.note(source.get("/api/session").json()["recipient"]),
+    }
+    again = source.post("/api/uploads", headers=headers(source), json=body)
+    assert again.status_code == 200, again.text
+    view = again.json()
+    assert view["received"] == list(range(upload.plan.count))
+    assert view["manifest"] is True
+    assert view["note"]["name"] == "clip.mp4"
+    done = source.post(f"/api/uploads/{upload.manifest.id}/complete", headers=headers(source))
+    assert done.json() == {"complete": True}
+    assert not instance.uploads.ids(), "no new unfinished upload was made"
+    with instance.engine.begin() as db:
+        assert len(db.execute(select(schema.submissions.c.id)).all()) == 1
+    with TestClient(source_app(instance)) as other:
+        new_source(other)
+        csrf(other)
+        body["note"] = upload.note(other.get("/api/session").json()["recipient"])
+        assert other.post("/api/uploads", headers=headers(other), json=body).status_code == 409
+
+
 def test_csrf_and_session_are_required(client: TestClient, org: crypto.Identity) -> None:
     csrf(client)
     assert client.get("/api/uploads").status_code == 401

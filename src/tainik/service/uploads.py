@@ -85,21 +85,25 @@ def _row(instance: Instance, session: SourceSession, sealed_id: str) -> Any:
     return row
 
 
-def _view(instance: Instance, session: SourceSession, row: Any) -> UploadView:
-    note: dict[str, Any] | None = None
+def _note(session: SourceSession, sealed_note: bytes) -> dict[str, Any] | None:
+    """A resume note decrypted in memory with the session's reply identity (None if it is
+    not one)."""
     try:
-        plain = crypto.decrypt(row.sealed_note, [session.reply_identity], what="note")
+        plain = crypto.decrypt(sealed_note, [session.reply_identity], what="note")
         loaded = json.loads(plain.decode("utf-8"))
-        note = loaded if isinstance(loaded, dict) else None
     except (TainikError, ValueError):
-        note = None
+        return None
+    return loaded if isinstance(loaded, dict) else None
+
+
+def _view(instance: Instance, session: SourceSession, row: Any) -> UploadView:
     updated = stored_time(row.updated_at)
     return UploadView(
         id=row.sealed_id,
         segments=int(row.segments),
         received=instance.uploads.received(row.sealed_id),
         manifest=instance.uploads.has_manifest(row.sealed_id),
-        note=note,
+        note=_note(session, row.sealed_note),
         expires=updated + timedelta(hours=instance.config.unfinished_upload_hours),
     )
 
@@ -123,7 +127,11 @@ def _touch(instance: Instance, row: Any) -> None:
 def create_upload(
     instance: Instance, session: SourceSession, sealed_id: str, segments: int, sealed_note: bytes
 ) -> tuple[UploadView, bool]:
-    """Create an upload, or return the existing one of this source; (view, created)."""
+    """Create an upload, or return the existing one of this source; (view, created).
+
+    An id this source already completed answers as an upload holding everything: a client
+    that lost the answer to ``complete`` (a dropped circuit, a killed sender) then sends
+    nothing and completes again (idempotent), instead of failing for ever on a taken id."""
     if not is_valid_id(sealed_id):
         raise _error("bad_id", N_("the upload id is not a sealed-file id"))
     if not 1 <= segments <= MAX_SEGMENTS:
@@ -143,8 +151,12 @@ def create_upload(
             existing = row
         else:
             taken = db.execute(
-                select(schema.submissions.c.id).where(schema.submissions.c.sealed_id == sealed_id)
+                select(schema.submissions.c.source_id).where(
+                    schema.submissions.c.sealed_id == sealed_id
+                )
             ).first()
+            if taken is not None and taken.source_id == session.source_id:
+                return _delivered(session, sealed_id, segments, sealed_note, now), False
             if taken is not None or instance.blobs.exists(sealed_id):
                 raise _error("conflict", N_("that upload id is taken"))
             db.execute(
@@ -162,6 +174,20 @@ def create_upload(
         return _view(instance, session, existing), False
     instance.uploads.create(sealed_id)
     return _view(instance, session, _row(instance, session, sealed_id)), True
+
+
+def _delivered(
+    session: SourceSession, sealed_id: str, segments: int, sealed_note: bytes, now: datetime
+) -> UploadView:
+    """The view of an upload this source already completed: every part present."""
+    return UploadView(
+        id=sealed_id,
+        segments=segments,
+        received=list(range(segments)),
+        manifest=True,
+        note=_note(session, sealed_note),
+        expires=now,
+    )
 
 
 def get_upload(instance: Instance, session: SourceSession, sealed_id: str) -> UploadView:
