@@ -110,6 +110,12 @@ function start(form, ui) {
       window.location.assign("/lookup?sent=0");
       return;
     }
+    const limit = session.max_upload_bytes;
+    const tooLarge = files.find((f) => limit && f.size > limit);
+    if (tooLarge) {
+      // The server would refuse it too (docs/protocol.md), but only after a long read.
+      throw new Error(text.too_large.replace("{name}", tooLarge.name));
+    }
     const messageBytes = new TextEncoder().encode(message.replace(/\r\n/g, "\n"));
     const total = files.reduce((sum, f) => sum + f.size, 0) +
       (message.trim() ? messageBytes.length : 0);

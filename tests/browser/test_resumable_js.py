@@ -434,6 +434,35 @@ def test_failed_segment_puts_are_retried(served: Served, new_page: NewPage, tmp_
     assert open_sealed(containers, served.identity, tmp_path / "opened") == {original.name: content}
 
 
+def test_a_file_over_the_limit_is_refused_before_it_is_read(
+    tmp_path: Path, new_page: NewPage
+) -> None:
+    """The organisation's size limit is checked in the page before hashing (and again by the
+    server, tests/server/test_uploads_api.py): nothing is uploaded."""
+    data_dir, _identity, _recipient = make_instance(tmp_path)
+    config = data_dir / "tainik.toml"
+    config.write_text(
+        config.read_text().replace("max_upload_bytes = 0", "max_upload_bytes = 100000")
+    )
+    original = tmp_path / "too-large.bin"
+    original.write_bytes(os.urandom(200_000))
+    with LiveServer(data_dir, tmp_path / "logs") as server:
+        page = new_page(js=True)
+        get_codename(page, server.source_url)
+        wait_enhanced(page)
+        page.set_input_files("#files", str(original))
+        page.click("#send")
+        page.wait_for_function(
+            "() => document.querySelector('#upload-status').className === 'error'",
+            timeout=10_000,
+        )
+        status = page.inner_text("#upload-status")
+        assert "too-large.bin is larger than this server accepts" in status
+        assert page.url == server.source_url + "/lookup"
+    assert not upload_folders(data_dir)
+    assert not list((data_dir / "blobs").glob("*.sealed"))
+
+
 def test_without_javascript_the_form_is_not_enhanced(served: Served, new_page: NewPage) -> None:
     page = new_page(js=False)
     get_codename(page, served.base)

@@ -300,3 +300,35 @@ def test_a_rerun_after_an_unheard_completion_finishes_without_sending(tmp_path: 
         assert sent_counts(again.stderr) == (0, 3)
         assert str(source) in again.stdout
     assert len(list((data_dir / "blobs").glob("*.sealed"))) == 1
+
+
+def test_a_file_over_the_servers_limit_is_refused_before_anything_is_sent(
+    tmp_path: Path,
+) -> None:
+    data_dir, _key, _ = make_instance(tmp_path)
+    config = data_dir / "tainik.toml"
+    config.write_text(
+        config.read_text().replace("max_upload_bytes = 0", "max_upload_bytes = 5000000")
+    )
+    small, large = tmp_path / "small.bin", tmp_path / "large.bin"
+    small.write_bytes(os.urandom(1000))
+    large.write_bytes(os.urandom(6_000_000))
+    with LiveServer(data_dir, tmp_path / "logs") as server:
+        result = subprocess.run(
+            send_argv(
+                server.source_url,
+                "--new-codename-out",
+                str(tmp_path / "c.txt"),
+                str(small),
+                str(large),
+            ),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert result.returncode == 2, result.stderr
+    assert "large.bin is larger than this server accepts (4.8 MiB); nothing was sent" in (
+        result.stderr
+    )
+    assert not list((data_dir / "blobs").glob("*.sealed"))
+    assert not [p for p in (data_dir / "uploads").iterdir() if p.is_dir()]

@@ -282,6 +282,42 @@ def test_a_completed_upload_can_be_finished_again_by_its_source(
         assert other.post("/api/uploads", headers=headers(other), json=body).status_code == 409
 
 
+def test_the_size_limit_holds_for_api_uploads(
+    source: TestClient, instance: Instance, org: crypto.Identity
+) -> None:
+    """The organisation's limit is not only the no-JS form's: an upload through the API that
+    is certainly larger is refused at creation (by its segment count), and one whose last
+    segment makes it larger is refused at that segment, which is not kept."""
+    object.__setattr__(instance.config, "max_upload_bytes", 2 * S + 100)
+    too_many = Upload(os.urandom(3 * S + 1), org)  # at least 2 S + 1 bytes: over
+    response = source.post(
+        "/api/uploads",
+        headers=headers(source),
+        json={
+            "id": too_many.manifest.id,
+            "segments": too_many.plan.count,
+            "note": too_many.note(source.get("/api/session").json()["recipient"]),
+        },
+    )
+    assert response.status_code == 413
+    assert response.json()["error"] == "too_large"
+    assert "larger than this server accepts" in response.json()["message"]
+    assert not instance.uploads.ids()
+
+    just_over = Upload(os.urandom(2 * S + 101), org)  # 3 segments, possible until the last
+    start(source, just_over)
+    assert put(source, just_over, 0) == 200
+    assert put(source, just_over, 1) == 200
+    assert put(source, just_over, 2) == 413
+    assert source.get(f"/api/uploads/{just_over.manifest.id}").json()["received"] == [0, 1]
+
+    at_limit = Upload(os.urandom(2 * S + 100), org)
+    start(source, at_limit)
+    for index in range(at_limit.plan.count):
+        assert put(source, at_limit, index) == 200
+    assert finish(source, at_limit) == 200
+
+
 def test_csrf_and_session_are_required(client: TestClient, org: crypto.Identity) -> None:
     csrf(client)
     assert client.get("/api/uploads").status_code == 401

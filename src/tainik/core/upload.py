@@ -112,6 +112,17 @@ def check_segment_size(
         raise _rejected("segment_size", N_("segment {index} has the wrong size"), index)
 
 
+def smallest_upload(
+    count: int, last: int | None = None, segment_size: int = PROTOCOL_SEGMENT_SIZE
+) -> int:
+    """The fewest plaintext bytes an upload of ``count`` segments can hold: every segment but
+    the last is full, and the last holds ``last`` bytes when known, else at least one (an
+    upload of one segment may be empty)."""
+    if last is None:
+        last = 1 if count > 1 else 0
+    return (count - 1) * segment_size + last
+
+
 def max_segment_bytes(segment_size: int = PROTOCOL_SEGMENT_SIZE) -> int:
     """The largest body a segment PUT may have."""
     return MAX_HEADER + payload_length(segment_size)

@@ -19,6 +19,7 @@ from typing import Any
 
 from tainik import crypto
 from tainik.core.errors import N_, StorageError, UsageError
+from tainik.core.units import human_bytes
 from tainik.sealed import pool
 from tainik.sealed.writer import new_sealed_id
 from tainik.sender.client import ClientSettings, SourceClient
@@ -57,6 +58,7 @@ class Sender:
             session = client.request("GET", "/api/session").json()
             organisation = [crypto.Recipient.parse(r) for r in session["organisation"]]
             reply = crypto.Recipient.parse(session["recipient"])
+            _check_limit(files, session.get("max_upload_bytes"))
             for path in files:
                 self._send_file(client, path, organisation, reply, report)
             if message:
@@ -215,6 +217,24 @@ class Sender:
                     threads.shutdown(cancel_futures=True)
         finally:
             os.close(fd)
+
+
+def _check_limit(files: Sequence[Path], limit: int | None) -> None:
+    """Refuse, before anything is hashed or sent, a file larger than the server accepts (it
+    would refuse it at the end of a long hashing read, or at its last segment)."""
+    if not limit:
+        return
+    for path in files:
+        try:
+            size = os.stat(path).st_size
+        except OSError as exc:
+            raise _unreadable(path, exc) from exc
+        if size > limit:
+            raise UsageError(
+                N_("{path} is larger than this server accepts ({limit}); nothing was sent"),
+                path=str(path),
+                limit=human_bytes(limit),
+            )
 
 
 def _unreadable(path: Path | None, exc: OSError) -> StorageError:

@@ -16,15 +16,19 @@ from sqlalchemy import delete, insert, select, update
 from tainik import crypto
 from tainik.core.errors import N_, TainikError
 from tainik.core.manifest import MAX_MANIFEST_CIPHERTEXT, is_valid_id
+from tainik.core.units import human_bytes
 from tainik.core.upload import (
     HEADER_PREFIX,
     MAX_SEGMENTS,
+    PROTOCOL_SEGMENT_SIZE,
     UploadError,
     UploadEvent,
     UploadState,
     check_segment_size,
     header_length,
     max_segment_bytes,
+    plaintext_length,
+    smallest_upload,
     transition,
 )
 from tainik.service.errors import NotFoundError
@@ -140,6 +144,7 @@ def create_upload(
         raise _error("bad_note", N_("the upload note is missing or too large"))
     if not sealed_note.startswith(b"age-encryption.org/v1\n"):
         raise _error("bad_note", N_("the upload note is not an age file"))
+    _check_limit(instance, smallest_upload(segments))
     now = instance.clock()
     with instance.engine.begin() as db:
         row = db.execute(
@@ -228,8 +233,23 @@ def put_segment(
         )
     header = header_length(_prefix(body, HEADER_PREFIX), index)
     check_segment_size(index, int(row.segments), size, header)
+    if index == row.segments - 1:  # now the exact size is known
+        last = plaintext_length(size - header, PROTOCOL_SEGMENT_SIZE)
+        _check_limit(instance, smallest_upload(int(row.segments), last))
     instance.uploads.put_segment(sealed_id, index, body)
     _touch(instance, row)
+
+
+def _check_limit(instance: Instance, size: int) -> None:
+    """Refuse an upload certainly larger than the instance's limit (``413 too_large``): the
+    same limit the no-JS form has, for each file uploaded through the API."""
+    limit = instance.config.max_upload_bytes
+    if limit and size > limit:
+        raise _error(
+            "too_large",
+            N_("the upload is larger than this server accepts ({limit})"),
+            limit=human_bytes(limit),
+        )
 
 
 def _prefix(chunks: list[bytes], size: int) -> bytes:
