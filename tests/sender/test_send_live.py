@@ -332,3 +332,52 @@ def test_a_file_over_the_servers_limit_is_refused_before_anything_is_sent(
     )
     assert not list((data_dir / "blobs").glob("*.sealed"))
     assert not [p for p in (data_dir / "uploads").iterdir() if p.is_dir()]
+
+
+@pytest.mark.parametrize("from_stdin", [True, False])
+def test_the_message_can_come_from_a_file_or_standard_input(
+    tmp_path: Path, from_stdin: bool
+) -> None:
+    """--message TEXT shows in the process list and the shell's history; --message-file
+    keeps the text off the command line."""
+    data_dir, key, _ = make_instance(tmp_path)
+    text = "Камера 3, 14 марта, 02:10–02:40.\nПодробности в файлах."
+    note = tmp_path / "note.txt"
+    note.write_text(text, encoding="utf-8")
+    with LiveServer(data_dir, tmp_path / "logs") as server:
+        result = subprocess.run(
+            send_argv(
+                server.source_url,
+                "--new-codename-out",
+                str(tmp_path / "c.txt"),
+                "--message-file",
+                "-" if from_stdin else str(note),
+            ),
+            input=text.encode("utf-8") if from_stdin else None,
+            capture_output=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr.decode()
+    assert (
+        open_single(data_dir, key, tmp_path / "out")
+        == hashlib.sha256(text.encode("utf-8")).hexdigest()
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--message", "a", "--message-file", "-"], "not allowed with argument"),
+        (["--message", "x" * 100_001], "longer than 100000 characters"),
+        (["--message-file", "/nonexistent/note.txt"], "cannot read the message"),
+    ],
+)
+def test_message_usage_errors(args: list[str], says: str, tmp_path: Path) -> None:
+    result = subprocess.run(
+        send_argv("http://127.0.0.1:9", "--codename-file", str(tmp_path / "c.txt"), *args),
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert says in result.stderr
+    assert "Traceback" not in result.stderr

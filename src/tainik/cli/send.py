@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from tainik.cli.context import Context
 from tainik.cli.progress import ProgressLine
 from tainik.core.codename import normalize
 from tainik.core.errors import N_, UsageError
+from tainik.core.upload import MAX_MESSAGE_CHARS
 from tainik.crypto import Secret
 
 
@@ -32,7 +34,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], ctx:
         epilog=_(
             "examples:\n"
             "  tainik send --server http://abc...xyz.onion --proxy socks5h://127.0.0.1:9050 \\\n"
-            "      --new-codename-out ~/codename.txt --message 'Footage from camera 3' *.mp4\n"
+            "      --new-codename-out ~/codename.txt --message-file note.txt *.mp4\n"
             "  tainik send --server http://abc...xyz.onion --proxy socks5h://127.0.0.1:9050 \\\n"
             "      --codename-file ~/codename.txt *.mp4     # later, or to resume"
         ),
@@ -62,7 +64,21 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], ctx:
         metavar="F",
         help=_("get a new codename and write it to F (never overwritten)"),
     )
-    send.add_argument("--message", metavar="TEXT", help=_("a message to send along"))
+    said = send.add_mutually_exclusive_group()
+    said.add_argument(
+        "--message",
+        metavar="TEXT",
+        help=_(
+            "a message to send along (visible to other users in the process list and kept "
+            "in your shell's history: prefer --message-file)"
+        ),
+    )
+    said.add_argument(
+        "--message-file",
+        type=Path,
+        metavar="F",
+        help=_("send the text of file F (UTF-8) as the message; - reads standard input"),
+    )
     send.add_argument(
         "--state",
         type=Path,
@@ -93,8 +109,14 @@ def run_send(args: argparse.Namespace, ctx: Context) -> int:
     from tainik.sender.send import Sender, new_source  # noqa: PLC0415
     from tainik.sender.state import SendState  # noqa: PLC0415
 
-    if not args.files and not args.message:
+    message = args.message if args.message_file is None else _read_message(args.message_file)
+    if not args.files and not message:
         raise UsageError(N_("nothing to send: name files, or give --message"))
+    if message and len(message) > MAX_MESSAGE_CHARS:
+        raise UsageError(
+            N_("the message is longer than {limit} characters: send long texts as files"),
+            limit=MAX_MESSAGE_CHARS,
+        )
     for path in args.files:
         if not path.is_file():
             raise UsageError(N_("{path}: not a regular file"), path=str(path))
@@ -143,7 +165,7 @@ def run_send(args: argparse.Namespace, ctx: Context) -> int:
 
     sender = Sender(settings, state, jobs=args.jobs, on_file=on_file)
     try:
-        report = sender.run(codename, args.files, args.message)
+        report = sender.run(codename, args.files, message)
     finally:
         if bars:
             bars[-1].close()
@@ -161,3 +183,18 @@ def run_send(args: argparse.Namespace, ctx: Context) -> int:
         )
     )
     return 0
+
+
+def _read_message(path: Path) -> str:
+    """The message in ``path`` (``-``: standard input), as UTF-8 text."""
+    try:
+        raw = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
+        return raw.decode("utf-8")
+    except OSError as exc:
+        raise UsageError(
+            N_("{path}: cannot read the message ({reason})"),
+            path=str(path),
+            reason=exc.strerror or str(exc),
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise UsageError(N_("{path}: the message is not UTF-8 text"), path=str(path)) from exc

@@ -112,6 +112,10 @@ def check_segment_size(
         raise _rejected("segment_size", N_("segment {index} has the wrong size"), index)
 
 
+# The longest message a source may send, in characters, by the form or by `tainik send`.
+MAX_MESSAGE_CHARS = 100_000
+
+
 def smallest_upload(
     count: int, last: int | None = None, segment_size: int = PROTOCOL_SEGMENT_SIZE
 ) -> int:

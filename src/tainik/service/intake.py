@@ -20,8 +20,6 @@ from tainik.service.instance import Instance
 from tainik.service.sources import SourceSession
 from tainik.storage import schema
 
-MAX_MESSAGE_CHARS = 100_000
-
 
 @dataclass
 class _Pending:

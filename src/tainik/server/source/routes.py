@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from tainik.core.errors import CodenameError
 from tainik.core.units import human_bytes
+from tainik.core.upload import MAX_MESSAGE_CHARS
 from tainik.server.multipart import FormReader, boundary_of
 from tainik.server.pages import COOKIE_FLAGS, Pages, see_other, small_form
 from tainik.server.security import CSRF_COOKIE, CSRF_FIELD, check_csrf
@@ -22,7 +23,7 @@ from tainik.server.source.submission_form import SubmissionForm
 from tainik.service import sources
 from tainik.service.errors import LoginError, SessionError, TooLargeError
 from tainik.service.instance import Instance
-from tainik.service.intake import MAX_MESSAGE_CHARS, Intake
+from tainik.service.intake import Intake
 
 BATCH = 1024 * 1024  # parse and seal in batches of about this much, off the event loop
 AHEAD = 2  # batches received but not yet parsed, per upload (bounds memory)

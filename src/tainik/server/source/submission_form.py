@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from tainik.core.errors import N_
 from tainik.core.manifest import Kind
+from tainik.core.upload import MAX_MESSAGE_CHARS
 from tainik.sealed.writer import SegmentSealer
 from tainik.server.security import CSRF_FIELD, check_csrf
 from tainik.service.errors import RequestError
-from tainik.service.intake import MAX_MESSAGE_CHARS, Intake
+from tainik.service.intake import Intake
 
 HONEYPOT_FIELD = "website"
 _FIELD_LIMITS = {CSRF_FIELD: 128, "message": MAX_MESSAGE_CHARS * 4, HONEYPOT_FIELD: 1024}
