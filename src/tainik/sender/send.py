@@ -58,7 +58,7 @@ class Sender:
             session = client.request("GET", "/api/session").json()
             organisation = [crypto.Recipient.parse(r) for r in session["organisation"]]
             reply = crypto.Recipient.parse(session["recipient"])
-            _check_limit(files, session.get("max_upload_bytes"))
+            _check_limit([p for p in files if not self._done(p)], session.get("max_upload_bytes"))
             for path in files:
                 self._send_file(client, path, organisation, reply, report)
             if message:
@@ -66,6 +66,15 @@ class Sender:
         finally:
             client.close()
         return report
+
+    def _done(self, path: Path) -> bool:
+        """True when an earlier run sent this file, unchanged since."""
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return False  # reported where the file is read
+        entry = self.state.entry(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+        return bool(entry and entry.get("done"))
 
     def _plan(self, path: Path) -> tuple[str, FilePlan, dict[str, Any]]:
         try:

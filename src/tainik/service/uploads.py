@@ -144,7 +144,6 @@ def create_upload(
         raise _error("bad_note", N_("the upload note is missing or too large"))
     if not sealed_note.startswith(b"age-encryption.org/v1\n"):
         raise _error("bad_note", N_("the upload note is not an age file"))
-    _check_limit(instance, smallest_upload(segments))
     now = instance.clock()
     with instance.engine.begin() as db:
         row = db.execute(
@@ -164,6 +163,9 @@ def create_upload(
                 return _delivered(session, sealed_id, segments, sealed_note, now), False
             if taken is not None or instance.blobs.exists(sealed_id):
                 raise _error("conflict", N_("that upload id is taken"))
+            # New uploads only: one already delivered stays delivered, and an unfinished
+            # one meets the limit at its last segment.
+            _check_limit(instance, smallest_upload(segments))
             db.execute(
                 insert(schema.uploads).values(
                     sealed_id=sealed_id,
