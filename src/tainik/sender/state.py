@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tainik.core.codename import normalize
 from tainik.core.errors import N_, UsageError
 from tainik.crypto import Secret
 
@@ -26,7 +27,8 @@ VERSION = 2
 def owner_of(codename: Secret) -> str:
     """The owner mark of a codename's state: a domain-separated SHA-256 (a 90-bit secret
     cannot be recovered from it, and it names nothing the server knows)."""
-    digest = hashlib.sha256(b"tainik send state owner\x00" + codename.reveal().encode("utf-8"))
+    canonical = normalize(codename.reveal()).encode("utf-8")  # however the file spells it
+    digest = hashlib.sha256(b"tainik send state owner\x00" + canonical)
     return digest.hexdigest()[:32]
 
 
