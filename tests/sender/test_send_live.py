@@ -175,6 +175,42 @@ def test_send_usage_errors(args: list[str], tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("server", "proxy"),
+    [
+        ("abc.onion", None),  # no scheme: once retried for half an hour
+        ("ftp://abc.onion", None),
+        ("http://", None),
+        ("http://[::1", None),  # once a traceback
+        ("http://abc.onion:99999", None),
+        ("http://abc.onion", "tor"),
+        ("http://abc.onion", "socks5h://[::1"),
+    ],
+)
+def test_a_mistyped_address_is_an_error_at_once(
+    server: str, proxy: str | None, tmp_path: Path
+) -> None:
+    (tmp_path / "note.txt").write_text("x")
+    (tmp_path / "c.txt").write_text("acorn blade cider dune ember fable gusto\n")
+    started = time.monotonic()
+    result = subprocess.run(
+        send_argv(
+            server,
+            "--codename-file",
+            str(tmp_path / "c.txt"),
+            *(["--proxy", proxy] if proxy else []),
+            str(tmp_path / "note.txt"),
+        ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "--proxy must be" in result.stderr if proxy else "--server must be" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert time.monotonic() - started < 30
+
+
 def test_a_state_file_serves_one_codename_only(tmp_path: Path) -> None:
     """The resume state of one codename must never make another skip its files: the second
     source would be told its file was "sent by an earlier run" that sent it elsewhere."""

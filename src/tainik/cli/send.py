@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from tainik.cli.context import Context
 from tainik.cli.progress import ProgressLine
@@ -122,7 +123,11 @@ def run_send(args: argparse.Namespace, ctx: Context) -> int:
             raise UsageError(N_("{path}: not a regular file"), path=str(path))
     if args.jobs < 1:
         raise UsageError(N_("--jobs must be at least 1"))
-    if args.proxy and not args.proxy.startswith(("socks5://", "socks5h://", "http://")):
+    if not _is_url(args.server, ("http", "https")):
+        raise UsageError(
+            N_("--server must be an http:// or https:// address, such as http://abc...xyz.onion")
+        )
+    if args.proxy and not _is_url(args.proxy, ("socks5", "socks5h", "http")):
         raise UsageError(N_("--proxy must be a socks5h://, socks5:// or http:// URL"))
     settings = ClientSettings(
         server=args.server, proxy=args.proxy, give_up_after=args.give_up_after
@@ -198,3 +203,14 @@ def _read_message(path: Path) -> str:
         ) from exc
     except UnicodeDecodeError as exc:
         raise UsageError(N_("{path}: the message is not UTF-8 text"), path=str(path)) from exc
+
+
+def _is_url(text: str, schemes: tuple[str, ...]) -> bool:
+    """True for an absolute URL with one of ``schemes``, a host and a valid port (checked
+    here, so that a mistyped address is an error at once, not half an hour of retries)."""
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        return False
+    return parts.scheme in schemes and bool(parts.hostname)
