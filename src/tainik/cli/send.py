@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from tainik.cli.context import Context
 from tainik.cli.progress import ProgressLine
 from tainik.core.codename import normalize
 from tainik.core.errors import N_, UsageError
 from tainik.core.upload import MAX_MESSAGE_CHARS
+from tainik.core.urls import is_url
 from tainik.crypto import Secret
 
 
@@ -123,11 +123,11 @@ def run_send(args: argparse.Namespace, ctx: Context) -> int:
             raise UsageError(N_("{path}: not a regular file"), path=str(path))
     if args.jobs < 1:
         raise UsageError(N_("--jobs must be at least 1"))
-    if not _is_url(args.server, ("http", "https")):
+    if not is_url(args.server, ("http", "https")):
         raise UsageError(
             N_("--server must be an http:// or https:// address, such as http://abc...xyz.onion")
         )
-    if args.proxy and not _is_url(args.proxy, ("socks5", "socks5h", "http")):
+    if args.proxy and not is_url(args.proxy, ("socks5", "socks5h", "http")):
         raise UsageError(N_("--proxy must be a socks5h://, socks5:// or http:// URL"))
     settings = ClientSettings(
         server=args.server, proxy=args.proxy, give_up_after=args.give_up_after
@@ -203,14 +203,3 @@ def _read_message(path: Path) -> str:
         ) from exc
     except UnicodeDecodeError as exc:
         raise UsageError(N_("{path}: the message is not UTF-8 text"), path=str(path)) from exc
-
-
-def _is_url(text: str, schemes: tuple[str, ...]) -> bool:
-    """True for an absolute URL with one of ``schemes``, a host and a valid port (checked
-    here, so that a mistyped address is an error at once, not half an hour of retries)."""
-    try:
-        parts = urlsplit(text)
-        parts.port  # noqa: B018 - raises ValueError for a bad port
-    except ValueError:
-        return False
-    return parts.scheme in schemes and bool(parts.hostname)

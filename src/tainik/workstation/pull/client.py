@@ -22,6 +22,7 @@ from socksio.exceptions import ProtocolError
 
 from tainik import __version__
 from tainik.core.errors import N_, IdentityError, StorageError, UsageError
+from tainik.core.urls import is_url
 from tainik.crypto import Secret
 from tainik.sealed import durable
 from tainik.workstation.pull.events import Downloaded, Progress, Start
@@ -61,10 +62,9 @@ class PullSettings:
 
 def check_server(url: str) -> str:
     """An ``http://`` or ``https://`` base URL without a trailing slash."""
-    parsed = httpx.URL(url)
-    if parsed.scheme not in ("http", "https") or not parsed.host:
+    if not is_url(url, ("http", "https")):
         raise UsageError(N_("--server must be an http:// or https:// address, not {url}"), url=url)
-    return str(parsed).rstrip("/")
+    return str(httpx.URL(url)).rstrip("/")
 
 
 def check_proxy(url: str | None) -> str | None:
