@@ -168,8 +168,18 @@ def test_send_resolves_names_through_the_proxy(tmp_path: Path) -> None:
     assert len(list((data_dir / "blobs").glob("*.sealed"))) == 2
 
 
-@pytest.mark.parametrize("args", [[], ["--codename-file", "/nonexistent/c.txt", "x"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["--codename-file", "/nonexistent/c.txt", "x"],
+        ["--codename-file", "BINARY", "BINARY"],  # not UTF-8: once a traceback
+    ],
+)
 def test_send_usage_errors(args: list[str], tmp_path: Path) -> None:
+    binary = tmp_path / "binary"
+    binary.write_bytes(b"\xb3\x00\xff" * 100)
+    args = [str(binary) if a == "BINARY" else a for a in args]
     result = subprocess.run(send_argv("http://127.0.0.1:9", *args), capture_output=True, text=True)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr

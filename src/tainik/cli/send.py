@@ -155,7 +155,7 @@ def run_send(args: argparse.Namespace, ctx: Context) -> int:
     else:
         try:
             codename = Secret(normalize(codename_file.read_text(encoding="utf-8")))
-        except OSError as exc:
+        except (OSError, UnicodeDecodeError) as exc:
             raise UsageError(
                 N_("{path}: cannot read the codename file"), path=str(codename_file)
             ) from exc
