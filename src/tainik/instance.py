@@ -107,7 +107,7 @@ def load_config(data_dir: Path) -> InstanceConfig:
         ) from exc
     except OSError as exc:
         raise durable.storage_error(exc, path) from exc
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise UsageError(N_("{path}: {reason}"), path=str(path), reason=str(exc)) from exc
     try:
         organisation, limits = raw["organisation"], raw.get("limits", {})

@@ -29,6 +29,10 @@ def read_passphrase(prompt: str, confirm_prompt: str | None = None) -> Secret:
                 env=ENV,
                 reason=exc.strerror or str(exc),
             ) from exc
+        except UnicodeDecodeError as exc:
+            raise UsageError(
+                N_("the passphrase file named by {env} is not UTF-8 text"), env=ENV
+            ) from exc
         text = text.removesuffix("\n").removesuffix("\r")
     elif sys.stdin.isatty():
         text = getpass.getpass(prompt)

@@ -135,6 +135,7 @@ def run_publish(args: argparse.Namespace, ctx: Context) -> int:
 def run_verify_publication(args: argparse.Namespace, ctx: Context) -> int:
     """Verify one published file; print what it claims."""
     from tainik.workstation.publish import sidecar  # noqa: PLC0415
+    from tainik.workstation.publish.ca import check_trust_anchors  # noqa: PLC0415
     from tainik.workstation.publish.verify import verify  # noqa: PLC0415 - C2PA, only here
 
     if not args.file.is_file():
@@ -145,6 +146,7 @@ def run_verify_publication(args: argparse.Namespace, ctx: Context) -> int:
             trust = args.trust.read_bytes()
         except OSError as exc:
             raise durable.storage_error(exc, args.trust) from exc
+        check_trust_anchors(trust, args.trust)
     side = args.sidecar
     if side is None:
         default = args.file.with_name(args.file.name + sidecar.SUFFIX)

@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from tainik.core.errors import N_, UsageError
 
 CA_YEARS = 30
 #: Long, because a validator checks the certificate's validity when it reads the manifest
@@ -176,3 +179,13 @@ class CertificateAuthority:
 def load_certificates(pem: bytes) -> list[x509.Certificate]:
     """Every certificate in a PEM bundle."""
     return x509.load_pem_x509_certificates(pem)
+
+
+def check_trust_anchors(pem: bytes, path: Path) -> None:
+    """Refuse a --trust file that holds no PEM certificate (the C2PA library expects one)."""
+    try:
+        load_certificates(pem)
+    except ValueError as exc:
+        raise UsageError(
+            N_("{path}: not a PEM certificate ({reason})"), path=str(path), reason=str(exc)
+        ) from exc
