@@ -8,8 +8,11 @@ import json
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
@@ -380,3 +383,46 @@ def test_session_info(source: TestClient, instance: Instance) -> None:
     assert info["organisation"] == [r.text for r in instance.config.recipients]
     assert info["segment_size"] == S
     assert info["csrf"] == source.cookies["tainik_csrf"]
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=40),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+def _clean_4xx(response: Any) -> None:
+    assert response.status_code < 500, response.text
+    if response.status_code >= 400:
+        assert "error" in response.json(), response.text
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    body=st.one_of(
+        JSON,
+        st.fixed_dictionaries(
+            {"id": JSON | st.just(new_sealed_id()), "segments": JSON, "note": JSON | st.text()}
+        ),
+    ),
+    raw=st.binary(max_size=200),
+)
+def test_fuzzed_api_requests_never_cause_a_server_error(
+    source: TestClient, body: Any, raw: bytes
+) -> None:
+    """Whatever JSON (or bytes) a client sends to the source API, the answer is a 2xx or a 4xx
+    with an error code, never a 500: create, login, and segment and manifest bodies."""
+    _clean_4xx(source.post("/api/uploads", headers=headers(source), json=body))
+    _clean_4xx(source.post("/api/uploads", headers=headers(source), content=raw))
+    _clean_4xx(source.post("/api/login", headers=headers(source), json=body))
+    sealed_id = (
+        body.get("id") if isinstance(body, dict) and isinstance(body.get("id"), str) else "x"
+    )
+    for path in (f"/api/uploads/{sealed_id}/segments/0", f"/api/uploads/{sealed_id}/manifest"):
+        _clean_4xx(source.put(path, headers=headers(source), content=raw))
+    _clean_4xx(source.post(f"/api/uploads/{sealed_id}/complete", headers=headers(source)))
