@@ -266,8 +266,9 @@ def test_a_file_changed_since_it_was_hashed_is_never_mixed_in(
     tmp_path: Path, with_checks: bool
 ) -> None:
     """A file edited in place after the first run hashed it (same size, same mtime: a camera
-    recorder rewriting a file, a clock reset) is refused before any of it is sent. States from
-    before BLAKE3 checks were kept hold no "checks" and are held to SHA-256 instead."""
+    recorder rewriting a file, a clock reset) is refused before any of it is sent, the other
+    files still go, and the next run sends it as it is then. States from before BLAKE3 checks
+    were kept hold no "checks" and are held to SHA-256 instead."""
     from tainik.crypto import Secret
     from tainik.sealed.writer import new_sealed_id
     from tainik.sender.plan import plan_file
@@ -301,18 +302,29 @@ def test_a_file_changed_since_it_was_hashed_is_never_mixed_in(
             handle.seek(2 * SEGMENT + 5)
             handle.write(bytes([byte[0] ^ 1]))
         os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-        result = subprocess.run(
-            send_argv(
-                server.source_url, "--codename-file", str(codename), "--jobs", "1", str(source)
-            ),
-            capture_output=True,
-            text=True,
-            timeout=120,
+        other = tmp_path / "other.bin"
+        other.write_bytes(os.urandom(1000))
+        argv = send_argv(
+            server.source_url,
+            "--codename-file",
+            str(codename),
+            "--jobs",
+            "1",
+            str(source),
+            str(other),
         )
-        assert result.returncode != 0
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 5, result.stderr
         assert "changed since it was hashed" in result.stderr
+        assert "clip.bin: not sent" in result.stderr
         assert "Traceback" not in result.stderr
-    assert len(list((data_dir / "blobs").glob("*.sealed"))) == 1  # the message only
+        assert result.stdout.split() == [str(other)]  # the other file still went
+        assert len(list((data_dir / "blobs").glob("*.sealed"))) == 2  # message and other.bin
+        # The next run hashes the file again and sends it as it is now, not for ever refused.
+        again = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+        assert again.returncode == 0, again.stderr
+        assert again.stdout.split() == [str(source)]
+    assert len(list((data_dir / "blobs").glob("*.sealed"))) == 3
 
 
 def test_a_rerun_after_an_unheard_completion_finishes_without_sending(tmp_path: Path) -> None:

@@ -176,6 +176,12 @@ def run_send(args: argparse.Namespace, ctx: Context) -> int:
             bars[-1].close()
     for item in report.completed:
         print(item, file=ctx.stdout)
+    for item, error in report.failed:
+        ctx.say(
+            ctx._("{path}: not sent: {reason}").format(
+                path=item, reason=ctx._(error.template).format(**error.params)
+            )
+        )
     ctx.say(
         ctx._(
             "Done. Segments sent now: {sent} ({bytes} bytes); already on the server: "
@@ -187,6 +193,13 @@ def run_send(args: argparse.Namespace, ctx: Context) -> int:
             done=len(report.already_done),
         )
     )
+    if report.failed:
+        ctx.say(
+            ctx._(
+                "Not sent: {count} file(s), named above; run the same command again to send them."
+            ).format(count=len(report.failed))
+        )
+        return report.failed[0][1].exit_code
     return 0
 
 

@@ -38,6 +38,9 @@ class Report:
     skipped_segments: int = 0
     completed: list[str] = field(default_factory=list)
     already_done: list[str] = field(default_factory=list)
+    # Files that could not be sent for a reason of their own (unreadable, changed while read):
+    # the others go on; a re-run sends these as they are then.
+    failed: list[tuple[str, StorageError]] = field(default_factory=list)
 
 
 @dataclass
@@ -60,7 +63,10 @@ class Sender:
             reply = crypto.Recipient.parse(session["recipient"])
             _check_limit([p for p in files if not self._done(p)], session.get("max_upload_bytes"))
             for path in files:
-                self._send_file(client, path, organisation, reply, report)
+                try:
+                    self._send_file(client, path, organisation, reply, report)
+                except StorageError as error:  # this file's own problem, not the link's
+                    report.failed.append((str(path), error))
             if message:
                 self._send_message(client, message, organisation, reply, report)
         finally:
@@ -102,15 +108,26 @@ class Sender:
         reply: crypto.Recipient,
         report: Report,
     ) -> None:
-        _key, plan, entry = self._plan(path)
+        key, plan, entry = self._plan(path)
         if entry.get("done"):
             report.already_done.append(str(path))
             return
-        self._upload(client, plan, organisation, reply, report, path.name)
+        try:
+            self._upload(client, plan, organisation, reply, report, path.name)
+        except StorageError:
+            # The plan no longer describes the file (or it could not be read): the next run
+            # hashes it again instead of failing on the same check for ever.
+            self.state.files.pop(key, None)
+            self.state.save()
+            raise
         before = os.stat(path)
         if (before.st_size, before.st_mtime_ns) != (entry["size"], entry["mtime_ns"]):
             raise StorageError(
-                N_("{path}: the file changed while it was being sent"), path=str(path)
+                N_(
+                    "{path}: the file changed while it was being sent; the version read "
+                    "before was delivered, and the next run sends it as it is now"
+                ),
+                path=str(path),
             )
         entry["done"] = True
         self.state.save()
@@ -285,7 +302,7 @@ def _seal_and_put(
     """Check that one segment is unchanged, encrypt it and PUT it; returns the bytes sent."""
     if not plan.is_unchanged(index, data):
         raise StorageError(
-            N_("{path}: the file changed since it was hashed; run again to start it over"),
+            N_("{path}: the file changed since it was hashed; the next run hashes it again"),
             path=str(plan.path or "message"),
         )
     out = pool.scratch("sealed", crypto.encrypted_size(len(data), len(recipients)))
