@@ -9,6 +9,7 @@ import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -424,9 +425,9 @@ def test_fuzzed_api_requests_never_cause_a_server_error(
     _clean_4xx(source.post("/api/uploads", headers=headers(source), json=body))
     _clean_4xx(source.post("/api/uploads", headers=headers(source), content=raw))
     _clean_4xx(source.post("/api/login", headers=headers(source), json=body))
-    sealed_id = (
-        body.get("id") if isinstance(body, dict) and isinstance(body.get("id"), str) else "x"
-    )
+    given_id = body.get("id") if isinstance(body, dict) else None
+    # Any text as the id, quoted into the path: the server must refuse it cleanly.
+    sealed_id = quote(given_id, safe="") if isinstance(given_id, str) and given_id else "x"
     for path in (f"/api/uploads/{sealed_id}/segments/0", f"/api/uploads/{sealed_id}/manifest"):
         _clean_4xx(source.put(path, headers=headers(source), content=raw))
     _clean_4xx(source.post(f"/api/uploads/{sealed_id}/complete", headers=headers(source)))
