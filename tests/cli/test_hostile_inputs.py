@@ -17,6 +17,9 @@ from pathlib import Path
 import pytest
 
 KINDS = ("binary", "empty", "folder", "missing")
+# A server nobody answers on, given up on at once.
+SEND = ["send", "--server", "http://127.0.0.1:9", "--give-up-after", "1"]
+PULL = ["pull", "--server", "http://127.0.0.1:9", "--give-up-after", "1"]
 # argv templates: F is the hostile path; R a valid recipient; D an output folder.
 COMMANDS = {
     "keys show": ["keys", "show", "F"],
@@ -25,48 +28,10 @@ COMMANDS = {
     "open with identity": ["open", "sealed", "--identity", "F", "--out", "D"],
     "serve": ["serve", "--data", "inst"],
     "users list": ["users", "list", "--data", "inst"],
-    "send codename": [
-        "send",
-        "--server",
-        "http://127.0.0.1:9",
-        "--give-up-after",
-        "1",
-        "--codename-file",
-        "F",
-        "ok.txt",
-    ],
-    "send message": [
-        "send",
-        "--server",
-        "http://127.0.0.1:9",
-        "--give-up-after",
-        "1",
-        "--codename-file",
-        "c.txt",
-        "--message-file",
-        "F",
-    ],
-    "send file": [
-        "send",
-        "--server",
-        "http://127.0.0.1:9",
-        "--give-up-after",
-        "1",
-        "--codename-file",
-        "c.txt",
-        "F",
-    ],
-    "pull token": [
-        "pull",
-        "--server",
-        "http://127.0.0.1:9",
-        "--give-up-after",
-        "1",
-        "--token-file",
-        "F",
-        "--out",
-        "D",
-    ],
+    "send codename": [*SEND, "--codename-file", "F", "ok.txt"],
+    "send message": [*SEND, "--codename-file", "c.txt", "--message-file", "F"],
+    "send file": [*SEND, "--codename-file", "c.txt", "F"],
+    "pull token": [*PULL, "--token-file", "F", "--out", "D"],
     "vault list": ["vault", "list", "F"],
     "vault import": ["vault", "import", "F", "F"],
     "vault check-bag": ["vault", "check-bag", "F"],

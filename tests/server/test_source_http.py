@@ -206,17 +206,18 @@ def test_full_disk_is_a_clear_error_and_loses_nothing(
     new_source(client)
     token = csrf(client)
     assert submit(client, token, "first, kept") == 303
-    real = os.write
+    real = os.pwrite
     calls = {"n": 0}
 
-    def failing_write(fd: int, data: bytes | memoryview) -> int:
+    def failing_write(fd: int, data: bytes | memoryview, offset: int) -> int:
         calls["n"] += 1
         if calls["n"] > 1:
             raise OSError(28, "No space left on device")
-        written: int = real(fd, data)
+        written: int = real(fd, data, offset)
         return written
 
-    monkeypatch.setattr("tainik.sealed.durable.os.write", failing_write)
+    # Files are written at offsets (durable.PositionalWriter), O_DIRECT or not.
+    monkeypatch.setattr("tainik.sealed.durable.os.pwrite", failing_write)
     response = client.post(
         "/submit", data={"csrf": token}, files=[("files", ("f.bin", os.urandom(5_000_000)))]
     )

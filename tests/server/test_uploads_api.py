@@ -75,9 +75,10 @@ def headers(client: TestClient) -> dict[str, str]:
     return {"X-CSRF-Token": client.cookies["tainik_csrf"]}
 
 
-def start(client: TestClient, upload: Upload) -> dict[str, object]:
+def create(client: TestClient, upload: Upload) -> Any:
+    """POST /api/uploads for ``upload``, with a note to this session's reply recipient."""
     session = client.get("/api/session").json()
-    response = client.post(
+    return client.post(
         "/api/uploads",
         headers=headers(client),
         json={
@@ -86,6 +87,10 @@ def start(client: TestClient, upload: Upload) -> dict[str, object]:
             "note": upload.note(session["recipient"]),
         },
     )
+
+
+def start(client: TestClient, upload: Upload) -> dict[str, object]:
+    response = create(client, upload)
     assert response.status_code == 201, response.text
     body: dict[str, object] = response.json()
     return body
@@ -263,12 +268,7 @@ def test_a_completed_upload_can_be_finished_again_by_its_source(
     for index in range(upload.plan.count):
         assert put(source, upload, index) == 200
     assert finish(source, upload) == 200
-    body = {
-        "id": upload.manifest.id,
-        "segments": upload.plan.count,
-        "note": upload.note(source.get("/api/session").json()["recipient"]),
-    }
-    again = source.post("/api/uploads", headers=headers(source), json=body)
+    again = create(source, upload)
     assert again.status_code == 200, again.text
     view = again.json()
     assert view["received"] == list(range(upload.plan.count))
@@ -282,8 +282,7 @@ def test_a_completed_upload_can_be_finished_again_by_its_source(
     with TestClient(source_app(instance)) as other:
         new_source(other)
         csrf(other)
-        body["note"] = upload.note(other.get("/api/session").json()["recipient"])
-        assert other.post("/api/uploads", headers=headers(other), json=body).status_code == 409
+        assert create(other, upload).status_code == 409
 
 
 def test_the_size_limit_holds_for_api_uploads(
@@ -294,15 +293,7 @@ def test_the_size_limit_holds_for_api_uploads(
     segment makes it larger is refused at that segment, which is not kept."""
     object.__setattr__(instance.config, "max_upload_bytes", 2 * S + 100)
     too_many = Upload(os.urandom(3 * S + 1), org)  # at least 2 S + 1 bytes: over
-    response = source.post(
-        "/api/uploads",
-        headers=headers(source),
-        json={
-            "id": too_many.manifest.id,
-            "segments": too_many.plan.count,
-            "note": too_many.note(source.get("/api/session").json()["recipient"]),
-        },
-    )
+    response = create(source, too_many)
     assert response.status_code == 413
     assert response.json()["error"] == "too_large"
     assert "larger than this server accepts" in response.json()["message"]

@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
-import fcntl
 import mmap
 import os
 import threading
@@ -123,38 +122,6 @@ def _starts_aligned(view: memoryview) -> bool:
     return address % DIRECT_ALIGNMENT == 0
 
 
-def _write_direct(fd: int, view: memoryview) -> int:
-    """Write the aligned head of ``view`` with O_DIRECT, if the file system takes it; returns
-    how many bytes were written that way (0 when none). The file offset advances by as much."""
-    head = len(view) // DIRECT_ALIGNMENT * DIRECT_ALIGNMENT
-    if not (_O_DIRECT and head and _starts_aligned(view)):
-        return 0
-    device = os.fstat(fd).st_dev
-    if device in _no_direct:
-        return 0
-    flags = fcntl.fcntl(fd, fcntl.F_GETFL)
-    try:
-        fcntl.fcntl(fd, fcntl.F_SETFL, flags | _O_DIRECT)
-    except OSError as exc:
-        if exc.errno != errno.EINVAL:
-            raise
-        _no_direct.add(device)
-        return 0
-    done = 0
-    try:
-        while done < head:
-            done += os.write(fd, view[done:head])
-    except OSError as exc:
-        # EINVAL: this file system or device wants another alignment; what was written
-        # stays, the rest goes through the page cache.
-        if exc.errno != errno.EINVAL:
-            raise
-        _no_direct.add(device)
-    finally:
-        fcntl.fcntl(fd, fcntl.F_SETFL, flags)
-    return done
-
-
 class _Staging:
     """A few aligned buffers shared by the whole process, into which data that arrived in
     pieces (a segment PUT, as the socket gave it) is gathered so that it can go to the disk
@@ -222,13 +189,20 @@ class PositionalWriter:
     def __init__(self, fd: int) -> None:
         self.fd = fd
         self._direct: int | None = None
-        if _O_DIRECT and os.fstat(fd).st_dev not in _no_direct:
+        device = os.fstat(fd).st_dev
+        if _O_DIRECT and device not in _no_direct:
             try:
                 self._direct = os.open(
                     f"/proc/self/fd/{fd}", os.O_WRONLY | os.O_CLOEXEC | _O_DIRECT
                 )
-            except OSError:
-                self._direct = None  # no /proc, or no O_DIRECT here: plain writes
+            except OSError as exc:  # no /proc, or no O_DIRECT here: plain writes
+                if exc.errno == errno.EINVAL:
+                    _no_direct.add(device)
+
+    @property
+    def direct(self) -> bool:
+        """True when aligned runs can go to the disk with O_DIRECT."""
+        return self._direct is not None
 
     def write(self, data: bytes | bytearray | memoryview, offset: int) -> None:
         """Write all of ``data`` at ``offset``."""
@@ -268,27 +242,22 @@ def write_file(
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
     except OSError as exc:
         raise storage_error(exc, path) from exc
+    writer: PositionalWriter | None = None
     try:
+        writer = PositionalWriter(fd)
         if isinstance(data, list):
             size = sum(len(chunk) for chunk in data)
-            staged = _stage(data, size) if _O_DIRECT and size >= DIRECT_ALIGNMENT else None
+            staged = _stage(data, size) if writer.direct and size >= DIRECT_ALIGNMENT else None
             if staged is None:
                 _write_chunks(fd, data)
             else:
                 staging, buffer = staged
                 try:
-                    view = buffer[:size]
-                    view = view[_write_direct(fd, view) :]
-                    while view:
-                        view = view[os.write(fd, view) :]
+                    writer.write(buffer[:size], 0)
                 finally:
                     staging.give(buffer)
         else:
-            view = memoryview(data).cast("B")
-            view = view[_write_direct(fd, view) :]
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
+            writer.write(data, 0)
         if flush is None:
             os.fsync(fd)
     except OSError as exc:
@@ -297,6 +266,9 @@ def write_file(
     except BaseException:
         os.close(fd)
         raise
+    finally:
+        if writer is not None:
+            writer.close()
     if flush is None:
         os.close(fd)
     else:

@@ -73,22 +73,25 @@ class Sender:
             client.close()
         return report
 
-    def _done(self, path: Path) -> bool:
-        """True when an earlier run sent this file, unchanged since."""
-        try:
-            stat = os.stat(path)
-        except OSError:
-            return False  # reported where the file is read
-        entry = self.state.entry(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-        return bool(entry and entry.get("done"))
-
-    def _plan(self, path: Path) -> tuple[str, FilePlan, dict[str, Any]]:
+    def _recorded(self, path: Path) -> tuple[str, os.stat_result, dict[str, Any] | None]:
+        """The file's state key, its stat, and its entry if it is unchanged since recorded."""
         try:
             stat = os.stat(path)
         except OSError as exc:
             raise _unreadable(path, exc) from exc
         key = str(path.resolve())
-        entry = self.state.entry(key, stat.st_size, stat.st_mtime_ns)
+        return key, stat, self.state.entry(key, stat.st_size, stat.st_mtime_ns)
+
+    def _done(self, path: Path) -> bool:
+        """True when an earlier run sent this file, unchanged since."""
+        try:
+            _key, _stat, entry = self._recorded(path)
+        except StorageError:
+            return False  # reported where the file is sent
+        return bool(entry and entry.get("done"))
+
+    def _plan(self, path: Path) -> tuple[str, FilePlan, dict[str, Any]]:
+        key, stat, entry = self._recorded(path)
         if entry is not None:
             return key, FilePlan.from_record(entry, path), entry
         try:
