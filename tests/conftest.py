@@ -11,6 +11,11 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+# A failing media test prints the versions of ffmpeg, libx264, onnxruntime, opencv, ...
+from media_versions import (  # noqa: F401 - pytest finds hooks by name here
+    pytest_collection_modifyitems,
+    pytest_runtest_makereport,
+)
 from tainik import crypto, i18n
 from tainik.cli.context import Context
 from tainik.cli.main import run

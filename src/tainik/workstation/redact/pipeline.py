@@ -55,6 +55,8 @@ class RedactOptions:
     max_gap: float = 0.5
     #: Covered before a track's first and after its last detection (seconds).
     pad: float = 0.2
+    #: A face detected this close in time (seconds, either side) is covered as well.
+    window: float = 0.1
     #: Detect on frames scaled by this factor (1.0: full resolution).
     detect_scale: float = 1.0
     crf: int = 18
@@ -147,7 +149,11 @@ def analyse(
         times.append(frame.time)
     if not times:
         raise NotAVideoError(path=str(video), reason="no frames")
-    settings = PlanSettings(margin=options.margin, pad=max(1, round(options.pad * fps)))
+    settings = PlanSettings(
+        margin=options.margin,
+        pad=max(1, round(options.pad * fps)),
+        window=max(1, round(options.window * fps)),
+    )
     return build_plan(times, tracker.finish(), weak, options.regions, options.threshold, settings)
 
 
@@ -291,6 +297,7 @@ def _settings(options: RedactOptions) -> dict[str, object]:
         "margin": options.margin,
         "max_gap_seconds": options.max_gap,
         "pad_seconds": options.pad,
+        "window_seconds": options.window,
         "detect_scale": options.detect_scale,
         "crf": options.crf,
     }

@@ -2,11 +2,13 @@
 
 Coverage rules (docs/redaction.md, "Coverage"):
 
-- a detected face is covered with its box, joined with where its track predicted it, grown by
-  ``margin`` times its longer side on every side;
+- a detected face is covered with its box, joined with where its track predicted it and with
+  the track's detected boxes in the ``window`` frames on either side, grown by ``margin`` times
+  its longer side on every side;
 - through a gap in a track (frames where the face was not found, then found again), the box
   is the interpolation between the detections on either side, joined with the filter's
-  prediction, and grown a little more with every frame away from a detection;
+  prediction and the same neighbouring boxes, and grown a little more with every frame away
+  from a detection;
 - ``pad`` frames before a track's first detection and after its last one are covered too,
   extrapolated along the track's motion and joined with the nearest detected box;
 - a weak detection that continued no track is covered in its own frame;
@@ -76,6 +78,10 @@ class PlanSettings:
     growth_per_frame: float = 0.05
     max_growth: float = 0.6
     pad: int = 5
+    #: A face detected within this many frames before and after frame t is covered in t too.
+    #: One frame's detection is noisy (a half-turned head may score low and come out small);
+    #: the union of its neighbours does not depend on any single frame's luck.
+    window: int = 2
 
 
 @dataclass
@@ -160,13 +166,22 @@ class _Builder:
         if 0 <= frame < len(self.covers):
             self.covers[frame].append(cover)
 
+    def neighbours(self, track: Track, frame: int, box: Box) -> Box:
+        """``box`` joined with the track's detected boxes within ``window`` frames of ``frame``."""
+        k = self.settings.window
+        for other in range(frame - k, frame + k + 1):
+            detection = track.detections.get(other)
+            if detection is not None:
+                box = box.union(detection.box)
+        return box
+
     def track(self, track: Track) -> None:
         frames = sorted(track.detections)
         for frame in frames:
             d = track.detections[frame]
             # Joined with the prediction: a detection that jumps (a partial face, a sudden
             # stop) leaves the face covered where the track expected it as well.
-            box = d.box
+            box = self.neighbours(track, frame, d.box)
             predicted = track.predictions.get(frame)
             if predicted is not None:
                 box = box.union(predicted)
@@ -177,6 +192,7 @@ class _Builder:
             box_a, box_b = track.detections[a].box, track.detections[b].box
             for frame in range(a + 1, b):
                 box = interpolate(box_a, box_b, (frame - a) / (b - a))
+                box = self.neighbours(track, frame, box)
                 predicted = track.predictions.get(frame)
                 if predicted is not None:
                     box = box.union(predicted)
