@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import json
 import mmap
 import os
 import threading
@@ -342,6 +343,47 @@ def fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def move_into_place(temp: Path, path: Path, *, sync_file: bool = False) -> None:
+    """Rename the complete file ``temp`` over ``path``, then fsync the folder: the one place
+    where a finished file takes its final name (ruff bans ``os.replace`` everywhere else).
+
+    ``temp`` must already be on disk; ``sync_file`` fsyncs it first, for files that other code
+    (ffmpeg, c2pa) wrote without doing so. Both must be in the same folder.
+    """
+    try:
+        if sync_file:
+            fd = os.open(temp, os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        os.replace(temp, path)
+        fsync_dir(path.parent)
+    except OSError as exc:
+        raise storage_error(exc, path) from exc
+
+
+def replace_file(path: Path, data: bytes | list[bytes]) -> None:
+    """Write ``data`` to ``path`` atomically and durably (mode 0600): a hidden temporary file
+    beside it, written and fsynced, renamed over ``path``, and the folder fsynced. A crash
+    leaves either the old file or the new one, never a mixture; the temporary file is
+    removed on failure."""
+    temp = path.with_name(f".{path.name}.{os.urandom(6).hex()}.tmp")
+    try:
+        write_file(temp, data)
+        move_into_place(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise
+
+
+def replace_json(path: Path, value: object, *, indent: int = 1, sort_keys: bool = True) -> None:
+    """:func:`replace_file` with ``value`` as UTF-8 JSON and a final newline."""
+    text = json.dumps(value, indent=indent, sort_keys=sort_keys) + "\n"
+    replace_file(path, text.encode("utf-8"))
 
 
 def remove_tree(path: Path) -> None:

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ from typing import Any
 from tainik.core.codename import normalize
 from tainik.core.errors import N_, UsageError
 from tainik.crypto import Secret
+from tainik.sealed import durable
 
 VERSION = 2
 
@@ -85,16 +84,8 @@ class SendState:
 
     def save(self) -> None:
         """Write atomically (temporary file, fsync, rename)."""
-        temp = self.path.with_name(f".{self.path.name}.{secrets.token_hex(4)}")
         record = {"v": VERSION, "owner": self.owner, "files": self.files}
-        data = json.dumps(record, indent=1).encode("utf-8")
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            os.write(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(temp, self.path)
+        durable.replace_file(self.path, json.dumps(record, indent=1).encode("utf-8"))
 
     def entry(self, key: str, size: int, mtime_ns: int) -> dict[str, Any] | None:
         """The record of a file if it is unchanged since it was recorded."""

@@ -40,8 +40,7 @@ class UploadStore:
         temp = folder / f"{TEMP_PREFIX}{secrets.token_hex(8)}"
         try:
             durable.write_file(temp, data)
-            os.replace(temp, folder / name)
-            durable.fsync_dir(folder)
+            durable.move_into_place(temp, folder / name)
         except BaseException:
             temp.unlink(missing_ok=True)
             raise

@@ -12,9 +12,7 @@ is why only administrators can, and why every change goes into the audit log wit
 from __future__ import annotations
 
 import json
-import os
 import re
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -176,12 +174,4 @@ def update_settings(
 
 def _replace(path: Path, text: str) -> None:
     """Write ``text`` over ``path`` atomically and durably (mode 0600)."""
-    temp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    try:
-        durable.write_file(temp, text.encode("utf-8"))
-        os.replace(temp, path)
-        durable.fsync_dir(path.parent)
-    except OSError as exc:
-        raise durable.storage_error(exc, path) from exc
-    finally:
-        temp.unlink(missing_ok=True)
+    durable.replace_file(path, text.encode("utf-8"))

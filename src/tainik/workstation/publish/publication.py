@@ -102,8 +102,8 @@ def publish_file(
         )
         durable.write_file(staged_side, json.dumps(document, indent=1).encode() + b"\n")
         verify(staged, trust, staged_side)  # what we hand out must pass what verifiers run
-        os.replace(staged, target)
-        os.replace(staged_side, side)
+        durable.move_into_place(staged, target, sync_file=True)
+        durable.move_into_place(staged_side, side)
         if not ca_path.exists():
             durable.write_file(ca_path, trust)
         durable.fsync_dir(out_dir)

@@ -7,10 +7,7 @@ server can make pull write outside its folder.
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,12 +81,8 @@ class PulledPaths:
 
 def write_json_atomically(path: Path, value: object) -> None:
     """Write ``value`` as JSON to ``path``: a hidden temporary file, fsync, rename."""
-    temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        durable.write_file(temp, json.dumps(value, indent=2, sort_keys=True).encode() + b"\n")
-        os.replace(temp, path)
-        durable.fsync_dir(path.parent)
+        durable.replace_json(path, value, indent=2)
     except OSError as exc:
-        temp.unlink(missing_ok=True)
         raise durable.storage_error(exc, path) from exc

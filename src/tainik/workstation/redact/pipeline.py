@@ -9,7 +9,6 @@ once everything has succeeded: work happens under temporary names beside them.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import queue
 import threading
@@ -22,6 +21,7 @@ import cv2
 import numpy as np
 
 from tainik import __version__
+from tainik.sealed import durable
 from tainik.workstation.redact.audio import AudioMode, mux
 from tainik.workstation.redact.detector import Detection, FaceDetector
 from tainik.workstation.redact.errors import NotAVideoError
@@ -238,7 +238,7 @@ def redact(
         sample_rate = _sample_rate(video) if info.has_audio else None
         mux(video_only, video if info.has_audio else None, assembled, options.audio, sample_rate)
         output_sha256 = sha256_file(assembled)
-        os.replace(assembled, out)
+        durable.move_into_place(assembled, out, sync_file=True)
     finally:
         video_only.unlink(missing_ok=True)
         assembled.unlink(missing_ok=True)
@@ -305,13 +305,9 @@ def _settings(options: RedactOptions) -> dict[str, object]:
 
 def write_json(path: Path, document: object) -> None:
     """Write JSON under a temporary name, then move it into place."""
-    temporary = _temp(path, "json")
-    temporary.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(temporary, path)
+    durable.replace_json(path, document)
 
 
 def write_text(path: Path, text: str) -> None:
     """Write text under a temporary name, then move it into place."""
-    temporary = _temp(path, "text")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
+    durable.replace_file(path, text.encode("utf-8"))
