@@ -345,12 +345,16 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def move_into_place(temp: Path, path: Path, *, sync_file: bool = False) -> None:
+def move_into_place(
+    temp: Path, path: Path, *, sync_file: bool = False, sync_folder: bool = True
+) -> None:
     """Rename the complete file ``temp`` over ``path``, then fsync the folder: the one place
     where a finished file takes its final name (ruff bans ``os.replace`` everywhere else).
 
     ``temp`` must already be on disk; ``sync_file`` fsyncs it first, for files that other code
-    (ffmpeg, c2pa) wrote without doing so. Both must be in the same folder.
+    (ffmpeg, c2pa) wrote without doing so. Both must be in the same folder. ``sync_folder``
+    False skips the folder's fsync, for derived files that can be made again (a crash may
+    then lose the new name, never leave a half-written file under it).
     """
     try:
         if sync_file:
@@ -360,12 +364,13 @@ def move_into_place(temp: Path, path: Path, *, sync_file: bool = False) -> None:
             finally:
                 os.close(fd)
         os.replace(temp, path)
-        fsync_dir(path.parent)
+        if sync_folder:
+            fsync_dir(path.parent)
     except OSError as exc:
         raise storage_error(exc, path) from exc
 
 
-def replace_file(path: Path, data: bytes | list[bytes]) -> None:
+def replace_file(path: Path, data: bytes | list[bytes], *, sync_folder: bool = True) -> None:
     """Write ``data`` to ``path`` atomically and durably (mode 0600): a hidden temporary file
     beside it, written and fsynced, renamed over ``path``, and the folder fsynced. A crash
     leaves either the old file or the new one, never a mixture; the temporary file is
@@ -373,7 +378,7 @@ def replace_file(path: Path, data: bytes | list[bytes]) -> None:
     temp = path.with_name(f".{path.name}.{os.urandom(6).hex()}.tmp")
     try:
         write_file(temp, data)
-        move_into_place(temp, path)
+        move_into_place(temp, path, sync_folder=sync_folder)
     except BaseException:
         with contextlib.suppress(OSError):
             temp.unlink()

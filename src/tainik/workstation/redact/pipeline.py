@@ -8,7 +8,6 @@ once everything has succeeded: work happens under temporary names beside them.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import queue
 import threading
@@ -22,6 +21,7 @@ import numpy as np
 
 from tainik import __version__
 from tainik.sealed import durable
+from tainik.sealed.hashing import sha256_file
 from tainik.workstation.redact.audio import AudioMode, mux
 from tainik.workstation.redact.detector import Detection, FaceDetector
 from tainik.workstation.redact.errors import NotAVideoError
@@ -73,15 +73,6 @@ class RedactionResult:
     derivation: dict[str, object]
     boxes: object
     report_html: str = field(repr=False)
-
-
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        while chunk := stream.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _prefetch(frames: Iterator[Frame], depth: int = 4) -> Iterator[Frame]:

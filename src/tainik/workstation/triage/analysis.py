@@ -18,13 +18,14 @@ import numpy as np
 
 from tainik.core.errors import N_
 from tainik.sealed.durable import storage_error
+from tainik.sealed.hashing import sha256_file
 from tainik.workstation.triage import clips, evidence, segmentation
 from tainik.workstation.triage.activity import ActivityMeter
 from tainik.workstation.triage.cache import SignalCache
 from tainik.workstation.triage.decoding import MediaInfo, MediaReader, Progress, luma
 from tainik.workstation.triage.detectors import Detector
 from tainik.workstation.triage.errors import ClipError
-from tainik.workstation.triage.files import sha256_file, write_atomic
+from tainik.workstation.triage.files import write_atomic
 from tainik.workstation.triage.items import TriageItem
 from tainik.workstation.triage.loudness import LoudnessMeter, momentary
 from tainik.workstation.triage.params import AnalysisParams, TriageParams

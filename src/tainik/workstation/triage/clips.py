@@ -17,9 +17,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from tainik.sealed import durable
+from tainik.sealed.hashing import sha256_file
 from tainik.workstation.triage.decoding import MediaInfo
 from tainik.workstation.triage.errors import ClipError, ToolMissingError
-from tainik.workstation.triage.files import sha256_file, temporary_name
+from tainik.workstation.triage.files import temporary_name
 
 _MP4_CONTAINERS = ("mp4", "mov")
 _MP4_VIDEO = frozenset({"h264", "hevc", "mpeg4", "av1"})
@@ -65,7 +67,7 @@ def cut(source: Path, start: float, end: float, target: Path) -> str:
             reason = done.stderr.strip().splitlines() or ["exit status " + str(done.returncode)]
             raise ClipError(path=str(source), start=f"{start:.1f} s", reason=reason[-1])
         digest = sha256_file(partial)
-        partial.replace(target)
+        durable.move_into_place(partial, target, sync_file=True, sync_folder=False)
         return digest
     except subprocess.TimeoutExpired as exc:
         raise ClipError(path=str(source), start=f"{start:.1f} s", reason="timed out") from exc

@@ -24,8 +24,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from tainik.sealed.hashing import sha256_file
 from tainik.workstation.triage.errors import DetectorError
-from tainik.workstation.triage.files import sha256_file
 from tainik.workstation.triage.params import DetectorSpec
 
 Rgb = npt.NDArray[np.uint8]

@@ -1,23 +1,12 @@
-"""File helpers for the report folder: whole-file hashes and atomic writes."""
+"""File helpers for the report folder: temporary names, atomic writes, folders."""
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import os
 import secrets
 from pathlib import Path
 
+from tainik.sealed import durable
 from tainik.sealed.durable import storage_error
-
-
-def sha256_file(path: Path) -> str:
-    """The SHA-256 of a file's contents, as lowercase hex."""
-    try:
-        with path.open("rb") as handle:
-            return hashlib.file_digest(handle, "sha256").hexdigest()
-    except OSError as exc:
-        raise storage_error(exc, path) from exc
 
 
 def temporary_name(path: Path) -> Path:
@@ -31,18 +20,12 @@ def write_atomic(path: Path, data: bytes) -> None:
     Two processes writing the same name (two copies of one video) both succeed; the last
     rename wins, and both wrote the same bytes.
     """
-    partial = temporary_name(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with partial.open("xb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        partial.replace(path)
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            partial.unlink()
         raise storage_error(exc, path) from exc
+    # Reports, caches and thumbnails can be made again: no folder fsync for each of them.
+    durable.replace_file(path, data, sync_folder=False)
 
 
 def make_dirs(path: Path) -> Path:
