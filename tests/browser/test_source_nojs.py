@@ -208,3 +208,38 @@ def test_full_flow_without_javascript(
     for path, content in files:
         assert opened.pop(path.name, None) == content, f"{path.name} differs or is missing"
     assert list(opened.values()) == [message.encode("utf-8")], f"left over: {list(opened)}"
+
+
+def test_switching_language_on_the_codename_page_keeps_the_codename(
+    served: Served, new_page: NewPage
+) -> None:
+    """Issue 14: "Русский" on the page that shows a new codename (reached by POST, the only
+    time it is shown) used to ask for GET /generate?lang=ru, a 405 page: the codename was
+    gone. It is a small form now, and the same codename is shown again in Russian."""
+    base = served.server.source_url
+    page = new_page(js=False, locale="en-US")
+    page.goto(base + "/")
+    with page.expect_navigation():
+        page.click("#get-codename")
+    words = page.locator("#codename span").all_inner_texts()
+    assert len(words) == 7, words
+    with page.expect_navigation():
+        page.get_by_role("button", name="Русский").click()
+    assert _lang(page) == "ru"
+    assert page.locator("h1").inner_text().strip() == "Ваше кодовое имя"
+    assert page.locator("#codename span").all_inner_texts() == words
+    # And back: the codename is still there, and the session still works.
+    with page.expect_navigation():
+        page.get_by_role("button", name="English").click()
+    assert _lang(page) == "en"
+    assert page.locator("#codename span").all_inner_texts() == words
+    with page.expect_navigation():
+        page.click("#continue")
+    assert page.url == base + "/lookup"
+    # The logged-out page (also reached by POST) switches too, and stays.
+    with page.expect_navigation():
+        page.click("#logout")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Русский").click()
+    assert _lang(page) == "ru"
+    assert page.locator("h1").inner_text().strip() == "Вы вышли"

@@ -119,6 +119,16 @@ def finish(client: TestClient, upload: Upload) -> int:
     ).status_code
 
 
+def all_but_complete(client: TestClient, upload: Upload) -> None:
+    """Create ``upload`` and send its segments and manifest."""
+    start(client, upload)
+    for index in range(upload.plan.count):
+        assert put(client, upload, index) == 200
+    manifest = crypto.encrypt(upload.manifest.encode(), [upload.org.recipient])
+    path = f"/api/uploads/{upload.manifest.id}/manifest"
+    assert client.put(path, headers=headers(client), content=manifest).status_code == 200
+
+
 @pytest.fixture
 def source(client: TestClient) -> TestClient:
     new_source(client)
@@ -254,6 +264,46 @@ def test_uploads_belong_to_their_source(
         },
     )
     assert again.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "recorded"),
+    [
+        (None, "file"),  # the browser page today: no body, recorded as before
+        ({}, "file"),
+        ({"kind": "file"}, "file"),
+        ({"kind": "message"}, "message"),
+    ],
+)
+def test_complete_records_the_kind_the_client_states(
+    source: TestClient, instance: Instance, org: crypto.Identity, body: Any, recorded: str
+) -> None:
+    """Issue 14: the server cannot read the manifest, so the client states the kind."""
+    upload = Upload(b"Camera 3, 14 March.", org)
+    all_but_complete(source, upload)
+    done = source.post(
+        f"/api/uploads/{upload.manifest.id}/complete", headers=headers(source), json=body
+    )
+    assert done.json() == {"complete": True}
+    with instance.engine.begin() as db:
+        assert db.execute(select(schema.submissions.c.kind)).scalars().all() == [recorded]
+
+
+@pytest.mark.parametrize(
+    "body", [b'{"kind": "reply"}', b'{"kind": 1}', b'["message"]', b"message", b"{" * 2000]
+)
+def test_complete_refuses_a_kind_that_is_not_a_sources(
+    source: TestClient, instance: Instance, org: crypto.Identity, body: bytes
+) -> None:
+    upload = Upload(b"x", org)
+    all_but_complete(source, upload)
+    done = source.post(
+        f"/api/uploads/{upload.manifest.id}/complete", headers=headers(source), content=body
+    )
+    assert done.status_code in (400, 413), done.text
+    with instance.engine.begin() as db:
+        assert db.execute(select(schema.submissions.c.kind)).scalars().all() == []
+    assert finish(source, upload) == 200  # the same upload, stated properly (or not at all)
 
 
 def test_a_completed_upload_can_be_finished_again_by_its_source(

@@ -223,6 +223,9 @@ class _ImportLines(ImportObserver):
             file=ctx.stdout,
             flush=True,
         )
+        if result.warning is not None:
+            reason = ctx._(result.warning.template).format(**result.warning.params)
+            ctx.say(ctx._("warning: {message}").format(message=f"{result.container}: {reason}"))
 
 
 def run_import(args: argparse.Namespace, ctx: Context) -> int:

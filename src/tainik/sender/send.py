@@ -201,7 +201,9 @@ class Sender:
                 f"/api/uploads/{manifest.id}/manifest",
                 content=crypto.encrypt(manifest.encode(), organisation),
             )
-        client.api("POST", f"/api/uploads/{manifest.id}/complete")
+        client.api(
+            "POST", f"/api/uploads/{manifest.id}/complete", json={"kind": manifest.kind.value}
+        )
 
     def _parallel(
         self,

@@ -17,6 +17,7 @@ from tainik.service.errors import RequestError
 TEMPLATES = Path(__file__).parent / "templates"
 MAX_SMALL_FORM = 64 * 1024
 COOKIE_FLAGS: dict[str, Any] = {"httponly": True, "samesite": "strict", "path": "/"}
+CHOSEN_LANGUAGE = "tainik.language"  # request scope key: the language chosen by POST /language
 
 
 class Pages:
@@ -33,7 +34,7 @@ class Pages:
 
     def language(self, request: Request) -> str:
         """The language of this request's pages."""
-        chosen = request.query_params.get("lang")
+        chosen = request.scope.get(CHOSEN_LANGUAGE) or request.query_params.get("lang")
         if chosen in SUPPORTED:
             return str(chosen)
         return negotiate(request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"))
@@ -46,6 +47,15 @@ class Pages:
         catalogue = translations(lang)
         csrf, fresh = csrf_token(request.cookies.get(CSRF_COOKIE))
         template = self.env.get_template(name)
+        # A page reached by GET switches language with a link back to itself; one reached by
+        # POST cannot (a GET of its URL is not the same page, and may not exist): it offers a
+        # small form to POST /language instead, which comes back to a page by GET, or
+        # re-renders a page named in ``language_page`` from the fields in ``language_keep``.
+        context.setdefault("language_form", request.method not in ("GET", "HEAD"))
+        context.setdefault("language_back", request.url.path)
+        context.setdefault("language_page", "")
+        context.setdefault("language_keep", {})
+        context.setdefault("language_switch", True)
         html = template.render(
             _=catalogue.gettext,
             gettext=catalogue.gettext,
@@ -59,7 +69,7 @@ class Pages:
         response = HTMLResponse(html, status_code=status)
         if fresh:
             response.set_cookie(CSRF_COOKIE, csrf, **COOKIE_FLAGS)
-        if request.query_params.get("lang") in SUPPORTED:
+        if request.query_params.get("lang") in SUPPORTED or request.scope.get(CHOSEN_LANGUAGE):
             response.set_cookie(LANG_COOKIE, lang, **COOKIE_FLAGS)
         return response
 

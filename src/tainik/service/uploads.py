@@ -15,7 +15,7 @@ from sqlalchemy import delete, insert, select, update
 
 from tainik import crypto
 from tainik.core.errors import N_, TainikError
-from tainik.core.manifest import MAX_MANIFEST_CIPHERTEXT, is_valid_id
+from tainik.core.manifest import MAX_MANIFEST_CIPHERTEXT, Kind, is_valid_id
 from tainik.core.units import human_bytes
 from tainik.core.upload import (
     HEADER_PREFIX,
@@ -277,8 +277,13 @@ def put_manifest(instance: Instance, session: SourceSession, sealed_id: str, bod
     _touch(instance, row)
 
 
-def complete(instance: Instance, session: SourceSession, sealed_id: str) -> None:
-    """Check every part is present, then commit the upload as a submission."""
+def complete(
+    instance: Instance, session: SourceSession, sealed_id: str, kind: Kind = Kind.FILE
+) -> None:
+    """Check every part is present, then commit the upload as a submission of ``kind``.
+
+    ``kind`` is the client's word (the server cannot read the manifest): it decides how the
+    newsroom lists the submission; the workstation checks it against the manifest."""
     with instance.engine.begin() as db:
         done = db.execute(
             select(schema.submissions.c.source_id).where(
@@ -301,10 +306,10 @@ def complete(instance: Instance, session: SourceSession, sealed_id: str) -> None
         error.params["missing"] = missing[:1000]
         raise error
     transition(UploadState.RECEIVING, UploadEvent.COMPLETE)
-    _commit(instance, sealed_id, session.source_id)
+    _commit(instance, sealed_id, session.source_id, kind)
 
 
-def _commit(instance: Instance, sealed_id: str, source_id: int) -> None:
+def _commit(instance: Instance, sealed_id: str, source_id: int, kind: Kind = Kind.FILE) -> None:
     """Rename into the blob store, then record (docs/protocol.md, "Completing")."""
     destination = instance.blobs.path_of(sealed_id)
     if not destination.exists():
@@ -315,7 +320,7 @@ def _commit(instance: Instance, sealed_id: str, source_id: int) -> None:
             insert(schema.submissions).values(
                 source_id=source_id,
                 sealed_id=sealed_id,
-                kind="file",
+                kind=kind.value,
                 ciphertext_bytes=instance.blobs.size_of(sealed_id),
                 created_at=now,
             )

@@ -144,14 +144,22 @@ def test_wrong_identity_is_a_key_error(vault: Vault, tmp_path: Path) -> None:
     assert count(vault, catalogue.items) == 0
 
 
-def test_metadata_that_contradicts_the_manifest_is_refused(
+def test_a_server_label_that_contradicts_the_manifest_is_recorded_not_obeyed(
     vault: Vault, org_identity: crypto.Identity, tmp_path: Path
 ) -> None:
+    """The server cannot read a manifest: its kind is the client's word. The manifest wins,
+    the item enters, and the disagreement is kept in the import record and reported."""
     container = seal(b"a file", tmp_path / "in", org_identity.recipient, kind=Kind.FILE)
     sidecar(container, kind=Kind.MESSAGE)
     [result] = import_into(vault, [org_identity], [tmp_path / "in"])
-    assert result.status == "failed"
-    assert "says it is a message, but the sealed file is a file" in str(result.error)
+    assert result.status == "imported", result.error
+    assert "listed it as a message, but the sealed file is a file" in str(result.warning)
+    [item] = vault_items.all_items(vault)
+    assert item.kind == Kind.FILE
+    [*_, (_seq, line)] = vault.records()
+    record = CustodyRecord.parse(line)
+    assert record.details["kind"] == "file"
+    assert record.details["server_kind"] == "message"
 
 
 def test_many_small_and_large_files_in_parallel(

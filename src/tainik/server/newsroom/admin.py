@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -56,7 +58,7 @@ class AdminPages:
             form.get("name")[:200],
             form.get("admin") == "1",
         )
-        return page(self.pages, request, "newsroom/secrets.html", None, made=made, new=True)
+        return _secrets_page(self.pages, request, made, new=True)
 
     async def account_action(self, request: Request) -> Response:
         user_id = path_id(request, "user_id")
@@ -71,7 +73,7 @@ class AdminPages:
             return see_other(f"/admin/users?done={action}d")
         reset = admin.reset_totp if action == "reset-2fa" else admin.reset_password
         made = await run_in_threadpool(reset, self.instance, who, user_id)
-        return page(self.pages, request, "newsroom/secrets.html", None, made=made, new=False)
+        return _secrets_page(self.pages, request, made, new=False)
 
     async def settings_page(self, request: Request) -> Response:
         found = await run_in_threadpool(settings.settings_page, self.instance, credential(request))
@@ -123,3 +125,13 @@ class AdminPages:
             log=found,
             actions=audit.ACTIONS,
         )
+
+
+def _secrets_page(pages: Pages, request: Request, made: Any, *, new: bool) -> Response:
+    """The one-time secrets of an account. It offers no language switch: switching would
+    lose them (they are shown once and never stored in the clear), and posting them back
+    through a form is not worth their exposure; the admin reads this page in the language
+    of the form that asked for it."""
+    return page(
+        pages, request, "newsroom/secrets.html", None, made=made, new=new, language_switch=False
+    )

@@ -10,6 +10,7 @@ from typing import Any
 
 from starlette.routing import Mount, Route
 
+from tainik.server.language import get_fallback, language_route
 from tainik.server.newsroom.account import AccountPages
 from tainik.server.newsroom.admin import AdminPages
 from tainik.server.newsroom.api import PREFIX, Api
@@ -58,5 +59,19 @@ class NewsroomInterface:
         routes: list[Any] = [
             Route(path, guarded(handler), methods=[method]) for path, handler, method in table
         ]
+        routes.append(language_route({}))
+        # A GET of a POST-only path (a reload, a bookmark, a language switch on the page a
+        # POST showed) goes to the page it belongs to, never to a 405.
+        routes.extend(
+            get_fallback(path, target)
+            for path, target in [
+                ("/logout", "/"),
+                ("/sources/{source_id:int}/reply", "/sources/{source_id}"),
+                ("/sources/{source_id:int}/star", "/sources/{source_id}"),
+                ("/sources/{source_id:int}/items", "/sources/{source_id}"),
+                ("/sources/{source_id:int}/delete", "/sources/{source_id}"),
+                ("/admin/users/{user_id:int}/{action}", "/admin/users"),
+            ]
+        )
         routes.append(Mount(PREFIX, app=self.api.app()))
         return routes

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tainik.core.manifest import Kind
 from tainik.core.segments import DEFAULT_SEGMENT_SIZE
 from tainik.core.upload import UploadError, max_segment_bytes
 from tainik.server.pages import COOKIE_FLAGS
@@ -23,6 +24,8 @@ from tainik.service.instance import Instance
 
 CSRF_HEADER = "x-csrf-token"
 MAX_JSON = 32 * 1024 * 1024
+MAX_COMPLETE_JSON = 1024
+SOURCE_KINDS = (Kind.FILE.value, Kind.MESSAGE.value)  # a source never sends a reply
 
 
 class SourceApi:
@@ -162,11 +165,23 @@ class SourceApi:
     async def complete(self, request: Request) -> Response:
         self._csrf(request)
         session = await self._session(request)
+        kind = await _stated_kind(request)
         await run_in_threadpool(
-            uploads.complete, self.instance, session, request.path_params["sealed_id"]
+            uploads.complete, self.instance, session, request.path_params["sealed_id"], kind
         )
         await run_in_threadpool(sources.touch, self.instance, session)
         return JSONResponse({"complete": True})
+
+
+async def _stated_kind(request: Request) -> Kind:
+    """The kind the client states in ``complete``'s optional body (docs/protocol.md,
+    "Completing"); ``file`` when it states none, as the browser page did before it could."""
+    if request.headers.get("content-length", "0") in ("", "0"):
+        return Kind.FILE
+    stated = (await _json(request, MAX_COMPLETE_JSON)).get("kind", Kind.FILE.value)
+    if stated not in SOURCE_KINDS:
+        raise RequestError()
+    return Kind(stated)
 
 
 async def _chunks(request: Request, limit: int) -> list[bytes]:
@@ -192,8 +207,8 @@ async def _body(request: Request, limit: int) -> bytes:
     return b"".join(await _chunks(request, limit))
 
 
-async def _json(request: Request) -> dict[str, Any]:
-    raw = await _body(request, MAX_JSON)
+async def _json(request: Request, limit: int = MAX_JSON) -> dict[str, Any]:
+    raw = await _body(request, limit)
     try:
         value = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:

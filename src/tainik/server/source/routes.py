@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 from starlette.concurrency import run_in_threadpool
@@ -12,9 +13,12 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from tainik.codenames import vocabulary
+from tainik.core.codename import check_words, normalize
 from tainik.core.errors import CodenameError
 from tainik.core.units import human_bytes
 from tainik.core.upload import MAX_MESSAGE_CHARS
+from tainik.server.language import get_fallback, language_route
 from tainik.server.multipart import FormReader, boundary_of
 from tainik.server.pages import COOKIE_FLAGS, Pages, see_other, small_form
 from tainik.server.security import CSRF_COOKIE, CSRF_FIELD, check_csrf
@@ -48,6 +52,12 @@ class SourceInterface:
             Route("/submit", self.submit, methods=["POST"]),
             Route("/replies/{reply_id:int}/delete", self.delete_reply, methods=["POST"]),
             Route("/logout", self.logout, methods=["POST"]),
+            language_route({"codename": self.codename_again, "logged_out": self.logged_out_again}),
+            # A GET of a POST-only path (a reload, a bookmark) goes to the page it belongs to.
+            get_fallback("/generate", "/"),
+            get_fallback("/submit", "/lookup"),
+            get_fallback("/replies/{reply_id:int}/delete", "/lookup"),
+            get_fallback("/logout", "/"),
         ]
 
     async def _session(self, request: Request) -> sources.SourceSession:
@@ -60,11 +70,33 @@ class SourceInterface:
         form = await small_form(request)
         check_csrf(request.cookies.get(CSRF_COOKIE), form.get(CSRF_FIELD))
         codename, cookie = await run_in_threadpool(sources.create_source, self.instance)
-        response = self.pages.render(
-            request, "source/codename.html", codename=codename.reveal().split(" ")
-        )
+        response = self._codename_page(request, codename.reveal())
         response.set_cookie(SESSION_COOKIE, cookie.reveal(), **COOKIE_FLAGS)
         return response
+
+    def _codename_page(self, request: Request, codename: str) -> Response:
+        """The page that shows a new codename, the only time it is shown. Its language switch
+        posts the codename back (in the form, as on the page; never stored) to show it again."""
+        return self.pages.render(
+            request,
+            "source/codename.html",
+            codename=codename.split(" "),
+            language_page="codename",
+            language_keep={"codename": codename},
+        )
+
+    async def codename_again(self, request: Request, form: Mapping[str, str]) -> Response:
+        """The codename page again, in another language (``POST /language``)."""
+        codename = form.get("codename", "")
+        check_words(codename, vocabulary())  # only ever a codename, never other text
+        return self._codename_page(request, normalize(codename))
+
+    async def logged_out_again(self, request: Request, _form: Mapping[str, str]) -> Response:
+        """The logged-out page again, in another language (``POST /language``)."""
+        return self._logged_out_page(request)
+
+    def _logged_out_page(self, request: Request) -> Response:
+        return self.pages.render(request, "source/logged_out.html", language_page="logged_out")
 
     async def login_page(self, request: Request) -> Response:
         return self.pages.render(request, "source/login.html", error=None)
@@ -180,6 +212,6 @@ class SourceInterface:
             await run_in_threadpool(sources.logout, self.instance, session)
         except SessionError:
             pass
-        response = self.pages.render(request, "source/logged_out.html")
+        response = self._logged_out_page(request)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response

@@ -23,6 +23,7 @@ class ImportResult:
     error: TainikError | None = None
     sealed_id: str = ""
     manifest_sha256: str = ""
+    warning: TainikError | None = None  # imported, but something the user should know
 
 
 class ImportObserver:

@@ -252,14 +252,6 @@ class Importer:
     def _settle(self, item: PulledItem, manifest_hash: str, opened: _Opened) -> list[ImportResult]:
         """Queue a verified plaintext for storing; returns the results of a flushed batch."""
         manifest = opened.manifest
-        if item.kind is not None and item.kind != manifest.kind:
-            opened.path.unlink(missing_ok=True)
-            error = IntegrityError(
-                N_("the pull metadata says it is a {claimed}, but the sealed file is a {kind}"),
-                claimed=item.kind.value,
-                kind=manifest.kind.value,
-            )
-            return [self._report(ImportResult(item.container, "failed", error=error))]
         ref = FileRef(manifest.sha256.hex(), opened.blake3, opened.size)
         if not self._batch:
             self._batch_started = time.monotonic()
@@ -320,18 +312,22 @@ class Importer:
     def _record(self, db: Connection, staged: _Staged, new_object: bool) -> ImportResult:
         item, manifest, ref = staged.item, staged.opened.manifest, staged.ref
         source_id = self._source_id(db, item.source)
+        details: dict[str, JsonValue] = {
+            "kind": manifest.kind.value,
+            "source": item.source.key,
+            "sent_at": item.sent_at or "",
+            "opened_with": self._recipients,
+            "stored": new_object,
+        }
+        warning = _kind_disagreement(item, manifest)
+        if warning is not None:
+            details["server_kind"] = str(warning.params["claimed"])
         record = self._writer.append(
             db,
             Action.IMPORT,
             inputs=[{"sealed_id": manifest.id, "manifest_sha256": staged.manifest_hash}],
             outputs=[ref.to_json()],
-            details={
-                "kind": manifest.kind.value,
-                "source": item.source.key,
-                "sent_at": item.sent_at or "",
-                "opened_with": self._recipients,
-                "stored": new_object,
-            },
+            details=details,
         )
         if new_object:
             db.execute(
@@ -362,6 +358,7 @@ class Importer:
             new_object,
             sealed_id=manifest.id,
             manifest_sha256=staged.manifest_hash,
+            warning=warning,
         )
 
     def _source_id(self, db: Connection, source: SourceRef) -> int:
@@ -428,6 +425,26 @@ class Importer:
     def _report(self, result: ImportResult) -> ImportResult:
         self._observer.result(result)
         return result
+
+
+def _kind_disagreement(item: PulledItem, manifest: Manifest) -> TainikError | None:
+    """The warning when the server's label (the sidecar's kind) is not the manifest's.
+
+    The server cannot read a manifest: its kind is the uploading client's word, and a client
+    that states none (the browser page before it could) is listed as a file. The manifest is
+    signed into every segment's hash, so it decides; refusing the item would drop evidence
+    over a label, so the import goes on and the disagreement is recorded and told.
+    """
+    if item.kind is None or item.kind == manifest.kind:
+        return None
+    return TainikError(
+        N_(
+            "the server listed it as a {claimed}, but the sealed file is a {kind}: "
+            "imported as a {kind}"
+        ),
+        claimed=item.kind.value,
+        kind=manifest.kind.value,
+    )
 
 
 def _extent(container: Path) -> tuple[int, int]:

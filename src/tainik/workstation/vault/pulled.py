@@ -45,7 +45,7 @@ class PulledItem:
 
     container: Path
     source: SourceRef
-    kind: Kind | None  # the server's claim, checked against the manifest
+    kind: Kind | None  # the server's label; where it differs, the manifest wins (recorded)
     sent_at: str | None
     sent_order: int | None
 
