@@ -313,6 +313,31 @@ def test_the_size_limit_holds_for_api_uploads(
     assert finish(source, at_limit) == 200
 
 
+def test_a_full_disk_has_its_own_error_code(
+    source: TestClient, instance: Instance, org: crypto.Identity, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """507 says the server's storage is full, never "bad_request" (the client did nothing
+    wrong, and should retry later)."""
+    upload = Upload(b"x" * 10, org)
+    start(source, upload)
+
+    def full(*_args: object) -> int:
+        raise OSError(28, "No space left on device")
+
+    # Parts are written at offsets (O_DIRECT) or as gathered chunks, by file system.
+    monkeypatch.setattr("tainik.sealed.durable.os.pwrite", full)
+    monkeypatch.setattr("tainik.sealed.durable.os.writev", full)
+    response = source.put(
+        f"/api/uploads/{upload.manifest.id}/segments/0",
+        headers=headers(source),
+        content=upload.segment(0),
+    )
+    monkeypatch.undo()
+    assert response.status_code == 507
+    assert response.json()["error"] == "storage_full"
+    assert instance.uploads.received(upload.manifest.id) == []
+
+
 def test_csrf_and_session_are_required(client: TestClient, org: crypto.Identity) -> None:
     csrf(client)
     assert client.get("/api/uploads").status_code == 401

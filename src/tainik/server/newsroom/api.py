@@ -24,7 +24,7 @@ from starlette.types import ASGIApp
 
 from tainik.core.errors import StorageError, TainikError
 from tainik.crypto import Secret
-from tainik.server.errors import status_of
+from tainik.server.errors import STORAGE_CODES, status_of
 from tainik.server.newsroom.common import MAX_ID, path_id
 from tainik.server.newsroom.openapi import document
 from tainik.server.newsroom.streaming import download_response
@@ -47,7 +47,7 @@ CODES = {
     413: "too_large",
     429: "throttled",
     500: "server_error",
-    507: "storage_full",
+    507: STORAGE_CODES[507],
 }
 log = logging.getLogger("tainik.server")
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -95,9 +95,11 @@ def _since(request: Request) -> datetime | None:
         return None
     try:
         moment = datetime.fromisoformat(text.strip())
-    except ValueError as exc:
+        # In UTC here: a time at the edge of datetime's range with an offset (year 1 at
+        # +14:00) has no UTC equivalent, and would overflow later.
+        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    except (ValueError, OverflowError) as exc:
         raise RequestError() from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _int_query(request: Request, name: str) -> int | None:
