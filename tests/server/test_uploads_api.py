@@ -6,6 +6,7 @@ import base64
 import hashlib
 import json
 import os
+import tracemalloc
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from starlette.testclient import TestClient
 from tainik import crypto
 from tainik.core.manifest import Kind, Manifest
 from tainik.core.segments import DEFAULT_SEGMENT_SIZE, SegmentPlan
+from tainik.core.upload import MAX_SEGMENTS, MAX_UPLOAD_BYTES
 from tainik.sealed.reader import SealedOpener
 from tainik.sealed.writer import new_sealed_id
 from tainik.server.app import source_app
@@ -311,6 +313,65 @@ def test_the_size_limit_holds_for_api_uploads(
     for index in range(at_limit.plan.count):
         assert put(source, at_limit, index) == 200
     assert finish(source, at_limit) == 200
+
+
+def test_segment_counts_are_bounded_and_completing_walks_only_what_is_present(
+    source: TestClient, org: crypto.Identity
+) -> None:
+    """2^24 segments were accepted, and ``complete`` then built a set of every index (about
+    2 GB). The count is bounded (1 TiB at 4 MiB segments); at the bound, an incomplete
+    upload's answer lists the first 1,000 missing parts and counts all, in little memory."""
+    upload = Upload(b"x", org)
+    note = upload.note(source.get("/api/session").json()["recipient"])
+    for count in (0, MAX_SEGMENTS + 1, 2**24):
+        body = {"id": upload.manifest.id, "segments": count, "note": note}
+        response = source.post("/api/uploads", headers=headers(source), json=body)
+        assert response.status_code == 400, (count, response.text)
+        assert response.json()["error"] == "bad_segments"
+    body = {"id": upload.manifest.id, "segments": MAX_SEGMENTS, "note": note}
+    assert source.post("/api/uploads", headers=headers(source), json=body).status_code == 201
+    assert put(source, upload, 1, crypto.encrypt(b"y" * S, [org.recipient])) == 200
+    tracemalloc.start()
+    try:
+        response = source.post(
+            f"/api/uploads/{upload.manifest.id}/complete", headers=headers(source)
+        )
+        _size, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert response.status_code == 400
+    answer = response.json()
+    assert answer["error"] == "incomplete"
+    assert answer["missing"] == [0, *range(2, 1001)]
+    assert f": {MAX_SEGMENTS}" in answer["message"]  # every segment but one, and the manifest
+    assert peak < 4 * 1024 * 1024, peak
+
+
+def test_notes_and_json_bodies_are_bounded(source: TestClient, org: crypto.Identity) -> None:
+    """A note over its bound is refused, and a body announced larger than the largest
+    possible one is refused (413) before the session is even looked up."""
+    upload = Upload(b"x", org)
+    big_note = base64.b64encode(b"age-encryption.org/v1\n" + b"x" * uploads.max_note_bytes(1))
+    body = {"id": upload.manifest.id, "segments": 1, "note": big_note.decode()}
+    response = source.post("/api/uploads", headers=headers(source), json=body)
+    assert response.status_code == 400
+    assert response.json()["error"] == "bad_note"
+    with TestClient(source.app) as stranger:  # no session, no CSRF token
+        response = stranger.post(
+            "/api/uploads",
+            content=b"{}",
+            headers={"Content-Type": "application/json", "Content-Length": str(40 * 2**20)},
+        )
+    assert response.status_code == 413, response.text
+    assert response.json()["error"] == "too_large"
+
+
+def test_the_session_states_the_largest_upload(source: TestClient, instance: Instance) -> None:
+    """No instance limit still means at most 1 TiB per upload: clients compare before they
+    hash. An instance limit below that is given as it is."""
+    assert source.get("/api/session").json()["max_upload_bytes"] == MAX_UPLOAD_BYTES
+    object.__setattr__(instance.config, "max_upload_bytes", 5_000_000)
+    assert source.get("/api/session").json()["max_upload_bytes"] == 5_000_000
 
 
 def test_a_full_disk_has_its_own_error_code(

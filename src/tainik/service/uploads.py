@@ -20,6 +20,8 @@ from tainik.core.units import human_bytes
 from tainik.core.upload import (
     HEADER_PREFIX,
     MAX_SEGMENTS,
+    MAX_UPLOAD_BYTES,
+    MISSING_LISTED,
     PROTOCOL_SEGMENT_SIZE,
     UploadError,
     UploadEvent,
@@ -27,6 +29,7 @@ from tainik.core.upload import (
     check_segment_size,
     header_length,
     max_segment_bytes,
+    missing_segments,
     plaintext_length,
     smallest_upload,
     transition,
@@ -66,6 +69,10 @@ class UploadView:
 def max_note_bytes(segments: int) -> int:
     """The largest sealed note accepted for an upload of ``segments`` segments."""
     return BASE_NOTE_BYTES + 100 * max(0, segments - 256)
+
+
+# The largest note of all (an upload of MAX_SEGMENTS segments): about 25 MiB.
+MAX_NOTE_BYTES = max_note_bytes(MAX_SEGMENTS)
 
 
 def _error(code: str, template: str, **params: object) -> UploadError:
@@ -242,6 +249,13 @@ def put_segment(
     _touch(instance, row)
 
 
+def upload_limit(instance: Instance) -> int:
+    """The most plaintext bytes one upload through the API may carry: the instance's limit
+    (the no-JS form's), or the protocol's :data:`MAX_UPLOAD_BYTES` if that is lower."""
+    limit = instance.config.max_upload_bytes
+    return min(limit, MAX_UPLOAD_BYTES) if limit else MAX_UPLOAD_BYTES
+
+
 def _check_limit(instance: Instance, size: int) -> None:
     """Refuse an upload certainly larger than the instance's limit (``413 too_large``): the
     same limit the no-JS form has, for each file uploaded through the API."""
@@ -289,16 +303,18 @@ def complete(instance: Instance, session: SourceSession, sealed_id: str) -> None
         transition(UploadState.COMPLETE, UploadEvent.COMPLETE)
         return
     row = _row(instance, session, sealed_id)
-    received = instance.uploads.received(sealed_id)
-    missing = sorted(set(range(row.segments)) - set(received))
-    extra = [i for i in received if i >= row.segments]
-    if missing or extra or not instance.uploads.has_manifest(sealed_id):
+    # The count comes from a request: walk what is present, never a set of every index.
+    absent, listed = missing_segments(
+        instance.uploads.received(sealed_id), int(row.segments), MISSING_LISTED
+    )
+    manifest = instance.uploads.has_manifest(sealed_id)
+    if absent or not manifest:
         error = _error(
             "incomplete",
             N_("the upload is not complete; parts missing: {count}"),
-            count=len(missing) + (0 if instance.uploads.has_manifest(sealed_id) else 1),
+            count=absent + (0 if manifest else 1),
         )
-        error.params["missing"] = missing[:1000]
+        error.params["missing"] = listed
         raise error
     transition(UploadState.RECEIVING, UploadEvent.COMPLETE)
     _commit(instance, sealed_id, session.source_id)
