@@ -6,6 +6,7 @@ import base64
 import hashlib
 import json
 import os
+import threading
 import tracemalloc
 from datetime import timedelta
 from pathlib import Path
@@ -285,6 +286,51 @@ def test_a_completed_upload_can_be_finished_again_by_its_source(
         new_source(other)
         csrf(other)
         assert create(other, upload).status_code == 409
+
+
+@pytest.mark.parametrize("processes", [False, True])
+def test_concurrent_completes_commit_once_and_all_say_so(
+    source: TestClient, instance: Instance, org: crypto.Identity, processes: bool
+) -> None:
+    """A client that retries ``complete`` (a slow circuit, two tabs, a sender run twice) may
+    have several in flight at once: exactly one commits, and every caller hears that the
+    upload is complete. (Four at once had told three of them it was incomplete, or failed.)
+    With ``processes``, each caller reaches its own app over its own instance (its own
+    database connections and commit lock), as with several server processes."""
+    upload = Upload(os.urandom(S + 10), org)
+    start(source, upload)
+    for index in range(upload.plan.count):
+        assert put(source, upload, index) == 200
+    manifest = crypto.encrypt(upload.manifest.encode(), [org.recipient])
+    path = f"/api/uploads/{upload.manifest.id}"
+    assert source.put(f"{path}/manifest", headers=headers(source), content=manifest).is_success
+    callers = 4
+    barrier = threading.Barrier(callers)
+    answers: list[tuple[int, Any]] = []
+
+    def call() -> None:
+        server = Instance.open(instance.config) if processes else instance
+        try:
+            with TestClient(source_app(server)) as client:
+                client.cookies.update(source.cookies)
+                barrier.wait()
+                response = client.post(f"{path}/complete", headers=headers(client))
+                answers.append((response.status_code, response.json()))
+        finally:
+            if processes:
+                server.close()
+
+    threads = [threading.Thread(target=call) for _ in range(callers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert answers == [(200, {"complete": True})] * callers
+    with instance.engine.begin() as db:
+        assert len(db.execute(select(schema.submissions.c.id)).all()) == 1
+        assert db.execute(select(schema.uploads.c.sealed_id)).all() == []
+    assert instance.blobs.exists(upload.manifest.id)
+    assert not instance.uploads.ids()
 
 
 def test_the_size_limit_holds_for_api_uploads(

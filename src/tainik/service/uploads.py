@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from tainik import crypto
 from tainik.core.errors import N_, TainikError
@@ -292,20 +293,52 @@ def put_manifest(instance: Instance, session: SourceSession, sealed_id: str, bod
 
 
 def complete(instance: Instance, session: SourceSession, sealed_id: str) -> None:
-    """Check every part is present, then commit the upload as a submission."""
+    """Check every part is present, then commit the upload as a submission; idempotent.
+
+    Completes of one upload may arrive together (a client's retry while the first is still
+    running, two tabs): one at a time in this process (``instance.commits``), each finds
+    the upload either still receiving or committed, and every one that finds it committed
+    answers as the committer did. Across processes the rename and the unique sealed id
+    decide, and the loser reads the winner's result (:func:`_commit`)."""
+    with instance.commits:
+        if _completed(instance, session.source_id, sealed_id):
+            transition(UploadState.COMPLETE, UploadEvent.COMPLETE)
+            return
+        try:
+            row = _row(instance, session, sealed_id)
+        except NotFoundError:  # committed by another process since we looked
+            if not _completed(instance, session.source_id, sealed_id):
+                raise
+            transition(UploadState.COMPLETE, UploadEvent.COMPLETE)
+            return
+        # Once renamed into the blob store (by a commit cut short, or under way in another
+        # process) the parts are no longer in the upload's folder: only the record is left.
+        try:
+            if not instance.blobs.exists(sealed_id):
+                _check_present(instance, sealed_id, int(row.segments))
+        except UploadError:
+            if not instance.blobs.exists(sealed_id):  # (renamed while we counted)
+                raise
+        transition(UploadState.RECEIVING, UploadEvent.COMPLETE)
+        _commit(instance, sealed_id, session.source_id)
+
+
+def _completed(instance: Instance, source_id: int, sealed_id: str) -> bool:
+    """True when ``sealed_id`` is already a submission of this source."""
     with instance.engine.begin() as db:
         done = db.execute(
             select(schema.submissions.c.source_id).where(
                 schema.submissions.c.sealed_id == sealed_id
             )
         ).first()
-    if done is not None and done.source_id == session.source_id:
-        transition(UploadState.COMPLETE, UploadEvent.COMPLETE)
-        return
-    row = _row(instance, session, sealed_id)
+    return done is not None and done.source_id == source_id
+
+
+def _check_present(instance: Instance, sealed_id: str, segments: int) -> None:
+    """Raise ``incomplete`` unless the manifest and segments ``0 … segments−1`` are there."""
     # The count comes from a request: walk what is present, never a set of every index.
     absent, listed = missing_segments(
-        instance.uploads.received(sealed_id), int(row.segments), MISSING_LISTED
+        instance.uploads.received(sealed_id), segments, MISSING_LISTED
     )
     manifest = instance.uploads.has_manifest(sealed_id)
     if absent or not manifest:
@@ -316,30 +349,41 @@ def complete(instance: Instance, session: SourceSession, sealed_id: str) -> None
         )
         error.params["missing"] = listed
         raise error
-    transition(UploadState.RECEIVING, UploadEvent.COMPLETE)
-    _commit(instance, sealed_id, session.source_id)
 
 
 def _commit(instance: Instance, sealed_id: str, source_id: int) -> None:
-    """Rename into the blob store, then record (docs/protocol.md, "Completing")."""
+    """Rename into the blob store, then record (docs/protocol.md, "Completing").
+
+    Either step may find it done already: by a commit that a crash cut short (recovery), or
+    by another process completing the same upload at the same moment."""
     destination = instance.blobs.path_of(sealed_id)
     if not destination.exists():
-        instance.uploads.move_to(sealed_id, destination)
+        try:
+            instance.uploads.move_to(sealed_id, destination)
+        except OSError:
+            if not destination.exists():  # not renamed by someone else: a real failure
+                raise
     now = instance.clock()
-    with instance.engine.begin() as db:
-        db.execute(
-            insert(schema.submissions).values(
-                source_id=source_id,
-                sealed_id=sealed_id,
-                kind="file",
-                ciphertext_bytes=instance.blobs.size_of(sealed_id),
-                created_at=now,
+    try:
+        with instance.engine.begin() as db:
+            db.execute(
+                insert(schema.submissions).values(
+                    source_id=source_id,
+                    sealed_id=sealed_id,
+                    kind="file",
+                    ciphertext_bytes=instance.blobs.size_of(sealed_id),
+                    created_at=now,
+                )
             )
-        )
-        db.execute(delete(schema.uploads).where(schema.uploads.c.sealed_id == sealed_id))
-        db.execute(
-            update(schema.sources).where(schema.sources.c.id == source_id).values(last_activity=now)
-        )
+            db.execute(delete(schema.uploads).where(schema.uploads.c.sealed_id == sealed_id))
+            db.execute(
+                update(schema.sources)
+                .where(schema.sources.c.id == source_id)
+                .values(last_activity=now)
+            )
+    except IntegrityError:  # the sealed id is unique: recorded by another process
+        if not _completed(instance, source_id, sealed_id):
+            raise
 
 
 def abandon(instance: Instance, session: SourceSession, sealed_id: str) -> None:
