@@ -7,7 +7,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tainik.core.segments import CHUNK, SegmentPlan
-from tainik.core.upload import payload_length, plaintext_length, smallest_upload
+from tainik.core.upload import (
+    missing_segments,
+    payload_length,
+    plaintext_length,
+    smallest_upload,
+)
 
 S = 4 * 1024 * 1024
 
@@ -36,3 +41,13 @@ def test_smallest_upload_never_exceeds_the_real_size(length: int) -> None:
     last = plan.size_of(plan.count - 1)
     assert smallest_upload(plan.count, last, S) == length
     assert smallest_upload(plan.count, None, S) <= length
+
+
+@given(st.sets(st.integers(0, 80)), st.integers(1, 70), st.integers(0, 20))
+def test_missing_segments_agrees_with_the_obvious_sets(
+    received: set[int], count: int, listed: int
+) -> None:
+    """The walk over what is present gives what a set of every index would, but costs only
+    what is present (the count comes from a request, up to 262,144)."""
+    missing = sorted(set(range(count)) - received)
+    assert missing_segments(sorted(received), count, listed) == (len(missing), missing[:listed])

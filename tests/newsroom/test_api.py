@@ -96,12 +96,18 @@ def test_listings_since_a_time_page_by_page(
 @pytest.mark.parametrize(
     "query",
     ["since=yesterday", "limit=0", "limit=501", "limit=x", "cursor=abc", "cursor=9" * 30,
-     "source_id=-1", f"cursor={10**30}.1"],
+     "source_id=-1", f"cursor={10**30}.1",
+     # Extremes that parse but overflow: a time that leaves datetime's range once moved to
+     # UTC, and a row id beyond the database's integers.
+     "since=0001-01-01T00:00:00%2B14:00", "since=9999-12-31T23:59:59-14:00",
+     f"cursor=0.{10**30}", f"cursor=1.{2**63}"],
 )  # fmt: skip
 def test_bad_parameters_are_400(client: TestClient, headers: dict[str, str], query: str) -> None:
-    response = client.get(f"/api/v1/submissions?{query}", headers=headers)
-    assert response.status_code == 400, response.text
-    assert response.json()["error"] == "bad_request"
+    feeds = ["submissions", "replies"] + ([] if "source_id" in query else ["sources"])
+    for feed in feeds:
+        response = client.get(f"/api/v1/{feed}?{query}", headers=headers)
+        assert response.status_code == 400, (feed, response.text)
+        assert response.json()["error"] == "bad_request"
 
 
 def test_reply_then_delete_through_the_api(

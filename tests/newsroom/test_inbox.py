@@ -268,6 +268,11 @@ def test_unknown_sources_and_huge_numbers_are_not_found(journalist_client: TestC
         assert journalist_client.get(path).status_code == 404, path
 
 
+def test_a_page_position_beyond_any_row_is_a_bad_request(journalist_client: TestClient) -> None:
+    for after in (f"1.{2**63}", f"{10**30}.1"):
+        assert journalist_client.get("/inbox", params={"after": after}).status_code == 400, after
+
+
 def test_pages_come_in_russian(journalist_client: TestClient, source: SeededSource) -> None:
     page = journalist_client.get("/inbox", headers={"Accept-Language": "ru"})
     assert '<html lang="ru">' in page.text

@@ -122,3 +122,64 @@ def test_connections_send_small_writes_at_once() -> None:
         with accepted:
             assert accepted.proto == socket.IPPROTO_TCP
             assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+
+
+CSRF = b"t" * 43
+LOGINS = {  # both listeners' JSON logins, with what each needs besides the body
+    "source": (b"/api/login", b"Cookie: tainik_csrf=" + CSRF + b"\r\nX-CSRF-Token: " + CSRF),
+    "newsroom": (b"/api/v1/tokens", b"X-Padding: none"),
+}
+
+
+def _port(server: LiveServer, listener: str) -> int:
+    return server.source_port if listener == "source" else server.newsroom_port
+
+
+def _post_head(path: bytes, extra: bytes, framing: bytes) -> bytes:
+    return (
+        b"POST " + path + b" HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        + extra + b"\r\n" + framing + b"\r\n\r\n"
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("listener", ["source", "newsroom"])
+def test_a_huge_declared_login_body_is_refused_before_it_is_read(
+    server: LiveServer, listener: str
+) -> None:
+    """32 MiB announced, 20 KiB sent: the answer (413) comes at once, without the rest."""
+    path, extra = LOGINS[listener]
+    with socket.create_connection((server.host, _port(server, listener)), timeout=5) as sock:
+        sock.sendall(_post_head(path, extra, b"Content-Length: 33554432"))
+        sock.sendall(b'{"codename": "' + b"a" * 20_000)
+        head = _read_response_head(sock)  # times out (an error) if the server waits for more
+    assert head.startswith(b"HTTP/1.1 413 "), head[:200]
+
+
+@pytest.mark.parametrize("listener", ["source", "newsroom"])
+def test_a_chunked_login_body_is_read_no_further_than_its_limit(
+    server: LiveServer, listener: str
+) -> None:
+    """No length announced: once the body passes its bound the server answers 413, without
+    waiting for a body that has not ended."""
+    path, extra = LOGINS[listener]
+    with socket.create_connection((server.host, _port(server, listener)), timeout=5) as sock:
+        sock.sendall(_post_head(path, extra, b"Transfer-Encoding: chunked"))
+        sock.sendall(b'e\r\n{"codename": "\r\n')
+        for _ in range(16):  # 64 KiB, and no last chunk
+            sock.sendall(b"1000\r\n" + b"a" * 4096 + b"\r\n")
+        head = _read_response_head(sock)  # times out (an error) if the server waits for more
+    assert head.startswith(b"HTTP/1.1 413 "), head[:200]
+
+
+@pytest.mark.parametrize("listener", ["source", "newsroom"])
+def test_deeply_nested_json_is_a_bad_request(server: LiveServer, listener: str) -> None:
+    """``[`` × 100,000 made the parser recurse until it failed (a 500): now too large (413),
+    and a body deep enough to break the parser but within the size bound is a 400."""
+    path, extra = LOGINS[listener]
+    for depth, status in ((100_000, b"413"), (16_000, b"400")):
+        body = b"[" * depth
+        with socket.create_connection((server.host, _port(server, listener)), timeout=10) as sock:
+            sock.sendall(_post_head(path, extra, b"Content-Length: " + str(len(body)).encode()))
+            sock.sendall(body)
+            head = _read_response_head(sock)
+        assert head.startswith(b"HTTP/1.1 " + status + b" "), (depth, head[:200])

@@ -6,6 +6,8 @@ import base64
 import hashlib
 import json
 import os
+import threading
+import tracemalloc
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from starlette.testclient import TestClient
 from tainik import crypto
 from tainik.core.manifest import Kind, Manifest
 from tainik.core.segments import DEFAULT_SEGMENT_SIZE, SegmentPlan
+from tainik.core.upload import MAX_SEGMENTS, MAX_UPLOAD_BYTES
 from tainik.sealed.reader import SealedOpener
 from tainik.sealed.writer import new_sealed_id
 from tainik.server.app import source_app
@@ -335,6 +338,51 @@ def test_a_completed_upload_can_be_finished_again_by_its_source(
         assert create(other, upload).status_code == 409
 
 
+@pytest.mark.parametrize("processes", [False, True])
+def test_concurrent_completes_commit_once_and_all_say_so(
+    source: TestClient, instance: Instance, org: crypto.Identity, processes: bool
+) -> None:
+    """A client that retries ``complete`` (a slow circuit, two tabs, a sender run twice) may
+    have several in flight at once: exactly one commits, and every caller hears that the
+    upload is complete. (Four at once had told three of them it was incomplete, or failed.)
+    With ``processes``, each caller reaches its own app over its own instance (its own
+    database connections and commit lock), as with several server processes."""
+    upload = Upload(os.urandom(S + 10), org)
+    start(source, upload)
+    for index in range(upload.plan.count):
+        assert put(source, upload, index) == 200
+    manifest = crypto.encrypt(upload.manifest.encode(), [org.recipient])
+    path = f"/api/uploads/{upload.manifest.id}"
+    assert source.put(f"{path}/manifest", headers=headers(source), content=manifest).is_success
+    callers = 4
+    barrier = threading.Barrier(callers)
+    answers: list[tuple[int, Any]] = []
+
+    def call() -> None:
+        server = Instance.open(instance.config) if processes else instance
+        try:
+            with TestClient(source_app(server)) as client:
+                client.cookies.update(source.cookies)
+                barrier.wait()
+                response = client.post(f"{path}/complete", headers=headers(client))
+                answers.append((response.status_code, response.json()))
+        finally:
+            if processes:
+                server.close()
+
+    threads = [threading.Thread(target=call) for _ in range(callers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert answers == [(200, {"complete": True})] * callers
+    with instance.engine.begin() as db:
+        assert len(db.execute(select(schema.submissions.c.id)).all()) == 1
+        assert db.execute(select(schema.uploads.c.sealed_id)).all() == []
+    assert instance.blobs.exists(upload.manifest.id)
+    assert not instance.uploads.ids()
+
+
 def test_the_size_limit_holds_for_api_uploads(
     source: TestClient, instance: Instance, org: crypto.Identity
 ) -> None:
@@ -361,6 +409,90 @@ def test_the_size_limit_holds_for_api_uploads(
     for index in range(at_limit.plan.count):
         assert put(source, at_limit, index) == 200
     assert finish(source, at_limit) == 200
+
+
+def test_segment_counts_are_bounded_and_completing_walks_only_what_is_present(
+    source: TestClient, org: crypto.Identity
+) -> None:
+    """2^24 segments were accepted, and ``complete`` then built a set of every index (about
+    2 GB). The count is bounded (1 TiB at 4 MiB segments); at the bound, an incomplete
+    upload's answer lists the first 1,000 missing parts and counts all, in little memory."""
+    upload = Upload(b"x", org)
+    note = upload.note(source.get("/api/session").json()["recipient"])
+    for count in (0, MAX_SEGMENTS + 1, 2**24):
+        body = {"id": upload.manifest.id, "segments": count, "note": note}
+        response = source.post("/api/uploads", headers=headers(source), json=body)
+        assert response.status_code == 400, (count, response.text)
+        assert response.json()["error"] == "bad_segments"
+    body = {"id": upload.manifest.id, "segments": MAX_SEGMENTS, "note": note}
+    assert source.post("/api/uploads", headers=headers(source), json=body).status_code == 201
+    assert put(source, upload, 1, crypto.encrypt(b"y" * S, [org.recipient])) == 200
+    tracemalloc.start()
+    try:
+        response = source.post(
+            f"/api/uploads/{upload.manifest.id}/complete", headers=headers(source)
+        )
+        _size, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert response.status_code == 400
+    answer = response.json()
+    assert answer["error"] == "incomplete"
+    assert answer["missing"] == [0, *range(2, 1001)]
+    assert f": {MAX_SEGMENTS}" in answer["message"]  # every segment but one, and the manifest
+    assert peak < 4 * 1024 * 1024, peak
+
+
+def test_notes_and_json_bodies_are_bounded(source: TestClient, org: crypto.Identity) -> None:
+    """A note over its bound is refused, and a body announced larger than the largest
+    possible one is refused (413) before the session is even looked up."""
+    upload = Upload(b"x", org)
+    big_note = base64.b64encode(b"age-encryption.org/v1\n" + b"x" * uploads.max_note_bytes(1))
+    body = {"id": upload.manifest.id, "segments": 1, "note": big_note.decode()}
+    response = source.post("/api/uploads", headers=headers(source), json=body)
+    assert response.status_code == 400
+    assert response.json()["error"] == "bad_note"
+    with TestClient(source.app) as stranger:  # no session, no CSRF token
+        response = stranger.post(
+            "/api/uploads",
+            content=b"{}",
+            headers={"Content-Type": "application/json", "Content-Length": str(40 * 2**20)},
+        )
+    assert response.status_code == 413, response.text
+    assert response.json()["error"] == "too_large"
+
+
+def test_the_session_states_the_largest_upload(source: TestClient, instance: Instance) -> None:
+    """No instance limit still means at most 1 TiB per upload: clients compare before they
+    hash. An instance limit below that is given as it is."""
+    assert source.get("/api/session").json()["max_upload_bytes"] == MAX_UPLOAD_BYTES
+    object.__setattr__(instance.config, "max_upload_bytes", 5_000_000)
+    assert source.get("/api/session").json()["max_upload_bytes"] == 5_000_000
+
+
+def test_a_full_disk_has_its_own_error_code(
+    source: TestClient, instance: Instance, org: crypto.Identity, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """507 says the server's storage is full, never "bad_request" (the client did nothing
+    wrong, and should retry later)."""
+    upload = Upload(b"x" * 10, org)
+    start(source, upload)
+
+    def full(*_args: object) -> int:
+        raise OSError(28, "No space left on device")
+
+    # Parts are written at offsets (O_DIRECT) or as gathered chunks, by file system.
+    monkeypatch.setattr("tainik.sealed.durable.os.pwrite", full)
+    monkeypatch.setattr("tainik.sealed.durable.os.writev", full)
+    response = source.put(
+        f"/api/uploads/{upload.manifest.id}/segments/0",
+        headers=headers(source),
+        content=upload.segment(0),
+    )
+    monkeypatch.undo()
+    assert response.status_code == 507
+    assert response.json()["error"] == "storage_full"
+    assert instance.uploads.received(upload.manifest.id) == []
 
 
 def test_csrf_and_session_are_required(client: TestClient, org: crypto.Identity) -> None:

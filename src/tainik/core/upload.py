@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 from tainik.core.errors import N_, TainikError
@@ -13,8 +14,15 @@ NONCE = 16
 TAG = 16
 MAC_LINE_LENGTH = len(b"--- ") + 43 + 1  # "--- " + base64 of 32 bytes, no padding, + LF
 HEADER_PREFIX = MAX_HEADER + MAC_LINE_LENGTH + 1  # the first bytes of a segment hold its header
-MAX_SEGMENTS = 2**24
 PROTOCOL_SEGMENT_SIZE = DEFAULT_SEGMENT_SIZE
+# The largest file one upload carries: 1 TiB. The troves Tainik is for are many files of
+# gigabytes (a prison's CCTV: over 1,000 videos, 2 TB in all), and 1 TiB through Tor at
+# 2.5 Mbit/s takes six weeks; a disk image larger than that is better split. Every count the
+# server takes from an upload request is bounded by it.
+MAX_UPLOAD_BYTES = 2**40
+MAX_SEGMENTS = MAX_UPLOAD_BYTES // PROTOCOL_SEGMENT_SIZE  # 262,144
+# How many missing indexes an "incomplete" answer lists (the count is always given).
+MISSING_LISTED = 1000
 
 
 class UploadState(StrEnum):
@@ -130,6 +138,27 @@ def smallest_upload(
 def max_segment_bytes(segment_size: int = PROTOCOL_SEGMENT_SIZE) -> int:
     """The largest body a segment PUT may have."""
     return MAX_HEADER + payload_length(segment_size)
+
+
+def missing_segments(
+    received: Iterable[int], count: int, listed: int = MISSING_LISTED
+) -> tuple[int, list[int]]:
+    """How many of segments ``0 … count−1`` are not among ``received`` (ascending, no
+    repeats), and the first ``listed`` of them: a walk over what is present, never a set of
+    every index (``count`` comes from a request)."""
+    present = 0
+    first: list[int] = []
+    expected = 0
+    for index in received:
+        if not expected <= index < count:
+            continue
+        if len(first) < listed:
+            first.extend(range(expected, min(index, expected + listed - len(first))))
+        present += 1
+        expected = index + 1
+    if len(first) < listed:
+        first.extend(range(expected, min(count, expected + listed - len(first))))
+    return count - present, first
 
 
 def _rejected(code: str, template: str, index: int | str = "?") -> SegmentRejected:

@@ -58,6 +58,8 @@ API_CODES: list[tuple[type[TainikError], str]] = [
     (CodenameError, "bad_codename"),
 ]
 UPLOAD_STATUS = {"conflict": 409, "wrong_state": 409, "too_large": 413}
+# Storage failures are the server's: never "bad_request". Both listeners' APIs use these.
+STORAGE_CODES = {507: "storage_full", 500: "internal"}
 
 
 def is_api(request: Request) -> bool:
@@ -73,6 +75,8 @@ def api_error(request: Request, pages: Pages, error: TainikError) -> JSONRespons
     if isinstance(error, UploadError):
         code = error.code
         status = UPLOAD_STATUS.get(code, 400)
+    elif isinstance(error, StorageError):
+        code = STORAGE_CODES.get(status, "internal")
     else:
         code = next((c for kind, c in API_CODES if isinstance(error, kind)), code)
     if isinstance(error, errors.SessionError):

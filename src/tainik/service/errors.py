@@ -52,6 +52,12 @@ class TooLargeError(TainikError):
     )
 
 
+class BodyTooLargeError(TooLargeError):
+    """A request body larger than its endpoint takes, refused before it is parsed."""
+
+    template = N_("the request is too large")
+
+
 class NotFoundError(TainikError):
     """Nothing of that name (or not yours)."""
 

@@ -73,6 +73,9 @@ class Instance:
     kdf_slots: threading.BoundedSemaphore = field(
         default_factory=lambda: threading.BoundedSemaphore(2)
     )
+    # One upload commit at a time in this process (a rename and a row: milliseconds), so
+    # that concurrent completes of one upload see each other's result, not half of it.
+    commits: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def open(cls, config: InstanceConfig) -> Instance:

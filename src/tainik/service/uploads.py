@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from tainik import crypto
 from tainik.core.errors import N_, TainikError
@@ -20,6 +21,8 @@ from tainik.core.units import human_bytes
 from tainik.core.upload import (
     HEADER_PREFIX,
     MAX_SEGMENTS,
+    MAX_UPLOAD_BYTES,
+    MISSING_LISTED,
     PROTOCOL_SEGMENT_SIZE,
     UploadError,
     UploadEvent,
@@ -27,6 +30,7 @@ from tainik.core.upload import (
     check_segment_size,
     header_length,
     max_segment_bytes,
+    missing_segments,
     plaintext_length,
     smallest_upload,
     transition,
@@ -66,6 +70,10 @@ class UploadView:
 def max_note_bytes(segments: int) -> int:
     """The largest sealed note accepted for an upload of ``segments`` segments."""
     return BASE_NOTE_BYTES + 100 * max(0, segments - 256)
+
+
+# The largest note of all (an upload of MAX_SEGMENTS segments): about 25 MiB.
+MAX_NOTE_BYTES = max_note_bytes(MAX_SEGMENTS)
 
 
 def _error(code: str, template: str, **params: object) -> UploadError:
@@ -242,6 +250,13 @@ def put_segment(
     _touch(instance, row)
 
 
+def upload_limit(instance: Instance) -> int:
+    """The most plaintext bytes one upload through the API may carry: the instance's limit
+    (the no-JS form's), or the protocol's :data:`MAX_UPLOAD_BYTES` if that is lower."""
+    limit = instance.config.max_upload_bytes
+    return min(limit, MAX_UPLOAD_BYTES) if limit else MAX_UPLOAD_BYTES
+
+
 def _check_limit(instance: Instance, size: int) -> None:
     """Refuse an upload certainly larger than the instance's limit (``413 too_large``): the
     same limit the no-JS form has, for each file uploaded through the API."""
@@ -280,55 +295,101 @@ def put_manifest(instance: Instance, session: SourceSession, sealed_id: str, bod
 def complete(
     instance: Instance, session: SourceSession, sealed_id: str, kind: Kind = Kind.FILE
 ) -> None:
-    """Check every part is present, then commit the upload as a submission of ``kind``.
+    """Check every part is present, then commit the upload as a submission of ``kind``;
+    idempotent.
 
     ``kind`` is the client's word (the server cannot read the manifest): it decides how the
-    newsroom lists the submission; the workstation checks it against the manifest."""
+    newsroom lists the submission; the workstation checks it against the manifest.
+
+    Completes of one upload may arrive together (a client's retry while the first is still
+    running, two tabs): one at a time in this process (``instance.commits``), each finds
+    the upload either still receiving or committed, and every one that finds it committed
+    answers as the committer did. Across processes the rename and the unique sealed id
+    decide, and the loser reads the winner's result (:func:`_commit`)."""
+    with instance.commits:
+        if _completed(instance, session.source_id, sealed_id):
+            transition(UploadState.COMPLETE, UploadEvent.COMPLETE)
+            return
+        try:
+            row = _row(instance, session, sealed_id)
+        except NotFoundError:  # committed by another process since we looked
+            if not _completed(instance, session.source_id, sealed_id):
+                raise
+            transition(UploadState.COMPLETE, UploadEvent.COMPLETE)
+            return
+        # Once renamed into the blob store (by a commit cut short, or under way in another
+        # process) the parts are no longer in the upload's folder: only the record is left.
+        try:
+            if not instance.blobs.exists(sealed_id):
+                _check_present(instance, sealed_id, int(row.segments))
+        except UploadError:
+            if not instance.blobs.exists(sealed_id):  # (renamed while we counted)
+                raise
+        transition(UploadState.RECEIVING, UploadEvent.COMPLETE)
+        _commit(instance, sealed_id, session.source_id, kind)
+
+
+def _completed(instance: Instance, source_id: int, sealed_id: str) -> bool:
+    """True when ``sealed_id`` is already a submission of this source."""
     with instance.engine.begin() as db:
         done = db.execute(
             select(schema.submissions.c.source_id).where(
                 schema.submissions.c.sealed_id == sealed_id
             )
         ).first()
-    if done is not None and done.source_id == session.source_id:
-        transition(UploadState.COMPLETE, UploadEvent.COMPLETE)
-        return
-    row = _row(instance, session, sealed_id)
-    received = instance.uploads.received(sealed_id)
-    missing = sorted(set(range(row.segments)) - set(received))
-    extra = [i for i in received if i >= row.segments]
-    if missing or extra or not instance.uploads.has_manifest(sealed_id):
+    return done is not None and done.source_id == source_id
+
+
+def _check_present(instance: Instance, sealed_id: str, segments: int) -> None:
+    """Raise ``incomplete`` unless the manifest and segments ``0 … segments−1`` are there."""
+    # The count comes from a request: walk what is present, never a set of every index.
+    absent, listed = missing_segments(
+        instance.uploads.received(sealed_id), segments, MISSING_LISTED
+    )
+    manifest = instance.uploads.has_manifest(sealed_id)
+    if absent or not manifest:
         error = _error(
             "incomplete",
             N_("the upload is not complete; parts missing: {count}"),
-            count=len(missing) + (0 if instance.uploads.has_manifest(sealed_id) else 1),
+            count=absent + (0 if manifest else 1),
         )
-        error.params["missing"] = missing[:1000]
+        error.params["missing"] = listed
         raise error
-    transition(UploadState.RECEIVING, UploadEvent.COMPLETE)
-    _commit(instance, sealed_id, session.source_id, kind)
 
 
 def _commit(instance: Instance, sealed_id: str, source_id: int, kind: Kind = Kind.FILE) -> None:
-    """Rename into the blob store, then record (docs/protocol.md, "Completing")."""
+    """Rename into the blob store, then record (docs/protocol.md, "Completing").
+
+    Either step may find it done already: by a commit that a crash cut short (recovery), or
+    by another process completing the same upload at the same moment."""
     destination = instance.blobs.path_of(sealed_id)
     if not destination.exists():
-        instance.uploads.move_to(sealed_id, destination)
+        try:
+            instance.uploads.move_to(sealed_id, destination)
+        except OSError:
+            if not destination.exists():  # not renamed by someone else: a real failure
+                raise
     now = instance.clock()
-    with instance.engine.begin() as db:
-        db.execute(
-            insert(schema.submissions).values(
-                source_id=source_id,
-                sealed_id=sealed_id,
-                kind=kind.value,
-                ciphertext_bytes=instance.blobs.size_of(sealed_id),
-                created_at=now,
+    try:
+        with instance.engine.begin() as db:
+            db.execute(
+                insert(schema.submissions).values(
+                    source_id=source_id,
+                    sealed_id=sealed_id,
+                    kind=kind.value,
+                    ciphertext_bytes=instance.blobs.size_of(sealed_id),
+                    created_at=now,
+                )
             )
-        )
-        db.execute(delete(schema.uploads).where(schema.uploads.c.sealed_id == sealed_id))
-        db.execute(
-            update(schema.sources).where(schema.sources.c.id == source_id).values(last_activity=now)
-        )
+            db.execute(delete(schema.uploads).where(schema.uploads.c.sealed_id == sealed_id))
+            db.execute(
+                update(schema.sources)
+                .where(schema.sources.c.id == source_id)
+                .values(last_activity=now)
+            )
+    except IntegrityError:  # the sealed id is unique: recorded by another process
+        if not _completed(instance, source_id, sealed_id):
+            raise
 
 
 def abandon(instance: Instance, session: SourceSession, sealed_id: str) -> None:

@@ -50,6 +50,11 @@ def _sqlite_pragmas(connection: Any, _record: ConnectionPoolEntry) -> None:
     cursor.close()
 
 
+# The largest row id the database holds (SQLite and PostgreSQL integers are 64-bit signed):
+# a larger number from a request names no row, and would overflow the driver.
+MAX_ROW_ID = 2**62
+
+
 def stored_time(moment: datetime) -> datetime:
     """A time read from the database, as timezone-aware UTC.
 

@@ -8,7 +8,6 @@ the source interface's API, with the statuses of :func:`tainik.server.errors.sta
 from __future__ import annotations
 
 import functools
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -24,7 +23,8 @@ from starlette.types import ASGIApp
 
 from tainik.core.errors import StorageError, TainikError
 from tainik.crypto import Secret
-from tainik.server.errors import status_of
+from tainik.server.errors import STORAGE_CODES, status_of
+from tainik.server.json_body import SMALL_JSON, read_json
 from tainik.server.newsroom.common import MAX_ID, path_id
 from tainik.server.newsroom.openapi import document
 from tainik.server.newsroom.streaming import download_response
@@ -36,7 +36,8 @@ from tainik.service.newsroom.errors import PasswordChangeRequiredError
 from tainik.service.newsroom.inbox import ReplyItem, SourceSummary
 
 PREFIX = "/api/v1"
-MAX_BODY = 2 * 1024 * 1024
+# A reply of MAX_REPLY_CHARS characters, each escaped in JSON as up to 12 bytes, fits.
+MAX_REPLY_JSON = 2 * 1024 * 1024
 CODES = {
     400: "bad_request",
     401: "unauthorized",
@@ -47,7 +48,7 @@ CODES = {
     413: "too_large",
     429: "throttled",
     500: "server_error",
-    507: "storage_full",
+    507: STORAGE_CODES[507],
 }
 log = logging.getLogger("tainik.server")
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -95,9 +96,11 @@ def _since(request: Request) -> datetime | None:
         return None
     try:
         moment = datetime.fromisoformat(text.strip())
-    except ValueError as exc:
+        # In UTC here: a time at the edge of datetime's range with an offset (year 1 at
+        # +14:00) has no UTC equivalent, and would overflow later.
+        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    except (ValueError, OverflowError) as exc:
         raise RequestError() from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _int_query(request: Request, name: str) -> int | None:
@@ -109,22 +112,11 @@ def _int_query(request: Request, name: str) -> int | None:
     return int(text)
 
 
-async def _json_body(request: Request) -> dict[str, Any]:
+async def _json_body(request: Request, limit: int) -> dict[str, Any]:
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind != "application/json":
         raise RequestError()
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY:
-            raise RequestError()
-    try:
-        value = json.loads(body)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise RequestError() from exc
-    if not isinstance(value, dict):
-        raise RequestError()
-    return value
+    return await read_json(request, limit)
 
 
 def _text(body: dict[str, Any], name: str, limit: int) -> str:
@@ -231,7 +223,7 @@ class Api:
         return JSONResponse(document())
 
     async def new_token(self, request: Request) -> Response:
-        body = await _json_body(request)
+        body = await _json_body(request, SMALL_JSON)  # before any password is hashed
         name, code = _text(body, "name", 200), _text(body, "code", 20)
         password = Secret(_text(body, "password", 1024))
         issued = await run_in_threadpool(auth.issue_token, self.instance, name, password, code)
@@ -284,7 +276,7 @@ class Api:
 
     async def reply(self, request: Request) -> Response:
         source_id = path_id(request, "source_id")
-        body = await _json_body(request)
+        body = await _json_body(request, MAX_REPLY_JSON)
         text = _text(body, "text", actions.MAX_REPLY_CHARS * 2)
         reply_id = await run_in_threadpool(
             actions.reply, self.instance, _bearer(request), source_id, text

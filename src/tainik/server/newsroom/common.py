@@ -15,11 +15,12 @@ from tainik.server.security import CSRF_COOKIE, CSRF_FIELD, check_csrf
 from tainik.service.errors import NotFoundError, RequestError
 from tainik.service.newsroom.auth import Credential, Staff
 from tainik.service.newsroom.errors import PasswordChangeRequiredError, StaffSessionError
+from tainik.storage.database import MAX_ROW_ID
 
 SESSION_COOKIE = "tainik_staff"
 MAX_FORM = 512 * 1024  # a selection of a few thousand items
 MAX_FIELDS = 10_000
-MAX_ID = 2**62  # larger path numbers are no row of ours (and would overflow the database)
+MAX_ID = MAX_ROW_ID  # larger path numbers are no row of ours (and would overflow the database)
 log = logging.getLogger("tainik.server")
 
 Handler = Callable[[Request], Awaitable[Response]]

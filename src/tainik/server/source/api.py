@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
-from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -15,6 +13,7 @@ from starlette.routing import Route
 from tainik.core.manifest import Kind
 from tainik.core.segments import DEFAULT_SEGMENT_SIZE
 from tainik.core.upload import UploadError, max_segment_bytes
+from tainik.server.json_body import SMALL_JSON, check_declared_length, read_json
 from tainik.server.pages import COOKIE_FLAGS
 from tainik.server.security import CSRF_COOKIE, check_csrf, csrf_token
 from tainik.server.source.session import SESSION_COOKIE, source_session
@@ -23,9 +22,10 @@ from tainik.service.errors import LengthRequiredError, RequestError, TooLargeErr
 from tainik.service.instance import Instance
 
 CSRF_HEADER = "x-csrf-token"
-MAX_JSON = 32 * 1024 * 1024
 MAX_COMPLETE_JSON = 1024
 SOURCE_KINDS = (Kind.FILE.value, Kind.MESSAGE.value)  # a source never sends a reply
+# POST /api/uploads: the largest note in base64, the id, the count and the keys (~33.4 MiB).
+MAX_CREATE_JSON = 4 * -(-uploads.MAX_NOTE_BYTES // 3) + 1024
 
 
 class SourceApi:
@@ -67,7 +67,7 @@ class SourceApi:
             "recipient": session.reply_identity.recipient.text,
             "organisation": [r.text for r in self.instance.config.recipients],
             "segment_size": DEFAULT_SEGMENT_SIZE,
-            "max_upload_bytes": self.instance.config.max_upload_bytes,
+            "max_upload_bytes": uploads.upload_limit(self.instance),
         }
         response = JSONResponse(body)
         if fresh:
@@ -83,7 +83,7 @@ class SourceApi:
 
     async def login(self, request: Request) -> Response:
         self._csrf(request)
-        body = await _json(request)
+        body = await read_json(request, SMALL_JSON)  # before any work for the codename
         typed = body.get("codename")
         if not isinstance(typed, str):
             raise RequestError()
@@ -106,9 +106,10 @@ class SourceApi:
         return JSONResponse({"uploads": [v.as_json() for v in views]})
 
     async def create_upload(self, request: Request) -> Response:
+        check_declared_length(request, MAX_CREATE_JSON)  # before the session is looked up
         self._csrf(request)
         session = await self._session(request)
-        body = await _json(request)
+        body = await read_json(request, MAX_CREATE_JSON)
         sealed_id, segments, note = body.get("id"), body.get("segments"), body.get("note")
         if not (
             isinstance(sealed_id, str) and isinstance(segments, int) and isinstance(note, str)
@@ -178,7 +179,7 @@ async def _stated_kind(request: Request) -> Kind:
     "Completing"); ``file`` when it states none, as the browser page did before it could."""
     if request.headers.get("content-length", "0") in ("", "0"):
         return Kind.FILE
-    stated = (await _json(request, MAX_COMPLETE_JSON)).get("kind", Kind.FILE.value)
+    stated = (await read_json(request, MAX_COMPLETE_JSON)).get("kind", Kind.FILE.value)
     if stated not in SOURCE_KINDS:
         raise RequestError()
     return Kind(stated)
@@ -205,17 +206,6 @@ async def _chunks(request: Request, limit: int) -> list[bytes]:
 
 async def _body(request: Request, limit: int) -> bytes:
     return b"".join(await _chunks(request, limit))
-
-
-async def _json(request: Request, limit: int = MAX_JSON) -> dict[str, Any]:
-    raw = await _body(request, limit)
-    try:
-        value = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise RequestError() from exc
-    if not isinstance(value, dict):
-        raise RequestError()
-    return value
 
 
 __all__ = ["SourceApi", "UploadError"]

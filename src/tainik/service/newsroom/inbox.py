@@ -21,7 +21,7 @@ from tainik.service.instance import Instance
 from tainik.service.newsroom.auth import Credential, Staff, authenticate
 from tainik.storage import newsroom_schema as ns
 from tainik.storage import schema
-from tainik.storage.database import stored_time
+from tainik.storage.database import MAX_ROW_ID, stored_time
 
 INBOX_PAGE = 50
 ITEMS_PAGE = 100
@@ -51,6 +51,8 @@ class Cursor:
             return None
         micros, dot, row = text.partition(".")
         if not dot or not micros.isdigit() or not row.isdigit() or len(text) > 40:
+            raise RequestError()
+        if int(row) > MAX_ROW_ID:  # no row has it, and the driver would overflow
             raise RequestError()
         try:
             return cls(_EPOCH + int(micros) * _MICROSECOND, int(row))
