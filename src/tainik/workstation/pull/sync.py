@@ -12,14 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tarfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tainik.core.errors import N_, FormatError
+from tainik.core.errors import N_, FormatError, TainikError
 from tainik.core.manifest import Kind
-from tainik.sealed import durable, layout
+from tainik.sealed import durable, tarball
 from tainik.workstation.pull.client import ApiClient, PullError
 from tainik.workstation.pull.events import Downloaded, Entry, PullObserver, PullReport
 from tainik.workstation.pull.layout import (
@@ -160,35 +159,20 @@ class Puller:
         return final
 
 
-def _member_ok(member: tarfile.TarInfo, top: str) -> bool:
-    folder, _, part = member.name.partition("/")
-    if folder != top:
-        return False
-    if member.isdir():
-        return not part
-    return member.isreg() and (part == layout.MANIFEST or layout.segment_index(part) is not None)
-
-
 def check_sealed_tar(path: Path, sealed_id: str) -> None:
-    """Structure only (there is no key here): the members of ``ID.sealed/``, by their names.
+    """Structure only (there is no key here): the strict reader's checks of a sealed-file tar
+    of ``sealed_id`` (docs/format.md, "Transport").
 
     A download that is not the sealed-file tar of ``sealed_id`` is removed (the next run fetches
     it again); the full checks happen when ``vault import`` opens it.
     """
-    top = layout.container_name(sealed_id)
     try:
-        with tarfile.open(path, mode="r:") as archive:
-            members = archive.getmembers()
-        ok = all(_member_ok(m, top) for m in members) and any(
-            m.name == f"{top}/{layout.MANIFEST}" for m in members
-        )
-    except (tarfile.TarError, OSError):
-        ok = False
-    if not ok:
+        tarball.check_sealed_tar(path, sealed_id)
+    except TainikError as exc:
         path.unlink(missing_ok=True)
         raise FormatError(
             N_("{path}: not the sealed-file tar of {id}"), path=str(path), id=sealed_id
-        )
+        ) from exc
 
 
 def _sha256(path: Path) -> str:
