@@ -360,3 +360,67 @@ def test_refusals_are_format_errors(tmp_path: Path) -> None:
     archive.write_bytes(io.BytesIO(b"\x00" * 100).getvalue())
     with pytest.raises(FormatError, match="truncated"):
         tarball.index(archive)
+
+
+# -- parts that are links, devices or pipes -------------------------------------------------
+
+
+def _container_with(
+    sealed: tuple[Path, bytes, crypto.Identity], tmp_path: Path, part: str, kind: str
+) -> Path:
+    """A copy of the sealed file whose ``part`` is a link to /dev/zero, a FIFO, or a link to
+    the real part moved outside the folder."""
+    container = sealed[0]
+    copy = tmp_path / container.name
+    copy.mkdir()
+    for entry in container.iterdir():
+        (copy / entry.name).write_bytes(entry.read_bytes())
+    target = copy / part
+    if kind == "outside":
+        target.rename(tmp_path / "elsewhere")
+        target.symlink_to(tmp_path / "elsewhere")
+        return copy
+    target.unlink()
+    if kind == "zero":
+        target.symlink_to("/dev/zero")
+    else:
+        os.mkfifo(target)
+    return copy
+
+
+@pytest.mark.parametrize(
+    ("part", "kind"),
+    [
+        ("manifest.age", "zero"),
+        ("manifest.age", "fifo"),
+        ("manifest.age", "outside"),
+        ("segment-00000001.age", "outside"),
+    ],
+)
+def test_open_refuses_parts_that_are_not_regular_files(
+    sealed: tuple[Path, bytes, crypto.Identity], key: Path, tmp_path: Path, part: str, kind: str
+) -> None:
+    copy = _container_with(sealed, tmp_path, part, kind)
+    out = tmp_path / "out"
+    result = _tainik("open", str(copy), "-i", str(key), "--out", str(out))
+    assert result.returncode == ExitCode.IO, result.stderr
+    assert "not a regular file" in result.stderr
+    assert not out.exists() or list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize("kind", ["zero", "fifo"])
+def test_vault_import_refuses_a_manifest_that_is_not_a_regular_file(
+    sealed: tuple[Path, bytes, crypto.Identity], tmp_path: Path, kind: str
+) -> None:
+    copy = _container_with(sealed, tmp_path, "manifest.age", kind)
+    code = (
+        "from pathlib import Path; import sys\n"
+        "from tainik.workstation.vault.importer import Importer\n"
+        "from tainik.core.errors import TainikError\n"
+        "try: Importer._manifest_hash(Path(sys.argv[1]))\n"
+        "except TainikError as e: print('refused:', e.english()); sys.exit(0)\n"
+        "sys.exit('accepted')"
+    )
+    result = _python(code, str(copy))
+    assert result.returncode == 0, result.stderr
+    assert "not a regular file" in result.stdout
