@@ -27,7 +27,7 @@ from pathlib import Path
 
 from tainik.core.errors import N_, FormatError, IntegrityError, StorageError, TainikError
 from tainik.core.manifest import MAX_MANIFEST_CIPHERTEXT, is_valid_id
-from tainik.core.segments import MAX_SEGMENT_SIZE
+from tainik.core.segments import MAX_SEGMENT_SIZE, MIN_SEGMENT_SIZE
 from tainik.crypto import Identity
 from tainik.sealed import durable, layout, regular, ustar
 from tainik.sealed.reader import check_segment_set, decode_manifest, max_segment_ciphertext
@@ -136,6 +136,17 @@ def sealed_file_tar(container: Path) -> TarLayout:
         pieces += _member(f"{container.name}/{part.name}", [FileRegion(part, size)], size)
     pieces.append(Inline(END_OF_ARCHIVE))
     return TarLayout(pieces)
+
+
+def max_sealed_tar_size(ciphertext_bytes: int) -> int:
+    """The largest sealed-file tar whose parts hold ``ciphertext_bytes`` bytes in all.
+
+    Every segment but the last holds at least 64 KiB of plaintext, so there are at most
+    ``2 + ciphertext_bytes // 65536`` parts (with the manifest), each adding one header and at
+    most 511 bytes of padding; the folder's header and the end add 1,536.
+    """
+    parts = 2 + ciphertext_bytes // MIN_SEGMENT_SIZE
+    return ciphertext_bytes + 3 * BLOCK + parts * (2 * BLOCK - 1)
 
 
 def selection_tar(members: Sequence[tuple[str, TarLayout]]) -> TarLayout:

@@ -30,6 +30,9 @@ from tainik.workstation.pull.layout import (
 )
 
 READ_CHUNK = 4 * 1024 * 1024
+# A listing entry that announces no size (replies do not) is a reply: a text of at most
+# 100,000 characters, far below this.
+MAX_UNSIZED_TAR = 16 * 1024 * 1024
 
 
 def _entry(kind: Kind, raw: dict[str, Any]) -> Entry:
@@ -40,6 +43,11 @@ def _entry(kind: Kind, raw: dict[str, Any]) -> Entry:
         raise FormatError(N_("the server sent a malformed listing entry"))
     if not download.startswith("/api/v1/") or ".." in download or "?" in download:
         raise FormatError(N_("the server sent a malformed download path"))
+    size = raw.get("size")
+    if kind != Kind.REPLY and (type(size) is not int or size < 0):
+        raise FormatError(N_("the server sent a malformed listing entry"))
+    if size is not None and (type(size) is not int or size < 0):
+        raise FormatError(N_("the server sent a malformed listing entry"))
     try:
         datetime.fromisoformat(created.replace("Z", "+00:00"))
     except ValueError as exc:
@@ -51,7 +59,16 @@ def _entry(kind: Kind, raw: dict[str, Any]) -> Entry:
         sealed_id=check_sealed_id(raw.get("sealed_id")),
         created_at=created,
         download=download.removeprefix("/api/v1"),
+        size=size,
     )
+
+
+def download_limit(entry: Entry) -> int:
+    """The largest sealed-file tar the entry can be: the ciphertext size the listing announced
+    plus the archive's own bytes (docs/format.md, "Transport"), or a reply's bound."""
+    if entry.size is None:
+        return MAX_UNSIZED_TAR
+    return tarball.max_sealed_tar_size(entry.size)
 
 
 class Puller:
@@ -128,7 +145,7 @@ class Puller:
         start = self.observer.download(entry, resumed)
         result: Downloaded | None = None
         try:
-            result = self.client.download(entry.download, part, state, start)
+            result = self.client.download(entry.download, part, state, download_limit(entry), start)
         finally:
             self.observer.download_done(entry, result)
         check_sealed_tar(part, entry.sealed_id)
