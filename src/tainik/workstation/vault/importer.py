@@ -164,7 +164,7 @@ class Importer:
                 continue
             for one in containers:
                 if one.error is not None:
-                    failed = ImportResult(one.container, "failed", error=one.error)
+                    failed = ImportResult(Path(one.label), "failed", error=one.error)
                     results.append(self._report(failed))
                     continue
                 yield PulledItem(one.container, UNSORTED, None, None, None)
