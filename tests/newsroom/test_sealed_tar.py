@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from conftest import run_cli
 from tainik import crypto
 from tainik.core.errors import ExitCode, FormatError
-from tainik.sealed import tarball
+from tainik.sealed import tarball, ustar
 from tainik.sealed.files import FileSealer
 
 SEGMENT = 65536
@@ -148,58 +148,80 @@ def test_a_tampered_tar_releases_nothing(
     assert list(out.iterdir()) == []
 
 
-def _tar(entries: list[tuple[tarfile.TarInfo, bytes | None]]) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.USTAR_FORMAT) as archive:
-        for info, content in entries:
-            archive.addfile(info, io.BytesIO(content) if content is not None else None)
-    return buffer.getvalue()
+Entry = tuple[bytes, bytes]  # a header, and the content that follows it
 
 
-def _file(name: str, content: bytes = b"x") -> tuple[tarfile.TarInfo, bytes]:
-    info = tarfile.TarInfo(name)
-    info.size = len(content)
-    return info, content
+def _tar(entries: list[Entry]) -> bytes:
+    """An archive in the writer's layout (tainik.sealed.ustar), or with any header given."""
+    body = b"".join(header + content + bytes(-len(content) % 512) for header, content in entries)
+    return body + ustar.END_OF_ARCHIVE
 
 
-def _link(name: str, target: str, kind: bytes) -> tuple[tarfile.TarInfo, None]:
-    info = tarfile.TarInfo(name)
-    info.type, info.linkname = kind, target
-    return info, None
+def _dir(name: str) -> Entry:
+    return ustar.encode_header(name + "/", 0, directory=True), b""
+
+
+def _file(name: str, content: bytes = b"x") -> Entry:
+    return ustar.encode_header(name, len(content)), content
+
+
+def _link(name: str, target: str, kind: bytes) -> Entry:
+    info = tarfile.TarInfo(name)  # tarfile only writes here: the reader never uses it
+    info.type, info.linkname, info.mode = kind, target, 0o600
+    return info.tobuf(format=tarfile.USTAR_FORMAT), b""
 
 
 ID = "a" * 26
 OTHER = "b" * 25 + "a"
+TOP = f"{ID}.sealed"
+
+
+def _inner(sealed_id: str) -> bytes:
+    """A selection tar's member: a sealed-file tar with a manifest and no segment."""
+    top = f"{sealed_id}.sealed"
+    return _tar([_dir(top), _file(f"{top}/manifest.age")])
 
 
 @pytest.mark.parametrize(
     ("entries", "problem"),
     [
-        ([_file(f"{ID}.sealed/manifest.age"), _file(f"{OTHER}.sealed/segment-00000000.age")],
+        ([_dir(TOP), _file(f"{TOP}/manifest.age"), _file(f"{OTHER}.sealed/segment-00000000.age")],
          "two sealed files"),
-        ([_file(f"../{ID}.sealed/manifest.age")], "unexpected member"),
-        ([_file(f"/{ID}.sealed/manifest.age")], "unexpected member"),
-        ([_file(f"{ID}.sealed/../../etc/passwd")], "unexpected member"),
-        ([_file(f"{ID}.sealed/notes.txt")], "unexpected member"),
-        ([_link(f"{ID}.sealed/manifest.age", "/etc/passwd", tarfile.SYMTYPE)],
+        ([_file(f"../{TOP}/manifest.age")], "unexpected member"),
+        ([_file(f"/{TOP}/manifest.age")], "unexpected member"),
+        ([_file(f"{TOP}/manifest.age")], "unexpected member"),  # no folder first
+        ([_dir(TOP), _file(f"{TOP}/../../etc/passwd")], "unexpected member"),
+        ([_dir(TOP), _file(f"{TOP}/notes.txt")], "unexpected member"),
+        ([_dir(TOP), _dir(f"{TOP}/segment-00000000.age")], "unexpected member"),
+        ([_dir(TOP), _link(f"{TOP}/manifest.age", "/etc/passwd", tarfile.SYMTYPE)],
          "unexpected member"),
-        ([_file(f"{ID}.sealed/manifest.age"),
-          _link(f"{ID}.sealed/segment-00000000.age", f"{ID}.sealed/manifest.age",
-                tarfile.LNKTYPE)], "unexpected member"),
-        ([_file(f"{ID}.sealed/manifest.age"), _file(f"{ID}.sealed/manifest.age")],
+        ([_dir(TOP), _file(f"{TOP}/manifest.age"),
+          _link(f"{TOP}/segment-00000000.age", f"{TOP}/manifest.age", tarfile.LNKTYPE)],
+         "unexpected member"),
+        ([_dir(TOP), _file(f"{TOP}/manifest.age"), _file(f"{TOP}/manifest.age")],
          "appears twice"),
-        ([_file("ABC.sealed/manifest.age")], "unexpected member"),
+        ([_dir(TOP), _file(f"{TOP}/manifest.age"), _file(f"{TOP}/segment-00000001.age")],
+         "out of order"),
+        ([_dir(TOP), _file(f"{TOP}/segment-00000000.age"), _file(f"{TOP}/manifest.age")],
+         "out of order"),
+        ([_dir("ABC.sealed"), _file("ABC.sealed/manifest.age")], "unexpected member"),
+        ([_file(f"{ID}.sealed.tar", _inner(ID)), _file(f"{ID}.sealed.tar", _inner(ID))],
+         "appears twice"),
+        ([_file(f"{ID}.sealed.tar", _inner(OTHER))], "two sealed files"),
         ([], "empty"),
     ],
 )  # fmt: skip
 def test_unpacking_refuses_what_is_not_a_sealed_file_tar(
-    tmp_path: Path, entries: list[tuple[tarfile.TarInfo, bytes | None]], problem: str
+    tmp_path: Path, entries: list[Entry], problem: str
 ) -> None:
     archive = tmp_path / "x.tar"
     archive.write_bytes(_tar(entries))
     out = tmp_path / "out"
     out.mkdir()
-    with pytest.raises(FormatError) as raised, tarball.unpacked(archive, out):
+    with (
+        pytest.raises(FormatError) as raised,
+        tarball.unpacked(archive, out, [crypto.Identity.generate()]),
+    ):
         pass
     assert problem in raised.value.english()
     assert list(out.iterdir()) == []
@@ -211,17 +233,17 @@ def test_unpacking_refuses_oversized_parts_and_non_tars(
 ) -> None:
     monkeypatch.setattr(tarball, "_MAX_PART", 10)
     archive = tmp_path / "big.tar"
-    archive.write_bytes(_tar([_file(f"{ID}.sealed/manifest.age", b"x" * 11)]))
+    archive.write_bytes(_tar([_dir(TOP), _file(f"{TOP}/manifest.age", b"x" * 11)]))
     with (
         pytest.raises(FormatError, match="larger than any valid part"),
-        tarball.unpacked(archive, tmp_path),
+        tarball.unpacked(archive, tmp_path, [crypto.Identity.generate()]),
     ):
         pass
     garbage = tmp_path / "garbage.tar"
     garbage.write_bytes(os.urandom(3000))
     with (
         pytest.raises(FormatError, match="not a sealed-file tar"),
-        tarball.unpacked(garbage, tmp_path),
+        tarball.unpacked(garbage, tmp_path, [crypto.Identity.generate()]),
     ):
         pass
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.tar", "garbage.tar"]

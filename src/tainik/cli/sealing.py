@@ -164,10 +164,15 @@ def run_open(args: argparse.Namespace, ctx: Context) -> int:
         try:
             # A sealed-file tar (or a selection of them) is unpacked, ciphertext only, into a
             # hidden folder inside the output directory, removed afterwards.
-            with tarball.unpacked(argument, out) as containers:
-                for container in containers:
+            with tarball.unpacked(argument, out, identities) as containers:
+                for item in containers:
+                    container = item.container
                     shown = container if container == argument else f"{argument}: {container.name}"
-                    error = _open_one(opener, container, out, ctx, shown)
+                    if item.error is not None:
+                        _not_opened(ctx, shown, item.error)
+                        error: TainikError | None = item.error
+                    else:
+                        error = _open_one(opener, container, out, ctx, shown)
                     first_error = first_error or error
         except TainikError as error:
             _not_opened(ctx, argument, error)

@@ -14,7 +14,7 @@ import hashlib
 import os
 import secrets
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +25,7 @@ from tainik.core.manifest import MAX_MANIFEST_CIPHERTEXT, Manifest
 from tainik.core.names import numbered, safe_name
 from tainik.core.segments import CHUNK
 from tainik.crypto import Identity
-from tainik.sealed import durable, layout, pool
+from tainik.sealed import durable, layout, pool, regular
 
 Progress = Callable[[int], None]
 ProgressFactory = Callable[[Manifest], Progress]
@@ -52,16 +52,34 @@ def read_manifest(container: Path, identities: Sequence[Identity]) -> Manifest:
     if not container.is_dir():
         raise StorageError(N_("{path}: not a sealed-file directory"), path=str(container))
     manifest_path = container / layout.MANIFEST
+    ciphertext = _read_manifest_ciphertext(container, manifest_path)
+    manifest = decode_manifest(ciphertext, identities, container)
+    check_segment_set(layout.list_segments(container), manifest.plan.count)
+    return manifest
+
+
+def _read_manifest_ciphertext(container: Path, manifest_path: Path) -> bytes:
     try:
-        if manifest_path.stat().st_size > MAX_MANIFEST_CIPHERTEXT:
-            raise FormatError(N_("{path}: the manifest is too large"), path=str(container))
-        ciphertext = manifest_path.read_bytes()
+        fd = regular.open_regular(manifest_path)
     except FileNotFoundError as exc:
         raise IntegrityError(
             N_("{path}: the manifest is missing (an incomplete sealed file)"), path=str(container)
         ) from exc
+    try:
+        if os.fstat(fd).st_size > MAX_MANIFEST_CIPHERTEXT:
+            raise FormatError(N_("{path}: the manifest is too large"), path=str(container))
+        ciphertext = regular.read_at_most(fd, MAX_MANIFEST_CIPHERTEXT + 1)
     except OSError as exc:
         raise durable.storage_error(exc, manifest_path) from exc
+    finally:
+        os.close(fd)
+    if len(ciphertext) > MAX_MANIFEST_CIPHERTEXT:
+        raise FormatError(N_("{path}: the manifest is too large"), path=str(container))
+    return ciphertext
+
+
+def decode_manifest(ciphertext: bytes, identities: Sequence[Identity], container: Path) -> Manifest:
+    """Rules 1-3: decrypt and parse a manifest; its id must be the one ``container`` names."""
     manifest = Manifest.decode(bytes(crypto.decrypt(ciphertext, identities, what="manifest")))
     expected_id = layout.id_from_container(container)
     if expected_id is not None and manifest.id != expected_id:
@@ -70,24 +88,28 @@ def read_manifest(container: Path, identities: Sequence[Identity]) -> Manifest:
             path=str(container),
             other=manifest.id,
         )
-    found = layout.list_segments(container)
-    for index in range(manifest.plan.count):
-        if index not in found:
+    return manifest
+
+
+def check_segment_set(found: Iterable[int], count: int) -> None:
+    """Rule 4: the segments present are exactly ``0 … count − 1``."""
+    present = set(found)
+    for index in range(count):
+        if index not in present:
             raise IntegrityError(N_("segment {index} is missing"), index=index)
-    extra = sorted(set(found) - set(range(manifest.plan.count)))
+    extra = sorted(present - set(range(count)))
     if extra:
         raise IntegrityError(
             N_("segment {index} should not exist: the manifest lists {count} segments"),
             index=extra[0],
-            count=manifest.plan.count,
+            count=count,
         )
-    return manifest
 
 
 def _read_segment(segment_path: Path, index: int, max_ciphertext: int) -> memoryview:
     """A segment's ciphertext, in this thread's scratch buffer; refuses oversized files."""
     try:
-        fd = os.open(segment_path, os.O_RDONLY | os.O_CLOEXEC)
+        fd = regular.open_regular(segment_path)
     except OSError as exc:
         raise durable.storage_error(exc, segment_path) from exc
     try:
@@ -150,6 +172,11 @@ class SealedOpener:
     def __init__(self, identities: Sequence[Identity], *, jobs: int | None = None) -> None:
         self._identities = tuple(identities)
         self._jobs = jobs or pool.default_jobs()
+
+    @property
+    def identities(self) -> tuple[Identity, ...]:
+        """The identities it opens sealed files with."""
+        return self._identities
 
     def open(
         self, container: Path, out_dir: Path, progress: ProgressFactory | None = None

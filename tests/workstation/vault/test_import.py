@@ -266,3 +266,24 @@ def test_a_tar_with_a_link_is_refused(
     assert result.status == "failed"
     assert "unexpected member" in str(result.error)
     assert count(vault, catalogue.items) == 0
+
+
+def test_a_selection_member_for_another_key_fails_alone(
+    vault: Vault, org_identity: crypto.Identity, tmp_path: Path
+) -> None:
+    from tainik.sealed import tarball
+
+    stranger = crypto.Identity.generate()
+    ours = seal(b"ours", tmp_path / "sel", org_identity.recipient, kind=Kind.MESSAGE)
+    theirs = seal(os.urandom(200_000), tmp_path / "sel", stranger.recipient)
+    selection = tmp_path / "selection.tar"
+    members = [(c.name.removesuffix(".sealed"), tarball.sealed_file_tar(c)) for c in (ours, theirs)]
+    with selection.open("wb") as out:
+        for chunk in tarball.selection_tar(members).stream():
+            out.write(chunk)
+    results = import_into(vault, [org_identity], [selection])
+    assert sorted(r.status for r in results) == ["failed", "imported"]
+    [failed] = [r for r in results if r.status == "failed"]
+    assert str(failed.container) == f"{selection}: {theirs.name}.tar"
+    assert isinstance(failed.error, NotARecipientError)
+    assert count(vault, catalogue.items) == 1

@@ -3,6 +3,12 @@
 Transient failures (a dropped connection, a timeout, 5xx, 429) are retried with exponential
 backoff and jitter; a download resumes where its partial file ends, with ``Range`` and
 ``If-Range`` so that a changed archive is fetched again from the start rather than spliced.
+
+The server is not trusted to be finite (docs/threat-model.md, "What the workstation accepts"):
+a JSON answer is read up to :data:`MAX_JSON` bytes, a listing up to :data:`MAX_PAGES` pages of
+at most the :data:`PAGE_ITEMS` asked for and :data:`MAX_LISTED` items, never coming back to a
+cursor it already gave, and a download up to the bound its caller gives (from the size the
+listing announced), however long the server goes on sending.
 """
 
 from __future__ import annotations
@@ -30,6 +36,11 @@ from tainik.workstation.pull.events import Downloaded, Progress, Start
 API = "/api/v1"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 CHUNK = 1024 * 1024
+PAGE_ITEMS = 500  # what a page is asked for (the API's largest page)
+MAX_LISTED = 1_000_000  # items in one listing
+MAX_PAGES = 4_000  # pages in one listing, empty ones included
+MAX_JSON = 16 * 1024 * 1024  # one JSON answer (a page of 500 items is about 150 KB)
+MAX_ERROR_BODY = 64 * 1024  # read of an error answer, for its message
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
 _UNSATISFIED = re.compile(r"bytes \*/(\d+)")
 
@@ -122,10 +133,11 @@ class ApiClient:
         """GET a JSON object."""
 
         def attempt() -> dict[str, Any]:
-            response = self.http.get(API + path, params=params)
-            _raise_for(response, path)
+            with self.http.stream("GET", API + path, params=params) as response:
+                _raise_for(response, path)
+                body = _read_at_most(response, MAX_JSON, path)
             try:
-                value = response.json()
+                value = json.loads(body)
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
                 raise PullError(N_("{path}: the server did not answer JSON"), path=path) from exc
             if not isinstance(value, dict):
@@ -138,31 +150,60 @@ class ApiClient:
     def pages(self, path: str, params: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
         """Every item of a paged listing (``items`` and ``next_cursor``)."""
         query = dict(params or {})
-        query.setdefault("limit", "500")
-        while True:
+        query.setdefault("limit", str(PAGE_ITEMS))
+        asked = int(query["limit"])
+        cursors: set[str] = set()
+        listed = 0
+        for _page in range(MAX_PAGES):
             page = self.get_json(path, query)
             items = page.get("items")
             if not isinstance(items, list):
                 raise PullError(N_("{path}: the listing has no items"), path=path)
+            if len(items) > asked:
+                raise PullError(
+                    N_("{path}: a page of the listing has more items than asked for"), path=path
+                )
+            listed += len(items)
+            if listed > MAX_LISTED:
+                raise PullError(
+                    N_("{path}: the listing goes on past {count} items; refusing the rest"),
+                    path=path,
+                    count=MAX_LISTED,
+                )
             for item in items:
                 if isinstance(item, dict):
                     yield item
             cursor = page.get("next_cursor")
             if not cursor:
                 return
+            if str(cursor) in cursors:
+                raise PullError(
+                    N_("{path}: the listing came back to a page it had already sent"), path=path
+                )
+            cursors.add(str(cursor))
             query["cursor"] = str(cursor)
+        raise PullError(
+            N_("{path}: the listing goes on past {count} pages; refusing the rest"),
+            path=path,
+            count=MAX_PAGES,
+        )
 
     def download(
-        self, path: str, part: Path, state: Path, start: Start | None = None
+        self, path: str, part: Path, state: Path, limit: int, start: Start | None = None
     ) -> Downloaded:
-        """Fetch ``path`` into ``part``, resuming what ``part`` already holds."""
+        """Fetch ``path`` into ``part``, resuming what ``part`` already holds.
+
+        The archive must not be larger than ``limit`` bytes: a server that announces more is
+        refused before anything is written, and one that sends more than it announced is cut
+        off where it passes its own announcement.
+        """
         started = _size(part)
         return self._retrying(  # type: ignore[no-any-return]
-            f"GET {path}", lambda: self._download_once(path, part, state, started, start)
+            f"GET {path}", lambda: self._download_once(path, part, state, started, limit, start)
         )
 
     def _download_once(
-        self, path: str, part: Path, state: Path, started: int, start: Start | None
+        self, path: str, part: Path, state: Path, started: int, limit: int, start: Start | None
     ) -> Downloaded:
         offset = _size(part)
         etag, total = _read_state(state)
@@ -193,8 +234,17 @@ class ApiClient:
                 )
             if not etag or total < 0:
                 raise PullError(N_("{path}: the server sent no ETag or length"), path=path)
+            if total > limit or offset > total:
+                _truncate(part)
+                state.unlink(missing_ok=True)
+                raise PullError(
+                    N_("{path}: the server announced {size} bytes where at most {limit} can be"),
+                    path=path,
+                    size=total,
+                    limit=limit,
+                )
             _write_state(state, etag, total)
-            _append(response, part, offset, start(offset, total) if start else None)
+            _append(response, part, offset, total, path, start(offset, total) if start else None)
         size = _size(part)
         if size != total:
             raise _Transient(f"the connection ended at {size} of {total} bytes")
@@ -221,12 +271,32 @@ def _raise_for(response: httpx.Response, path: str) -> None:
     )
 
 
+def _read_at_most(response: httpx.Response, limit: int, path: str) -> bytes:
+    """The body, which must not pass ``limit`` bytes (no more is read)."""
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes(CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise PullError(
+                N_("{path}: the server answered more than {limit} bytes"),
+                path=path.split("?", maxsplit=1)[0],
+                limit=limit,
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def _message(response: httpx.Response) -> str:
     try:
-        response.read()
-        value = response.json()
+        body = b""
+        for chunk in response.iter_bytes(CHUNK):
+            body += chunk
+            if len(body) > MAX_ERROR_BODY:
+                return ""
+        value = json.loads(body)
         return str(value.get("message", ""))[:200] if isinstance(value, dict) else ""
-    except (ValueError, httpx.HTTPError):
+    except (ValueError, httpx.HTTPError, httpx.StreamError):
         return ""
 
 
@@ -256,8 +326,16 @@ def _write_state(path: Path, etag: str, size: int) -> None:
         raise durable.storage_error(exc, path) from exc
 
 
-def _append(response: httpx.Response, part: Path, offset: int, progress: Progress | None) -> None:
-    """Write the body at ``offset`` (truncating anything after it), flushing as it goes."""
+def _append(
+    response: httpx.Response,
+    part: Path,
+    offset: int,
+    total: int,
+    path: str,
+    progress: Progress | None,
+) -> None:
+    """Write the body at ``offset`` (truncating anything after it), flushing as it goes; the
+    body must end at ``total`` bytes (a longer one is cut off, and the part removed)."""
     try:
         fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
     except OSError as exc:
@@ -266,6 +344,13 @@ def _append(response: httpx.Response, part: Path, offset: int, progress: Progres
         os.ftruncate(fd, offset)
         os.lseek(fd, offset, os.SEEK_SET)
         for chunk in response.iter_bytes(CHUNK):
+            offset += len(chunk)
+            if offset > total:
+                os.ftruncate(fd, 0)
+                part.unlink(missing_ok=True)
+                raise PullError(
+                    N_("{path}: the server sent more bytes than it announced"), path=path
+                )
             view = memoryview(chunk)
             while view:
                 view = view[os.write(fd, view) :]

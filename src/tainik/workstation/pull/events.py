@@ -34,6 +34,7 @@ class Entry:
     sealed_id: str
     created_at: str
     download: str
+    size: int | None = None  # bytes of ciphertext, as the listing announced them
 
 
 @dataclass

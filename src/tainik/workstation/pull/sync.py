@@ -12,14 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tarfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tainik.core.errors import N_, FormatError
+from tainik.core.errors import N_, FormatError, TainikError
 from tainik.core.manifest import Kind
-from tainik.sealed import durable, layout
+from tainik.sealed import durable, tarball
 from tainik.workstation.pull.client import ApiClient, PullError
 from tainik.workstation.pull.events import Downloaded, Entry, PullObserver, PullReport
 from tainik.workstation.pull.layout import (
@@ -31,6 +30,9 @@ from tainik.workstation.pull.layout import (
 )
 
 READ_CHUNK = 4 * 1024 * 1024
+# A listing entry that announces no size (replies do not) is a reply: a text of at most
+# 100,000 characters, far below this.
+MAX_UNSIZED_TAR = 16 * 1024 * 1024
 
 
 def _entry(kind: Kind, raw: dict[str, Any]) -> Entry:
@@ -41,6 +43,11 @@ def _entry(kind: Kind, raw: dict[str, Any]) -> Entry:
         raise FormatError(N_("the server sent a malformed listing entry"))
     if not download.startswith("/api/v1/") or ".." in download or "?" in download:
         raise FormatError(N_("the server sent a malformed download path"))
+    size = raw.get("size")
+    if kind != Kind.REPLY and (type(size) is not int or size < 0):
+        raise FormatError(N_("the server sent a malformed listing entry"))
+    if size is not None and (type(size) is not int or size < 0):
+        raise FormatError(N_("the server sent a malformed listing entry"))
     try:
         datetime.fromisoformat(created.replace("Z", "+00:00"))
     except ValueError as exc:
@@ -52,7 +59,16 @@ def _entry(kind: Kind, raw: dict[str, Any]) -> Entry:
         sealed_id=check_sealed_id(raw.get("sealed_id")),
         created_at=created,
         download=download.removeprefix("/api/v1"),
+        size=size,
     )
+
+
+def download_limit(entry: Entry) -> int:
+    """The largest sealed-file tar the entry can be: the ciphertext size the listing announced
+    plus the archive's own bytes (docs/format.md, "Transport"), or a reply's bound."""
+    if entry.size is None:
+        return MAX_UNSIZED_TAR
+    return tarball.max_sealed_tar_size(entry.size)
 
 
 class Puller:
@@ -129,7 +145,7 @@ class Puller:
         start = self.observer.download(entry, resumed)
         result: Downloaded | None = None
         try:
-            result = self.client.download(entry.download, part, state, start)
+            result = self.client.download(entry.download, part, state, download_limit(entry), start)
         finally:
             self.observer.download_done(entry, result)
         check_sealed_tar(part, entry.sealed_id)
@@ -160,35 +176,20 @@ class Puller:
         return final
 
 
-def _member_ok(member: tarfile.TarInfo, top: str) -> bool:
-    folder, _, part = member.name.partition("/")
-    if folder != top:
-        return False
-    if member.isdir():
-        return not part
-    return member.isreg() and (part == layout.MANIFEST or layout.segment_index(part) is not None)
-
-
 def check_sealed_tar(path: Path, sealed_id: str) -> None:
-    """Structure only (there is no key here): the members of ``ID.sealed/``, by their names.
+    """Structure only (there is no key here): the strict reader's checks of a sealed-file tar
+    of ``sealed_id`` (docs/format.md, "Transport").
 
     A download that is not the sealed-file tar of ``sealed_id`` is removed (the next run fetches
     it again); the full checks happen when ``vault import`` opens it.
     """
-    top = layout.container_name(sealed_id)
     try:
-        with tarfile.open(path, mode="r:") as archive:
-            members = archive.getmembers()
-        ok = all(_member_ok(m, top) for m in members) and any(
-            m.name == f"{top}/{layout.MANIFEST}" for m in members
-        )
-    except (tarfile.TarError, OSError):
-        ok = False
-    if not ok:
+        tarball.check_sealed_tar(path, sealed_id)
+    except TainikError as exc:
         path.unlink(missing_ok=True)
         raise FormatError(
             N_("{path}: not the sealed-file tar of {id}"), path=str(path), id=sealed_id
-        )
+        ) from exc
 
 
 def _sha256(path: Path) -> str:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import secrets
-import tarfile
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
@@ -27,11 +26,11 @@ from pathlib import Path
 import blake3
 from sqlalchemy import Connection, insert, select
 
-from tainik.core.errors import N_, FormatError, IntegrityError, TainikError
+from tainik.core.errors import N_, FormatError, IntegrityError, StorageError, TainikError
 from tainik.core.manifest import MAX_MANIFEST_CIPHERTEXT, Manifest
 from tainik.core.names import safe_name
 from tainik.crypto import Identity
-from tainik.sealed import durable, layout, pool, tarball
+from tainik.sealed import durable, layout, pool, regular, tarball
 from tainik.sealed.reader import OpenedFile, ProgressFactory, SealedOpener, read_small
 from tainik.workstation.vault import catalogue
 from tainik.workstation.vault.canonical import JsonValue
@@ -80,10 +79,8 @@ def open_into(
     A tar's parts (ciphertext) are copied into a hidden folder in ``staging`` first, removed
     afterwards (docs/format.md, "Transport: the sealed-file tar").
     """
-    with tarball.unpacked(path, staging) as containers:
-        if len(containers) != 1:
-            raise FormatError(N_("{path}: holds several sealed files"), path=str(path))
-        return opener.open(containers[0], staging, progress=progress)
+    with tarball.unpacked(path, staging, opener.identities) as containers:
+        return opener.open(_only(containers, path), staging, progress=progress)
 
 
 def open_small(container: Path, staging: Path, identities: Sequence[Identity]) -> _Opened:
@@ -92,14 +89,21 @@ def open_small(container: Path, staging: Path, identities: Sequence[Identity]) -
 
     Only the file's data is flushed here: its name in the store is flushed per batch.
     """
-    with tarball.unpacked(container, staging) as containers:
-        if len(containers) != 1:
-            raise FormatError(N_("{path}: holds several sealed files"), path=str(container))
-        opened = read_small(containers[0], identities, SMALL_BYTES)
+    with tarball.unpacked(container, staging, identities) as containers:
+        opened = read_small(_only(containers, container), identities, SMALL_BYTES)
     path = staging / f"small-{secrets.token_hex(8)}"
     durable.write_file(path, opened.data)
     digest = blake3.blake3(opened.data).hexdigest()
     return _Opened(path, opened.manifest, digest, len(opened.data))
+
+
+def _only(containers: Sequence[tarball.Unpacked], path: Path) -> Path:
+    """The one sealed file a path holds, or the error that refused it."""
+    if len(containers) != 1:
+        raise FormatError(N_("{path}: holds several sealed files"), path=str(path))
+    if containers[0].error is not None:
+        raise containers[0].error
+    return containers[0].container
 
 
 def _open_whole(container: str, staging: str) -> _Opened:
@@ -152,12 +156,18 @@ class Importer:
                 yield item
                 continue
             try:
-                containers = unpacked.enter_context(tarball.unpacked(item.container, staging))
+                containers = unpacked.enter_context(
+                    tarball.unpacked(item.container, staging, self._identities)
+                )
             except TainikError as error:
                 results.append(self._report(ImportResult(item.container, "failed", error=error)))
                 continue
-            for container in containers:
-                yield PulledItem(container, UNSORTED, None, None, None)
+            for one in containers:
+                if one.error is not None:
+                    failed = ImportResult(Path(one.label), "failed", error=one.error)
+                    results.append(self._report(failed))
+                    continue
+                yield PulledItem(one.container, UNSORTED, None, None, None)
 
     def _run(
         self, paths: Sequence[Path], staging: Path, unpacked: contextlib.ExitStack
@@ -410,17 +420,19 @@ class Importer:
     @staticmethod
     def _manifest_hash(container: Path) -> str:
         if container.is_file():
-            return hashlib.sha256(_tar_manifest(container)).hexdigest()
+            return hashlib.sha256(tarball.manifest_ciphertext(container)).hexdigest()
         path = container / layout.MANIFEST
+        too_large = FormatError(N_("{path}: the manifest is too large"), path=str(container))
         try:
-            return hashlib.sha256(path.read_bytes()).hexdigest()
-        except FileNotFoundError as exc:
-            raise IntegrityError(
-                N_("{path}: the manifest is missing (an incomplete sealed file)"),
-                path=str(container),
-            ) from exc
-        except OSError as exc:
-            raise durable.storage_error(exc, path) from exc
+            data = regular.read_regular(path, MAX_MANIFEST_CIPHERTEXT, too_large)
+        except StorageError as error:
+            if not path.exists() and not path.is_symlink():
+                raise IntegrityError(
+                    N_("{path}: the manifest is missing (an incomplete sealed file)"),
+                    path=str(container),
+                ) from error
+            raise
+        return hashlib.sha256(data).hexdigest()
 
     def _report(self, result: ImportResult) -> ImportResult:
         self._observer.result(result)
@@ -451,42 +463,13 @@ def _extent(container: Path) -> tuple[int, int]:
     """How many segments a sealed file has, and their ciphertext bytes (before opening)."""
     try:
         if container.is_file():
-            with tarfile.open(container, mode="r:") as archive:
-                sizes = [
-                    m.size
-                    for m in archive
-                    if layout.segment_index(m.name.rpartition("/")[2]) is not None
-                ]
+            [sealed] = tarball.index(container)
+            sizes = [member.size for member in sealed.segments]
         else:
             sizes = [e.stat().st_size for e in container.iterdir() if e.name != layout.MANIFEST]
-    except (OSError, tarfile.TarError):
+    except (OSError, TainikError, ValueError):
         return 0, 0  # the reader reports the problem
     return len(sizes), sum(sizes)
-
-
-def _tar_manifest(path: Path) -> bytes:
-    """The ``manifest.age`` member of a sealed-file tar (ciphertext, size-checked)."""
-    name = path.name.removesuffix(tarball.TAR_SUFFIX) + "/" + layout.MANIFEST
-    try:
-        with tarfile.open(path, mode="r:") as archive:
-            for member in archive:
-                if member.name == name and member.isreg():
-                    if member.size > MAX_MANIFEST_CIPHERTEXT:
-                        raise FormatError(N_("{path}: the manifest is too large"), path=str(path))
-                    stream = archive.extractfile(member)
-                    assert stream is not None
-                    return stream.read()
-    except tarfile.TarError as exc:
-        raise FormatError(
-            N_("{archive}: not a sealed-file tar ({problem})"),
-            archive=str(path),
-            problem=str(exc)[:200],
-        ) from exc
-    except OSError as exc:
-        raise durable.storage_error(exc, path) from exc
-    raise IntegrityError(
-        N_("{path}: the manifest is missing (an incomplete sealed file)"), path=str(path)
-    )
 
 
 def _source_id(db: Connection, source: SourceRef) -> int:

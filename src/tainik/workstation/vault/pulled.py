@@ -10,6 +10,7 @@ filed, never what it contains (the sealed file is verified on its own).
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from tainik.core.errors import N_, FormatError, StorageError
 from tainik.core.manifest import Kind, is_valid_id
-from tainik.sealed import layout
+from tainik.sealed import layout, regular
 from tainik.sealed.tarball import TAR_SUFFIX
 
 SIDECAR_FORMAT = "tainik.org/pulled/v1"
@@ -127,10 +128,15 @@ def _item(container: Path) -> PulledItem:
 
 def _read(path: Path) -> bytes:
     try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_SIDECAR + 1)
+        fd = regular.open_regular(path)  # a link or FIFO in a pulled folder is refused
     except OSError as exc:
         raise StorageError(N_("{path}: cannot read"), path=str(path)) from exc
+    try:
+        data = regular.read_at_most(fd, MAX_SIDECAR + 1)
+    except OSError as exc:
+        raise StorageError(N_("{path}: cannot read"), path=str(path)) from exc
+    finally:
+        os.close(fd)
     if len(data) > MAX_SIDECAR:
         raise FormatError(N_("{path}: too large for pull metadata"), path=str(path))
     return data
