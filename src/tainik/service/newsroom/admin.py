@@ -187,7 +187,14 @@ def reset_totp(instance: Instance, credential: Credential, user_id: int) -> NewS
 
 
 def reset_password(instance: Instance, credential: Credential, user_id: int) -> NewSecrets:
-    """Give an account a new one-time password; its sessions and tokens end."""
+    """Give an account a new one-time password; its sessions and tokens end.
+
+    Who asks is checked before the Argon2id work, so a stranger cannot spend it; and again
+    with the write, since the administrator may have been removed meanwhile.
+    """
+    with instance.engine.begin() as db:
+        authenticate(db, instance, credential, admin=True)
+        _target(db, user_id)
     password = factors.one_time_password()
     with instance.kdf_slots:
         password_hash = factors.hash_password(instance.config.kdf, password)
