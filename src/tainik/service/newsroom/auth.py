@@ -206,7 +206,7 @@ def _check_factors(instance: Instance, name: str, password: Secret, code: str) -
     with instance.engine.begin() as db:
         row = db.execute(select(ns.users).where(ns.users.c.name == account)).first()
     kdf = instance.config.kdf
-    with instance.kdf_slots:
+    with instance.kdf_gate.slot():
         # An unknown account costs the same Argon2id work, so timing reveals nothing.
         password_ok = factors.verify_password(
             kdf, row.password_hash if row is not None else _dummy_hash(kdf), password
@@ -360,7 +360,7 @@ def change_password(
     check_new_password(current, new, repeat)
     attempt_id = _attempt(instance, staff.name)
     kdf = instance.config.kdf
-    with instance.kdf_slots:
+    with instance.kdf_gate.slot():
         if not factors.verify_password(kdf, stored, current):
             raise StaffLoginError()
         new_hash = factors.hash_password(kdf, new)
