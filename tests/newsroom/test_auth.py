@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
-from tainik.service.instance import Instance
 from tainik.service import maintenance
+from tainik.service.instance import Instance
 from tainik.service.newsroom import auth, factors
 from tainik.storage import newsroom_schema as ns
 

@@ -253,7 +253,7 @@ def _begin_login(instance: Instance, account: str, code: str) -> _Attempt:
             step = None
             if row is not None and row.active:
                 step = factors.totp_step(Secret(row.totp_secret), code, now)
-            if step is None or not _claim_step(db, int(row.id), step, now):
+            if row is None or step is None or not _claim_step(db, int(row.id), step, now):
                 raise StaffThrottledError()
             return _Attempt(attempt_id, row, step)
     except IntegrityError as exc:  # the same step, spent a moment ago by another request
