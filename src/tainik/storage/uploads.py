@@ -76,6 +76,8 @@ class UploadStore:
         folder = self.folder(sealed_id)
         for entry in folder.glob(f"{TEMP_PREFIX}*"):
             entry.unlink(missing_ok=True)
+        if folder.is_dir():
+            fix_times(folder)
 
     def move_to(self, sealed_id: str, destination: Path) -> None:
         """Rename the folder to ``destination`` (the complete sealed file) durably."""
