@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -264,3 +265,59 @@ def test_service_functions_check_the_credential(instance: Instance, ids: dict[st
             actions.delete_source(instance, credential, ids["source_id"])
     with instance.engine.begin() as db:
         assert db.execute(select(func.count()).select_from(schema.sources)).scalar() == 1
+
+
+@pytest.fixture
+def kdf_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every Argon2id hash or verification of a staff password, by name."""
+    from tainik.service.newsroom import factors
+
+    calls: list[str] = []
+    for name in ("hash_password", "verify_password"):
+        real = getattr(factors, name)
+
+        def spy(*args: object, _real: Any = real, _name: str = name) -> object:
+            calls.append(_name)
+            return _real(*args)
+
+        monkeypatch.setattr(factors, name, spy)
+    return calls
+
+
+def test_a_refused_form_costs_no_kdf(
+    client: TestClient,
+    instance: Instance,
+    ids: dict[str, int],
+    journalist: Staffer,
+    clock: Clock,
+    kdf_calls: list[str],
+) -> None:
+    """Who asks (and the anti-forgery token) is checked before any Argon2id work."""
+    pages, _api = routes(instance)
+    # /login and /language are public (the language switch touches no account).
+    posts = [t for m, t in pages if m == "POST" and t not in ("/login", "/language")]
+    assert "/admin/users/{user_id:int}/{action}" in posts
+    token = csrf(client)
+    for template in posts:
+        for path in concrete(template, ids):
+            for cookie in (None, "forged-" + "x" * 40):
+                if cookie is None:
+                    client.cookies.delete(STAFF_COOKIE)
+                else:
+                    set_cookie(client, STAFF_COOKIE, cookie)
+                response = client.post(path, data={**ALL_FIELDS, "csrf": token})
+                assert response.status_code == 303, (path, response.status_code)
+                assert kdf_calls == [], path
+    # A journalist asking for an administrator's action, and anyone without the token.
+    log_in(client, journalist, clock)
+    kdf_calls.clear()
+    for template in posts:
+        for path in concrete(template, ids):
+            if template.startswith("/admin"):
+                response = client.post(path, data={**ALL_FIELDS, "csrf": csrf(client)})
+                assert response.status_code == 403, path
+            response = client.post(path, data={**ALL_FIELDS, "csrf": "forged"})
+            assert response.status_code == 403, path
+            assert kdf_calls == [], path
+    assert client.post("/login", data={**ALL_FIELDS, "csrf": "forged"}).status_code == 403
+    assert kdf_calls == []

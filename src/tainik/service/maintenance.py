@@ -71,9 +71,13 @@ def recover(instance: Instance, lock: ServeLock) -> Recovered:
 
 
 def housekeeping(instance: Instance) -> tuple[int, int]:
-    """Periodic work: expire idle uploads and sessions; returns (uploads, sessions) removed."""
+    """Periodic work: expire idle uploads and sessions, forget old login attempts; returns
+    (uploads, sessions) removed."""
     from tainik.service import sources  # noqa: PLC0415 - sources imports instance too
+    from tainik.service.newsroom import auth  # noqa: PLC0415 - likewise
 
+    with instance.engine.begin() as db:
+        auth.forget_old_attempts(db, instance.clock())
     return uploads.expire_uploads(instance), sources.expire_sessions(instance)
 
 

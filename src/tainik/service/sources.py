@@ -59,7 +59,7 @@ def _unb64(text: str) -> bytes:
 
 
 def _derive(instance: Instance, codename: Secret) -> crypto.SourceKeys:
-    with instance.kdf_slots:
+    with instance.kdf_gate.slot():
         config = instance.config
         return crypto.derive_source_keys(codename, config.codename_salt, config.kdf)
 
@@ -101,12 +101,10 @@ def create_source(instance: Instance) -> tuple[Secret, Secret]:
 
 def login(instance: Instance, typed: str) -> Secret:
     """Log a returning source in by codename; returns the session cookie value."""
-    instance.throttle.check()
-    try:
-        check_words(typed, codenames.vocabulary())
-    except Exception:
-        instance.throttle.failed()
-        raise
+    # Text that is not a codename is refused before any Argon2id work, and costs nothing;
+    # a well-formed one waits its turn at the KDF gate. No failure is counted: a budget of
+    # failures would let anybody lock every source out (see service/kdf_gate.py).
+    check_words(typed, codenames.vocabulary())
     keys = _derive(instance, Secret(typed))
     with instance.engine.begin() as db:
         row = db.execute(
@@ -115,7 +113,6 @@ def login(instance: Instance, typed: str) -> Secret:
             )
         ).first()
     if row is None or not hmac.compare_digest(row.lookup, keys.lookup):
-        instance.throttle.failed()
         raise LoginError()
     return _open_session(instance, int(row.id), keys.identity)
 

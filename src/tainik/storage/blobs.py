@@ -2,7 +2,8 @@
 
 Paths are built only from sealed-file ids, which are validated; a stray name can never point
 outside the store. Incomplete writes live in hidden ``.ID.sealed.partial`` directories and
-are swept at start: they were never acknowledged.
+are swept at start: they were never acknowledged. Committed containers, their files and the
+root carry a fixed modification time (:func:`tainik.storage.coarse.fix_times`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,17 @@ from tainik.core.errors import N_, IntegrityError
 from tainik.core.manifest import is_valid_id
 from tainik.sealed import durable, layout
 from tainik.sealed.writer import DirectorySink
+from tainik.storage.coarse import fix_container_times, fix_times
+
+
+class _BlobSink(DirectorySink):
+    """A sink whose container, once in place, shows no time of its making."""
+
+    def commit(self) -> Path:
+        final = super().commit()
+        fix_container_times(final)
+        fix_times(final.parent)
+        return final
 
 
 class BlobStore:
@@ -35,7 +47,7 @@ class BlobStore:
     def new_sink(self, sealed_id: str) -> DirectorySink:
         """A sink that writes ``sealed_id`` and commits it atomically."""
         self.path_of(sealed_id)  # validates
-        return DirectorySink(self.root, sealed_id)
+        return _BlobSink(self.root, sealed_id)
 
     def exists(self, sealed_id: str) -> bool:
         """True when the complete container is present."""
@@ -49,6 +61,7 @@ class BlobStore:
         """Remove a container (what this can guarantee on SSDs: see the threat model)."""
         path = self.path_of(sealed_id)
         durable.remove_tree(path)
+        fix_times(self.root)
         durable.fsync_dir(self.root)
 
     def sweep_partials(self) -> int:

@@ -2,14 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Engine, create_engine, event, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from tainik.core.errors import N_, StorageError
 from tainik.storage import newsroom_schema, schema  # noqa: F401 - registers the newsroom's tables
+from tainik.storage.coarse import CoarseTime
+
+
+def _coarsen_stored_times(connection: Connection) -> None:
+    """Schema 1 to 2: times tied to sources became coarse; round those already stored down
+    (writing a value back through its :class:`CoarseTime` column rounds it)."""
+    for table in schema.metadata.sorted_tables:
+        coarse = [c for c in table.columns if isinstance(c.type, CoarseTime)]
+        if not coarse:
+            continue
+        keys = list(table.primary_key.columns)
+        for row in connection.execute(select(*keys, *coarse)).all():
+            found = row._mapping
+            connection.execute(
+                update(table)
+                .where(*(key == found[key] for key in keys))
+                .values({column.name: found[column] for column in coarse})
+            )
+
+
+# Each step takes a database from the version it is listed under to the next.
+UPGRADES: dict[int, Callable[[Connection], None]] = {1: _coarsen_stored_times}
 
 
 def open_database(url: str) -> Engine:
@@ -32,12 +56,27 @@ def open_database(url: str) -> Engine:
                 schema.meta.insert().values(key="schema_version", value=str(schema.SCHEMA_VERSION))
             )
         elif int(version) != schema.SCHEMA_VERSION:
-            raise StorageError(
-                N_("the database has schema version {found}; this Tainik expects {expected}"),
-                found=version,
-                expected=schema.SCHEMA_VERSION,
-            )
+            _upgrade(connection, int(version))
     return engine
+
+
+def _upgrade(connection: Connection, version: int) -> None:
+    """Bring an older database to :data:`schema.SCHEMA_VERSION`, in the caller's transaction."""
+    found = version
+    while version < schema.SCHEMA_VERSION and version in UPGRADES:
+        UPGRADES[version](connection)
+        version += 1
+    if version != schema.SCHEMA_VERSION:
+        raise StorageError(
+            N_("the database has schema version {found}; this Tainik expects {expected}"),
+            found=found,
+            expected=schema.SCHEMA_VERSION,
+        )
+    connection.execute(
+        update(schema.meta)
+        .where(schema.meta.c.key == "schema_version")
+        .values(value=str(schema.SCHEMA_VERSION))
+    )
 
 
 def _sqlite_pragmas(connection: Any, _record: ConnectionPoolEntry) -> None:

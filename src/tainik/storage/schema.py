@@ -9,7 +9,6 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Column,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -20,7 +19,10 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = 1
+from tainik.storage.coarse import DAY, HOUR, MINUTE, CoarseTime
+
+# 2: times tied to sources are stored coarse (storage/coarse.py).
+SCHEMA_VERSION = 2
 metadata = MetaData()
 
 meta = Table(
@@ -37,8 +39,10 @@ sources = Table(
     Column("lookup", LargeBinary(32), nullable=False, unique=True),
     Column("reply_recipient", Text, nullable=False),
     Column("designation", String(120), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("last_activity", DateTime(timezone=True), nullable=False),
+    # By the day: staff need to know roughly when a source first came, not the minute.
+    Column("created_at", CoarseTime(DAY), nullable=False),
+    # By the hour: the inbox lists sources by it (ties: by id, newest first).
+    Column("last_activity", CoarseTime(HOUR), nullable=False),
     Column("starred", Boolean, nullable=False, default=False),
 )
 
@@ -50,7 +54,8 @@ submissions = Table(
     Column("sealed_id", String(26), nullable=False, unique=True),
     Column("kind", String(16), nullable=False),  # "message" or "file"
     Column("ciphertext_bytes", Integer, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    # By the hour; the id gives the order within it.
+    Column("created_at", CoarseTime(HOUR), nullable=False),
 )
 Index("submissions_by_source", submissions.c.source_id, submissions.c.id)
 
@@ -60,7 +65,8 @@ replies = Table(
     Column("id", Integer, primary_key=True),
     Column("source_id", Integer, ForeignKey("sources.id", ondelete="CASCADE"), nullable=False),
     Column("sealed_id", String(26), nullable=False, unique=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    # By the hour; the id gives the order within it.
+    Column("created_at", CoarseTime(HOUR), nullable=False),
 )
 Index("replies_by_source", replies.c.source_id, replies.c.id)
 
@@ -72,7 +78,8 @@ source_sessions = Table(
     Column("source_id", Integer, ForeignKey("sources.id", ondelete="CASCADE"), nullable=False),
     # The source's reply identity, age-encrypted to a key that lives only in the cookie.
     Column("sealed_reply_identity", LargeBinary, nullable=False),
-    Column("last_seen", DateTime(timezone=True), nullable=False),
+    # By the minute: the inactivity limit needs it, and the row ends with the session.
+    Column("last_seen", CoarseTime(MINUTE), nullable=False),
 )
 
 uploads = Table(
@@ -84,8 +91,10 @@ uploads = Table(
     Column("segments", Integer, nullable=False),
     # The client's resume note, age-encrypted to the source's reply recipient only.
     Column("sealed_note", LargeBinary, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    # Rows of unfinished uploads only (deleted when the upload completes or expires).
+    Column("created_at", CoarseTime(HOUR), nullable=False),
+    # By the minute: expiry counts hours, and writes of it are a minute apart at most.
+    Column("updated_at", CoarseTime(MINUTE), nullable=False),
 )
 Index("uploads_by_source", uploads.c.source_id)
 Index("uploads_by_age", uploads.c.updated_at)

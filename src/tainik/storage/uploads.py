@@ -1,7 +1,8 @@
 """Unfinished uploads on disk: ``DATA/uploads/ID/`` holding segments and the manifest.
 
 Each part is written to a temporary name, fsynced and renamed, so a part is wholly present or
-absent whatever happens. Completing renames the folder into the blob store.
+absent whatever happens. Completing renames the folder into the blob store. Parts and folders
+carry a fixed modification time (:func:`tainik.storage.coarse.fix_times`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from tainik.core.errors import N_, IntegrityError
 from tainik.core.manifest import is_valid_id
 from tainik.sealed import durable, layout
+from tainik.storage.coarse import fix_times
 
 TEMP_PREFIX = ".incoming-"
 
@@ -33,6 +35,7 @@ class UploadStore:
     def create(self, sealed_id: str) -> None:
         """Make the folder (no error if it exists)."""
         self.folder(sealed_id).mkdir(exist_ok=True, mode=0o700)
+        fix_times(self.folder(sealed_id), self.root)
 
     def put(self, sealed_id: str, name: str, data: bytes | list[bytes]) -> None:
         """Write one part durably, replacing any previous version atomically."""
@@ -40,7 +43,10 @@ class UploadStore:
         temp = folder / f"{TEMP_PREFIX}{secrets.token_hex(8)}"
         try:
             durable.write_file(temp, data)
-            durable.move_into_place(temp, folder / name)
+            fix_times(temp)
+            durable.move_into_place(temp, folder / name, sync_folder=False)
+            fix_times(folder)
+            durable.fsync_dir(folder)
         except BaseException:
             temp.unlink(missing_ok=True)
             raise
@@ -70,6 +76,8 @@ class UploadStore:
         folder = self.folder(sealed_id)
         for entry in folder.glob(f"{TEMP_PREFIX}*"):
             entry.unlink(missing_ok=True)
+        if folder.is_dir():
+            fix_times(folder)
 
     def move_to(self, sealed_id: str, destination: Path) -> None:
         """Rename the folder to ``destination`` (the complete sealed file) durably."""
@@ -77,12 +85,14 @@ class UploadStore:
         self.clear_temporaries(sealed_id)
         durable.fsync_dir(folder)
         os.rename(folder, destination)
+        fix_times(destination, destination.parent, self.root)
         durable.fsync_dir(destination.parent)
         durable.fsync_dir(self.root)
 
     def remove(self, sealed_id: str) -> None:
         """Delete an upload's folder and everything in it."""
         durable.remove_tree(self.folder(sealed_id))
+        fix_times(self.root)
 
     def ids(self) -> list[str]:
         """Ids of the folders present."""

@@ -248,7 +248,10 @@ def _build() -> dict[str, Any]:
         },
         "/tokens": {
             "post": {
-                "summary": "Get a token with name, password and TOTP code (5 failures a minute).",
+                "summary": (
+                    "Get a token with name, password and TOTP code (throttled by name: see"
+                    " docs/api.md)."
+                ),
                 "operationId": "new_token",
                 "security": [],
                 "requestBody": body,
@@ -256,7 +259,10 @@ def _build() -> dict[str, Any]:
                     "201": _ok("A token, shown once.", "Token"),
                     "400": _COMMON["400"],
                     "403": _error("Wrong name, password or code, or a code used before."),
-                    "429": _error("Too many failed attempts for this account in a minute."),
+                    "429": _error(
+                        "Too many failed attempts for this name: only the password with an"
+                        " unused TOTP code is checked now."
+                    ),
                 },
             }
         },

@@ -61,7 +61,7 @@ class AccountsPage:
 def _add(instance: Instance, actor: audit.Actor, name: str, is_admin: bool) -> NewSecrets:
     name = factors.check_name(name)
     password, totp = factors.one_time_password(), factors.new_totp_secret()
-    with instance.kdf_slots:
+    with instance.kdf_gate.slot():
         password_hash = factors.hash_password(instance.config.kdf, password)
     now = instance.clock()
     try:
@@ -187,9 +187,16 @@ def reset_totp(instance: Instance, credential: Credential, user_id: int) -> NewS
 
 
 def reset_password(instance: Instance, credential: Credential, user_id: int) -> NewSecrets:
-    """Give an account a new one-time password; its sessions and tokens end."""
+    """Give an account a new one-time password; its sessions and tokens end.
+
+    Who asks is checked before the Argon2id work, so a stranger cannot spend it; and again
+    with the write, since the administrator may have been removed meanwhile.
+    """
+    with instance.engine.begin() as db:
+        authenticate(db, instance, credential, admin=True)
+        _target(db, user_id)
     password = factors.one_time_password()
-    with instance.kdf_slots:
+    with instance.kdf_gate.slot():
         password_hash = factors.hash_password(instance.config.kdf, password)
     with instance.engine.begin() as db:
         staff = authenticate(db, instance, credential, admin=True)
@@ -204,7 +211,7 @@ def reset_account_locally(instance: Instance, name: str) -> NewSecrets:
     administrator's way back)."""
     name = factors.check_name(name)
     password, totp = factors.one_time_password(), factors.new_totp_secret()
-    with instance.kdf_slots:
+    with instance.kdf_gate.slot():
         password_hash = factors.hash_password(instance.config.kdf, password)
     with instance.engine.begin() as db:
         user_id = db.execute(select(ns.users.c.id).where(ns.users.c.name == name)).scalar()

@@ -6,10 +6,18 @@ keeps only their SHA-256. Sessions end after :data:`SESSION_IDLE` without a requ
 and token of the account goes then). Tokens end after :data:`TOKEN_LIFETIME`.
 
 Every login attempt is recorded before the password is checked and forgotten only if it
-succeeds, so an account sees at most :data:`ATTEMPTS_PER_MINUTE` failures a minute however many
-requests run at once. Attempts are counted by the name typed, known or not, so throttling tells
-nobody which accounts exist; a TOTP time step is accepted once per account, and never one older
-than the last accepted.
+succeeds. After :data:`FAILURES_BEFORE_GUARD` failures for a name within :data:`THROTTLE_WINDOW`
+the name is *guarded*: an attempt must then bring a valid, unused TOTP code before any Argon2id
+work is done, and that code's time step is spent whether or not the password is right. So a
+guarded name costs a stranger nothing to be refused and gets at most one password check per
+30-second step (for one who holds the TOTP secret), while its owner, with the password and a
+fresh code, still gets in: the names are guessable, and a lock-out would be free to impose.
+
+Attempts are counted by the name typed, known or not, so throttling tells nobody which accounts
+exist, and are stored only as a keyed hash (HMAC-SHA-256 under a key derived from the instance's
+secret salt): a password typed into the name field never reaches the disk. Rows older than the
+window are deleted at each attempt and by the periodic housekeeping. A TOTP time step is
+accepted once per account, and never one older than the last accepted.
 """
 
 from __future__ import annotations
@@ -17,6 +25,8 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,6 +44,7 @@ from tainik.service.newsroom import audit, factors
 from tainik.service.newsroom.errors import (
     ForbiddenError,
     PasswordChangeRequiredError,
+    PasswordChecksThrottledError,
     PasswordMismatchError,
     PasswordPolicyError,
     StaffLoginError,
@@ -46,8 +57,10 @@ from tainik.storage.database import stored_time
 SESSION_IDLE = timedelta(minutes=30)
 SESSION_LIFETIME = timedelta(hours=12)
 TOKEN_LIFETIME = timedelta(hours=8)
-ATTEMPTS_PER_MINUTE = 5
-THROTTLE_WINDOW = timedelta(minutes=1)
+FAILURES_BEFORE_GUARD = 5
+THROTTLE_WINDOW = timedelta(minutes=15)
+# A signed-in staff member's wrong current passwords (when changing it): refused beyond this.
+PASSWORD_CHECKS_PER_WINDOW = 5
 # Refresh a session's last-seen time at most this often (each refresh is a write).
 TOUCH_EVERY = timedelta(seconds=60)
 TOKEN_BYTES = 32
@@ -176,58 +189,104 @@ def _dummy_hash(kdf: KdfParams) -> str:
     return factors.dummy_hash(kdf)
 
 
-def _attempt(instance: Instance, account: str) -> int:
-    """Record a login attempt for ``account``; refuse it when the minute's budget is spent."""
+def _attempt_key(instance: Instance, purpose: str, account: str) -> str:
+    """What ``login_failures`` stores for a name: never the name itself (it may be a password
+    typed into the wrong field), but an HMAC under a key derived from the instance's secret."""
+    key = hmac.new(instance.config.codename_salt, b"tainik login attempts v1", hashlib.sha256)
+    message = f"{purpose}\0{account}".encode()
+    return hmac.new(key.digest(), message, hashlib.sha256).hexdigest()
+
+
+def forget_old_attempts(db: Connection, now: datetime) -> int:
+    """Delete attempts older than the window (inside the caller's transaction)."""
+    attempts = ns.login_failures
+    return int(db.execute(delete(attempts).where(attempts.c.at <= now - THROTTLE_WINDOW)).rowcount)
+
+
+def _record(db: Connection, key: str, now: datetime) -> tuple[int, int]:
+    """Record an attempt; returns its id and how many attempts for ``key`` came before it
+    within the window (this one included in none, every concurrent one included)."""
+    attempts = ns.login_failures
+    forget_old_attempts(db, now)
+    # Insert first: the write lock makes the count below see every concurrent attempt.
+    attempt_id = db.execute(insert(attempts).values(account=key, at=now)).inserted_primary_key[0]  # type: ignore[index]
+    recent = db.execute(
+        select(func.count())
+        .select_from(attempts)
+        .where(attempts.c.account == key, attempts.c.at > now - THROTTLE_WINDOW)
+    ).scalar_one()
+    return int(attempt_id), int(recent) - 1
+
+
+def _claim_step(db: Connection, user_id: int, step: int, now: datetime) -> bool:
+    """Spend a TOTP time step of an account; False when it, or a later one, was used."""
+    last = db.execute(
+        select(func.max(ns.totp_used.c.step)).where(ns.totp_used.c.user_id == user_id)
+    ).scalar()
+    if last is not None and last >= step:
+        return False
+    db.execute(insert(ns.totp_used).values(user_id=user_id, step=step, used_at=now))
+    return True
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    id: int
+    row: Any  # the account's row, None for a name no account has
+    step: int | None  # the TOTP step already spent (guarded names only)
+
+
+def _begin_login(instance: Instance, account: str, code: str) -> _Attempt:
+    """Record a login attempt; for a guarded name, check and spend the TOTP code first.
+
+    A guarded name's attempt without a valid, unused code is refused at once, without any
+    Argon2id work, and leaves no trace (raising rolls the insert back). Known and unknown
+    names are refused alike.
+    """
     now = instance.clock()
-    with instance.engine.begin() as db:
-        # Only the last minute matters: the table never holds more, whatever the traffic.
-        db.execute(delete(ns.login_failures).where(ns.login_failures.c.at <= now - THROTTLE_WINDOW))
-        # Insert first: the write lock makes the count below see every concurrent attempt.
-        attempt_id = db.execute(
-            insert(ns.login_failures).values(account=account, at=now)
-        ).inserted_primary_key[0]  # type: ignore[index]
-        recent = db.execute(
-            select(func.count())
-            .select_from(ns.login_failures)
-            .where(
-                ns.login_failures.c.account == account,
-                ns.login_failures.c.at > now - THROTTLE_WINDOW,
-            )
-        ).scalar_one()
-        if recent > ATTEMPTS_PER_MINUTE:  # raising rolls the insert back: refusals cost nothing
-            raise StaffThrottledError()
-    return int(attempt_id)
+    try:
+        with instance.engine.begin() as db:
+            attempt_id, earlier = _record(db, _attempt_key(instance, "login", account), now)
+            row = db.execute(select(ns.users).where(ns.users.c.name == account)).first()
+            if earlier < FAILURES_BEFORE_GUARD:
+                return _Attempt(attempt_id, row, None)
+            step = None
+            if row is not None and row.active:
+                step = factors.totp_step(Secret(row.totp_secret), code, now)
+            if row is None or step is None or not _claim_step(db, int(row.id), step, now):
+                raise StaffThrottledError()
+            return _Attempt(attempt_id, row, step)
+    except IntegrityError as exc:  # the same step, spent a moment ago by another request
+        raise StaffThrottledError() from exc
 
 
 def _check_factors(instance: Instance, name: str, password: Secret, code: str) -> Any:
     """The user row when name, password and code are right; the attempt is counted."""
     account = name.strip().lower()[:64]
-    attempt_id = _attempt(instance, account)
-    with instance.engine.begin() as db:
-        row = db.execute(select(ns.users).where(ns.users.c.name == account)).first()
+    attempt = _begin_login(instance, account, code)
+    row = attempt.row
     kdf = instance.config.kdf
-    with instance.kdf_slots:
+    with instance.kdf_gate.slot():
         # An unknown account costs the same Argon2id work, so timing reveals nothing.
         password_ok = factors.verify_password(
             kdf, row.password_hash if row is not None else _dummy_hash(kdf), password
         )
     now = instance.clock()
-    step = factors.totp_step(Secret(row.totp_secret), code, now) if row is not None else None
+    step = attempt.step
+    if step is None and row is not None:
+        step = factors.totp_step(Secret(row.totp_secret), code, now)
     if row is None or not password_ok or step is None or not row.active:
         if row is not None:
             with instance.engine.begin() as db:
                 audit.record(db, now, audit.Actor(int(row.id), row.name), "login-failed")
-        raise StaffLoginError()
+        # A guarded name answers every failure alike, whatever was wrong.
+        raise StaffThrottledError() if attempt.step is not None else StaffLoginError()
     try:
         with instance.engine.begin() as db:
-            last = db.execute(
-                select(func.max(ns.totp_used.c.step)).where(ns.totp_used.c.user_id == row.id)
-            ).scalar()
-            if last is not None and last >= step:
+            if attempt.step is None and not _claim_step(db, int(row.id), step, now):
                 raise StaffLoginError()
-            db.execute(insert(ns.totp_used).values(user_id=row.id, step=step, used_at=now))
-            # The attempt succeeded: it no longer counts against the account.
-            db.execute(delete(ns.login_failures).where(ns.login_failures.c.id == attempt_id))
+            # The attempt succeeded: it no longer counts against the name.
+            db.execute(delete(ns.login_failures).where(ns.login_failures.c.id == attempt.id))
             db.execute(
                 delete(ns.totp_used).where(
                     ns.totp_used.c.user_id == row.id,
@@ -358,9 +417,14 @@ def change_password(
             select(ns.users.c.password_hash).where(ns.users.c.id == staff.id)
         ).scalar_one()
     check_new_password(current, new, repeat)
-    attempt_id = _attempt(instance, staff.name)
+    # Counted apart from logins: only this signed-in account can spend (or be refused) these.
+    with instance.engine.begin() as db:
+        key = _attempt_key(instance, "password-change", str(staff.id))
+        attempt_id, earlier = _record(db, key, instance.clock())
+        if earlier >= PASSWORD_CHECKS_PER_WINDOW:  # raising rolls the insert back
+            raise PasswordChecksThrottledError()
     kdf = instance.config.kdf
-    with instance.kdf_slots:
+    with instance.kdf_gate.slot():
         if not factors.verify_password(kdf, stored, current):
             raise StaffLoginError()
         new_hash = factors.hash_password(kdf, new)

@@ -20,9 +20,18 @@ class StaffLoginError(LoginError):
 
 
 class StaffThrottledError(ThrottledError):
-    """Five failed logins for this account in the last minute."""
+    """Too many failed logins for this name: only the password with a fresh code gets in."""
 
-    template = N_("too many failed logins for this account; wait a minute and try again")
+    template = N_(
+        "too many failed logins for this account; type the password again with the next code"
+        " from your authenticator app"
+    )
+
+
+class PasswordChecksThrottledError(StaffThrottledError):
+    """Too many wrong current passwords from one signed-in account."""
+
+    template = N_("too many wrong passwords; try again in a quarter of an hour")
 
 
 class StaffSessionError(SessionError):
