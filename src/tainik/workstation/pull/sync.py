@@ -9,7 +9,6 @@ and hidden partial files that the next run resumes; ``vault import`` ignores hid
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ from typing import Any
 from tainik.core.errors import N_, FormatError, TainikError
 from tainik.core.manifest import Kind
 from tainik.sealed import durable, tarball
+from tainik.sealed.hashing import sha256_file
 from tainik.workstation.pull.client import ApiClient, PullError
 from tainik.workstation.pull.events import Downloaded, Entry, PullObserver, PullReport
 from tainik.workstation.pull.layout import (
@@ -149,7 +149,7 @@ class Puller:
         finally:
             self.observer.download_done(entry, result)
         check_sealed_tar(part, entry.sealed_id)
-        digest = _sha256(part)
+        digest = sha256_file(part)
         write_json_atomically(
             self.paths.sidecar(entry.source_id, entry.sealed_id),
             {
@@ -190,11 +190,3 @@ def check_sealed_tar(path: Path, sealed_id: str) -> None:
         raise FormatError(
             N_("{path}: not the sealed-file tar of {id}"), path=str(path), id=sealed_id
         ) from exc
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb", buffering=0) as handle:
-        while chunk := handle.read(READ_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()

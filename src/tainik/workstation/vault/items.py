@@ -99,12 +99,21 @@ def sources(vault: Vault) -> list[Source]:
 
 
 def thread(vault: Vault, source_id: int) -> list[Item]:
-    """A source's items in conversation order: server time, server order, then import order."""
+    """A source's items in conversation order: server time, then the source's items before
+    staff replies, then server order, then import order.
+
+    The server keeps source-related times to the hour (docs/threat-model.md, "Times,
+    coarsened"), and submissions and replies are numbered apart: within one hour the true
+    order of a message and a reply is not kept anywhere, and a reply is taken to answer what
+    the source sent that hour.
+    """
     i = catalogue.items
     query = (
         _item_query()
         .where(i.c.source_id == source_id)
-        .order_by(i.c.sent_at.is_(None), i.c.sent_at, i.c.sent_order, i.c.id)
+        .order_by(
+            i.c.sent_at.is_(None), i.c.sent_at, i.c.kind == Kind.REPLY.value, i.c.sent_order, i.c.id
+        )
     )
     with vault.engine.connect() as db:
         return [_item(row) for row in db.execute(query)]
