@@ -604,3 +604,21 @@ def test_fuzzed_api_requests_never_cause_a_server_error(
     for path in (f"/api/uploads/{sealed_id}/segments/0", f"/api/uploads/{sealed_id}/manifest"):
         _clean_4xx(source.put(path, headers=headers(source), content=raw))
     _clean_4xx(source.post(f"/api/uploads/{sealed_id}/complete", headers=headers(source)))
+
+
+def test_an_upload_completed_by_another_process_while_listed_has_no_parts(
+    instance: Instance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race behind a 500 seen once in CI: a complete in one process checks the upload's
+    folder while another process renames it into the blob store; listing the folder then
+    finds it gone. That is "nothing here", and the complete goes on to find the blob."""
+    from tainik.core.manifest import encode_id
+
+    sealed_id = encode_id(bytes(16))
+    instance.uploads.create(sealed_id)
+
+    def gone(path: object) -> object:
+        raise FileNotFoundError(2, "No such file or directory", str(path))
+
+    monkeypatch.setattr(os, "scandir", gone)
+    assert instance.uploads.received(sealed_id) == []

@@ -62,9 +62,13 @@ class UploadStore:
     def received(self, sealed_id: str) -> list[int]:
         """Indexes of the segments present, ascending."""
         folder = self.folder(sealed_id)
-        if not folder.is_dir():
+        try:
+            with os.scandir(folder) as entries:
+                found = [layout.segment_index(entry.name) for entry in entries]
+        except (FileNotFoundError, NotADirectoryError):
+            # No such upload, or one that another server process has just completed (renamed
+            # into the blob store) between our looking and our listing: nothing is here.
             return []
-        found = [layout.segment_index(entry.name) for entry in os.scandir(folder)]
         return sorted(i for i in found if i is not None)
 
     def has_manifest(self, sealed_id: str) -> bool:
