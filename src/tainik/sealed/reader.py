@@ -51,14 +51,16 @@ def read_manifest(container: Path, identities: Sequence[Identity]) -> Manifest:
     """Rules 1-4: decrypt and parse the manifest, check the id and the set of segments."""
     if not container.is_dir():
         raise StorageError(N_("{path}: not a sealed-file directory"), path=str(container))
-    manifest_path = container / layout.MANIFEST
-    ciphertext = _read_manifest_ciphertext(container, manifest_path)
+    ciphertext = read_manifest_ciphertext(container)
     manifest = decode_manifest(ciphertext, identities, container)
     check_segment_set(layout.list_segments(container), manifest.plan.count)
     return manifest
 
 
-def _read_manifest_ciphertext(container: Path, manifest_path: Path) -> bytes:
+def read_manifest_ciphertext(container: Path) -> bytes:
+    """The bytes of ``container``'s ``manifest.age``: a regular file (never through a link),
+    read up to its bound; ``IntegrityError`` when it is missing."""
+    manifest_path = container / layout.MANIFEST
     try:
         fd = regular.open_regular(manifest_path)
     except FileNotFoundError as exc:

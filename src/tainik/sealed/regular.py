@@ -16,7 +16,7 @@ import os
 import stat
 from pathlib import Path
 
-from tainik.core.errors import N_, StorageError, TainikError
+from tainik.core.errors import N_, StorageError
 from tainik.sealed.durable import storage_error
 
 _FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
@@ -64,20 +64,3 @@ def read_at_most(fd: int, limit: int) -> bytes:
         chunks.append(chunk)
         offset += len(chunk)
     return b"".join(chunks)
-
-
-def read_regular(path: Path, limit: int, too_large: TainikError) -> bytes:
-    """All of the regular file ``path``, of at most ``limit`` bytes (never more is read)."""
-    try:
-        fd = open_regular(path)
-    except FileNotFoundError as exc:
-        raise storage_error(exc, path) from exc
-    try:
-        data = read_at_most(fd, limit + 1)
-    except OSError as exc:
-        raise storage_error(exc, path) from exc
-    finally:
-        os.close(fd)
-    if len(data) > limit:
-        raise too_large
-    return data

@@ -26,12 +26,18 @@ from pathlib import Path
 import blake3
 from sqlalchemy import Connection, insert, select
 
-from tainik.core.errors import N_, FormatError, IntegrityError, StorageError, TainikError
-from tainik.core.manifest import MAX_MANIFEST_CIPHERTEXT, Manifest
+from tainik.core.errors import N_, FormatError, IntegrityError, TainikError
+from tainik.core.manifest import Manifest
 from tainik.core.names import safe_name
 from tainik.crypto import Identity
-from tainik.sealed import durable, layout, pool, regular, tarball
-from tainik.sealed.reader import OpenedFile, ProgressFactory, SealedOpener, read_small
+from tainik.sealed import durable, layout, pool, tarball
+from tainik.sealed.reader import (
+    OpenedFile,
+    ProgressFactory,
+    SealedOpener,
+    read_manifest_ciphertext,
+    read_small,
+)
 from tainik.workstation.vault import catalogue
 from tainik.workstation.vault.canonical import JsonValue
 from tainik.workstation.vault.custody import Action, FileRef
@@ -421,18 +427,7 @@ class Importer:
     def _manifest_hash(container: Path) -> str:
         if container.is_file():
             return hashlib.sha256(tarball.manifest_ciphertext(container)).hexdigest()
-        path = container / layout.MANIFEST
-        too_large = FormatError(N_("{path}: the manifest is too large"), path=str(container))
-        try:
-            data = regular.read_regular(path, MAX_MANIFEST_CIPHERTEXT, too_large)
-        except StorageError as error:
-            if not path.exists() and not path.is_symlink():
-                raise IntegrityError(
-                    N_("{path}: the manifest is missing (an incomplete sealed file)"),
-                    path=str(container),
-                ) from error
-            raise
-        return hashlib.sha256(data).hexdigest()
+        return hashlib.sha256(read_manifest_ciphertext(container)).hexdigest()
 
     def _report(self, result: ImportResult) -> ImportResult:
         self._observer.result(result)
