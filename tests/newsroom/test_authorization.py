@@ -75,6 +75,14 @@ def routes(instance: Instance) -> tuple[list[tuple[str, str]], list[tuple[str, s
     return pages, api
 
 
+def strangers(client: TestClient) -> Iterator[None]:
+    """Make ``client`` a stranger twice over: with no session cookie, then a forged one."""
+    client.cookies.delete(STAFF_COOKIE)
+    yield
+    set_cookie(client, STAFF_COOKIE, "forged-" + "x" * 40)
+    yield
+
+
 def concrete(template: str, ids: dict[str, int]) -> Iterator[str]:
     """Every path a template stands for, filled with ids of rows that exist."""
     path = re.sub(r"\{(\w+):int\}", lambda m: str(ids[m.group(1)]), template)
@@ -127,11 +135,7 @@ def test_no_page_works_without_a_session(
         if (method, template) in PUBLIC_PAGES:
             continue
         for path in concrete(template, ids):
-            for cookie in (None, "forged-" + "x" * 40):
-                if cookie is None:
-                    client.cookies.delete(STAFF_COOKIE)
-                else:
-                    set_cookie(client, STAFF_COOKIE, cookie)
+            for _stranger in strangers(client):
                 response = client.request(method, path, data={**ALL_FIELDS, "csrf": token})
                 assert response.status_code == 303, (method, path, response.status_code)
                 location = response.headers["location"]
@@ -300,11 +304,7 @@ def test_a_refused_form_costs_no_kdf(
     token = csrf(client)
     for template in posts:
         for path in concrete(template, ids):
-            for cookie in (None, "forged-" + "x" * 40):
-                if cookie is None:
-                    client.cookies.delete(STAFF_COOKIE)
-                else:
-                    set_cookie(client, STAFF_COOKIE, cookie)
+            for _stranger in strangers(client):
                 response = client.post(path, data={**ALL_FIELDS, "csrf": token})
                 assert response.status_code == 303, (path, response.status_code)
                 assert kdf_calls == [], path

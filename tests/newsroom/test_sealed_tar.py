@@ -14,28 +14,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import run_cli
+from sealed_tar_support import SEGMENT, seal_sample, whole
 from tainik import crypto
 from tainik.core.errors import ExitCode, FormatError
 from tainik.sealed import tarball, ustar
 from tainik.sealed.files import FileSealer
 
-SEGMENT = 65536
-
 
 @pytest.fixture(scope="module")
 def sealed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes, crypto.Identity]:
     """A sealed file of three 64 KiB segments (the last one short), its plaintext and key."""
-    identity = crypto.Identity.generate()
-    folder = tmp_path_factory.mktemp("sealed")
-    plaintext = os.urandom(2 * SEGMENT + 1234)
-    (folder / "clip.mp4").write_bytes(plaintext)
-    with FileSealer([identity.recipient], segment_size=SEGMENT, jobs=1) as sealer:
-        container = sealer.seal(folder / "clip.mp4", folder / "out")
-    return container, plaintext, identity
-
-
-def whole(layout: tarball.TarLayout) -> bytes:
-    return b"".join(layout.stream())
+    return seal_sample(tmp_path_factory.mktemp("sealed"), 2 * SEGMENT + 1234)
 
 
 def test_layout_is_the_documented_ustar(sealed: tuple[Path, bytes, crypto.Identity]) -> None:

@@ -22,10 +22,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sealed_tar_support import SEGMENT, seal_sample, whole
 from tainik import crypto
 from tainik.core.errors import ExitCode, FormatError, TainikError
 from tainik.sealed import tarball, ustar
-from tainik.sealed.files import FileSealer
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 ID = "a" * 26
@@ -34,19 +34,9 @@ LIMIT_S = 60
 MEMORY = 3 * 1024**3
 
 
-def _whole(layout: tarball.TarLayout) -> bytes:
-    return b"".join(layout.stream())
-
-
 @pytest.fixture(scope="module")
 def sealed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes, crypto.Identity]:
-    identity = crypto.Identity.generate()
-    folder = tmp_path_factory.mktemp("sealed")
-    plaintext = os.urandom(2 * 65536 + 777)
-    (folder / "clip.mp4").write_bytes(plaintext)
-    with FileSealer([identity.recipient], segment_size=65536, jobs=1) as sealer:
-        container = sealer.seal(folder / "clip.mp4", folder / "out")
-    return container, plaintext, identity
+    return seal_sample(tmp_path_factory.mktemp("sealed"), 2 * SEGMENT + 777)
 
 
 def _limited() -> None:  # pragma: no cover - runs in the child
@@ -198,7 +188,7 @@ def test_a_written_tar_reads_back_exactly(
 ) -> None:
     container, _plaintext, _identity = sealed
     archive = tmp_path / f"{TOP}.tar"
-    archive.write_bytes(_whole(tarball.sealed_file_tar(container)))
+    archive.write_bytes(whole(tarball.sealed_file_tar(container)))
     [found] = tarball.index(archive)
     parts = [container / "manifest.age", *sorted(container.glob("segment-*.age"))]
     data = archive.read_bytes()
@@ -291,7 +281,7 @@ def test_mutated_tars_raise_only_our_error(
     sealed: tuple[Path, bytes, crypto.Identity], tmp_path: Path, data: st.DataObject
 ) -> None:
     container, _plaintext, _identity = sealed
-    good = bytearray(_whole(tarball.sealed_file_tar(container)))
+    good = bytearray(whole(tarball.sealed_file_tar(container)))
     headers = [0, 512]  # the folder's and the manifest's; then anywhere
     for _ in range(data.draw(st.integers(1, 4))):
         where = data.draw(
@@ -312,7 +302,7 @@ def test_selection_of_two_reads_back(
     container, _plaintext, identity = sealed
     inner = tarball.sealed_file_tar(container)
     archive = tmp_path / "all.tar"
-    archive.write_bytes(_whole(tarball.selection_tar([(container.name[:26], inner)])))
+    archive.write_bytes(whole(tarball.selection_tar([(container.name[:26], inner)])))
     [found] = tarball.index(archive)
     assert found.sealed_id == container.name[:26]
     with tarball.unpacked(archive, tmp_path, [identity]) as [item]:
@@ -327,7 +317,7 @@ def test_segments_are_copied_only_after_the_manifest_opens(
 ) -> None:
     container, _plaintext, _identity = sealed
     archive = tmp_path / "x.tar"
-    archive.write_bytes(_whole(tarball.sealed_file_tar(container)))
+    archive.write_bytes(whole(tarball.sealed_file_tar(container)))
     stranger = crypto.Identity.generate()
     with tarball.unpacked(archive, tmp_path, [stranger]) as [item]:
         assert item.error is not None
@@ -339,7 +329,7 @@ def test_a_tar_with_fewer_segments_than_the_manifest_copies_none(
     sealed: tuple[Path, bytes, crypto.Identity], tmp_path: Path
 ) -> None:
     container, _plaintext, identity = sealed
-    data = _whole(tarball.sealed_file_tar(container))
+    data = whole(tarball.sealed_file_tar(container))
     [found] = tarball.index(_saved(tmp_path / "whole.tar", data))
     cut = found.segments[-1].offset - 512  # drop the last segment's header and content
     shorter = data[:cut] + ustar.END_OF_ARCHIVE
