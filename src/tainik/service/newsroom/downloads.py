@@ -51,11 +51,12 @@ def download_one(
 ) -> Download:
     """The sealed-file tar of one submission or reply (``kind``), or the range asked for.
 
-    ``head`` (an HTTP HEAD: the headers only) neither marks the item read nor logs a download.
+    The bytes it will serve are logged and the item marked read; ``head`` (an HTTP HEAD: the
+    headers only) is logged as such and marks nothing read.
     """
     table = KINDS[kind]
     with instance.engine.begin() as db:
-        staff = authenticate(db, instance, credential)
+        staff = authenticate(db, instance, credential, reading=True)
         sealed_id = db.execute(select(table.c.sealed_id).where(table.c.id == item_id)).scalar()
     if sealed_id is None or not instance.blobs.exists(sealed_id):
         raise NotFoundError()
@@ -66,13 +67,23 @@ def download_one(
         span = wanted.resolve(layout.size)
         if span is None:
             return Download(staff, layout, f"{sealed_id}.sealed.tar", etag, None, True)
-    if not head and (span is None or span[0] == 0):
-        now = instance.clock()
-        with instance.engine.begin() as db:
-            authenticate(db, instance, credential)
+    start, stop = span or (0, layout.size)
+    served = served_range(start, stop, layout.size)
+    now = instance.clock()
+    with instance.engine.begin() as db:
+        authenticate(db, instance, credential, reading=True)
+        if not head:
             mark_read(db, staff, [sealed_id], now)
-            audit.record(db, now, audit.Actor.of(staff), "download", kind, sealed_id)
+        action = "download-head" if head else "download"
+        audit.record(db, now, audit.Actor.of(staff), action, kind, sealed_id, served)
     return Download(staff, layout, f"{sealed_id}.sealed.tar", etag, span)
+
+
+def served_range(start: int, stop: int, size: int) -> str:
+    """The bytes ``[start, stop)`` of an archive of ``size`` bytes, as the audit log names them:
+    ``Content-Range``'s form (``bytes 0-99/5120``); ``bytes 0-0/0`` never occurs (an archive
+    has at least its end blocks)."""
+    return f"bytes {start}-{stop - 1}/{size}"
 
 
 def _slug(designation: str) -> str:
@@ -87,7 +98,7 @@ def download_selection(
 ) -> Download:
     """One tar of the chosen items of a source (every item for None), as sealed-file tars."""
     with instance.engine.begin() as db:
-        staff = authenticate(db, instance, credential)
+        staff = authenticate(db, instance, credential, reading=True)
         chosen = select_items(db, source_id, sealed_ids).sealed_ids
         designation = db.execute(
             select(schema.sources.c.designation).where(schema.sources.c.id == source_id)
@@ -100,7 +111,7 @@ def download_selection(
     )
     now = instance.clock()
     with instance.engine.begin() as db:
-        authenticate(db, instance, credential)
+        authenticate(db, instance, credential, reading=True)
         mark_read(db, staff, present, now)
         audit.record(
             db,
