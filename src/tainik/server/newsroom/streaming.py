@@ -19,7 +19,8 @@ from tainik.service.newsroom.downloads import Download
 from tainik.service.newsroom.ranges import ByteRange, parse_range
 
 TAR_TYPE = "application/x-tar"
-_ORIGIN = re.compile(r"https?://[A-Za-z0-9.\-]{1,180}(:[0-9]{1,5})?")
+# scheme://host[:port] with a name, an IPv4 address or a bracketed IPv6 one; nothing else.
+_ORIGIN = re.compile(r"https?://(?:[A-Za-z0-9.\-]{1,180}|\[[0-9A-Fa-f:.]{2,60}\])(?::[0-9]{1,5})?")
 log = logging.getLogger("tainik.server")
 
 
