@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import math
 import multiprocessing
 import re
 import secrets
@@ -56,7 +57,8 @@ def staff_member(data: Path) -> tuple[str, str]:
     instance = Instance.open(load_config(data))
     try:
         made = admin.add_account_locally(instance, "bench", False)
-        assert made.password is not None and made.totp is not None
+        assert made.password is not None
+        assert made.totp is not None
         secret = made.totp.secret.reveal()
         past = datetime.now(UTC) - timedelta(minutes=2)
         instance.clock = lambda: past
@@ -79,7 +81,9 @@ def _cookies(response: http.client.HTTPResponse) -> dict[str, str]:
     return found
 
 
-def _stranger(port: int, stop: threading.Event, counts: dict[str, int], lock: threading.Lock) -> None:
+def _stranger(
+    port: int, stop: threading.Event, counts: dict[str, int], lock: threading.Lock
+) -> None:
     held: list[socket.socket] = []
     while not stop.is_set():
         try:
@@ -223,8 +227,10 @@ def main() -> int:
         source_port, newsroom_port = free_port(), free_port()
         log = (work / "server.log").open("w")
         server = subprocess.Popen(
-            [tainik, "serve", "--data", str(data), "--source-port", str(source_port)]
-            + ["--newsroom-port", str(newsroom_port)],
+            [
+                *(tainik, "serve", "--data", str(data)),
+                *("--source-port", str(source_port), "--newsroom-port", str(newsroom_port)),
+            ],
             stdout=subprocess.PIPE,
             stderr=log,
             text=True,
@@ -243,7 +249,7 @@ def main() -> int:
             probes.medians_ms(3, 1)  # warm the caches and templates
             idle = probes.medians_ms(args.inbox_runs, args.login_runs)
             spawn = multiprocessing.get_context("spawn")
-            report = spawn.Array("c", 512)
+            report: Any = spawn.Array("c", 512)
             strangers = spawn.Process(
                 target=flood, args=(source_port, args.strangers, args.seconds, report)
             )
@@ -262,7 +268,7 @@ def main() -> int:
                 ("newsroom GET /inbox", "source codename login"), idle, flooded, strict=True
             ):
                 ratio = busy / base
-                worst = max(worst, ratio) if ratio == ratio else float("inf")
+                worst = float("inf") if math.isnan(ratio) else max(worst, ratio)
                 refused += failed
                 print(f"{label:<26}{base:>11.1f}{busy:>12.1f}{ratio:>7.2f}x  {failed}")
             verdict = "OK" if worst <= 3 and not refused else "OVER"

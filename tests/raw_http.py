@@ -12,12 +12,15 @@ from pathlib import Path
 
 
 def set_connections(data_dir: Path, **values: float) -> None:
-    """Replace settings of the instance's ``[connections]`` section."""
+    """Set settings of the instance's ``[connections]`` section (adding it if missing)."""
     config = data_dir / "tainik.toml"
     text = config.read_text(encoding="utf-8")
+    if "\n[connections]\n" not in text:
+        text += "\n[connections]\n"
     for name, value in values.items():
         text, count = re.subn(rf"(?m)^{name} = .*$", f"{name} = {value}", text)
-        assert count == 1, name
+        if count == 0:
+            text = text.replace("\n[connections]\n", f"\n[connections]\n{name} = {value}\n")
     config.write_text(text, encoding="utf-8")
 
 
@@ -45,5 +48,3 @@ def read_until_closed(sock: socket.socket) -> bytes:
     except ConnectionResetError:
         pass
     return data
-
-

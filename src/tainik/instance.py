@@ -17,8 +17,8 @@ import secrets
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from tainik.core.errors import N_, StorageError, UsageError
 from tainik.crypto import DEFAULT_KDF_PARAMS, KdfParams, Recipient

@@ -50,7 +50,7 @@ THREADS = 40  # worker threads per listener (anyio's default, now one pool each)
 # files being written, the sealing workers' pipes, the listeners, logs, a margin.
 RESERVED_FDS = 64
 RESOURCE_ERRORS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
-GRACEFUL_SHUTDOWN = 5.0  # seconds for requests in progress at SIGTERM
+GRACEFUL_SHUTDOWN = 5  # seconds for requests in progress at SIGTERM
 
 
 def raise_file_limit() -> int:
@@ -222,9 +222,13 @@ class ListenerServer(uvicorn.Server):
                 limits=self.limits,
             )
 
-        self.servers = [  # type: ignore[list-item]
-            Listener(self.name, self.sock, protocol, lambda: len(self.server_state.connections), self.cap)
-        ]
+        state = self.server_state
+
+        def count() -> int:
+            return len(state.connections)
+
+        listener = Listener(self.name, self.sock, protocol, count, self.cap)
+        self.servers = [listener]  # type: ignore[list-item]
         self.started = True
 
     @contextlib.contextmanager
