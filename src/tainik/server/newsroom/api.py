@@ -19,7 +19,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
@@ -78,6 +78,8 @@ def endpoint(handler: Endpoint) -> Endpoint:
                 log.error("storage failure: %s", type(error).__name__)
                 return error_response(status, "the server could not read or write its storage")
             return error_response(status, error.english())
+        except ClientDisconnect:
+            raise  # a normal event, answered quietly by server/errors.py
         except Exception as error:
             log.error("internal error: %s", type(error).__name__)
             return error_response(500, "internal error")

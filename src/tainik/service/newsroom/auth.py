@@ -321,7 +321,7 @@ def _check_factors(instance: Instance, name: str, password: Secret, code: str) -
     attempt = _begin_login(instance, account, code)
     row = attempt.row
     kdf = instance.config.kdf
-    with instance.kdf_gate.slot():
+    with instance.staff_kdf_gate.slot():
         # An unknown account costs the same Argon2id work, so timing reveals nothing.
         password_ok = factors.verify_password(
             kdf, row.password_hash if row is not None else _dummy_hash(kdf), password
@@ -488,7 +488,7 @@ def change_password(
         if earlier >= PASSWORD_CHECKS_PER_WINDOW:  # raising rolls the insert back
             raise PasswordChecksThrottledError()
     kdf = instance.config.kdf
-    with instance.kdf_gate.slot():
+    with instance.staff_kdf_gate.slot():
         if not factors.verify_password(kdf, stored, current):
             raise StaffLoginError()
         new_hash = factors.hash_password(kdf, new)
