@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, select, update
+from sqlalchemy import Engine, create_engine, event, inspect, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -32,8 +32,22 @@ def _coarsen_stored_times(connection: Connection) -> None:
             )
 
 
+def _add_seen_by_source(connection: Connection) -> None:
+    """Schema 2 to 3: ``replies.seen_by_source``. Replies already there count as unseen, so
+    a source is told of them once more rather than never. (A database made by this version
+    and marked older already has the column.)"""
+    columns = {column["name"] for column in inspect(connection).get_columns("replies")}
+    if "seen_by_source" not in columns:
+        connection.execute(
+            text("ALTER TABLE replies ADD COLUMN seen_by_source BOOLEAN NOT NULL DEFAULT false")
+        )
+
+
 # Each step takes a database from the version it is listed under to the next.
-UPGRADES: dict[int, Callable[[Connection], None]] = {1: _coarsen_stored_times}
+UPGRADES: dict[int, Callable[[Connection], None]] = {
+    1: _coarsen_stored_times,
+    2: _add_seen_by_source,
+}
 
 
 def open_database(url: str) -> Engine:
