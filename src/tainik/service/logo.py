@@ -77,11 +77,14 @@ def clean(data: bytes) -> CleanLogo:
                 raise LogoError()
             image.seek(0)  # the first frame of an animation
             image.load()
-            upright = ImageOps.exif_transpose(image)  # as the camera meant it, then no EXIF
     except (UnidentifiedImageError, OSError, ValueError, EOFError, SyntaxError) as exc:
         raise LogoError() from exc
     except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
         raise LogoError() from exc
+    try:
+        upright = ImageOps.exif_transpose(image)  # as the camera meant it (then no EXIF at all)
+    except Exception:  # a broken EXIF block turns nothing: the pixels as they are stored
+        upright = image
     has_alpha = upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info
     mode = "RGBA" if has_alpha and kind != "JPEG" else "RGB"
     pixels = upright.convert(mode)
