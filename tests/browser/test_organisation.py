@@ -150,6 +150,7 @@ def test_an_administrator_sets_what_sources_see(new_page: NewPage, tmp_path: Pat
                     page.click("#check-link")
                 title = "Это настоящий адрес?" if russian else "Is this the real address?"
                 _assert_branded(page, title)
+                assert page.locator("#check-link").count() == 0  # no link to itself
                 groups = page.locator("#address span").all_inner_texts()
                 assert "".join(groups) == onion
                 assert all(len(g) == 4 for g in groups[:-1])
@@ -220,8 +221,11 @@ def test_the_source_sees_what_arrived_and_a_new_reply(
     page.goto(base + "/")
     with page.expect_navigation():
         page.click("#get-codename")
+    # The one showing of the codename offers no way off it but "continue".
+    assert page.locator("#check-link").count() == 0
     with page.expect_navigation():
         page.click("#continue")
+    assert page.locator("#check-link").is_visible()
     assert page.locator("#nothing-received").is_visible()
     assert page.locator("#new-reply").count() == 0
 

@@ -70,6 +70,9 @@ class Pages:
         context.setdefault("language_page", "")
         context.setdefault("language_keep", {})
         context.setdefault("language_switch", True)
+        # The source pages link to the address check, except where leaving loses something
+        # (the one showing of a new codename) and on the check page itself.
+        context.setdefault("check_link", True)
         html = template.render(
             _=catalogue.gettext,
             gettext=catalogue.gettext,

@@ -87,6 +87,7 @@ class SourceInterface:
             codename=codename.split(" "),
             language_page="codename",
             language_keep={"codename": codename},
+            check_link=False,  # leaving this page loses the codename: nothing to lure away
         )
 
     async def codename_again(self, request: Request, form: Mapping[str, str]) -> Response:
@@ -155,7 +156,10 @@ class SourceInterface:
             host = request.headers.get("host", "").split(":")[0].lower()
             address = host if host.endswith(".onion") and len(host) < 100 else ""
         return self.pages.render(
-            request, "source/check.html", address_groups=address_groups(address)
+            request,
+            "source/check.html",
+            address_groups=address_groups(address),
+            check_link=False,
         )
 
     async def logo(self, request: Request) -> Response:
