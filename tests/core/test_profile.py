@@ -86,3 +86,7 @@ def test_the_toml_table_is_checked_when_loaded() -> None:
     with pytest.raises(ProfileError):
         profile_from({"public_pages": "https://a.example/"})
     assert profile_from({"recipients": []}) == Profile(welcome={"en": "", "ru": ""})
+
+
+def test_a_profile_can_be_hashed_like_the_configuration_it_is_part_of() -> None:
+    assert hash(Profile(name="x", welcome={"en": "Hello"})) == hash(Profile(name="x"))

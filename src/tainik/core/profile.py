@@ -44,7 +44,7 @@ class Profile:
     """The organisation as sources see it (every field may be empty: then Tainik's defaults)."""
 
     name: str = ""
-    welcome: Mapping[str, str] = field(default_factory=dict)  # language -> plain text
+    welcome: Mapping[str, str] = field(default_factory=dict, hash=False)  # language -> text
     onion_address: str = ""  # the source interface's own v3 address, "….onion"
     public_pages: tuple[str, ...] = ()  # the organisation's pages that list that address
     logo: str = ""  # one of LOGO_MEDIA_TYPES' file names in the instance folder, or ""
