@@ -161,6 +161,12 @@ bench: setup
 	for b in seal_open upload_nojs send newsroom_inbox vault_import triage redact; do \
 		echo "== bench/$$b.py"; $(BIN)/python bench/$$b.py || exit 1; done
 
+# Screenshots of the source pages in English and Russian, into docs/screenshots/ (look at
+# them, then commit them). `make test` takes them too, into a temporary folder.
+.PHONY: screenshots
+screenshots: setup
+	TAINIK_SCREENSHOTS=1 $(BIN)/pytest -p no:cacheprovider -m screenshots tests/browser
+
 clean:
 	rm -rf $(VENV) $(LATEST) .cache .mypy_cache .ruff_cache .pytest_cache $(MO_FILES)
 

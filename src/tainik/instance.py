@@ -6,6 +6,7 @@ Layout of an instance folder (``tainik init --data DIR``)::
     DIR/tainik.db        SQLite database (WAL mode), unless database_url says otherwise
     DIR/blobs/           sealed files (ciphertext only), one ID.sealed directory each
     DIR/uploads/         unfinished resumable uploads (ciphertext only), one folder each
+    DIR/logo.png         the organisation's logo, if an administrator set one (or .jpg, .webp)
 
 The configuration holds only public keys: the organisation's private key never exists here.
 """
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from tainik.core.errors import N_, StorageError, UsageError
+from tainik.core.profile import Profile, profile_from
 from tainik.crypto import DEFAULT_KDF_PARAMS, KdfParams, Recipient
 from tainik.sealed import durable
 
@@ -65,6 +67,8 @@ class InstanceConfig:
     unfinished_upload_hours: int = 72
     kdf: KdfParams = DEFAULT_KDF_PARAMS
     connections: ConnectionLimits = ConnectionLimits()
+    # The organisation as sources see it: name, welcome text, logo, address to check.
+    profile: Profile = field(default_factory=Profile)
 
     @property
     def blobs_dir(self) -> Path:
@@ -162,6 +166,7 @@ def load_config(data_dir: Path) -> InstanceConfig:
                 parallelism=int(secret.get("kdf_parallelism", 1)),
             ),
             connections=_connection_limits(raw.get("connections", {})),
+            profile=profile_from(organisation),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise UsageError(

@@ -36,8 +36,11 @@ from .conftest import (
     set_cookie,
 )
 
-# /language only sets the language cookie and sends the browser back to a path on the site.
-PUBLIC_PAGES = {("GET", "/"), ("GET", "/login"), ("POST", "/login"), ("POST", "/language")}
+# /language only sets the language cookie and sends the browser back to a path on the site;
+# /logo is the organisation's logo, shown on the login page too.
+PUBLIC_PAGES = {
+    ("GET", "/"), ("GET", "/login"), ("POST", "/login"), ("POST", "/language"), ("GET", "/logo"),
+}  # fmt: skip
 PUBLIC_API = {("GET", "/openapi.json"), ("POST", "/tokens")}
 # Every field any form has, so that a refusal can only be about what the test leaves out.
 ALL_FIELDS = {

@@ -1,18 +1,27 @@
-"""Rendering pages: Jinja2 templates in the request's language, with the CSRF token."""
+"""Rendering pages: Jinja2 templates in the request's language, with the CSRF token, and the
+organisation's name and logo on every page (``core/profile.py``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from tainik.core.profile import Profile
+from tainik.server.formatting import hour_span, human_size
 from tainik.server.i18n import LANG_COOKIE, SUPPORTED, negotiate, translations
 from tainik.server.security import CSRF_COOKIE, csrf_token
-from tainik.service.errors import RequestError
+from tainik.service import logo
+from tainik.service.errors import NotFoundError, RequestError
+from tainik.service.instance import Instance
 
 TEMPLATES = Path(__file__).parent / "templates"
 MAX_SMALL_FORM = 64 * 1024
@@ -23,14 +32,18 @@ CHOSEN_LANGUAGE = "tainik.language"  # request scope key: the language chosen by
 class Pages:
     """The template environment of one interface."""
 
-    def __init__(self, interface: str) -> None:
+    def __init__(self, interface: str, profile: Callable[[], Profile] = Profile) -> None:
         self.interface = interface
+        # The running instance's profile, read at each page: an administrator's change is
+        # in force at once.
+        self.profile = profile
         self.env = Environment(
             loader=FileSystemLoader(TEMPLATES),
             autoescape=select_autoescape(default=True),
             undefined=StrictUndefined,
             extensions=["jinja2.ext.i18n"],
         )
+        self.env.filters["with_site_name"] = _with_site_name
 
     def language(self, request: Request) -> str:
         """The language of this request's pages."""
@@ -47,6 +60,7 @@ class Pages:
         catalogue = translations(lang)
         csrf, fresh = csrf_token(request.cookies.get(CSRF_COOKIE))
         template = self.env.get_template(name)
+        org = self.profile()
         # A page reached by GET switches language with a link back to itself; one reached by
         # POST cannot (a GET of its URL is not the same page, and may not exist): it offers a
         # small form to POST /language instead, which comes back to a page by GET, or
@@ -56,6 +70,9 @@ class Pages:
         context.setdefault("language_page", "")
         context.setdefault("language_keep", {})
         context.setdefault("language_switch", True)
+        # The source pages link to the address check, except where leaving loses something
+        # (the one showing of a new codename) and on the check page itself.
+        context.setdefault("check_link", True)
         html = template.render(
             _=catalogue.gettext,
             gettext=catalogue.gettext,
@@ -64,6 +81,10 @@ class Pages:
             other_languages=[x for x in SUPPORTED if x != lang],
             csrf=csrf,
             interface=self.interface,
+            org=org,
+            site_name=org.name or catalogue.gettext("Tainik"),
+            size=partial(human_size, language=lang, gettext=catalogue.gettext),
+            hour_span=partial(hour_span, language=lang, gettext=catalogue.gettext),
             **context,
         )
         response = HTMLResponse(html, status_code=status)
@@ -76,6 +97,13 @@ class Pages:
     def gettext(self, request: Request) -> Any:
         """The translate function of this request's language."""
         return translations(self.language(request)).gettext
+
+
+def _with_site_name(title: str, site_name: str) -> Markup:
+    """A page's title (rendered, so already escaped) followed by the site's name, or just the
+    name when the page has no title of its own."""
+    words = Markup(" ").join(escape(title).split())
+    return words + Markup(" · ") + escape(site_name) if words else escape(site_name)
 
 
 async def form_pairs(request: Request, max_bytes: int, max_fields: int) -> list[tuple[str, str]]:
@@ -103,3 +131,13 @@ async def small_form(request: Request) -> dict[str, str]:
 def see_other(path: str) -> RedirectResponse:
     """Redirect after a POST."""
     return RedirectResponse(path, status_code=303)
+
+
+async def logo_response(instance: Instance) -> Response:
+    """The organisation's logo from the instance folder (both interfaces show it), or 404."""
+    config = instance.config
+    found = await run_in_threadpool(logo.read, config.data_dir, config.profile.logo)
+    if found is None:
+        raise NotFoundError()
+    data, media_type = found
+    return Response(data, media_type=media_type)

@@ -48,6 +48,7 @@ class Reply:
     id: int
     created_at: datetime
     text: str
+    new: bool = False  # not shown on the source's page before
 
 
 def _b64(raw: bytes) -> str:
@@ -243,9 +244,25 @@ def list_replies(instance: Instance, session: SourceSession) -> list[Reply]:
                 int(row.id),
                 stored_time(row.created_at),
                 opened.data.decode("utf-8", errors="replace"),
+                new=not row.seen_by_source,
             )
         )
     return replies
+
+
+def mark_replies_seen(instance: Instance, session: SourceSession, reply_ids: list[int]) -> None:
+    """Record that the source's page has shown these replies: no longer announced as new."""
+    if not reply_ids:
+        return
+    with instance.engine.begin() as db:
+        db.execute(
+            update(schema.replies)
+            .where(
+                schema.replies.c.source_id == session.source_id,
+                schema.replies.c.id.in_(reply_ids),
+            )
+            .values(seen_by_source=True)
+        )
 
 
 def delete_reply(instance: Instance, session: SourceSession, reply_id: int) -> None:

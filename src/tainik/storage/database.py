@@ -43,10 +43,22 @@ def _scope_tokens(connection: Connection) -> None:
         )
 
 
+def _add_seen_by_source(connection: Connection) -> None:
+    """Schema 3 to 4: ``replies.seen_by_source``. Replies already there count as unseen, so
+    a source is told of them once more rather than never. (A database made by this version
+    and marked older already has the column.)"""
+    columns = {column["name"] for column in inspect(connection).get_columns("replies")}
+    if "seen_by_source" not in columns:
+        connection.execute(
+            text("ALTER TABLE replies ADD COLUMN seen_by_source BOOLEAN NOT NULL DEFAULT false")
+        )
+
+
 # Each step takes a database from the version it is listed under to the next.
 UPGRADES: dict[int, Callable[[Connection], None]] = {
     1: _coarsen_stored_times,
     2: _scope_tokens,
+    3: _add_seen_by_source,
 }
 
 

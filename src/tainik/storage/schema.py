@@ -17,13 +17,15 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 
 from tainik.storage.coarse import DAY, HOUR, MINUTE, CoarseTime
 
 # 2: times tied to sources are stored coarse (storage/coarse.py).
 # 3: API tokens have a scope ("read" or "full"); tokens issued before are read-only.
-SCHEMA_VERSION = 3
+# 4: replies.seen_by_source (a reply is announced as new until the source's page shows it).
+SCHEMA_VERSION = 4
 metadata = MetaData()
 
 meta = Table(
@@ -68,6 +70,9 @@ replies = Table(
     Column("sealed_id", String(26), nullable=False, unique=True),
     # By the hour; the id gives the order within it.
     Column("created_at", CoarseTime(HOUR), nullable=False),
+    # Whether the source's page has shown it: until then the page announces a new reply. One
+    # bit, no time: a seized database learns that the source came back after it, not when.
+    Column("seen_by_source", Boolean, nullable=False, default=False, server_default=false()),
 )
 Index("replies_by_source", replies.c.source_id, replies.c.id)
 

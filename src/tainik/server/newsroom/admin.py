@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tainik.core.errors import N_
+from tainik.server.multipart import FormReader, boundary_of
 from tainik.server.newsroom.common import (
     credential,
     done_notice,
@@ -17,17 +18,25 @@ from tainik.server.newsroom.common import (
     query_int,
     read_form,
 )
-from tainik.server.pages import Pages, see_other
+from tainik.server.pages import Pages, form_pairs, see_other
+from tainik.server.security import CSRF_COOKIE, CSRF_FIELD, check_csrf
+from tainik.service import logo
 from tainik.service.errors import RequestError
 from tainik.service.instance import Instance
-from tainik.service.newsroom import admin, audit, settings
+from tainik.service.newsroom import admin, audit, profile, settings
 from tainik.service.newsroom.errors import SettingsError
 
 NOTICES = {
     "deactivated": N_("The account is deactivated; its sessions and tokens have ended."),
     "activated": N_("The account is active again."),
     "settings": N_("The settings are saved and in force."),
+    "profile": N_("What sources see is saved and in force."),
+    "logo": N_("The logo is cleaned, saved and in force."),
+    "logo-removed": N_("The logo is removed."),
 }
+PROFILE_FIELDS = ("name", "welcome_en", "welcome_ru", "onion_address", "public_pages")
+MAX_LOGO_FORM = logo.MAX_LOGO_BYTES + 64 * 1024  # the image and the form around it
+MAX_FIELD = 1024
 ACCOUNT_ACTIONS = ("deactivate", "activate", "reset-2fa", "reset-password")
 
 
@@ -86,7 +95,75 @@ class AdminPages:
             form=None,
             error=None,
             notice=done_notice(request, NOTICES),
+            **self._profile_context(),
         )
+
+    def _profile_context(self, **changed: Any) -> dict[str, Any]:
+        """What the page's sections on the organisation show: the saved profile, unless a
+        refused form is shown again."""
+        saved = self.instance.config.profile
+        context: dict[str, Any] = {
+            "profile_form": {
+                "name": saved.name,
+                "welcome_en": saved.welcome.get("en", ""),
+                "welcome_ru": saved.welcome.get("ru", ""),
+                "onion_address": saved.onion_address,
+                "public_pages": "\n".join(saved.public_pages),
+            },
+            "profile_error": None,
+            "logo_error": None,
+        }
+        context.update(changed)
+        return context
+
+    async def _settings_refused(self, request: Request, **changed: Any) -> Response:
+        """The settings page again with what a refused form sent, and why (status 400)."""
+        found = await run_in_threadpool(settings.settings_page, self.instance, credential(request))
+        return page(
+            self.pages,
+            request,
+            "newsroom/settings.html",
+            found.staff,
+            settings=found.settings,
+            form=None,
+            error=None,
+            notice=None,
+            status=400,
+            **self._profile_context(**changed),
+        )
+
+    async def save_profile(self, request: Request) -> Response:
+        form = await read_form(request)
+        fields = {name: form.get(name)[:10_000] for name in PROFILE_FIELDS}
+        try:
+            await run_in_threadpool(
+                profile.update_profile,
+                self.instance,
+                credential(request),
+                profile.ProfileText(**fields),
+            )
+        except SettingsError as error:
+            _ = self.pages.gettext(request)
+            return await self._settings_refused(
+                request, profile_form=fields, profile_error=_(error.template).format(**error.params)
+            )
+        return see_other("/admin/settings?done=profile")
+
+    async def save_logo(self, request: Request) -> Response:
+        try:
+            data = await read_logo_form(request)
+            await run_in_threadpool(profile.set_logo, self.instance, credential(request), data)
+        except logo.LogoError as error:
+            _ = self.pages.gettext(request)
+            return await self._settings_refused(
+                request, logo_error=_(error.template).format(**error.params)
+            )
+        return see_other("/admin/settings?done=logo")
+
+    async def delete_logo(self, request: Request) -> Response:
+        await read_form(request)
+        await run_in_threadpool(profile.remove_logo, self.instance, credential(request))
+        return see_other("/admin/settings?done=logo-removed")
 
     async def save_settings(self, request: Request) -> Response:
         form = await read_form(request)
@@ -110,6 +187,7 @@ class AdminPages:
                 error=_(error.template).format(**error.params),
                 notice=None,
                 status=400,
+                **self._profile_context(),
             )
         return see_other("/admin/settings?done=settings")
 
@@ -135,3 +213,54 @@ def _secrets_page(pages: Pages, request: Request, made: Any, *, new: bool) -> Re
     return page(
         pages, request, "newsroom/secrets.html", None, made=made, new=new, language_switch=False
     )
+
+
+class _LogoForm:
+    """The parts of the logo form: small fields, and the image (bounded by the body's size)."""
+
+    def __init__(self) -> None:
+        self.fields: dict[str, str] = {}
+        self.image = bytearray()
+        self._name: str | None = None
+        self._value = bytearray()
+
+    def begin(self, name: str, filename: bytes | None) -> None:
+        self._name = name
+        self._value = bytearray()
+
+    def data(self, chunk: memoryview) -> None:
+        if self._name == "logo":
+            self.image += chunk
+        else:
+            self._value += chunk
+            if len(self._value) > MAX_FIELD:
+                raise RequestError()
+
+    def end(self) -> None:
+        if self._name is not None and self._name != "logo":
+            self.fields[self._name] = self._value.decode("utf-8", errors="replace")
+        self._name = None
+
+
+async def read_logo_form(request: Request) -> bytes:
+    """The image of the logo form (multipart; an URL-encoded form has none), its CSRF token
+    checked; a body larger than an acceptable logo is a :class:`LogoError`."""
+    content_type = request.headers.get("content-type", "")
+    if not content_type.lower().startswith("multipart/"):
+        pairs = await form_pairs(request, MAX_LOGO_FORM, 50)
+        check_csrf(request.cookies.get(CSRF_COOKIE), dict(pairs).get(CSRF_FIELD))
+        return b""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_LOGO_FORM:
+        raise logo.LogoError()
+    parts = _LogoForm()
+    reader = FormReader(boundary_of(content_type), parts)
+    received = 0
+    async for chunk in request.stream():
+        received += len(chunk)
+        if received > MAX_LOGO_FORM:
+            raise logo.LogoError()
+        reader.write(chunk)
+    reader.close()
+    check_csrf(request.cookies.get(CSRF_COOKIE), parts.fields.get(CSRF_FIELD))
+    return bytes(parts.image)

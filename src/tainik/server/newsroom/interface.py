@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Mount, Route
 
 from tainik.server.language import get_fallback, language_route
@@ -16,7 +18,7 @@ from tainik.server.newsroom.admin import AdminPages
 from tainik.server.newsroom.api import PREFIX, Api
 from tainik.server.newsroom.common import guarded
 from tainik.server.newsroom.sources import SourcePages
-from tainik.server.pages import Pages
+from tainik.server.pages import Pages, logo_response
 from tainik.service.instance import Instance
 
 
@@ -25,7 +27,7 @@ class NewsroomInterface:
 
     def __init__(self, instance: Instance) -> None:
         self.instance = instance
-        self.pages = Pages("newsroom")
+        self.pages = Pages("newsroom", lambda: instance.config.profile)
         self.account = AccountPages(instance, self.pages)
         self.sources = SourcePages(instance, self.pages)
         self.admin = AdminPages(instance, self.pages)
@@ -54,12 +56,17 @@ class NewsroomInterface:
             ("/admin/users/{user_id:int}/{action}", m.account_action, "POST"),
             ("/admin/settings", m.settings_page, "GET"),
             ("/admin/settings", m.save_settings, "POST"),
+            ("/admin/profile", m.save_profile, "POST"),
+            ("/admin/logo", m.save_logo, "POST"),
+            ("/admin/logo/delete", m.delete_logo, "POST"),
             ("/admin/audit", m.audit_log, "GET"),
         ]
         routes: list[Any] = [
             Route(path, guarded(handler), methods=[method]) for path, handler, method in table
         ]
         routes.append(language_route({}))
+        # The logo is on every page, the login page included: it is no secret.
+        routes.append(Route("/logo", self.logo, methods=["GET"]))
         # A GET of a POST-only path (a reload, a bookmark, a language switch on the page a
         # POST showed) goes to the page it belongs to, never to a 405.
         routes.extend(
@@ -71,7 +78,14 @@ class NewsroomInterface:
                 ("/sources/{source_id:int}/items", "/sources/{source_id}"),
                 ("/sources/{source_id:int}/delete", "/sources/{source_id}"),
                 ("/admin/users/{user_id:int}/{action}", "/admin/users"),
+                ("/admin/profile", "/admin/settings"),
+                ("/admin/logo", "/admin/settings"),
+                ("/admin/logo/delete", "/admin/settings"),
             ]
         )
         routes.append(Mount(PREFIX, app=self.api.app()))
         return routes
+
+    async def logo(self, _request: Request) -> Response:
+        """The organisation's logo."""
+        return await logo_response(self.instance)

@@ -16,11 +16,12 @@ from starlette.routing import Route
 from tainik.codenames import vocabulary
 from tainik.core.codename import check_words, normalize
 from tainik.core.errors import CodenameError
+from tainik.core.profile import address_groups
 from tainik.core.units import human_bytes
 from tainik.core.upload import MAX_MESSAGE_CHARS
 from tainik.server.language import get_fallback, language_route
 from tainik.server.multipart import FormReader, boundary_of
-from tainik.server.pages import COOKIE_FLAGS, Pages, see_other, small_form
+from tainik.server.pages import COOKIE_FLAGS, Pages, logo_response, see_other, small_form
 from tainik.server.security import CSRF_COOKIE, CSRF_FIELD, check_csrf
 from tainik.server.source.session import SESSION_COOKIE, source_session
 from tainik.server.source.submission_form import SubmissionForm
@@ -28,6 +29,7 @@ from tainik.service import sources
 from tainik.service.errors import LoginError, SessionError, TooLargeError
 from tainik.service.instance import Instance
 from tainik.service.intake import Intake
+from tainik.service.receipts import receipts
 
 BATCH = 1024 * 1024  # parse and seal in batches of about this much, off the event loop
 AHEAD = 2  # batches received but not yet parsed, per upload (bounds memory)
@@ -39,7 +41,7 @@ class SourceInterface:
 
     def __init__(self, instance: Instance) -> None:
         self.instance = instance
-        self.pages = Pages("source")
+        self.pages = Pages("source", lambda: instance.config.profile)
 
     def routes(self) -> list[Route]:
         """The routing table."""
@@ -52,6 +54,8 @@ class SourceInterface:
             Route("/submit", self.submit, methods=["POST"]),
             Route("/replies/{reply_id:int}/delete", self.delete_reply, methods=["POST"]),
             Route("/logout", self.logout, methods=["POST"]),
+            Route("/check", self.check, methods=["GET"]),
+            Route("/logo", self.logo, methods=["GET"]),
             language_route({"codename": self.codename_again, "logged_out": self.logged_out_again}),
             # A GET of a POST-only path (a reload, a bookmark) goes to the page it belongs to.
             get_fallback("/generate", "/"),
@@ -83,6 +87,7 @@ class SourceInterface:
             codename=codename.split(" "),
             language_page="codename",
             language_keep={"codename": codename},
+            check_link=False,  # leaving this page loses the codename: nothing to lure away
         )
 
     async def codename_again(self, request: Request, form: Mapping[str, str]) -> Response:
@@ -126,15 +131,40 @@ class SourceInterface:
         except SessionError:
             return see_other("/login")
         replies = await run_in_threadpool(sources.list_replies, self.instance, session)
+        received = await run_in_threadpool(receipts, self.instance, session)
         sent = request.query_params.get("sent", "")
-        return self.pages.render(
+        response = self.pages.render(
             request,
             "source/lookup.html",
             replies=replies,
+            new_replies=[reply for reply in replies if reply.new],
+            received=received,
             sent=int(sent) if sent.isdigit() and len(sent) < 6 else None,
             max_message=MAX_MESSAGE_CHARS,
             limit=self.instance.config.max_upload_bytes,
         )
+        # Announced once, on this page: from now on they are replies like the others.
+        shown = [reply.id for reply in replies if reply.new]
+        await run_in_threadpool(sources.mark_replies_seen, self.instance, session, shown)
+        return response
+
+    async def check(self, request: Request) -> Response:
+        """How to check this drop box's address against the organisation's public one."""
+        profile = self.instance.config.profile
+        address = profile.onion_address
+        if not address:  # not configured: the address the browser asked for, if an onion one
+            host = request.headers.get("host", "").split(":")[0].lower()
+            address = host if host.endswith(".onion") and len(host) < 100 else ""
+        return self.pages.render(
+            request,
+            "source/check.html",
+            address_groups=address_groups(address),
+            check_link=False,
+        )
+
+    async def logo(self, request: Request) -> Response:
+        """The organisation's logo (cleaned when it was set: service/logo.py)."""
+        return await logo_response(self.instance)
 
     async def submit(self, request: Request) -> Response:
         session = await self._session(request)
