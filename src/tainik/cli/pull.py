@@ -65,7 +65,7 @@ def read_token(path: Path) -> Secret:
             data = handle.read(MAX_TOKEN_FILE + 1)
     except OSError as exc:
         raise UsageError(
-            N_("cannot read the token file {path}: {reason}"),
+            N_("Cannot read the token file {path}: {reason}"),
             path=str(path),
             reason=exc.strerror or type(exc).__name__,
         ) from exc

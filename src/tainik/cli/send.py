@@ -128,10 +128,10 @@ def run_send(args: argparse.Namespace, ctx: Context) -> int:
 
     message = args.message if args.message_file is None else _read_message(args.message_file)
     if not args.files and not message:
-        raise UsageError(N_("nothing to send: name files, or give --message"))
+        raise UsageError(N_("Nothing to send: name files, or give --message"))
     if message and len(message) > MAX_MESSAGE_CHARS:
         raise UsageError(
-            N_("the message is longer than {limit} characters: send long texts as files"),
+            N_("The message is longer than {limit} characters: send long texts as files"),
             limit=MAX_MESSAGE_CHARS,
         )
     for path in args.files:

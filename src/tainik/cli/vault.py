@@ -236,7 +236,7 @@ def run_import(args: argparse.Namespace, ctx: Context) -> int:
     with Vault.open(args.vault) as vault:
         identity = args.identity or vault.identity_path()
         if identity is None:
-            raise UsageError(N_("no identity file: give --identity"))
+            raise UsageError(N_("No identity file: give --identity"))
         identities = load_identities(identity, ctx)
         key = unlock(vault, ctx)
         lines = _ImportLines(ctx)
@@ -319,7 +319,7 @@ def run_verify(args: argparse.Namespace, ctx: Context) -> int:
         )
     if not report.ok:
         raise VaultIntegrityError(
-            N_("the vault failed verification: {count} problem(s), listed above"),
+            N_("The vault failed verification: {count} problem(s), listed above"),
             count=len(report.problems),
         )
     print(

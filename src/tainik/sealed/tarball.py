@@ -154,7 +154,7 @@ def selection_tar(members: Sequence[tuple[str, TarLayout]]) -> TarLayout:
     pieces: list[Piece] = []
     for sealed_id, inner in members:
         if not is_valid_id(sealed_id):
-            raise FormatError(N_("not a sealed-file id"))
+            raise FormatError(N_("Not a sealed-file id"))
         pieces += _member(sealed_id + MEMBER_SUFFIX, inner.pieces, inner.size)
     pieces.append(Inline(END_OF_ARCHIVE))
     return TarLayout(pieces)

@@ -93,7 +93,7 @@ class SourceClient:
             token = self.http.cookies.get("tainik_csrf")
         if not token:
             raise ServerError(
-                N_("the server sent no anti-forgery token; is this a Tainik source interface?")
+                N_("The server sent no anti-forgery token; is this a Tainik source interface?")
             )
         return token
 
@@ -144,7 +144,7 @@ class SourceClient:
                     return response
                 if response.status_code not in RETRY_STATUSES:
                     raise RefusedError(
-                        N_("the server refused {what} ({status}): {message}"),
+                        N_("The server refused {what} ({status}): {message}"),
                         what=f"{method} {path.split('?', maxsplit=1)[0]}",
                         status=response.status_code,
                         message=_message(response),
@@ -155,7 +155,7 @@ class SourceClient:
             if time.monotonic() + backoff > deadline:
                 raise ServerError(
                     N_(
-                        "gave up reaching the server after {seconds:.0f} s ({reason}); run the "
+                        "Gave up reaching the server after {seconds:.0f} s ({reason}); run the "
                         "same command again later to resume"
                     ),
                     seconds=self.settings.give_up_after,

@@ -40,8 +40,9 @@ from sqlalchemy.exc import IntegrityError
 from tainik import crypto
 from tainik.crypto import KdfParams, Secret
 from tainik.service.instance import Instance
-from tainik.service.newsroom import audit, factors
+from tainik.service.newsroom import audit, factors, password_policy
 from tainik.service.newsroom.errors import (
+    CommonPasswordError,
     ForbiddenError,
     PasswordChangeRequiredError,
     PasswordChecksThrottledError,
@@ -402,6 +403,8 @@ def check_new_password(current: Secret | None, new: Secret, repeat: Secret) -> N
         raise PasswordPolicyError(minimum=factors.MIN_PASSWORD_CHARS)
     if text != repeat.reveal():
         raise PasswordMismatchError()
+    if password_policy.is_common(text):
+        raise CommonPasswordError()
 
 
 def change_password(

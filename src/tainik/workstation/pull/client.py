@@ -53,7 +53,7 @@ class TokenRefusedError(IdentityError):
     """401 or 403: the token is wrong, expired or revoked."""
 
     template = N_(
-        "the server refused the token ({status}): get a new one (POST /api/v1/tokens, "
+        "The server refused the token ({status}): get a new one (POST /api/v1/tokens, "
         "docs/api.md) and write it to the token file"
     )
 
@@ -118,7 +118,7 @@ class ApiClient:
                 if number == self.settings.attempts:
                     raise PullError(
                         N_(
-                            "gave up on {what} after {count} attempts ({reason}); run the same "
+                            "Gave up on {what} after {count} attempts ({reason}); run the same "
                             "command again to resume"
                         ),
                         what=what,
