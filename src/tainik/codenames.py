@@ -33,7 +33,7 @@ class WordListError(TainikError):
     """A word list of the installed ``diceware`` package is not what Tainik expects."""
 
     template = N_(
-        "the word list {name} of the installed diceware package is damaged ({problem}); "
+        "The word list {name} of the installed diceware package is damaged ({problem}); "
         "reinstall Tainik"
     )
 

@@ -89,7 +89,7 @@ def init_instance(
 ) -> InstanceConfig:
     """Create a new instance folder; refuses to touch an existing instance."""
     if not recipients:
-        raise UsageError(N_("at least one recipient is needed"))
+        raise UsageError(N_("At least one recipient is needed"))
     config_path = data_dir / CONFIG_NAME
     if config_path.exists():
         raise UsageError(N_("{path} already holds an instance"), path=str(data_dir))

@@ -43,7 +43,7 @@ def test_passphrase_from_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     secret.write_text("wrong horse battery\n")
     failed = run_cli(["keys", "show", str(key)])
     assert failed.code == ExitCode.KEY
-    assert "wrong passphrase" in failed.stderr
+    assert "Wrong passphrase" in failed.stderr
 
 
 def test_no_passphrase_source_is_a_clear_error(

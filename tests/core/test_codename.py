@@ -118,7 +118,7 @@ def test_check_words_rejects(text: str) -> None:
     assert isinstance(error, UsageError)
     assert error.exit_code == ExitCode.USAGE
     assert error.english() == (
-        f"that is not a valid codename: it should be {WORDS} words from the codename list"
+        f"That is not a valid codename: it should be {WORDS} words from the codename list"
     )
 
 

@@ -212,7 +212,7 @@ def test_a_journalist_cannot_do_what_administrators_do(
                 method, path, data={**ALL_FIELDS, "csrf": token}, follow_redirects=True
             )  # a GET of a POST-only path is sent on to its page, which refuses
             assert response.status_code == 403, (method, path, response.status_code)
-            assert "only an administrator" in response.text
+            assert "Only an administrator" in response.text
             assert "one-time-password" not in response.text
     assert snapshot(instance) == before
     # The journalist's own pages work.

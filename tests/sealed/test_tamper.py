@@ -85,7 +85,7 @@ CASES: dict[str, tuple[Tamper, str, int]] = {
         lambda c, o: seg(c, 1).write_bytes(
             crypto.encrypt(b"x" * CHUNK, [crypto.Identity.generate().recipient])
         ),
-        "segment 1 is not encrypted to this identity although the manifest is",
+        "Segment 1 is not encrypted to this identity although the manifest is",
         ExitCode.INTEGRITY,
     ),
     "flip a payload byte of a segment": (
@@ -103,10 +103,10 @@ CASES: dict[str, tuple[Tamper, str, int]] = {
         "manifest: corrupt or truncated",
         ExitCode.INTEGRITY,
     ),
-    "drop a segment": (lambda c, o: seg(c, 2).unlink(), "segment 2 is missing", ExitCode.INTEGRITY),
+    "drop a segment": (lambda c, o: seg(c, 2).unlink(), "Segment 2 is missing", ExitCode.INTEGRITY),
     "reorder two segments": (
         lambda c, o: swap(seg(c, 0), seg(c, 1)),
-        "segment 0 does not match the manifest",
+        "Segment 0 does not match the manifest",
         ExitCode.INTEGRITY,
     ),
     "truncate a segment": (
@@ -116,7 +116,7 @@ CASES: dict[str, tuple[Tamper, str, int]] = {
     ),
     "swap in a segment from another sealed file": (
         lambda c, o: shutil.copyfile(seg(o, 1), seg(c, 1)),
-        "segment 1 does not match the manifest",
+        "Segment 1 does not match the manifest",
         ExitCode.INTEGRITY,
     ),
     "swap in the manifest of another sealed file": (
@@ -126,7 +126,7 @@ CASES: dict[str, tuple[Tamper, str, int]] = {
     ),
     "add a segment": (
         lambda c, o: shutil.copyfile(seg(c, 3), seg(c, 4)),
-        "segment 4 should not exist",
+        "Segment 4 should not exist",
         ExitCode.INTEGRITY,
     ),
     "remove the manifest": (

@@ -261,18 +261,20 @@ def test_a_state_file_serves_one_codename_only(tmp_path: Path) -> None:
         assert "items sent by an earlier run: 1" in again.stderr
 
 
-@pytest.mark.parametrize("with_checks", [True, False])
-def test_a_file_changed_since_it_was_hashed_is_never_mixed_in(
-    tmp_path: Path, with_checks: bool
-) -> None:
-    """A file edited in place after the first run hashed it (same size, same mtime: a camera
-    recorder rewriting a file, a clock reset) is refused before any of it is sent, the other
-    files still go, and the next run sends it as it is then. States from before BLAKE3 checks
-    were kept hold no "checks" and are held to SHA-256 instead."""
+def test_a_file_changed_since_it_was_hashed_is_never_mixed_in(tmp_path: Path) -> None:
+    """A file edited in place after the first run hashed it and began its upload (same size,
+    same mtime: a camera recorder rewriting a file, a clock reset) is refused before any of it
+    is sent, the other files still go, and the next run sends it as it is then. The resumed
+    run checks each segment against the SHA-256 in the upload's note on the server (the
+    resume state holds no hash)."""
+    import base64
+
+    from tainik import crypto
     from tainik.crypto import Secret
     from tainik.sealed.writer import new_sealed_id
+    from tainik.sender.client import ClientSettings, SourceClient
     from tainik.sender.plan import plan_file
-    from tainik.sender.state import SendState
+    from tainik.sender.state import Item, SendState
 
     data_dir, _key, _ = make_instance(tmp_path)
     source = tmp_path / "clip.bin"
@@ -286,15 +288,32 @@ def test_a_file_changed_since_it_was_hashed_is_never_mixed_in(
             timeout=120,
         )
         assert made.returncode == 0, made.stderr
-        # What a first run that stopped after hashing leaves in the resume state.
+        # What a first run that stopped after hashing and creating the upload leaves.
         state = SendState.load(tmp_path / "c.txt.state.json")
         state.claim(Secret(codename.read_text().strip()))
         plan = plan_file(source, new_sealed_id())
+        client = SourceClient(ClientSettings(server.source_url))
+        try:
+            client.api(
+                "POST",
+                "/api/login",
+                expect=(204,),
+                json={"codename": codename.read_text().strip()},
+            )
+            reply = crypto.Recipient.parse(
+                client.request("GET", "/api/session").json()["recipient"]
+            )
+            note = base64.b64encode(crypto.encrypt(plan.note(), [reply])).decode("ascii")
+            client.api(
+                "POST",
+                "/api/uploads",
+                expect=(201,),
+                json={"id": plan.manifest.id, "segments": plan.plan.count, "note": note},
+            )
+        finally:
+            client.close()
         stat = source.stat()
-        record = plan.record(stat)
-        if not with_checks:
-            del record["checks"]
-        state.files[str(source.resolve())] = record
+        state.items[state.file_fingerprint(source, stat)] = Item(plan.manifest.id)
         state.save()
         with open(source, "r+b") as handle:  # one byte of segment 2, in place
             handle.seek(2 * SEGMENT + 5)
@@ -345,7 +364,7 @@ def test_a_rerun_after_an_unheard_completion_finishes_without_sending(tmp_path: 
         )
         assert first.returncode == 0, first.stderr
         recorded = json.loads(state.read_text())
-        for entry in recorded["files"].values():
+        for entry in recorded["items"].values():
             entry["done"] = False  # as if killed between the server's commit and this save
         state.write_text(json.dumps(recorded))
         again = subprocess.run(

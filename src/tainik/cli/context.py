@@ -20,6 +20,11 @@ class Context:
         """Translate ``message``."""
         return self.translations.gettext(message)
 
+    @property
+    def locale(self) -> str:
+        """The language of the catalogue in use, for numbers and units ("en", "ru")."""
+        return str(self.translations.info().get("language") or "en")
+
     def say(self, message: str) -> None:
         """A note for the user on standard error (standard output carries results)."""
         print(message, file=self.stderr, flush=True)

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from _typeshed import SupportsWrite
 
 from tainik import __version__, i18n
-from tainik.cli import keys, sealing, server, users
+from tainik.cli import argparse_text, keys, sealing, server, users
 from tainik.cli import publish as publish_command
 from tainik.cli import pull as pull_command
 from tainik.cli import redact as redact_command
@@ -64,7 +64,12 @@ def build_parser(ctx: Context) -> argparse.ArgumentParser:
             "  tainik open outbox/*.sealed --identity org.key --out plain/"
         ),
     )
-    parser.add_argument("--version", action="version", version=f"tainik {__version__}")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"tainik {__version__}",
+        help=_("show the version number and exit"),
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     keys.register(commands, ctx)
     sealing.register(commands, ctx)
@@ -102,6 +107,7 @@ def translate(error: TainikError, ctx: Context) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Console-script entry point."""
     os.umask(0o077)  # everything Tainik creates is for its owner only
+    argparse_text.install()
     ctx = Context(i18n.translations())
     return run(argv, ctx)
 

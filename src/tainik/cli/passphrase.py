@@ -25,26 +25,26 @@ def read_passphrase(prompt: str, confirm_prompt: str | None = None) -> Secret:
             text = Path(file_name).read_text(encoding="utf-8")
         except OSError as exc:
             raise UsageError(
-                N_("cannot read the passphrase file named by {env}: {reason}"),
+                N_("Cannot read the passphrase file named by {env}: {reason}"),
                 env=ENV,
                 reason=exc.strerror or str(exc),
             ) from exc
         except UnicodeDecodeError as exc:
             raise UsageError(
-                N_("the passphrase file named by {env} is not UTF-8 text"), env=ENV
+                N_("The passphrase file named by {env} is not UTF-8 text"), env=ENV
             ) from exc
         text = text.removesuffix("\n").removesuffix("\r")
     elif sys.stdin.isatty():
         text = getpass.getpass(prompt)
         if confirm_prompt is not None and getpass.getpass(confirm_prompt) != text:
-            raise UsageError(N_("the two passphrases differ"))
+            raise UsageError(N_("The two passphrases differ"))
     else:
         raise IdentityError(
-            N_("a passphrase is needed: run in a terminal, or set {env} to a file holding it"),
+            N_("A passphrase is needed: run in a terminal, or set {env} to a file holding it"),
             env=ENV,
         )
     if not text:
-        raise UsageError(N_("the passphrase is empty"))
+        raise UsageError(N_("The passphrase is empty"))
     if confirm_prompt is not None and len(text) < MIN_LENGTH:
-        raise UsageError(N_("the passphrase is shorter than {n} characters"), n=MIN_LENGTH)
+        raise UsageError(N_("The passphrase is shorter than {n} characters"), n=MIN_LENGTH)
     return Secret(text)

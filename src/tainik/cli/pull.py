@@ -18,8 +18,8 @@ MAX_TOKEN_FILE = 4096
 MAX_LINE = 4096
 # What a token's scope means, for people (as the newsroom says it).
 SCOPES = {
-    "read": N_("read only: list and download"),
-    "full": N_("full: also reply and delete"),
+    "read": N_("Read only: list and download"),
+    "full": N_("Full: also reply and delete"),
 }
 
 
@@ -155,7 +155,7 @@ def read_token(path: Path) -> Secret:
             data = handle.read(MAX_TOKEN_FILE + 1)
     except OSError as exc:
         raise UsageError(
-            N_("cannot read the token file {path}: {reason}"),
+            N_("Cannot read the token file {path}: {reason}"),
             path=str(path),
             reason=exc.strerror or type(exc).__name__,
         ) from exc
@@ -207,7 +207,7 @@ def run_pull(args: argparse.Namespace, ctx: Context) -> int:
     from tainik.workstation.pull.sync import Puller  # noqa: PLC0415
 
     if args.out is None:
-        raise UsageError(N_("give the pulled folder with --out DIR"))
+        raise UsageError(N_("Give the pulled folder with --out DIR"))
     if args.identity is not None and args.into_vault is None:
         raise UsageError(N_("--identity goes with --into-vault"))
     saved = None
@@ -216,7 +216,7 @@ def run_pull(args: argparse.Namespace, ctx: Context) -> int:
         if saved is None:
             raise UsageError(
                 N_(
-                    "no server or token: run 'tainik pull login --server URL --user NAME' "
+                    "No server or token: run 'tainik pull login --server URL --user NAME' "
                     "first, or give --server and --token-file"
                 )
             )
@@ -225,7 +225,7 @@ def run_pull(args: argparse.Namespace, ctx: Context) -> int:
     if token is None and saved is not None:
         if check_server(saved.server) != check_server(server):
             raise UsageError(
-                N_("the saved token is for {saved}, not {server}: give --token-file"),
+                N_("The saved token is for {saved}, not {server}: give --token-file"),
                 saved=saved.server,
                 server=server,
             )
@@ -277,12 +277,12 @@ def _ask(args: argparse.Namespace, ctx: Context) -> tuple[Secret, str]:
     else:
         raise UsageError(
             N_(
-                "the password and the code are asked in a terminal; in a script, give "
+                "The password and the code are asked in a terminal; in a script, give "
                 "--password-stdin and send them on standard input, one per line"
             )
         )
     if not password or not code:
-        raise UsageError(N_("the password and the code must not be empty"))
+        raise UsageError(N_("The password and the code must not be empty"))
     return Secret(password), code.replace(" ", "")
 
 

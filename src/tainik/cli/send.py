@@ -5,14 +5,18 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tainik.cli.context import Context
-from tainik.cli.progress import ProgressLine
+from tainik.cli.progress import ProgressLine, format_size
 from tainik.core.codename import normalize
 from tainik.core.errors import N_, UsageError
 from tainik.core.upload import MAX_MESSAGE_CHARS
 from tainik.core.urls import is_url
 from tainik.crypto import Secret
+
+if TYPE_CHECKING:
+    from tainik.sender.send import Report
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], ctx: Context) -> None:
@@ -27,10 +31,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], ctx:
             "upload it segment by segment. If the connection drops, it retries with backoff;\n"
             "if it stops, run the same command again: only what the server lacks is sent.\n"
             "\n"
-            "Resume state (which upload each file became, which segments are done; no content,\n"
-            "no key) is kept in the --state file, by default beside the codename file as\n"
-            "CODENAME_FILE.state.json. A state file belongs to one codename. Delete it only\n"
-            "after everything is sent."
+            "Resume state (which upload each file became and whether it was delivered: upload\n"
+            "ids and keyed fingerprints, no names, sizes, times or hashes of what you send) is\n"
+            "kept in the --state file, by default beside the codename file as\n"
+            "CODENAME_FILE.state.json. A state file belongs to one codename. Once everything\n"
+            "is delivered it is no longer needed: --forget deletes it then.\n"
+            "\n"
+            "Ctrl-C stops at once; the same command resumes later."
         ),
         epilog=_(
             "examples:\n"
@@ -100,7 +107,16 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], ctx:
         metavar="SECONDS",
         help=_("stop retrying after this long without reaching the server (default: %(default)s)"),
     )
+    send.add_argument(
+        "--forget",
+        action="store_true",
+        help=_("delete the resume state when everything is delivered"),
+    )
     send.set_defaults(run=run_send)
+
+
+# Without a terminal (a log, a pipe), a progress line this often, not a redraw per slice.
+QUIET_PROGRESS_SECONDS = 30.0
 
 
 def run_send(args: argparse.Namespace, ctx: Context) -> int:
@@ -112,10 +128,10 @@ def run_send(args: argparse.Namespace, ctx: Context) -> int:
 
     message = args.message if args.message_file is None else _read_message(args.message_file)
     if not args.files and not message:
-        raise UsageError(N_("nothing to send: name files, or give --message"))
+        raise UsageError(N_("Nothing to send: name files, or give --message"))
     if message and len(message) > MAX_MESSAGE_CHARS:
         raise UsageError(
-            N_("the message is longer than {limit} characters: send long texts as files"),
+            N_("The message is longer than {limit} characters: send long texts as files"),
             limit=MAX_MESSAGE_CHARS,
         )
     for path in args.files:
@@ -162,15 +178,33 @@ def run_send(args: argparse.Namespace, ctx: Context) -> int:
     state.claim(codename)
     bars: list[ProgressLine] = []
 
-    def on_file(label: str, total: int) -> ProgressLine:
+    def on_file(label: str, total: int, already: int) -> ProgressLine:
         if bars:
             bars[-1].close()
-        bars.append(ProgressLine(ctx.stderr, label, total))
+        if label == "message":
+            label = ctx._("message")
+        bars.append(
+            ProgressLine(
+                ctx.stderr,
+                label,
+                total,
+                already=already,
+                locale=ctx.locale,
+                gettext=ctx._,
+                interval=QUIET_PROGRESS_SECONDS,
+            )
+        )
         return bars[-1]
 
     sender = Sender(settings, state, jobs=args.jobs, on_file=on_file)
     try:
         report = sender.run(codename, args.files, message)
+    except KeyboardInterrupt:
+        if bars:
+            bars[-1].close()
+        _say_stopped(ctx, sender.report, args.files, message)
+        _say_left(ctx, codename_file, state_path)
+        raise
     finally:
         if bars:
             bars[-1].close()
@@ -199,8 +233,77 @@ def run_send(args: argparse.Namespace, ctx: Context) -> int:
                 "Not sent: {count} file(s), named above; run the same command again to send them."
             ).format(count=len(report.failed))
         )
-        return report.failed[0][1].exit_code
-    return 0
+    elif state.undelivered() == 0:
+        if args.forget:
+            state.forget()
+            ctx.say(ctx._("Everything is delivered. The resume state was deleted."))
+        else:
+            ctx.say(
+                ctx._(
+                    "Everything is delivered. The resume state is no longer needed: delete "
+                    "{path}, or run the same command again with --forget."
+                ).format(path=state_path)
+            )
+    if args.forget and state_path.exists():
+        ctx.say(
+            ctx._("The resume state is kept: {count} item(s) are not delivered yet.").format(
+                count=state.undelivered() or len(report.failed)
+            )
+        )
+    _say_left(ctx, codename_file, state_path)
+    return report.failed[0][1].exit_code if report.failed else 0
+
+
+def _say_stopped(ctx: Context, report: Report, files: list[Path], message: str | None) -> None:
+    """After Ctrl-C: what the server holds, and what the next run will send."""
+    ctx.say(ctx._("Stopped. Nothing the server received is lost, and the resume state is saved."))
+    if report.current:
+        label = ctx._("message") if report.current == "message" else report.current
+        ctx.say(
+            ctx._("{item}: {held} of {size} is on the server.").format(
+                item=label,
+                held=format_size(report.current_held, ctx.locale),
+                size=format_size(report.current_size, ctx.locale),
+            )
+        )
+    finished = {*report.completed, *report.already_done}
+    left = [str(p) for p in files if str(p) not in finished and p.name != report.current]
+    if message and "message" not in finished:
+        left.insert(0, ctx._("message"))
+    if report.current and report.current != "message":
+        left.insert(0, report.current)
+    if left:
+        ctx.say(
+            ctx._(
+                "Run the same command again to resume; only what the server lacks is sent. "
+                "Still to send: {items}."
+            ).format(items=", ".join(left))
+        )
+
+
+def _say_left(ctx: Context, codename_file: Path, state_path: Path) -> None:
+    """What this command leaves on the source's disk, which a search of it would find."""
+    ctx.say(ctx._("Left on this computer by tainik send:"))
+    ctx.say(
+        ctx._(
+            "  {path}: your codename. You need it to read replies; anyone who finds it can "
+            "read them too and can tell that you used this drop box. Keep it hidden, or "
+            "destroy it when you no longer need it."
+        ).format(path=codename_file)
+    )
+    if state_path.exists():
+        ctx.say(
+            ctx._(
+                "  {path}: the resume state (upload ids and keyed fingerprints; no names, "
+                "sizes, times or hashes of what you sent, but it shows that you sent something)."
+            ).format(path=state_path)
+        )
+    ctx.say(
+        ctx._(
+            "  The files you sent are where they were: tainik made no copy, plain or "
+            "encrypted. Your shell's history may hold this command line."
+        )
+    )
 
 
 def _read_message(path: Path) -> str:

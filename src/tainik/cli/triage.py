@@ -189,7 +189,7 @@ def run_triage(args: argparse.Namespace, ctx: Context) -> int:
     # The vault (docs/triage.md, "Vault interface") adds its ItemSource before PlainFiles.
     items = resolve_items(args.inputs, [PlainFiles(exclude=[args.out])])
     if not items:
-        raise UsageError(N_("no video files found in the given folders"))
+        raise UsageError(N_("No video files found in the given folders"))
     total = sum(_size(item.path) for item in items)
     bar = ProgressLine(ctx.stderr, _("triage"), total)
     first_error: list[TainikError] = []

@@ -249,7 +249,7 @@ def import_into(
     with Vault.open(vault_path) as vault:
         identity = identity or vault.identity_path()
         if identity is None:
-            raise UsageError(N_("no identity file: give --identity"))
+            raise UsageError(N_("No identity file: give --identity"))
         identities = load_identities(identity, ctx)
         key = unlock(vault, ctx)
         lines = _ImportLines(ctx)
@@ -332,7 +332,7 @@ def run_verify(args: argparse.Namespace, ctx: Context) -> int:
         )
     if not report.ok:
         raise VaultIntegrityError(
-            N_("the vault failed verification: {count} problem(s), listed above"),
+            N_("The vault failed verification: {count} problem(s), listed above"),
             count=len(report.problems),
         )
     print(

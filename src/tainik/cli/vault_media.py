@@ -327,7 +327,7 @@ def run_check_bag(args: argparse.Namespace, ctx: Context) -> int:
         ctx.say(ctx._("problem: {message}").format(message=problem))
     if problems:
         raise VaultIntegrityError(
-            N_("the bag failed its checks: {count} problem(s), listed above"), count=len(problems)
+            N_("The bag failed its checks: {count} problem(s), listed above"), count=len(problems)
         )
     print(ctx._("OK: {path}").format(path=args.bag), file=ctx.stdout)
     return 0

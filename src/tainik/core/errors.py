@@ -34,7 +34,7 @@ class TainikError(Exception):
     """
 
     exit_code: ClassVar[int] = ExitCode.INTERNAL
-    template: str = N_("internal error")
+    template: str = N_("Internal error")
 
     def __init__(self, template: str | None = None, **params: object) -> None:
         if template is not None:
@@ -59,7 +59,7 @@ class CodenameError(UsageError):
     The message never repeats the text: a mistyped codename is still nearly a secret.
     """
 
-    template = N_("that is not a valid codename: it should be {words} words from the codename list")
+    template = N_("That is not a valid codename: it should be {words} words from the codename list")
 
 
 class IdentityError(TainikError):

@@ -50,13 +50,13 @@ def _b64encode(raw: bytes) -> str:
 
 def _b64decode(text: str) -> bytes:
     if not _B64_RE.fullmatch(text) or len(text) % 4 == 1:
-        raise FormatError(N_("manifest: the name is not canonical base64"))
+        raise FormatError(N_("Manifest: the name is not canonical base64"))
     try:
         raw = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
     except binascii.Error as exc:
-        raise FormatError(N_("manifest: the name is not canonical base64")) from exc
+        raise FormatError(N_("Manifest: the name is not canonical base64")) from exc
     if _b64encode(raw) != text:
-        raise FormatError(N_("manifest: the name is not canonical base64"))
+        raise FormatError(N_("Manifest: the name is not canonical base64"))
     return raw
 
 
@@ -74,17 +74,17 @@ class Manifest:
 
     def __post_init__(self) -> None:
         if not is_valid_id(self.id):
-            raise FormatError(N_("manifest: the id is not canonical"))
+            raise FormatError(N_("Manifest: the id is not canonical"))
         if len(self.name) > MAX_NAME_BYTES:
-            raise FormatError(N_("manifest: the name is longer than 65,536 bytes"))
+            raise FormatError(N_("Manifest: the name is longer than 65,536 bytes"))
         check_segment_size(self.segment_size)
         if not 0 <= self.size <= MAX_LENGTH:
-            raise FormatError(N_("size {size} is out of range"), size=self.size)
+            raise FormatError(N_("Size {size} is out of range"), size=self.size)
         if len(self.sha256) != 32 or any(len(h) != 32 for h in self.segment_hashes):
-            raise FormatError(N_("manifest: a hash is not 32 bytes"))
+            raise FormatError(N_("Manifest: a hash is not 32 bytes"))
         if len(self.segment_hashes) != self.plan.count:
             raise FormatError(
-                N_("manifest: {found} segment hashes for a size that needs {needed}"),
+                N_("Manifest: {found} segment hashes for a size that needs {needed}"),
                 found=len(self.segment_hashes),
                 needed=self.plan.count,
             )
@@ -115,17 +115,17 @@ class Manifest:
         try:
             text = data.decode("ascii")
         except UnicodeDecodeError as exc:
-            raise FormatError(N_("manifest: not ASCII text")) from exc
+            raise FormatError(N_("Manifest: not ASCII text")) from exc
         if not text.endswith("\n"):
-            raise FormatError(N_("manifest: does not end with a line feed"))
+            raise FormatError(N_("Manifest: does not end with a line feed"))
         lines = text[:-1].split("\n")
         if lines[0] != VERSION_LINE:
             raise FormatError(
-                N_("manifest: unknown format version (expected {expected})"),
+                N_("Manifest: unknown format version (expected {expected})"),
                 expected=VERSION_LINE,
             )
         if len(lines) < 9 or lines[-1] != "end":
-            raise FormatError(N_("manifest: truncated (no final 'end' line)"))
+            raise FormatError(N_("Manifest: truncated (no final 'end' line)"))
         fields = iter(lines[1:7])
         ident = _field(next(fields), "id")
         kind_text = _field(next(fields), "kind")
@@ -134,11 +134,11 @@ class Manifest:
         segment_size = _decimal(_field(next(fields), "segment-size"), "segment-size")
         whole = _hex64(_field(next(fields), "sha256"), "sha256")
         if not is_valid_id(ident):
-            raise FormatError(N_("manifest: the id is not canonical"))
+            raise FormatError(N_("Manifest: the id is not canonical"))
         try:
             kind = Kind(kind_text)
         except ValueError as exc:
-            raise FormatError(N_("manifest: unknown kind")) from exc
+            raise FormatError(N_("Manifest: unknown kind")) from exc
         hashes = tuple(_hex64(_field(line, "segment"), "segment") for line in lines[7:-1])
         manifest = cls(
             id=ident,
@@ -150,24 +150,24 @@ class Manifest:
             segment_hashes=hashes,
         )
         if manifest.encode() != data:  # the last word on canonical form
-            raise FormatError(N_("manifest: not in canonical form"))
+            raise FormatError(N_("Manifest: not in canonical form"))
         return manifest
 
 
 def _field(line: str, keyword: str) -> str:
     prefix = keyword + " "
     if not line.startswith(prefix):
-        raise FormatError(N_("manifest: expected the '{keyword}' line"), keyword=keyword)
+        raise FormatError(N_("Manifest: expected the '{keyword}' line"), keyword=keyword)
     return line[len(prefix) :]
 
 
 def _decimal(text: str, keyword: str) -> int:
     if not _DECIMAL_RE.fullmatch(text):
-        raise FormatError(N_("manifest: '{keyword}' is not a canonical number"), keyword=keyword)
+        raise FormatError(N_("Manifest: '{keyword}' is not a canonical number"), keyword=keyword)
     return int(text)
 
 
 def _hex64(text: str, keyword: str) -> bytes:
     if not _HEX64_RE.fullmatch(text):
-        raise FormatError(N_("manifest: '{keyword}' is not a lowercase SHA-256"), keyword=keyword)
+        raise FormatError(N_("Manifest: '{keyword}' is not a lowercase SHA-256"), keyword=keyword)
     return bytes.fromhex(text)

@@ -17,7 +17,7 @@ def check_segment_size(segment_size: int) -> None:
     """Raise :class:`FormatError` unless ``segment_size`` is allowed by the format."""
     if not (MIN_SEGMENT_SIZE <= segment_size <= MAX_SEGMENT_SIZE) or segment_size % CHUNK:
         raise FormatError(
-            N_("segment size {size} is not a multiple of 64 KiB between 64 KiB and 64 MiB"),
+            N_("Segment size {size} is not a multiple of 64 KiB between 64 KiB and 64 MiB"),
             size=segment_size,
         )
 
@@ -32,7 +32,7 @@ class SegmentPlan:
     def __post_init__(self) -> None:
         check_segment_size(self.segment_size)
         if not 0 <= self.length <= MAX_LENGTH:
-            raise FormatError(N_("size {size} is out of range"), size=self.length)
+            raise FormatError(N_("Size {size} is out of range"), size=self.length)
 
     @property
     def count(self) -> int:

@@ -69,7 +69,7 @@ def transition(state: UploadState, event: UploadEvent) -> UploadState:
     try:
         return TRANSITIONS[(state, event)]
     except KeyError:
-        error = UploadError(N_("this upload is already finished or gone"))
+        error = UploadError(N_("This upload is already finished or gone"))
         error.code = "wrong_state"
         raise error from None
 
@@ -80,12 +80,12 @@ def header_length(prefix: bytes, index: int) -> int:
     Only the framing is looked at: the magic line and the final ``---`` MAC line.
     """
     if not prefix.startswith(AGE_MAGIC):
-        raise _rejected("not_age", N_("segment {index} is not an age file"), index)
+        raise _rejected("not_age", N_("Segment {index} is not an age file"), index)
     end = prefix.find(b"\n--- ", 0, MAX_HEADER)
     if end < 0 or len(prefix) < end + 1 + MAC_LINE_LENGTH:
-        raise _rejected("not_age", N_("segment {index} is not an age file"), index)
+        raise _rejected("not_age", N_("Segment {index} is not an age file"), index)
     if prefix[end + MAC_LINE_LENGTH] != 0x0A:
-        raise _rejected("not_age", N_("segment {index} is not an age file"), index)
+        raise _rejected("not_age", N_("Segment {index} is not an age file"), index)
     return end + 1 + MAC_LINE_LENGTH
 
 
@@ -115,9 +115,9 @@ def check_segment_size(
     payload = total - header
     if index < count - 1:
         if payload != payload_length(segment_size):
-            raise _rejected("segment_size", N_("segment {index} has the wrong size"), index)
+            raise _rejected("segment_size", N_("Segment {index} has the wrong size"), index)
     elif plaintext_length(payload, segment_size) is None:
-        raise _rejected("segment_size", N_("segment {index} has the wrong size"), index)
+        raise _rejected("segment_size", N_("Segment {index} has the wrong size"), index)
 
 
 # The longest message a source may send, in characters, by the form or by `tainik send`.

@@ -95,7 +95,7 @@ class Identity:
             self._native = x25519.Identity.from_str(secret.reveal())
             scalar = bech32.decode(secret.reveal(), "age-secret-key-")
         except (pyrage.IdentityError, ValueError) as exc:
-            raise IdentityError(N_("the identity is not a valid age X25519 secret key")) from exc
+            raise IdentityError(N_("The identity is not a valid age X25519 secret key")) from exc
         self._key = X25519PrivateKey.from_private_bytes(scalar)
         self._secret = secret
 
@@ -137,7 +137,7 @@ def encrypt_buffer(
 ) -> bytearray | memoryview:
     """Like :func:`encrypt`, but into ``out`` when it is large enough (for segments)."""
     if not recipients:
-        raise UsageError(N_("at least one recipient is needed"))
+        raise UsageError(N_("At least one recipient is needed"))
     return age.encrypt(plaintext, [r.raw for r in recipients], out)
 
 
@@ -200,22 +200,22 @@ def parse_identity_file(data: bytes, passphrase: Secret | None) -> list[Identity
     """The identities in an identity file, decrypting it first if it is protected."""
     if is_passphrase_protected(data):
         if passphrase is None:
-            raise IdentityError(N_("the identity file is protected by a passphrase"))
+            raise IdentityError(N_("The identity file is protected by a passphrase"))
         try:
             data = bytes(pyrage.passphrase.decrypt(data, passphrase.reveal()))
         except pyrage.DecryptError as exc:
-            raise IdentityError(N_("wrong passphrase, or the identity file is damaged")) from exc
+            raise IdentityError(N_("Wrong passphrase, or the identity file is damaged")) from exc
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise IdentityError(N_("the identity file is not text")) from exc
+        raise IdentityError(N_("The identity file is not text")) from exc
     keys = [
         line.strip()
         for line in text.splitlines()
         if line.strip() and not line.lstrip().startswith("#")
     ]
     if not keys or not all(k.startswith(IDENTITY_PREFIX) for k in keys):
-        raise IdentityError(N_("the identity file holds no age X25519 secret key"))
+        raise IdentityError(N_("The identity file holds no age X25519 secret key"))
     return [Identity(Secret(k)) for k in keys]
 
 

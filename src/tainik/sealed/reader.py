@@ -98,11 +98,11 @@ def check_segment_set(found: Iterable[int], count: int) -> None:
     present = set(found)
     for index in range(count):
         if index not in present:
-            raise IntegrityError(N_("segment {index} is missing"), index=index)
+            raise IntegrityError(N_("Segment {index} is missing"), index=index)
     extra = sorted(present - set(range(count)))
     if extra:
         raise IntegrityError(
-            N_("segment {index} should not exist: the manifest lists {count} segments"),
+            N_("Segment {index} should not exist: the manifest lists {count} segments"),
             index=extra[0],
             count=count,
         )
@@ -118,7 +118,7 @@ def _read_segment(segment_path: Path, index: int, max_ciphertext: int) -> memory
         size = os.fstat(fd).st_size
         if size > max_ciphertext:
             raise IntegrityError(
-                N_("segment {index} is larger than any valid segment"), index=index
+                N_("Segment {index} is larger than any valid segment"), index=index
             )
         view = memoryview(pool.scratch("ciphertext", size))[:size]
         view = view[: pool.readinto_exactly(fd, view, 0)]
@@ -145,14 +145,14 @@ def open_segment(
     except NotARecipientError as exc:
         raise IntegrityError(
             N_(
-                "segment {index} is not encrypted to this identity although the manifest is: "
+                "Segment {index} is not encrypted to this identity although the manifest is: "
                 "it was replaced or its header was tampered with"
             ),
             index=index,
         ) from exc
     if len(plaintext) != expected_size:
         raise IntegrityError(
-            N_("segment {index} holds {found} bytes where the manifest says {expected}"),
+            N_("Segment {index} holds {found} bytes where the manifest says {expected}"),
             index=index,
             found=len(plaintext),
             expected=expected_size,
@@ -160,7 +160,7 @@ def open_segment(
     if crypto.sha256(plaintext) != expected_hash:
         raise IntegrityError(
             N_(
-                "segment {index} does not match the manifest: it was replaced by another "
+                "Segment {index} does not match the manifest: it was replaced by another "
                 "segment (reordered, or from another sealed file)"
             ),
             index=index,
@@ -195,7 +195,7 @@ class SealedOpener:
             whole = self._write_segments(manifest, segments, output.fd, out_dir, tick)
             if whole != manifest.sha256:
                 raise IntegrityError(
-                    N_("the whole-file hash does not match the manifest"),
+                    N_("The whole-file hash does not match the manifest"),
                 )
             path = output.publish(safe_name(manifest.name, manifest.kind))
         finally:
@@ -333,7 +333,7 @@ def read_small(container: Path, identities: Sequence[Identity], max_bytes: int) 
     """Verify and return a small sealed plaintext (a message, a reply) held in memory."""
     manifest = read_manifest(container, identities)
     if manifest.size > max_bytes:
-        raise IntegrityError(N_("the sealed file is larger than expected"))
+        raise IntegrityError(N_("The sealed file is larger than expected"))
     plan = manifest.plan
     segments = layout.list_segments(container)
     limit = max_segment_ciphertext(plan.segment_size)
@@ -347,7 +347,7 @@ def read_small(container: Path, identities: Sequence[Identity], max_bytes: int) 
     ]
     data = b"".join(parts)
     if crypto.sha256(data) != manifest.sha256:
-        raise IntegrityError(N_("the whole-file hash does not match the manifest"))
+        raise IntegrityError(N_("The whole-file hash does not match the manifest"))
     return OpenedBytes(data, manifest)
 
 

@@ -161,11 +161,11 @@ def selection_tar(
     pieces: list[Piece] = []
     for sealed_id, inner in members:
         if not is_valid_id(sealed_id):
-            raise FormatError(N_("not a sealed-file id"))
+            raise FormatError(N_("Not a sealed-file id"))
         sidecar = (sidecars or {}).get(sealed_id)
         if sidecar is not None:
             if len(sidecar) > MAX_SIDECAR:
-                raise FormatError(N_("the pull metadata of {id} is too large"), id=sealed_id)
+                raise FormatError(N_("The pull metadata of {id} is too large"), id=sealed_id)
             pieces += _member(sealed_id + SIDECAR_SUFFIX, [Inline(sidecar)], len(sidecar))
         pieces += _member(sealed_id + MEMBER_SUFFIX, inner.pieces, inner.size)
     pieces.append(Inline(END_OF_ARCHIVE))

@@ -127,7 +127,7 @@ class SegmentSealer:
         workers: SegmentWorkers | None = None,
     ) -> None:
         if not recipients:
-            raise UsageError(N_("at least one recipient is needed"))
+            raise UsageError(N_("At least one recipient is needed"))
         check_segment_size(segment_size)
         if len(name) > MAX_NAME_BYTES:
             name = name[:MAX_NAME_BYTES]

@@ -7,8 +7,9 @@ and jitter; gives up after ``give_up_after`` seconds without a successful reques
 from __future__ import annotations
 
 import random
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -18,7 +19,15 @@ from socksio.exceptions import ProtocolError
 from tainik.core.errors import N_, TainikError
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-SLICE = 1024 * 1024
+# A segment's body goes out in slices of this size: progress is counted per slice, and a
+# stopped run abandons a request between two slices.
+SLICE = 256 * 1024
+
+Sent = Callable[[int], None]
+
+
+class Stopped(Exception):
+    """The run was stopped (Ctrl-C) while a request was under way; the request is dropped."""
 
 
 class ServerError(TainikError):
@@ -56,6 +65,8 @@ class SourceClient:
     ) -> None:
         self.settings = settings
         self._sleep = sleep
+        # Set to stop: requests in flight stop between two slices, and none starts again.
+        self.stop = threading.Event()
         self.http = httpx.Client(
             base_url=settings.server.rstrip("/"),
             proxy=settings.proxy,
@@ -82,7 +93,7 @@ class SourceClient:
             token = self.http.cookies.get("tainik_csrf")
         if not token:
             raise ServerError(
-                N_("the server sent no anti-forgery token; is this a Tainik source interface?")
+                N_("The server sent no anti-forgery token; is this a Tainik source interface?")
             )
         return token
 
@@ -95,21 +106,26 @@ class SourceClient:
         json: Any = None,
         content: bytes | memoryview | None = None,
         headers: dict[str, str] | None = None,
+        on_sent: Sent | None = None,
     ) -> httpx.Response:
         """One request, retried on transient failure.
 
-        A memoryview body is sent in 1 MiB slices with its length declared: no copy of a
-        whole segment is made for each request (nor kept by the allocator afterwards).
+        A memoryview body is sent in slices with its length declared: no copy of a whole
+        segment is made for each request (nor kept by the allocator afterwards). ``on_sent``
+        hears of each slice as it leaves, and of a failed attempt's bytes taken back
+        (negative) before the request is tried again.
         """
-        body: bytes | list[memoryview] | None
         if isinstance(content, memoryview):
             headers = {**(headers or {}), "Content-Length": str(len(content))}
-            body = [content[i : i + SLICE] for i in range(0, len(content), SLICE)]
-        else:
-            body = content
         backoff = self.settings.first_backoff
         deadline = time.monotonic() + self.settings.give_up_after
         while True:
+            if self.stop.is_set():
+                raise Stopped
+            sent = [0]
+            body: bytes | Iterator[memoryview] | None = (
+                self._slices(content, sent, on_sent) if isinstance(content, memoryview) else content
+            )
             try:
                 response = self.http.request(
                     method,
@@ -128,23 +144,42 @@ class SourceClient:
                     return response
                 if response.status_code not in RETRY_STATUSES:
                     raise RefusedError(
-                        N_("the server refused {what} ({status}): {message}"),
+                        N_("The server refused {what} ({status}): {message}"),
                         what=f"{method} {path.split('?', maxsplit=1)[0]}",
                         status=response.status_code,
                         message=_message(response),
                     )
                 reason = f"HTTP {response.status_code}"
+            if on_sent and sent[0]:
+                on_sent(-sent[0])  # those bytes were not received: they go again
             if time.monotonic() + backoff > deadline:
                 raise ServerError(
                     N_(
-                        "gave up reaching the server after {seconds:.0f} s ({reason}); run the "
+                        "Gave up reaching the server after {seconds:.0f} s ({reason}); run the "
                         "same command again later to resume"
                     ),
                     seconds=self.settings.give_up_after,
                     reason=reason,
                 )
-            self._sleep(backoff * random.uniform(0.5, 1.0))  # noqa: S311 - jitter, not secrets
+            pause = backoff * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not secrets
+            if self._sleep is time.sleep:
+                self.stop.wait(pause)  # a stop ends the wait at once
+            else:
+                self._sleep(pause)
             backoff = min(backoff * 2, self.settings.max_backoff)
+
+    def _slices(
+        self, content: memoryview, sent: list[int], on_sent: Sent | None
+    ) -> Iterator[memoryview]:
+        """``content`` in slices, counting each once it has been handed to the connection."""
+        for start in range(0, len(content), SLICE):
+            if self.stop.is_set():
+                raise Stopped
+            piece = content[start : start + SLICE]
+            yield piece
+            sent[0] += len(piece)
+            if on_sent:
+                on_sent(len(piece))
 
     def api(
         self,
@@ -154,13 +189,20 @@ class SourceClient:
         expect: tuple[int, ...] = (200,),
         json: Any = None,
         content: bytes | memoryview | None = None,
+        on_sent: Sent | None = None,
     ) -> httpx.Response:
         """A JSON API call carrying the anti-forgery header."""
         headers = {"X-CSRF-Token": self.csrf()}
         if content is not None:
             headers["Content-Type"] = "application/octet-stream"
         return self.request(
-            method, path, expect=expect, json=json, content=content, headers=headers
+            method,
+            path,
+            expect=expect,
+            json=json,
+            content=content,
+            headers=headers,
+            on_sent=on_sent,
         )
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import blake3
 
+from tainik.core.errors import FormatError
 from tainik.core.manifest import Kind, Manifest
 from tainik.core.segments import DEFAULT_SEGMENT_SIZE, SegmentPlan
 from tainik.sealed.pool import FileShrank, map_segments
@@ -34,38 +35,28 @@ class FilePlan:
     text: bytes | None = None  # a message's bytes (small, in memory)
     checks: tuple[bytes, ...] | None = None  # BLAKE3 of each segment, when taken
 
-    def record(self, stat: os.stat_result) -> dict[str, Any]:
-        """This file's entry in the resume state (see :class:`SendState`): how it was when
-        hashed, and the hashes, so that a re-run need not read it again to resume."""
-        assert self.path is not None
-        return {
-            "size": stat.st_size,
-            "mtime_ns": stat.st_mtime_ns,
-            "id": self.manifest.id,
-            "segment_size": self.manifest.segment_size,
-            "sha256": self.manifest.sha256.hex(),
-            "segments": [h.hex() for h in self.manifest.segment_hashes],
-            "checks": [c.hex() for c in self.checks or ()],
-            "done": False,
-        }
-
     @classmethod
-    def from_record(cls, record: dict[str, Any], path: Path) -> FilePlan:
-        """The plan a resume-state entry describes (the file unchanged since)."""
-        manifest = Manifest(
-            id=record["id"],
-            kind=Kind.FILE,
-            name=os.fsencode(path.name),
-            size=int(record["size"]),
-            segment_size=int(record["segment_size"]),
-            sha256=bytes.fromhex(record["sha256"]),
-            segment_hashes=tuple(bytes.fromhex(h) for h in record["segments"]),
-        )
-        checks = record.get("checks")
-        # Absent from states written before checks were kept: SHA-256 is checked then.
-        return cls(
-            manifest, path, checks=tuple(bytes.fromhex(c) for c in checks) if checks else None
-        )
+    def from_note(cls, note: dict[str, Any], sealed_id: str, path: Path) -> FilePlan | None:
+        """The plan an upload's resume note describes (docs/protocol.md), if it describes the
+        file at ``path`` as it is now (same size); its segments are then checked against the
+        note's SHA-256 before they are sent."""
+        try:
+            manifest = Manifest(
+                id=sealed_id,
+                kind=Kind.FILE,
+                name=os.fsencode(path.name),
+                size=int(note["size"]),
+                segment_size=int(note["segment_size"]),
+                sha256=bytes.fromhex(note["sha256"]),
+                segment_hashes=tuple(bytes.fromhex(h) for h in note["segments"]),
+            )
+        except (KeyError, TypeError, ValueError, FormatError):
+            return None
+        if manifest.size != path.stat().st_size or note.get("kind", "file") != "file":
+            return None
+        if len(manifest.segment_hashes) != manifest.plan.count:
+            return None
+        return cls(manifest, path)
 
     def is_unchanged(self, index: int, data: bytes | memoryview) -> bool:
         """True when ``data`` is still segment ``index`` as it was hashed."""

@@ -9,10 +9,10 @@ where the server stopped.
 from __future__ import annotations
 
 import base64
-import hashlib
 import os
+import queue
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,9 +24,13 @@ from tainik.sealed import pool
 from tainik.sealed.writer import new_sealed_id
 from tainik.sender.client import ClientSettings, SourceClient
 from tainik.sender.plan import FilePlan, plan_file, plan_message
-from tainik.sender.state import SendState
+from tainik.sender.state import Item, SendState
 
+# A file's progress: bytes of plaintext as their sealed form leaves (negative: taken back).
 Progress = Callable[[int], None]
+# Called as each item starts: its label, its size, and how much of it the server already
+# holds (from an earlier run); returns that item's progress.
+OnItem = Callable[[str, int, int], Progress]
 
 
 @dataclass
@@ -41,6 +45,10 @@ class Report:
     # Files that could not be sent for a reason of their own (unreadable, changed while read):
     # the others go on; a re-run sends these as they are then.
     failed: list[tuple[str, StorageError]] = field(default_factory=list)
+    # The item under way and how much of it the server holds: what a stop leaves behind.
+    current: str | None = None
+    current_held: int = 0
+    current_size: int = 0
 
 
 @dataclass
@@ -50,11 +58,17 @@ class Sender:
     settings: ClientSettings
     state: SendState
     jobs: int = 4
-    on_file: Callable[[str, int], Progress] | None = None
+    on_file: OnItem | None = None
+    report: Report = field(default_factory=Report)
 
     def run(self, codename: crypto.Secret, files: Sequence[Path], message: str | None) -> Report:
-        """Log in, then send every file and the message."""
-        report = Report()
+        """Log in, then send the message and every file.
+
+        The message goes first: it is small, and the one thing a source most wants to arrive.
+        Ctrl-C (KeyboardInterrupt) stops the requests in flight between two slices and
+        propagates; the state on disk is as the last finished step left it, and
+        :attr:`report` says what was done."""
+        report = self.report = Report()
         client = SourceClient(self.settings)
         try:
             client.api("POST", "/api/login", expect=(204,), json={"codename": codename.reveal()})
@@ -62,46 +76,57 @@ class Sender:
             organisation = [crypto.Recipient.parse(r) for r in session["organisation"]]
             reply = crypto.Recipient.parse(session["recipient"])
             _check_limit([p for p in files if not self._done(p)], session.get("max_upload_bytes"))
+            if message:
+                self._send_message(client, message, organisation, reply, report)
             for path in files:
                 try:
                     self._send_file(client, path, organisation, reply, report)
                 except StorageError as error:  # this file's own problem, not the link's
                     report.failed.append((str(path), error))
-            if message:
-                self._send_message(client, message, organisation, reply, report)
         finally:
+            client.stop.set()  # threads still sending (after Ctrl-C) drop their requests
             client.close()
         return report
 
-    def _recorded(self, path: Path) -> tuple[str, os.stat_result, dict[str, Any] | None]:
-        """The file's state key, its stat, and its entry if it is unchanged since recorded."""
+    def _fingerprint(self, path: Path) -> str:
         try:
             stat = os.stat(path)
         except OSError as exc:
             raise _unreadable(path, exc) from exc
-        key = str(path.resolve())
-        return key, stat, self.state.entry(key, stat.st_size, stat.st_mtime_ns)
+        return self.state.file_fingerprint(path, stat)
 
     def _done(self, path: Path) -> bool:
         """True when an earlier run sent this file, unchanged since."""
         try:
-            _key, _stat, entry = self._recorded(path)
+            item = self.state.items.get(self._fingerprint(path))
         except StorageError:
             return False  # reported where the file is sent
-        return bool(entry and entry.get("done"))
+        return bool(item and item.done)
 
-    def _plan(self, path: Path) -> tuple[str, FilePlan, dict[str, Any]]:
-        key, stat, entry = self._recorded(path)
-        if entry is not None:
-            return key, FilePlan.from_record(entry, path), entry
+    def _plan(
+        self, client: SourceClient, path: Path, fp: str
+    ) -> tuple[FilePlan, dict[str, Any] | None]:
+        """The file's plan and, when an earlier run began its upload, the server's view of it.
+
+        The state holds no hash (it would describe the file): a resumed upload's hashes come
+        from its note on the server; a file whose upload the server no longer has (expired,
+        or completed without this run hearing of it) is read again under the same id."""
+        item = self.state.items.get(fp)
+        if item is not None:
+            found = client.request("GET", f"/api/uploads/{item.id}", expect=(200, 404))
+            if found.status_code == 200:
+                view = found.json()
+                note = view.get("note")
+                plan = FilePlan.from_note(note, item.id, path) if note else None
+                if plan is not None:
+                    return plan, view
+                item = None  # another file's upload, or unreadable: start afresh
+        sealed_id = item.id if item is not None else new_sealed_id()
         try:
-            plan = plan_file(path, new_sealed_id(), jobs=pool.default_jobs())
+            plan = plan_file(path, sealed_id, jobs=pool.default_jobs())
         except OSError as exc:
             raise _unreadable(path, exc) from exc
-        entry = plan.record(stat)
-        self.state.files[key] = entry
-        self.state.save()
-        return key, plan, entry
+        return plan, None
 
     def _send_file(
         self,
@@ -111,20 +136,29 @@ class Sender:
         reply: crypto.Recipient,
         report: Report,
     ) -> None:
-        key, plan, entry = self._plan(path)
-        if entry.get("done"):
+        fp = self._fingerprint(path)
+        item = self.state.items.get(fp)
+        if item is not None and item.done:
             report.already_done.append(str(path))
             return
+        plan, view = self._plan(client, path, fp)
+        before = os.stat(path)
+        if fp != self.state.file_fingerprint(path, before):
+            self.state.items.pop(fp, None)  # changed while it was read: read it again
+            fp = self.state.file_fingerprint(path, before)
+            plan, view = self._plan(client, path, fp)
+        if item is None or item.id != plan.manifest.id:
+            self.state.items[fp] = Item(plan.manifest.id)
+            self.state.save()
         try:
-            self._upload(client, plan, organisation, reply, report, path.name)
+            self._upload(client, plan, organisation, reply, report, path.name, view)
         except StorageError:
             # The plan no longer describes the file (or it could not be read): the next run
             # hashes it again instead of failing on the same check for ever.
-            self.state.files.pop(key, None)
+            self.state.items.pop(fp, None)
             self.state.save()
             raise
-        before = os.stat(path)
-        if (before.st_size, before.st_mtime_ns) != (entry["size"], entry["mtime_ns"]):
+        if self.state.file_fingerprint(path, os.stat(path)) != fp:
             raise StorageError(
                 N_(
                     "{path}: the file changed while it was being sent; the version read "
@@ -132,7 +166,7 @@ class Sender:
                 ),
                 path=str(path),
             )
-        entry["done"] = True
+        self.state.items[fp].done = True
         self.state.save()
         report.completed.append(str(path))
 
@@ -144,18 +178,18 @@ class Sender:
         reply: crypto.Recipient,
         report: Report,
     ) -> None:
-        key = "message:" + hashlib.sha256(message.encode("utf-8")).hexdigest()
-        entry = self.state.files.get(key)
-        if entry and entry.get("done"):
+        fp = self.state.message_fingerprint(message)
+        item = self.state.items.get(fp)
+        if item and item.done:
             report.already_done.append("message")
             return
-        sealed_id = entry["id"] if entry else new_sealed_id()
-        self.state.files[key] = {"id": sealed_id, "done": False}
-        self.state.save()
+        if item is None:
+            item = self.state.items[fp] = Item(new_sealed_id())
+            self.state.save()
         self._upload(
-            client, plan_message(message, sealed_id), organisation, reply, report, "message"
+            client, plan_message(message, item.id), organisation, reply, report, "message", None
         )
-        self.state.files[key]["done"] = True
+        item.done = True
         self.state.save()
         report.completed.append("message")
 
@@ -167,32 +201,28 @@ class Sender:
         reply: crypto.Recipient,
         report: Report,
         label: str,
+        view: dict[str, Any] | None,
     ) -> None:
         manifest = plan.manifest
-        note = base64.b64encode(crypto.encrypt(plan.note(), [reply])).decode("ascii")
-        view = client.api(
-            "POST",
-            "/api/uploads",
-            expect=(200, 201),
-            json={
-                "id": manifest.id,
-                "segments": manifest.plan.count,
-                "note": note,
-            },
-        ).json()
+        if view is None:
+            note = base64.b64encode(crypto.encrypt(plan.note(), [reply])).decode("ascii")
+            view = client.api(
+                "POST",
+                "/api/uploads",
+                expect=(200, 201),
+                json={"id": manifest.id, "segments": manifest.plan.count, "note": note},
+            ).json()
         received = set(view["received"])
         missing = [i for i in range(manifest.plan.count) if i not in received]
         report.skipped_segments += len(received)
-        progress = self.on_file(label, manifest.size) if self.on_file else None
-        if progress:
-            progress(sum(manifest.plan.size_of(i) for i in received))
+        held = sum(manifest.plan.size_of(i) for i in received)
+        report.current, report.current_held, report.current_size = label, held, manifest.size
+        progress = self.on_file(label, manifest.size, held) if self.on_file else None
         if plan.text is not None or len(missing) <= 1 or self.jobs <= 1:
             for index in missing:
-                sent = _put_one(client, plan, index, organisation)
-                report.sent_segments += 1
-                report.sent_bytes += sent
-                if progress:
-                    progress(manifest.plan.size_of(index))
+                self._landed(
+                    report, plan, index, _put_one(client, plan, index, organisation, progress)
+                )
         else:
             self._parallel(client, plan, missing, organisation, report, progress)
         if not view["manifest"]:
@@ -204,6 +234,13 @@ class Sender:
         client.api(
             "POST", f"/api/uploads/{manifest.id}/complete", json={"kind": manifest.kind.value}
         )
+        report.current = None
+
+    @staticmethod
+    def _landed(report: Report, plan: FilePlan, index: int, sent: int) -> None:
+        report.sent_segments += 1
+        report.sent_bytes += sent
+        report.current_held += plan.plan.size_of(index)
 
     def _parallel(
         self,
@@ -217,37 +254,53 @@ class Sender:
         """Send the missing segments from ``jobs`` threads over the client's connection pool.
 
         Reading, hashing, encryption and sending all release the GIL, so threads keep every
-        core and the link busy without forking the process.
+        core and the link busy without forking the process. The threads are daemons and
+        are never waited for once the run stops: Ctrl-C ends the process at once (a
+        thread pool is joined at exit, which once kept a stopped run going for 43 s while
+        the segments in flight finished).
         """
         assert plan.path is not None
         try:
             fd = os.open(plan.path, os.O_RDONLY | os.O_CLOEXEC)
         except OSError as exc:
             raise _unreadable(plan.path, exc) from exc
+        results: queue.SimpleQueue[tuple[int, int | BaseException]] = queue.SimpleQueue()
+
+        def put(index: int) -> None:
+            try:
+                results.put(
+                    (index, _put_from_file(client, fd, plan, index, organisation, progress))
+                )
+            except BaseException as exc:  # handed to the main thread, which decides
+                results.put((index, exc))
+
+        queued = list(reversed(missing))
+        in_flight = 0
         try:
-            with ThreadPoolExecutor(self.jobs, thread_name_prefix="tainik-send") as threads:
-                pending: dict[Future[int], int] = {}
-                queue = list(reversed(missing))
-                try:
-                    while queue or pending:
-                        while queue and len(pending) < self.jobs:
-                            index = queue.pop()
-                            pending[
-                                threads.submit(
-                                    _put_from_file, client, fd, plan, index, organisation
-                                )
-                            ] = index
-                        done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                        for future in done:
-                            index = pending.pop(future)
-                            report.sent_bytes += future.result()
-                            report.sent_segments += 1
-                            if progress:
-                                progress(plan.plan.size_of(index))
-                finally:
-                    threads.shutdown(cancel_futures=True)
-        finally:
+            while queued or in_flight:
+                while queued and in_flight < self.jobs:
+                    index = queued.pop()
+                    threading.Thread(
+                        target=put, args=(index,), name="tainik-send", daemon=True
+                    ).start()
+                    in_flight += 1
+                index, outcome = results.get()
+                in_flight -= 1
+                if isinstance(outcome, BaseException):
+                    raise outcome
+                self._landed(report, plan, index, outcome)
+        except KeyboardInterrupt:
+            # Stopped: the threads drop their requests between two slices; nothing waits
+            # for them (fd stays open until the process ends: they may still read it).
+            client.stop.set()
+            raise
+        except BaseException:
+            while in_flight:  # this file failed: let the others finish, then go on
+                results.get()
+                in_flight -= 1
             os.close(fd)
+            raise
+        os.close(fd)
 
 
 def _check_limit(files: Sequence[Path], limit: int | None) -> None:
@@ -275,9 +328,13 @@ def _unreadable(path: Path | None, exc: OSError) -> StorageError:
 
 
 def _put_one(
-    client: SourceClient, plan: FilePlan, index: int, organisation: list[crypto.Recipient]
+    client: SourceClient,
+    plan: FilePlan,
+    index: int,
+    organisation: list[crypto.Recipient],
+    progress: Progress | None,
 ) -> int:
-    return _seal_and_put(client, plan, index, plan.read_segment(index), organisation)
+    return _seal_and_put(client, plan, index, plan.read_segment(index), organisation, progress)
 
 
 def _put_from_file(
@@ -286,6 +343,7 @@ def _put_from_file(
     plan: FilePlan,
     index: int,
     organisation: list[crypto.Recipient],
+    progress: Progress | None,
 ) -> int:
     """Thread: read one segment into this thread's buffer, then check, seal and PUT it."""
     size = plan.plan.size_of(index)
@@ -294,7 +352,7 @@ def _put_from_file(
         read = pool.readinto_exactly(fd, view, plan.plan.offset(index))
     except OSError as exc:
         raise _unreadable(plan.path, exc) from exc
-    return _seal_and_put(client, plan, index, view[:read], organisation)
+    return _seal_and_put(client, plan, index, view[:read], organisation, progress)
 
 
 def _seal_and_put(
@@ -303,6 +361,7 @@ def _seal_and_put(
     index: int,
     data: bytes | memoryview,
     recipients: list[crypto.Recipient],
+    progress: Progress | None,
 ) -> int:
     """Check that one segment is unchanged, encrypt it and PUT it; returns the bytes sent."""
     if not plan.is_unchanged(index, data):
@@ -312,8 +371,30 @@ def _seal_and_put(
         )
     out = pool.scratch("sealed", crypto.encrypted_size(len(data), len(recipients)))
     body = memoryview(crypto.encrypt_buffer(data, recipients, out))
-    client.api("PUT", f"/api/uploads/{plan.manifest.id}/segments/{index}", content=body)
+    meter = _Meter(progress, len(data), len(body)) if progress else None
+    client.api(
+        "PUT", f"/api/uploads/{plan.manifest.id}/segments/{index}", content=body, on_sent=meter
+    )
     return len(body)
+
+
+class _Meter:
+    """Sealed bytes of one segment leaving, as plaintext bytes for the progress line (the
+    sealed form is a little larger: the bar counts the file, not the overhead)."""
+
+    def __init__(self, progress: Progress, plain: int, sealed: int) -> None:
+        self._progress = progress
+        self._plain = plain
+        self._sealed = max(sealed, 1)
+        self._sent = 0
+        self._shown = 0
+
+    def __call__(self, count: int) -> None:
+        self._sent += count
+        shown = self._sent * self._plain // self._sealed
+        if shown != self._shown:
+            self._progress(shown - self._shown)
+            self._shown = shown
 
 
 def new_source(settings: ClientSettings, codename_out: Path) -> crypto.Secret:

@@ -1,16 +1,30 @@
-"""The sender's resume state: which local file became which upload, and what is done.
+"""The sender's resume state: which upload each local file became, and what is done.
 
-Kept in a JSON file beside the path the user chose. It holds no plaintext and no key: paths,
-sizes, modification times, sealed-file ids and plaintext hashes of segments (hashes of the
-user's own files, on the user's own disk), and the *owner*: a hash of the codename, so that the
-state of one codename is never taken for another's. Without it a state file left beside a new
-codename would report files as "sent by an earlier run" that this source never sent.
+Kept in a JSON file beside the codename (or where ``--state`` says). A source's disk may be
+seized, so the state keeps only what resuming needs and nothing that describes the leak
+(docs/protocol.md, "The sender's resume state"):
+
+- ``key``: 32 random bytes made with the state, for the fingerprints below;
+- ``owner``: a hash of the codename, so that the state of one codename is never taken for
+  another's (a state left beside a new codename would otherwise report files as "sent by an
+  earlier run" that this source never sent);
+- ``items``: for each file or message, a *fingerprint* (HMAC-SHA-256 under ``key`` of what
+  identifies it locally: a file's absolute path, size and modification time; a message's
+  SHA-256), its upload id (16 random bytes, chosen here) and whether it was delivered.
+
+No path, name, size, time or content hash is stored. The segment hashes a resume needs come
+back from the server, in the note the source encrypted to itself (docs/protocol.md).
+A state of format 2 (which held paths, sizes, times and every hash) is rewritten in this form
+when it is loaded.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import os
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +34,7 @@ from tainik.core.errors import N_, UsageError
 from tainik.crypto import Secret
 from tainik.sealed import durable
 
-VERSION = 2
+VERSION = 3
 
 
 def owner_of(codename: Secret) -> str:
@@ -32,12 +46,26 @@ def owner_of(codename: Secret) -> str:
 
 
 @dataclass
+class Item:
+    """One file or message: its upload and whether the server has committed it."""
+
+    id: str
+    done: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        """The entry as stored."""
+        return {"id": self.id, "done": self.done}
+
+
+@dataclass
 class SendState:
     """What earlier runs did."""
 
     path: Path
-    files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    items: dict[str, Item] = field(default_factory=dict)
     owner: str | None = None
+    migrated: bool = False  # loaded from a format that said more: save soon
 
     @classmethod
     def load(cls, path: Path) -> SendState:
@@ -54,16 +82,47 @@ class SendState:
             ) from exc
         if not isinstance(raw, dict):
             raw = {}
-        files, owner = raw.get("files", {}), raw.get("owner")
-        return cls(
-            path,
-            files if isinstance(files, dict) else {},
-            owner if isinstance(owner, str) else None,
-        )
+        owner = raw.get("owner")
+        state = cls(path, owner=owner if isinstance(owner, str) else None)
+        if raw.get("v") == VERSION:
+            try:
+                state.key = bytes.fromhex(raw["key"])
+                state.items = {
+                    str(fp): Item(str(item["id"]), bool(item.get("done")))
+                    for fp, item in raw["items"].items()
+                }
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                raise UsageError(
+                    N_(
+                        "{path}: the resume state is unreadable ({reason}); move it away to "
+                        "start over"
+                    ),
+                    path=str(path),
+                    reason=type(exc).__name__,
+                ) from exc
+        else:
+            files = raw.get("files")
+            state._adopt(files if isinstance(files, dict) else {})
+        return state
+
+    def _adopt(self, files: dict[str, Any]) -> None:
+        """Take over the entries of a format 1 or 2 state (keyed by path, or by
+        ``message:`` and the message's SHA-256), keeping only id and done."""
+        for key, entry in files.items():
+            if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
+                continue
+            if key.startswith("message:"):
+                fp = self._fingerprint(b"message", bytes.fromhex(key.split(":", 1)[1]))
+            elif "size" in entry and "mtime_ns" in entry:
+                fp = self._file_fingerprint(key, int(entry["size"]), int(entry["mtime_ns"]))
+            else:
+                continue
+            self.items[fp] = Item(entry["id"], bool(entry.get("done")))
+        self.migrated = True
 
     def is_empty(self) -> bool:
         """True when no earlier run recorded anything here."""
-        return not self.files
+        return not self.items
 
     def claim(self, codename: Secret) -> None:
         """Bind this state to ``codename``; refuse a state that belongs to another one.
@@ -81,15 +140,39 @@ class SendState:
                 path=str(self.path),
             )
         self.owner = owner
+        if self.migrated:
+            self.save()  # the old form described the files: do not leave it a moment longer
 
     def save(self) -> None:
         """Write atomically (temporary file, fsync, rename)."""
-        record = {"v": VERSION, "owner": self.owner, "files": self.files}
+        record = {
+            "v": VERSION,
+            "owner": self.owner,
+            "key": self.key.hex(),
+            "items": {fp: item.as_json() for fp, item in self.items.items()},
+        }
         durable.replace_file(self.path, json.dumps(record, indent=1).encode("utf-8"))
+        self.migrated = False
 
-    def entry(self, key: str, size: int, mtime_ns: int) -> dict[str, Any] | None:
-        """The record of a file if it is unchanged since it was recorded."""
-        entry = self.files.get(key)
-        if entry and entry.get("size") == size and entry.get("mtime_ns") == mtime_ns:
-            return entry
-        return None
+    def forget(self) -> None:
+        """Delete the state file (once everything is delivered)."""
+        self.path.unlink(missing_ok=True)
+        self.items.clear()
+
+    def _fingerprint(self, kind: bytes, data: bytes) -> str:
+        return hmac.new(self.key, kind + b"\x00" + data, hashlib.sha256).hexdigest()[:32]
+
+    def _file_fingerprint(self, path: str, size: int, mtime_ns: int) -> str:
+        return self._fingerprint(b"file", os.fsencode(path) + f"\x00{size}\x00{mtime_ns}".encode())
+
+    def file_fingerprint(self, path: Path, stat: os.stat_result) -> str:
+        """The fingerprint of a file as it is now (another, once it is moved or changed)."""
+        return self._file_fingerprint(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+
+    def message_fingerprint(self, text: str) -> str:
+        """The fingerprint of a message."""
+        return self._fingerprint(b"message", hashlib.sha256(text.encode("utf-8")).digest())
+
+    def undelivered(self) -> int:
+        """How many recorded items the server has not committed yet."""
+        return sum(not item.done for item in self.items.values())

@@ -33,9 +33,9 @@ STATIC = Path(__file__).parent / "static"
 log = logging.getLogger("tainik.server")
 
 
-def _starlette(routes: list[Any], pages: Pages) -> ASGIApp:
+def _starlette(routes: list[Any], pages: Pages, staff_of: errors.StaffOf | None = None) -> ASGIApp:
     handlers: dict[Any, Any] = {}
-    errors.install(handlers, pages)
+    errors.install(handlers, pages, staff_of)
     app = Starlette(
         routes=[*routes, Mount("/static", app=StaticFiles(directory=STATIC), name="static")],
         exception_handlers=handlers,
@@ -78,7 +78,7 @@ def source_app(instance: Instance) -> ASGIApp:
 def newsroom_app(instance: Instance) -> ASGIApp:
     """The newsroom interface: staff pages and the workstation's API."""
     interface = NewsroomInterface(instance)
-    return _starlette(interface.routes(), interface.pages)
+    return _starlette(interface.routes(), interface.pages, interface.staff_or_none)
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -99,7 +99,7 @@ def bind(host: str, port: int) -> socket.socket:
     except OSError as exc:
         sock.close()
         raise UsageError(
-            N_("cannot listen on {host}:{port}: {reason}"),
+            N_("Cannot listen on {host}:{port}: {reason}"),
             host=host,
             port=port,
             reason=exc.strerror or str(exc),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import errno
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
@@ -32,9 +34,9 @@ STATUS: list[tuple[type[TainikError], int]] = [
     (StorageError, 500),
 ]
 HTTP_MESSAGES = {
-    404: N_("not found"),
-    405: N_("that action is not available here"),
-    400: N_("the request was malformed"),
+    404: N_("Not found"),
+    405: N_("That action is not available here"),
+    400: N_("The request was malformed"),
 }
 
 
@@ -83,7 +85,7 @@ def api_error(request: Request, pages: Pages, error: TainikError) -> JSONRespons
         status = 401
     body: dict[str, object] = {"error": code}
     if isinstance(error, StorageError):
-        body["message"] = _("the server could not store what you sent; try again later")
+        body["message"] = _("The server could not store what you sent; try again later")
     else:
         body["message"] = _(error.template).format(**error.params)
     if "missing" in error.params:
@@ -91,8 +93,25 @@ def api_error(request: Request, pages: Pages, error: TainikError) -> JSONRespons
     return JSONResponse(body, status_code=status)
 
 
-def install(app_handlers: dict[type[Exception] | int, object], pages: Pages) -> None:
+# The logged-in staff member of a request, or None: error pages of the newsroom keep its
+# navigation (a person who meets an error is not thrown out of the newsroom).
+StaffOf = Callable[[Request], Awaitable[Any]]
+
+
+def install(
+    app_handlers: dict[type[Exception] | int, object],
+    pages: Pages,
+    staff_of: StaffOf | None = None,
+) -> None:
     """Register the handlers on a Starlette app's exception_handlers mapping."""
+
+    async def error_page(request: Request, status: int, message: str) -> Response:
+        if staff_of is None:
+            return pages.render(request, "error.html", status=status, message=message)
+        staff = await staff_of(request)
+        return pages.render(
+            request, "newsroom/error.html", status=status, message=message, staff=staff
+        )
 
     async def tainik_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, TainikError)
@@ -105,21 +124,21 @@ def install(app_handlers: dict[type[Exception] | int, object], pages: Pages) -> 
         if isinstance(exc, StorageError):
             # Never show server paths; say what happened to what the person sent.
             message = _(
-                "the server could not store what you sent (its storage may be full); nothing "
+                "The server could not store what you sent (its storage may be full); nothing "
                 "of this attempt was kept, and everything sent before is safe. Please try "
                 "again later"
             )
         else:
             message = _(exc.template).format(**exc.params)
-        return pages.render(request, "error.html", status=status, message=message)
+        return await error_page(request, status, message)
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         _ = pages.gettext(request)
-        text = HTTP_MESSAGES.get(exc.status_code, N_("the request was malformed"))
+        text = HTTP_MESSAGES.get(exc.status_code, N_("The request was malformed"))
         if is_api(request):
             return JSONResponse({"error": "http", "message": _(text)}, status_code=exc.status_code)
-        return pages.render(request, "error.html", status=exc.status_code, message=_(text))
+        return await error_page(request, exc.status_code, _(text))
 
     async def unexpected(request: Request, exc: Exception) -> Response:
         # Not logged here: Starlette raises the exception again once this page is sent, and
@@ -127,14 +146,13 @@ def install(app_handlers: dict[type[Exception] | int, object], pages: Pages) -> 
         _ = pages.gettext(request)
         if is_api(request):
             return JSONResponse(
-                {"error": "internal", "message": _("internal error")}, status_code=500
+                {"error": "internal", "message": _("Internal error")}, status_code=500
             )
-        return pages.render(
+        return await error_page(
             request,
-            "error.html",
-            status=500,
-            message=_(
-                "something went wrong on the server; nothing you sent was kept from "
+            500,
+            _(
+                "Something went wrong on the server; nothing you sent was kept from "
                 "this attempt. Please try again later"
             ),
         )

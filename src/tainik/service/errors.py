@@ -9,14 +9,14 @@ class RequestError(TainikError):
     """A malformed request (broken form, bad field)."""
 
     exit_code = ExitCode.USAGE
-    template = N_("the request was malformed")
+    template = N_("The request was malformed")
 
 
 class CsrfError(RequestError):
     """The form's anti-forgery token is missing or wrong."""
 
     template = N_(
-        "this form has expired or did not come from this site; go back, reload the page "
+        "This form has expired or did not come from this site; go back, reload the page "
         "and try again"
     )
 
@@ -25,21 +25,21 @@ class LoginError(TainikError):
     """No source has this codename."""
 
     exit_code = ExitCode.KEY
-    template = N_("that codename is not known here; check it word by word")
+    template = N_("That codename is not known here; check it word by word")
 
 
 class SessionError(TainikError):
     """No valid session: logged out, or expired after inactivity."""
 
     exit_code = ExitCode.KEY
-    template = N_("your session has ended; please log in again with your codename")
+    template = N_("Your session has ended; please log in again with your codename")
 
 
 class ThrottledError(TainikError):
     """Too many attempts; try later."""
 
     exit_code = ExitCode.USAGE
-    template = N_("too many login attempts right now; wait a minute and try again")
+    template = N_("Too many login attempts right now; wait a minute and try again")
 
 
 class TooLargeError(TainikError):
@@ -47,7 +47,7 @@ class TooLargeError(TainikError):
 
     exit_code = ExitCode.USAGE
     template = N_(
-        "the upload is larger than this server accepts ({limit}); nothing of it was kept. "
+        "The upload is larger than this server accepts ({limit}); nothing of it was kept. "
         "Send fewer or smaller files at a time"
     )
 
@@ -55,17 +55,17 @@ class TooLargeError(TainikError):
 class BodyTooLargeError(TooLargeError):
     """A request body larger than its endpoint takes, refused before it is parsed."""
 
-    template = N_("the request is too large")
+    template = N_("The request is too large")
 
 
 class NotFoundError(TainikError):
     """Nothing of that name (or not yours)."""
 
     exit_code = ExitCode.USAGE
-    template = N_("not found")
+    template = N_("Not found")
 
 
 class LengthRequiredError(RequestError):
     """A body without Content-Length."""
 
-    template = N_("the request must say its length (Content-Length)")
+    template = N_("The request must say its length (Content-Length)")

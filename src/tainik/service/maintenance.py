@@ -42,7 +42,7 @@ class ServeLock:
         except BlockingIOError as exc:
             os.close(self._fd)
             raise UsageError(
-                N_("another 'tainik serve' is already running on {path}"),
+                N_("Another 'tainik serve' is already running on {path}"),
                 path=str(instance.config.data_dir),
             ) from exc
 

@@ -145,13 +145,13 @@ def create_upload(
     that lost the answer to ``complete`` (a dropped circuit, a killed sender) then sends
     nothing and completes again (idempotent), instead of failing for ever on a taken id."""
     if not is_valid_id(sealed_id):
-        raise _error("bad_id", N_("the upload id is not a sealed-file id"))
+        raise _error("bad_id", N_("The upload id is not a sealed-file id"))
     if not 1 <= segments <= MAX_SEGMENTS:
-        raise _error("bad_segments", N_("the number of segments is out of range"))
+        raise _error("bad_segments", N_("The number of segments is out of range"))
     if not sealed_note or len(sealed_note) > max_note_bytes(segments):
-        raise _error("bad_note", N_("the upload note is missing or too large"))
+        raise _error("bad_note", N_("The upload note is missing or too large"))
     if not sealed_note.startswith(b"age-encryption.org/v1\n"):
-        raise _error("bad_note", N_("the upload note is not an age file"))
+        raise _error("bad_note", N_("The upload note is not an age file"))
     now = instance.clock()
     with instance.engine.begin() as db:
         row = db.execute(
@@ -159,7 +159,7 @@ def create_upload(
         ).first()
         if row is not None:
             if row.source_id != session.source_id:
-                raise _error("conflict", N_("that upload id is taken"))
+                raise _error("conflict", N_("That upload id is taken"))
             existing = row
         else:
             taken = db.execute(
@@ -170,7 +170,7 @@ def create_upload(
             if taken is not None and taken.source_id == session.source_id:
                 return _delivered(session, sealed_id, segments, sealed_note, now), False
             if taken is not None or instance.blobs.exists(sealed_id):
-                raise _error("conflict", N_("that upload id is taken"))
+                raise _error("conflict", N_("That upload id is taken"))
             # New uploads only: one already delivered stays delivered, and an unfinished
             # one meets the limit at its last segment.
             _check_limit(instance, smallest_upload(segments))
@@ -232,14 +232,14 @@ def put_segment(
     if not 0 <= index < row.segments:
         raise _error(
             "segment_index",
-            N_("segment {index} is beyond the upload's {count}"),
+            N_("Segment {index} is beyond the upload's {count}"),
             index=index,
             count=row.segments,
         )
     size = sum(len(chunk) for chunk in body)
     if size > max_segment_bytes():
         raise _error(
-            "too_large", N_("segment {index} is larger than any valid segment"), index=index
+            "too_large", N_("Segment {index} is larger than any valid segment"), index=index
         )
     header = header_length(_prefix(body, HEADER_PREFIX), index)
     check_segment_size(index, int(row.segments), size, header)
@@ -264,7 +264,7 @@ def _check_limit(instance: Instance, size: int) -> None:
     if limit and size > limit:
         raise _error(
             "too_large",
-            N_("the upload is larger than this server accepts ({limit})"),
+            N_("The upload is larger than this server accepts ({limit})"),
             limit=human_bytes(limit),
         )
 
@@ -286,7 +286,7 @@ def put_manifest(instance: Instance, session: SourceSession, sealed_id: str, bod
     row = _row(instance, session, sealed_id)
     transition(UploadState.RECEIVING, UploadEvent.MANIFEST)
     if len(body) > MAX_MANIFEST_CIPHERTEXT:
-        raise _error("too_large", N_("the manifest is too large"))
+        raise _error("too_large", N_("The manifest is too large"))
     header_length(body, -1)
     instance.uploads.put_manifest(sealed_id, body)
     _touch(instance, row)
@@ -350,7 +350,7 @@ def _check_present(instance: Instance, sealed_id: str, segments: int) -> None:
     if absent or not manifest:
         error = _error(
             "incomplete",
-            N_("the upload is not complete; parts missing: {count}"),
+            N_("The upload is not complete; parts missing: {count}"),
             count=absent + (0 if manifest else 1),
         )
         error.params["missing"] = listed

@@ -39,7 +39,7 @@ class BlobStore:
     def path_of(self, sealed_id: str) -> Path:
         """The container of ``sealed_id`` (which need not exist)."""
         if not is_valid_id(sealed_id):
-            raise IntegrityError(N_("not a sealed-file id"))
+            raise IntegrityError(N_("Not a sealed-file id"))
         path = self.root / layout.container_name(sealed_id)
         assert path.parent == self.root
         return path

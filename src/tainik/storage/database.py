@@ -94,7 +94,7 @@ def _upgrade(connection: Connection, version: int) -> None:
         version += 1
     if version != schema.SCHEMA_VERSION:
         raise StorageError(
-            N_("the database has schema version {found}; this Tainik expects {expected}"),
+            N_("The database has schema version {found}; this Tainik expects {expected}"),
             found=found,
             expected=schema.SCHEMA_VERSION,
         )

@@ -29,7 +29,7 @@ class UploadStore:
     def folder(self, sealed_id: str) -> Path:
         """The folder of an upload (validated id, always inside the root)."""
         if not is_valid_id(sealed_id):
-            raise IntegrityError(N_("not a sealed-file id"))
+            raise IntegrityError(N_("Not a sealed-file id"))
         return self.root / sealed_id
 
     def create(self, sealed_id: str) -> None:

@@ -139,11 +139,11 @@ class SigningKey:
         """Parse what :meth:`to_text` wrote."""
         line = text.strip()
         if not line.startswith(PRIVATE_PREFIX.strip()):
-            raise IdentityError(N_("the vault key file holds no vault signing key"))
+            raise IdentityError(N_("The vault key file holds no vault signing key"))
         try:
             return cls(_unb64(line[len(PRIVATE_PREFIX) :].strip(), KEY_BYTES))
         except ValueError as exc:
-            raise IdentityError(N_("the vault key file holds no vault signing key")) from exc
+            raise IdentityError(N_("The vault key file holds no vault signing key")) from exc
 
     def __repr__(self) -> str:
         return f"SigningKey(public={self.verify_key.text!r})"

@@ -87,8 +87,8 @@ def test_verify_failure_exits_4_and_lists_problems(
     stored.write_bytes(b"\0" * 90_000)
     result = run_cli(["vault", "verify", str(vault)])
     assert result.code == ExitCode.INTEGRITY
-    assert f"problem: stored file {stored.name[:16]} (item" in result.stderr
-    assert "the vault failed verification: 1 problem(s), listed above" in result.stderr
+    assert f"problem: Stored file {stored.name[:16]} (item" in result.stderr
+    assert "The vault failed verification: 1 problem(s), listed above" in result.stderr
 
 
 def test_info_copy_and_usage_errors(tmp_path: Path, org_key_file: Path, inbox: Path) -> None:
@@ -108,6 +108,6 @@ def test_info_copy_and_usage_errors(tmp_path: Path, org_key_file: Path, inbox: P
     assert hashlib.sha256(copy.read_bytes()).hexdigest() == item["sha256"]
     missing = run_cli(["vault", "info", str(vault), "99"])
     assert missing.code == ExitCode.USAGE
-    assert "there is no item 99 in the vault" in missing.stderr
+    assert "There is no item 99 in the vault" in missing.stderr
     assert run_cli(["vault", "verify", str(tmp_path / "nothing")]).code == ExitCode.USAGE
     assert run_cli(["vault", "init", str(vault), "-i", str(org_key_file)]).code == ExitCode.USAGE

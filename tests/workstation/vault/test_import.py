@@ -129,7 +129,7 @@ def test_nothing_unverified_enters(
     assert results[bad].status == "failed"
     error = results[bad].error
     assert isinstance(error, IntegrityError)
-    assert "segment 0 does not match the manifest" in error.english()
+    assert "Segment 0 does not match the manifest" in error.english()
     assert count(vault, catalogue.items) == 1
     assert count(vault, catalogue.objects) == 1
     assert len(vault.objects.stored_hashes()) == 1

@@ -207,5 +207,5 @@ def test_refused_token_is_a_key_error(newsroom: Newsroom, tmp_path: Path) -> Non
         check=False,
     )  # fmt: skip
     assert done.returncode == 3
-    assert "the server refused the token (401)" in done.stderr
+    assert "The server refused the token (401)" in done.stderr
     assert "not-a-token" not in done.stderr

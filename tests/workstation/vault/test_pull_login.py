@@ -179,7 +179,7 @@ def test_login_refusals(newsroom: Newsroom, tmp_path: Path) -> None:
         stdin=f"not the password\n{staffer.code()}\n",
     )  # fmt: skip
     assert wrong.returncode == 3, wrong.stderr
-    assert "the name, password or code is wrong" in wrong.stderr
+    assert "The name, password or code is wrong" in wrong.stderr
     assert not config.exists()
     # No terminal and no --password-stdin: refused, nothing read from the pipe.
     piped = tainik(

@@ -68,7 +68,7 @@ def test_altered_original_is_named(filled: Vault) -> None:
     data[100] ^= 1
     path.write_bytes(bytes(data))
     report = verify(filled)
-    assert f"stored file {item.ref.sha256[:16]} (item {item.id}, " in messages(report)
+    assert f"Stored file {item.ref.sha256[:16]} (item {item.id}, " in messages(report)
     assert "was altered: its SHA-256 is now" in messages(report)
     assert len(report.problems) == 1
 
@@ -80,7 +80,7 @@ def test_missing_original_is_named(filled: Vault) -> None:
     os.chmod(path.parent, 0o755)
     path.unlink()
     report = verify(filled)
-    expected = f"stored file {item.ref.sha256[:16]} (item 2, '{item.display_name}') is missing"
+    expected = f"Stored file {item.ref.sha256[:16]} (item 2, '{item.display_name}') is missing"
     assert messages(report) == expected
 
 
@@ -88,7 +88,7 @@ def test_edited_record_is_named(filled: Vault) -> None:
     line = record_line(filled, 2).replace(b'"actor":"tester"', b'"actor":"mallory"')
     sql(filled, "UPDATE custody SET record = ? WHERE seq = 2", params=(line,))
     report = verify(filled)
-    assert "custody record 2 (import) was edited: its signature does not verify" in messages(report)
+    assert "Custody record 2 (import) was edited: its signature does not verify" in messages(report)
     assert len(report.problems) == 1
 
 
@@ -108,15 +108,15 @@ def test_reordered_records_are_named(filled: Vault) -> None:
 def test_deleted_record_is_named(filled: Vault) -> None:
     sql(filled, "DELETE FROM custody WHERE seq = 2")
     text = messages(verify(filled))
-    assert "custody record 2 is missing (deleted)" in text
-    assert "the item imported by custody record 2" not in text  # only sound records count
+    assert "Custody record 2 is missing (deleted)" in text
+    assert "The item imported by custody record 2" not in text  # only sound records count
     assert "chain is broken" not in text  # the gap is the diagnosis, not its consequence
 
 
 def test_deleted_last_record_is_named(filled: Vault) -> None:
     sql(filled, "DELETE FROM custody WHERE seq = 4")
     text = messages(verify(filled))
-    assert "custody record 4 is missing (deleted): the signed head counts 5 records" in text
+    assert "Custody record 4 is missing (deleted): the signed head counts 5 records" in text
 
 
 def test_replaced_vault_key_is_named(filled: Vault) -> None:
@@ -128,7 +128,7 @@ def test_replaced_vault_key_is_named(filled: Vault) -> None:
         os.chmod(path, 0o600)
         path.write_bytes(data)
     text = messages(verify(filled))
-    assert f"the vault key was replaced: vault.pub holds {stranger.verify_key.fingerprint}" in text
+    assert f"The vault key was replaced: vault.pub holds {stranger.verify_key.fingerprint}" in text
     # And the replaced key cannot sign anything new into this vault.
     from tainik.core.errors import IdentityError
 
@@ -172,7 +172,7 @@ def test_log_rewritten_with_another_key_needs_the_fingerprint(filled: Vault) -> 
     assert verify(filled).ok  # internally consistent: that is what a forgery looks like
     report = verify(filled, expect_key=original.fingerprint)
     expected = (
-        f"the vault key is not the expected one: the vault's key is {forger.verify_key.fingerprint}"
+        f"The vault key is not the expected one: the vault's key is {forger.verify_key.fingerprint}"
     )
     assert expected in messages(report)
 
@@ -181,7 +181,7 @@ def test_edited_catalogue_is_named(filled: Vault) -> None:
     other = vault_items.item_by_id(filled, 4)
     assert other is not None
     sql(filled, f"UPDATE items SET sha256 = '{other.ref.sha256}' WHERE id = 3")
-    assert "item 3 does not match its custody record 3: the catalogue was edited" in messages(
+    assert "Item 3 does not match its custody record 3: the catalogue was edited" in messages(
         verify(filled)
     )
 

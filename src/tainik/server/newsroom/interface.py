@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
@@ -16,10 +17,12 @@ from tainik.server.language import get_fallback, language_route
 from tainik.server.newsroom.account import AccountPages
 from tainik.server.newsroom.admin import AdminPages
 from tainik.server.newsroom.api import PREFIX, Api
-from tainik.server.newsroom.common import guarded
+from tainik.server.newsroom.common import credential, guarded
 from tainik.server.newsroom.sources import SourcePages
 from tainik.server.pages import Pages, logo_response
 from tainik.service.instance import Instance
+from tainik.service.newsroom import auth
+from tainik.service.newsroom.auth import Staff
 
 
 class NewsroomInterface:
@@ -89,3 +92,11 @@ class NewsroomInterface:
     async def logo(self, _request: Request) -> Response:
         """The organisation's logo."""
         return await logo_response(self.instance)
+
+    async def staff_or_none(self, request: Request) -> Staff | None:
+        """The staff member logged in on ``request``, for an error page's navigation; None
+        when there is none, or when even that cannot be told (the page must still show)."""
+        try:
+            return await run_in_threadpool(auth.whoami, self.instance, credential(request))
+        except Exception:  # an error page never fails for want of a menu
+            return None

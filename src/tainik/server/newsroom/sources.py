@@ -154,4 +154,4 @@ class SourcePages:
 class ConfirmError(RequestError):
     """A deletion without its confirmation box ticked."""
 
-    template = N_("tick the box that confirms the deletion, then try again")
+    template = N_("Tick the box that confirms the deletion, then try again")

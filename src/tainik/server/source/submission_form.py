@@ -22,7 +22,7 @@ _OTHER_FIELD_LIMIT = 1024
 class MessageTooLongError(RequestError):
     """The message is over the limit."""
 
-    template = N_("the message is longer than {limit} characters")
+    template = N_("The message is longer than {limit} characters")
 
 
 class SubmissionForm:

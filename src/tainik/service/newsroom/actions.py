@@ -34,13 +34,13 @@ _CHUNK = 500
 class ReplyEmptyError(RequestError):
     """A reply with nothing in it."""
 
-    template = N_("write something to reply")
+    template = N_("Write something to reply")
 
 
 class ReplyTooLongError(RequestError):
     """A reply over the limit."""
 
-    template = N_("a reply has at most {limit} characters")
+    template = N_("A reply has at most {limit} characters")
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,7 @@ def _add(instance: Instance, actor: audit.Actor, name: str, is_admin: bool) -> N
             detail = f"{name} (administrator)" if is_admin else name
             audit.record(db, now, actor, "user-added", "user", int(user_id), detail)
     except IntegrityError as exc:
-        raise ConflictError(N_("there is already a staff account named {name}"), name=name) from exc
+        raise ConflictError(N_("There is already a staff account named {name}"), name=name) from exc
     return NewSecrets(name, password, factors.Provisioning(name, totp))
 
 
@@ -142,7 +142,7 @@ def set_active(instance: Instance, credential: Credential, user_id: int, active:
         staff = authenticate(db, instance, credential, admin=True)
         name = _target(db, user_id)
         if user_id == staff.id and not active:
-            raise ConflictError(N_("you cannot deactivate your own account"))
+            raise ConflictError(N_("You cannot deactivate your own account"))
         db.execute(update(ns.users).where(ns.users.c.id == user_id).values(active=active))
         if not active:
             revoke_all(db, user_id)
@@ -216,7 +216,7 @@ def reset_account_locally(instance: Instance, name: str) -> NewSecrets:
     with instance.engine.begin() as db:
         user_id = db.execute(select(ns.users.c.id).where(ns.users.c.name == name)).scalar()
         if user_id is None:
-            raise NotFoundError(N_("there is no staff account named {name}"), name=name)
+            raise NotFoundError(N_("There is no staff account named {name}"), name=name)
         _reset(instance, audit.CLI_ACTOR, db, int(user_id), password_hash=password_hash, totp=totp)
         db.execute(update(ns.users).where(ns.users.c.id == user_id).values(active=True))
     return NewSecrets(name, password, factors.Provisioning(name, totp))

@@ -47,8 +47,9 @@ from tainik import crypto
 from tainik.core.errors import N_
 from tainik.crypto import KdfParams, Secret
 from tainik.service.instance import Instance
-from tainik.service.newsroom import audit, factors
+from tainik.service.newsroom import audit, factors, password_policy
 from tainik.service.newsroom.errors import (
+    CommonPasswordError,
     ForbiddenError,
     PasswordChangeRequiredError,
     PasswordChecksThrottledError,
@@ -99,8 +100,8 @@ class Scope(StrEnum):
 
 # What each scope means, for people (pages and the command line).
 SCOPE_DESCRIPTIONS: dict[Scope, str] = {
-    Scope.READ: N_("read only: list and download"),
-    Scope.FULL: N_("full: also reply and delete"),
+    Scope.READ: N_("Read only: list and download"),
+    Scope.FULL: N_("Full: also reply and delete"),
 }
 
 
@@ -466,6 +467,8 @@ def check_new_password(current: Secret | None, new: Secret, repeat: Secret) -> N
         raise PasswordPolicyError(minimum=factors.MIN_PASSWORD_CHARS)
     if text != repeat.reveal():
         raise PasswordMismatchError()
+    if password_policy.is_common(text):
+        raise CommonPasswordError()
 
 
 def change_password(

@@ -14,7 +14,7 @@ class StaffLoginError(LoginError):
     """
 
     template = N_(
-        "the name, password or code is wrong, or the code was used already. Wait for the next "
+        "The name, password or code is wrong, or the code was used already. Wait for the next "
         "code and try again"
     )
 
@@ -23,7 +23,7 @@ class StaffThrottledError(ThrottledError):
     """Too many failed logins for this name: only the password with a fresh code gets in."""
 
     template = N_(
-        "too many failed logins for this account; type the password again with the next code"
+        "Too many failed logins for this account; type the password again with the next code"
         " from your authenticator app"
     )
 
@@ -31,27 +31,27 @@ class StaffThrottledError(ThrottledError):
 class PasswordChecksThrottledError(StaffThrottledError):
     """Too many wrong current passwords from one signed-in account."""
 
-    template = N_("too many wrong passwords; try again in a quarter of an hour")
+    template = N_("Too many wrong passwords; try again in a quarter of an hour")
 
 
 class StaffSessionError(SessionError):
     """No valid session or token: logged out, expired, revoked or never issued."""
 
-    template = N_("you are not logged in, or your session has ended; please log in again")
+    template = N_("You are not logged in, or your session has ended; please log in again")
 
 
 class ForbiddenError(TainikError):
     """The staff member may not do this (an administrator's action)."""
 
     exit_code = ExitCode.USAGE
-    template = N_("only an administrator can do this")
+    template = N_("Only an administrator can do this")
 
 
 class TokenScopeError(ForbiddenError):
     """A read-only API token asked to change something."""
 
     template = N_(
-        "this token may only read (list and download); to reply or delete, get a token with "
+        "This token may only read (list and download); to reply or delete, get a token with "
         "the scope 'full'"
     )
 
@@ -59,34 +59,45 @@ class TokenScopeError(ForbiddenError):
 class TokenScopeUnknownError(RequestError):
     """A token asked for with a scope that does not exist."""
 
-    template = N_("the token scope must be 'read' or 'full'")
+    template = N_("The token scope must be 'read' or 'full'")
 
 
 class PasswordChangeRequiredError(ForbiddenError):
     """The account still has its one-time password."""
 
-    template = N_("choose a new password first (in the web interface: 'Change password')")
+    template = N_("Choose a new password first (in the web interface: 'Change password')")
 
 
 class PasswordPolicyError(RequestError):
     """A new password that is too short, too long, or not new."""
 
     template = N_(
-        "the new password must have at least {minimum} characters and differ from the old one"
+        "The new password must have at least {minimum} characters and differ from the old one"
+    )
+
+
+class CommonPasswordError(RequestError):
+    """A new password built on one of the most common passwords."""
+
+    template = N_(
+        "That password is one of the first an attacker would try: it is built on a very common "
+        "password. Choose another, such as several unrelated words"
     )
 
 
 class PasswordMismatchError(RequestError):
     """The new password and its repetition differ."""
 
-    template = N_("the two new passwords differ")
+    template = N_(
+        "The two new passwords are not the same: type the same new password in both fields"
+    )
 
 
 class AccountNameError(RequestError):
     """A staff account name that is not allowed."""
 
     template = N_(
-        "an account name has 1 to 64 characters: lowercase letters a-z, digits, '.', '_' or '-', "
+        "An account name has 1 to 64 characters: lowercase letters a-z, digits, '.', '_' or '-', "
         "starting with a letter or digit"
     )
 
@@ -95,7 +106,7 @@ class ConflictError(TainikError):
     """The request conflicts with what exists (a taken name, deactivating oneself)."""
 
     exit_code = ExitCode.USAGE
-    template = N_("that conflicts with what exists")
+    template = N_("That conflicts with what exists")
 
 
 class SettingsError(RequestError):

@@ -14,4 +14,4 @@ class ProvenanceError(IntegrityError):
 class SigningError(TainikError):
     """The C2PA library refused to sign."""
 
-    template = N_("could not sign {path}: {reason}")
+    template = N_("Could not sign {path}: {reason}")

@@ -64,7 +64,7 @@ def store_redacted(
     if row is None:
         raise VaultUsageError(
             N_(
-                "the original ({sha}) is not stored in the vault: redact a copy made with "
+                "The original ({sha}) is not stored in the vault: redact a copy made with "
                 "'tainik vault copy'"
             ),
             sha=original_sha256[:16],

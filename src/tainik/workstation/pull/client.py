@@ -53,7 +53,7 @@ class TokenRefusedError(IdentityError):
     """401 or 403: the token is wrong, expired or revoked."""
 
     template = N_(
-        "the server refused the token ({status}): get a new one with 'tainik pull login' "
+        "The server refused the token ({status}): get a new one with 'tainik pull login' "
         "(or POST /api/v1/tokens, docs/api.md)"
     )
 
@@ -62,7 +62,7 @@ class LoginRefusedError(IdentityError):
     """403 to a token request: a wrong name, password or code, or a code used before."""
 
     template = N_(
-        "the name, password or code is wrong, or the code was used already. Wait for the next "
+        "The name, password or code is wrong, or the code was used already. Wait for the next "
         "code and try again"
     )
 
@@ -71,7 +71,7 @@ class LoginThrottledError(IdentityError):
     """429 to a token request: the name is guarded after failed logins."""
 
     template = N_(
-        "too many failed logins for this account; type the password again with the next code"
+        "Too many failed logins for this account; type the password again with the next code"
         " from your authenticator app"
     )
 
@@ -125,7 +125,7 @@ def request_token(
             data = _read_at_most(response, MAX_ERROR_BODY, "/tokens")
     except (httpx.TransportError, ProtocolError) as exc:
         raise PullError(
-            N_("cannot reach {server} ({reason})"), server=server, reason=type(exc).__name__
+            N_("Cannot reach {server} ({reason})"), server=server, reason=type(exc).__name__
         ) from exc
     try:
         value = json.loads(data)
@@ -202,7 +202,7 @@ class ApiClient:
                 if number == self.settings.attempts:
                     raise PullError(
                         N_(
-                            "gave up on {what} after {count} attempts ({reason}); run the same "
+                            "Gave up on {what} after {count} attempts ({reason}); run the same "
                             "command again to resume"
                         ),
                         what=what,

@@ -30,14 +30,14 @@ def check_source_id(value: object) -> str:
     else:
         text = value if isinstance(value, str) else ""
     if not _SOURCE_ID.fullmatch(text):
-        raise FormatError(N_("the server sent a malformed source id"))
+        raise FormatError(N_("The server sent a malformed source id"))
     return text
 
 
 def check_sealed_id(value: object) -> str:
     """A canonical sealed-file id; else a format error."""
     if not isinstance(value, str) or not is_valid_id(value):
-        raise FormatError(N_("the server sent a malformed sealed-file id"))
+        raise FormatError(N_("The server sent a malformed sealed-file id"))
     return value
 
 

@@ -41,18 +41,18 @@ def _entry(kind: Kind, raw: dict[str, Any]) -> Entry:
     download = raw.get("download")
     created = raw.get("created_at")
     if type(item_id) is not int or not isinstance(download, str) or not isinstance(created, str):
-        raise FormatError(N_("the server sent a malformed listing entry"))
+        raise FormatError(N_("The server sent a malformed listing entry"))
     if not download.startswith("/api/v1/") or ".." in download or "?" in download:
-        raise FormatError(N_("the server sent a malformed download path"))
+        raise FormatError(N_("The server sent a malformed download path"))
     size = raw.get("size")
     if kind != Kind.REPLY and (type(size) is not int or size < 0):
-        raise FormatError(N_("the server sent a malformed listing entry"))
+        raise FormatError(N_("The server sent a malformed listing entry"))
     if size is not None and (type(size) is not int or size < 0):
-        raise FormatError(N_("the server sent a malformed listing entry"))
+        raise FormatError(N_("The server sent a malformed listing entry"))
     try:
         datetime.fromisoformat(created.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise FormatError(N_("the server sent a malformed time")) from exc
+        raise FormatError(N_("The server sent a malformed time")) from exc
     return Entry(
         kind=kind,
         item_id=item_id,
@@ -90,7 +90,7 @@ class Puller:
         entries: list[Entry] = []
         for raw in self.client.pages("/submissions", params):
             if raw.get("kind") not in (Kind.MESSAGE.value, Kind.FILE.value):
-                raise FormatError(N_("the server sent a submission of an unknown kind"))
+                raise FormatError(N_("The server sent a submission of an unknown kind"))
             entry = _entry(Kind(str(raw["kind"])), raw)
             if raw.get("complete") is False:
                 report.waiting += 1
@@ -129,7 +129,7 @@ class Puller:
             raw = self.client.get_json(f"/sources/{source_id}")
             designation = raw.get("designation")
             if not isinstance(designation, str) or not 0 < len(designation) <= 200:
-                raise FormatError(N_("the server sent a malformed source"))
+                raise FormatError(N_("The server sent a malformed source"))
             self._designations[source_id] = designation
             write_json_atomically(
                 self.paths.source_file(source_id),

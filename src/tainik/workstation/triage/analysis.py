@@ -234,7 +234,7 @@ def _clip(
             clip_hash = clips.cut(job.item.path, window.start, window.end, target)
     except ClipError as error:
         note = Note(
-            N_("no clip for the segment at {at}: {reason}"),
+            N_("No clip for the segment at {at}: {reason}"),
             {"at": error.params["start"], "reason": error.params["reason"]},
         )
         return None, note
@@ -246,20 +246,20 @@ def _notes(signals: Signals, info: MediaInfo) -> list[Note]:
     if signals.stopped is not None:
         notes.append(
             Note(
-                N_("reading stopped at {at} s ({reason}); the rest of the file was not analysed"),
+                N_("Reading stopped at {at} s ({reason}); the rest of the file was not analysed"),
                 {"at": round(signals.duration, 1), "reason": signals.stopped},
             )
         )
     elif info.duration and signals.duration < info.duration - max(2.0, 0.02 * info.duration):
         notes.append(
             Note(
-                N_("the pictures end at {at} s although the file claims {claimed} s: "
+                N_("The pictures end at {at} s although the file claims {claimed} s: "
                    "it may be truncated"),
                 {"at": round(signals.duration, 1), "claimed": round(info.duration, 1)},
             )
         )  # fmt: skip
     if signals.decode_errors:
-        notes.append(Note(N_("damaged packets skipped: {count}"), {"count": signals.decode_errors}))
+        notes.append(Note(N_("Damaged packets skipped: {count}"), {"count": signals.decode_errors}))
     return notes
 
 

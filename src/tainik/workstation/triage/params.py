@@ -61,7 +61,7 @@ class AnalysisParams:
         names = [d.name for d in self.detectors]
         if len(set(names)) != len(names) or {"motion", "sound"} & set(names):
             raise SettingError(
-                N_("detector names must be unique, and neither 'motion' nor 'sound'")
+                N_("Detector names must be unique, and neither 'motion' nor 'sound'")
             )
         for detector in self.detectors:
             _between("--detector-threshold", detector.threshold, 1e-6, 1e6)

@@ -156,7 +156,7 @@ class _Run:
         messages.close()
         unfinished = [i for i in indices if i not in self.outcomes]
         if unfinished and not started:
-            raise TainikError(N_("the worker processes for video triage could not start"))
+            raise TainikError(N_("The worker processes for video triage could not start"))
         again: list[int] = []
         for index in unfinished:
             if index in started:

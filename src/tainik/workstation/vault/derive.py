@@ -43,7 +43,7 @@ def check_original(writer: VaultWriter, stored: StoredFile) -> Path:
     found = hash_file(path)
     if found != stored.ref:
         raise IntegrityError(
-            N_("stored file {sha} was altered; run 'tainik vault verify'"),
+            N_("Stored file {sha} was altered; run 'tainik vault verify'"),
             sha=stored.ref.sha256[:16],
         )
     return path

@@ -76,7 +76,7 @@ def _related_records(writer: VaultWriter, hashes: set[str]) -> list[bytes]:
             record = CustodyRecord.parse(line)
         except NotCanonical as exc:
             raise IntegrityError(
-                N_("custody record {seq} is damaged; run 'tainik vault verify'"), seq=seq
+                N_("Custody record {seq} is damaged; run 'tainik vault verify'"), seq=seq
             ) from exc
         refs = record.file_refs(record.inputs) + record.file_refs(record.outputs)
         if seq == 0 or any(ref.sha256 in hashes for ref in refs):

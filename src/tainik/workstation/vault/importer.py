@@ -401,7 +401,7 @@ class Importer:
         if known_hash != manifest_hash:
             raise IntegrityError(
                 N_(
-                    "another sealed file with the id {id} is already in the vault (item "
+                    "Another sealed file with the id {id} is already in the vault (item "
                     "{item}); this one differs from it"
                 ),
                 id=sealed_id,
@@ -456,7 +456,7 @@ def _kind_disagreement(item: PulledItem, manifest: Manifest) -> TainikError | No
         return None
     return TainikError(
         N_(
-            "the server listed it as a {claimed}, but the sealed file is a {kind}: "
+            "The server listed it as a {claimed}, but the sealed file is a {kind}: "
             "imported as a {kind}"
         ),
         claimed=item.kind.value,

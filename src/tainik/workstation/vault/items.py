@@ -139,7 +139,7 @@ def resolve(vault: Vault, text: str) -> StoredFile:
     if number:
         item = item_by_id(vault, int(number.group(1)))
         if item is None:
-            raise VaultUsageError(N_("there is no item {item} in the vault"), item=text)
+            raise VaultUsageError(N_("There is no item {item} in the vault"), item=text)
         return StoredFile(item.ref, item, None, item.display_name)
     if not _PREFIX_RE.fullmatch(text.lower()):
         raise VaultUsageError(
@@ -153,9 +153,9 @@ def resolve(vault: Vault, text: str) -> StoredFile:
         ).all()
         if len(rows) != 1:
             raise VaultUsageError(
-                N_("no stored file's SHA-256 starts with {prefix}")
+                N_("No stored file's SHA-256 starts with {prefix}")
                 if not rows
-                else N_("several stored files' SHA-256 start with {prefix}: give more of it"),
+                else N_("Several stored files' SHA-256 start with {prefix}: give more of it"),
                 prefix=prefix,
             )
         ref = FileRef(str(rows[0].sha256), str(rows[0].blake3), int(rows[0].size))

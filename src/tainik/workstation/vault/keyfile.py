@@ -41,7 +41,7 @@ def load(path: Path, passphrase: Secret | None) -> SigningKey:
     try:
         return SigningKey.from_text(data.decode("ascii"))
     except UnicodeDecodeError as exc:
-        raise IdentityError(N_("the vault key file holds no vault signing key")) from exc
+        raise IdentityError(N_("The vault key file holds no vault signing key")) from exc
 
 
 def read_public(path: Path) -> VerifyKey:

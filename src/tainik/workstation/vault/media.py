@@ -196,7 +196,7 @@ def exiftool_tags(path: Path) -> dict[str, JsonValue]:
     """Every tag exiftool reads (``-a -G1 -ee``), as ``Group:Tag`` → value."""
     exe = shutil.which("exiftool")
     if exe is None:
-        raise ToolError(N_("exiftool is not installed (Debian package libimage-exiftool-perl)"))
+        raise ToolError(N_("Exiftool is not installed (Debian package libimage-exiftool-perl)"))
     try:
         done = subprocess.run(
             [exe, "-json", "-a", "-G1", "-s", "-ee", "-api", "LargeFileSupport=1", "--", str(path)],
@@ -205,13 +205,13 @@ def exiftool_tags(path: Path) -> dict[str, JsonValue]:
             check=False,
         )
     except subprocess.TimeoutExpired as exc:
-        raise ToolError(N_("exiftool took too long on {path}"), path=str(path)) from exc
+        raise ToolError(N_("Exiftool took too long on {path}"), path=str(path)) from exc
     try:
         value = json.loads(done.stdout.decode("utf-8", errors="replace") or "[]")
     except json.JSONDecodeError as exc:
-        raise ToolError(N_("exiftool gave no readable answer for {path}"), path=str(path)) from exc
+        raise ToolError(N_("Exiftool gave no readable answer for {path}"), path=str(path)) from exc
     if not isinstance(value, list) or not value or not isinstance(value[0], dict):
-        raise ToolError(N_("exiftool gave no readable answer for {path}"), path=str(path))
+        raise ToolError(N_("Exiftool gave no readable answer for {path}"), path=str(path))
     return {str(k): v for k, v in value[0].items() if k != "SourceFile"}
 
 

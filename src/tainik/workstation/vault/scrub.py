@@ -100,7 +100,7 @@ def scrub(original: Path, work: Path) -> ScrubbedFile:
     extension = str(tags.get("File:FileTypeExtension", "")).lower()
     if not re.fullmatch(r"[a-z0-9]{1,8}", extension):
         raise ToolError(
-            N_("cannot scrub this file: its type is unknown ({mime})"), mime=mime or "?"
+            N_("Cannot scrub this file: its type is unknown ({mime})"), mime=mime or "?"
         )
     if mime.startswith("video/"):
         result = _reencode(original, work)
@@ -120,7 +120,7 @@ def _reencode(original: Path, work: Path) -> ScrubbedFile:
         [s.get("type") for s in streams if isinstance(s, dict)] if isinstance(streams, list) else []
     )
     if "video" not in kinds:
-        raise ToolError(N_("cannot scrub this video: ffmpeg finds no video stream in it"))
+        raise ToolError(N_("Cannot scrub this video: ffmpeg finds no video stream in it"))
     has_audio = "audio" in kinds
     graph = "[0:v:0]null[v]" + (";[0:a:0]anull[a]" if has_audio else "")
     out = work / "scrubbed.mp4"
@@ -171,7 +171,7 @@ def _check_video(path: Path) -> None:
             left.append(f"stream {stream.get('index')} side data {stream.get('side_data')}")
     if left:
         raise ToolError(
-            N_("the re-encoded copy still carries metadata ({tags}); refusing it"),
+            N_("The re-encoded copy still carries metadata ({tags}); refusing it"),
             tags=", ".join(left)[:500],
         )
 
@@ -192,12 +192,12 @@ def _mat2(original: Path, work: Path, extension: str) -> ScrubbedFile:
     _run([mat2, "--", str(copy)], "mat2")
     cleaned = work / f"{stem}.cleaned.{extension}"
     if not cleaned.is_file():
-        raise ToolError(N_("mat2 failed: it wrote no cleaned file"))
+        raise ToolError(N_("Mat2 failed: it wrote no cleaned file"))
     copy.unlink()
     shown = _run([mat2, "--show", "--", str(cleaned)], "mat2")
     if "No metadata found" not in shown:
         raise ToolError(
-            N_("the cleaned copy still carries metadata ({tags}); refusing it"),
+            N_("The cleaned copy still carries metadata ({tags}); refusing it"),
             tags=" ".join(shown.split())[:500],
         )
     version = tool_version([mat2, "--version"])

@@ -227,7 +227,7 @@ class VaultWriter:
             self._release()
             raise IdentityError(
                 N_(
-                    "this is not the vault's signing key: the custody log was started with "
+                    "This is not the vault's signing key: the custody log was started with "
                     "{expected} but vault.key holds {found} (was the vault key replaced?)"
                 ),
                 expected=expected.fingerprint if expected else "no key",

@@ -78,7 +78,7 @@ def _check_key(vault: Vault, report: VerifyReport, expect_key: str | None) -> Ve
     genesis = vault.genesis_key()
     if genesis is None:
         report.problem(
-            N_("custody record 0 (vault.init) is missing or damaged: the vault key is unknown")
+            N_("Custody record 0 (vault.init) is missing or damaged: the vault key is unknown")
         )
     try:
         public = vault.public_key()
@@ -87,7 +87,7 @@ def _check_key(vault: Vault, report: VerifyReport, expect_key: str | None) -> Ve
     if genesis is not None and public != genesis:
         report.problem(
             N_(
-                "the vault key was replaced: vault.pub holds {found}, but the custody log was "
+                "The vault key was replaced: vault.pub holds {found}, but the custody log was "
                 "started with {expected}"
             ),
             found=public.fingerprint if public else "no valid key",
@@ -97,7 +97,7 @@ def _check_key(vault: Vault, report: VerifyReport, expect_key: str | None) -> Ve
     if genesis is not None and named != genesis.text:
         report.problem(
             N_(
-                "the vault key was replaced: the catalogue names {found}, but the custody log "
+                "The vault key was replaced: the catalogue names {found}, but the custody log "
                 "was started with {expected}"
             ),
             found=(named or "no key")[:60],
@@ -109,7 +109,7 @@ def _check_key(vault: Vault, report: VerifyReport, expect_key: str | None) -> Ve
         if wanted not in (key.fingerprint, key.text):
             report.problem(
                 N_(
-                    "the vault key is not the expected one: the vault's key is {found}, not "
+                    "The vault key is not the expected one: the vault's key is {found}, not "
                     "{expected} (the whole custody log may have been rewritten with another key)"
                 ),
                 found=key.fingerprint,
@@ -134,21 +134,21 @@ def _check_chain(
         count += 1
         gap = seq > expected_seq
         for missing in range(expected_seq, seq):
-            report.problem(N_("custody record {seq} is missing (deleted)"), seq=missing)
+            report.problem(N_("Custody record {seq} is missing (deleted)"), seq=missing)
         expected_seq = seq + 1
         line_hash = hashlib.sha256(line).hexdigest()
         try:
             record = CustodyRecord.parse(line)
         except NotCanonical as exc:
             report.problem(
-                N_("custody record {seq} is damaged: {reason}"), seq=seq, reason=str(exc)
+                N_("Custody record {seq} is damaged: {reason}"), seq=seq, reason=str(exc)
             )
             prev_hash, prev_sound = line_hash, False
             continue
         if record.seq != seq:
             report.problem(
                 N_(
-                    "custody records are out of order: position {seq} holds record {found} "
+                    "Custody records are out of order: position {seq} holds record {found} "
                     "(records were reordered)"
                 ),
                 seq=seq,
@@ -158,7 +158,7 @@ def _check_chain(
         elif key is None or not record.signature_valid(key):
             report.problem(
                 N_(
-                    "custody record {seq} ({action}) was edited: its signature does not verify "
+                    "Custody record {seq} ({action}) was edited: its signature does not verify "
                     "with the vault key"
                 ),
                 seq=seq,
@@ -168,7 +168,7 @@ def _check_chain(
         elif record.prev != prev_hash and prev_sound and not gap:
             report.problem(
                 N_(
-                    "custody record {seq} does not follow record {before}: the chain is broken "
+                    "Custody record {seq} does not follow record {before}: the chain is broken "
                     "(a record was removed, replaced or reordered)"
                 ),
                 seq=seq,
@@ -177,7 +177,7 @@ def _check_chain(
             ok = False
         elif (seq == 0) != (record.action == Action.INIT):
             report.problem(
-                N_("custody record {seq} has the action {action} in the wrong place"),
+                N_("Custody record {seq} has the action {action} in the wrong place"),
                 seq=seq,
                 action=record.action[:40],
             )
@@ -200,15 +200,15 @@ def _check_head(
     try:
         head = Head.decode(text or "")
     except NotCanonical:
-        report.problem(N_("the signed head of the custody log is missing or damaged"))
+        report.problem(N_("The signed head of the custody log is missing or damaged"))
         return
     if key is None or not head.signature_valid(key):
-        report.problem(N_("the signed head of the custody log was altered (bad signature)"))
+        report.problem(N_("The signed head of the custody log was altered (bad signature)"))
         return
     if head.count > count:
         report.problem(
             N_(
-                "custody record {seq} is missing (deleted): the signed head counts {count} "
+                "Custody record {seq} is missing (deleted): the signed head counts {count} "
                 "records but the log ends at record {last}"
             ),
             seq=count,
@@ -218,7 +218,7 @@ def _check_head(
     elif head.count < count:
         report.problem(
             N_(
-                "custody records {first} to {last} are not covered by the signed head: they were "
+                "Custody records {first} to {last} are not covered by the signed head: they were "
                 "added without the vault key"
             ),
             first=head.count,
@@ -226,7 +226,7 @@ def _check_head(
         )
     elif head.hash != last_hash:
         report.problem(
-            N_("custody record {seq}, the last, is not the one the signed head names"),
+            N_("Custody record {seq}, the last, is not the one the signed head names"),
             seq=count - 1,
         )
 
@@ -246,7 +246,7 @@ def _check_catalogue(vault: Vault, report: VerifyReport, records: dict[int, Cust
             continue  # the record itself is already reported
         if not _import_matches(record, item):
             report.problem(
-                N_("item {item} does not match its custody record {seq}: the catalogue was edited"),
+                N_("Item {item} does not match its custody record {seq}: the catalogue was edited"),
                 item=item.id,
                 seq=item.custody_seq,
             )
@@ -257,7 +257,7 @@ def _check_catalogue(vault: Vault, report: VerifyReport, records: dict[int, Cust
         sealed_id = record.inputs[0].get("sealed_id")
         if isinstance(sealed_id, str) and sealed_id not in imported:
             report.problem(
-                N_("the item imported by custody record {seq} is missing from the catalogue"),
+                N_("The item imported by custody record {seq} is missing from the catalogue"),
                 seq=seq,
             )
     for derivation in derivations:
@@ -273,7 +273,7 @@ def _check_catalogue(vault: Vault, report: VerifyReport, records: dict[int, Cust
             or outs[0].sha256 != derivation.derived_sha256
         ):
             report.problem(
-                N_("derived file {sha} does not match its custody record {seq}"),
+                N_("Derived file {sha} does not match its custody record {seq}"),
                 sha=str(derivation.derived_sha256)[:16],
                 seq=derivation.custody_seq,
             )
@@ -285,7 +285,7 @@ def _check_catalogue(vault: Vault, report: VerifyReport, records: dict[int, Cust
         if ref not in record.file_refs(record.outputs):
             report.problem(
                 N_(
-                    "stored file {sha} is not vouched for by custody record {seq}: the catalogue "
+                    "Stored file {sha} is not vouched for by custody record {seq}: the catalogue "
                     "was edited"
                 ),
                 sha=sha[:16],
@@ -343,16 +343,16 @@ def _check_files(vault: Vault, report: VerifyReport, jobs: int, progress: Progre
             report.files += 1
             if error is not None:
                 report.problem(
-                    N_("stored file {what} cannot be read: {reason}"),
+                    N_("Stored file {what} cannot be read: {reason}"),
                     what=what(ref.sha256),
                     reason=error.english(),
                 )
             elif found is None:
-                report.problem(N_("stored file {what} is missing"), what=what(ref.sha256))
+                report.problem(N_("Stored file {what} is missing"), what=what(ref.sha256))
             elif found != ref:
                 report.problem(
                     N_(
-                        "stored file {what} was altered: its SHA-256 is now {found} and its "
+                        "Stored file {what} was altered: its SHA-256 is now {found} and its "
                         "BLAKE3 {found_b3}"
                     ),
                     what=what(ref.sha256),
@@ -364,7 +364,7 @@ def _check_files(vault: Vault, report: VerifyReport, jobs: int, progress: Progre
                 try:
                     if not vault.objects.is_read_only(ref.sha256):
                         report.warning(
-                            N_("stored file {what} is writable (it should be read-only)"),
+                            N_("Stored file {what} is writable (it should be read-only)"),
                             what=what(ref.sha256),
                         )
                 except OSError:
@@ -372,7 +372,7 @@ def _check_files(vault: Vault, report: VerifyReport, jobs: int, progress: Progre
     for stray in sorted(vault.objects.stored_hashes() - set(expected)):
         report.warning(
             N_(
-                "objects/sha256/{name} is not in the catalogue (left by an interrupted import, or "
+                "Objects/sha256/{name} is not in the catalogue (left by an interrupted import, or "
                 "put there by hand); it is not part of the evidence"
             ),
             name=f"{stray[:2]}/{stray}"[:100],
