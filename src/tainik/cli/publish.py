@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from tainik.cli.context import Context
 from tainik.cli.passphrase import read_passphrase
-from tainik.cli.vault_options import actor, add_actor_argument, add_vault_argument
+from tainik.cli.vault_options import actor, add_actor_argument, add_vault_argument, say_head
 from tainik.core.errors import N_, UsageError
 from tainik.crypto import Secret
 from tainik.sealed import durable
@@ -118,6 +118,7 @@ def run_publish(args: argparse.Namespace, ctx: Context) -> int:
             publication, record = publish_stored(
                 writer, stored, args.out, passphrase, args.organisation, now
             )
+        say_head(vault, ctx)
     ctx.say(
         ctx._(
             "signed by the vault's CA (certificate SHA-256 {ca}); original {original}; "

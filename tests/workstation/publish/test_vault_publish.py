@@ -6,8 +6,8 @@ import hashlib
 from pathlib import Path
 
 from conftest import run_cli
-from tainik.workstation.publish.vaultlink import CA_DIR
 from tainik.workstation.vault.custody import CustodyRecord
+from tainik.workstation.vault.layout import CA_DIR
 from tainik.workstation.vault.vault import Vault
 from workstation.redact.scene import make_clip
 

@@ -32,10 +32,10 @@ from tainik.workstation.vault.copyout import copy_verified
 from tainik.workstation.vault.custody import Action, CustodyRecord, FileRef
 from tainik.workstation.vault.errors import VaultUsageError
 from tainik.workstation.vault.items import StoredFile
+from tainik.workstation.vault.layout import CA_DIR
 from tainik.workstation.vault.objects import hash_file
 from tainik.workstation.vault.vault import Vault, VaultWriter
 
-CA_DIR = "ca"
 PURPOSE_REDACT = "redact"
 PURPOSE_PUBLICATION = "publication"
 
