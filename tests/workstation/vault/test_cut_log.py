@@ -13,6 +13,7 @@ import pytest
 from conftest import run_cli
 from tainik import crypto
 from tainik.core.errors import ExitCode
+from tainik.core.manifest import Kind
 from tainik.workstation.publish.vaultlink import store_redacted
 from tainik.workstation.vault import heads, keyfile
 from tainik.workstation.vault import items as vault_items
@@ -23,7 +24,7 @@ from tainik.workstation.vault.items import Item
 from tainik.workstation.vault.layout import CA_DIR
 from tainik.workstation.vault.vault import Vault
 from tainik.workstation.vault.verify import VerifyReport, current_head, verify
-from workstation.vault.support import import_into, seal
+from workstation.vault.support import SERVER, import_into, seal, sidecar
 
 
 @dataclass
@@ -177,6 +178,42 @@ def test_records_that_do_not_verify_leave_their_items_unaccounted(history: Histo
         f"item 3 ('cam-late.mp4', stored file {h.third.ref.sha256[:16]}) is not accounted for by "
         "the custody log: record 3, which imported it, is not sound (see above)"
     ) in text
+
+
+def test_a_source_left_without_records_is_named(
+    history: History, org_identity: crypto.Identity, tmp_path: Path
+) -> None:
+    """A source first seen in the cut records stays in the catalogue, with no item: named."""
+    h = history
+    signed = h.vault.meta("custody_head")
+    container = seal(os.urandom(500), tmp_path / "newcomer", org_identity.recipient)
+    sidecar(container, kind=Kind.FILE, source_id="42", designation="grey owl")
+    import_into(h.vault, [org_identity], [tmp_path / "newcomer"])
+    tamper(
+        h.vault,
+        "DELETE FROM custody WHERE seq = 5",
+        "DELETE FROM items WHERE custody_seq = 5",
+        "DELETE FROM objects WHERE custody_seq = 5",
+        "UPDATE meta SET value = ? WHERE key = 'custody_head'",
+        params=(signed,),
+    )
+    assert messages(verify(h.vault)) == [
+        f"source {SERVER}/42 ('grey owl') is not accounted for by the custody log: no sound "
+        "record imported anything from it"
+    ]
+
+
+def test_an_item_moved_to_another_source_is_named(
+    history: History, org_identity: crypto.Identity, tmp_path: Path
+) -> None:
+    h = history
+    container = seal(os.urandom(500), tmp_path / "newcomer", org_identity.recipient)
+    sidecar(container, kind=Kind.FILE, source_id="42", designation="grey owl")
+    import_into(h.vault, [org_identity], [tmp_path / "newcomer"])
+    tamper(h.vault, "UPDATE items SET source_id = (SELECT max(id) FROM sources) WHERE id = 1")
+    assert "item 1 does not match its custody record 1: the catalogue was edited" in messages(
+        verify(h.vault)
+    )
 
 
 def test_a_derivation_removed_from_the_catalogue_is_named(history: History) -> None:

@@ -376,6 +376,10 @@ def _check_catalogue(vault: Vault, report: VerifyReport, chain: _Chain) -> None:
     records = chain.sound
     unaccounted = _Unaccounted(report, chain)
     with vault.engine.connect() as db:
+        sources = {
+            int(r.id): (str(r.key), str(r.designation))
+            for r in db.execute(select(catalogue.sources)).all()
+        }
         items = db.execute(select(catalogue.items).order_by(catalogue.items.c.id)).all()
         objects = {str(r.sha256): r for r in db.execute(select(catalogue.objects)).all()}
         derivations = db.execute(
@@ -391,7 +395,8 @@ def _check_catalogue(vault: Vault, report: VerifyReport, chain: _Chain) -> None:
             unaccounted.item(seq, item)
             named.add((seq, str(item.sha256)))
             continue
-        if not _import_matches(record, item):
+        source_key = sources.get(int(item.source_id), ("", ""))[0]
+        if not _import_matches(record, item, source_key):
             report.problem(
                 N_("item {item} does not match its custody record {seq}: the catalogue was edited"),
                 item=item.id,
@@ -406,6 +411,19 @@ def _check_catalogue(vault: Vault, report: VerifyReport, chain: _Chain) -> None:
             report.problem(
                 N_("the item imported by custody record {seq} is missing from the catalogue"),
                 seq=seq,
+            )
+    # A source row is written only with an item, in its import's transaction: one that no sound
+    # import names is a remainder too (its items' records cut, or the rows moved).
+    named_sources = {r.details.get("source") for r in records.values() if r.action == Action.IMPORT}
+    for key, designation in sorted(sources.values()):
+        if key not in named_sources:
+            report.problem(
+                N_(
+                    "source {key} ('{designation}') is not accounted for by the custody log: no "
+                    "sound record imported anything from it"
+                ),
+                key=key[:100],
+                designation=designation[:60],
             )
     derived: set[int] = set()
     for derivation in derivations:
@@ -473,7 +491,7 @@ def _check_publications(vault: Vault, report: VerifyReport, chain: _Chain) -> No
         )
 
 
-def _import_matches(record: CustodyRecord, item: Any) -> bool:
+def _import_matches(record: CustodyRecord, item: Any, source_key: str) -> bool:
     if record.action != Action.IMPORT or not record.inputs or not record.outputs:
         return False
     source = record.inputs[0]
@@ -484,6 +502,7 @@ def _import_matches(record: CustodyRecord, item: Any) -> bool:
         and bool(outputs)
         and outputs[0].sha256 == item.sha256
         and record.details.get("kind") == item.kind
+        and record.details.get("source") == source_key
     )
 
 
