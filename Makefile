@@ -18,11 +18,12 @@ js:
 	cd js && npm ci --no-audit --no-fund && npm run build
 
 .PHONY: help setup system-packages run test lint typecheck importlint unit catalogs \
-	extract-messages bench clean
+	extract-messages bench clean unit-fast
 
 help:
 	@echo "make run    set up and start Tainik"
 	@echo "make test   set up and run linters, type checks and the whole test suite"
+	@echo "make unit-fast  the fast tier of the tests (no browser, server or media)"
 	@echo "make bench  run the benchmarks under bench/ (slow; prints ratios)"
 	@echo "make lock   refresh the Python locks in requirements/ (then test and commit them)"
 	@echo "make test-latest  the media tests on the newest versions the registry serves"
@@ -151,6 +152,10 @@ unit: setup
 	$(BIN)/pytest -p no:cacheprovider
 
 test: setup lint typecheck importlint unit
+
+# The edit-test loop: everything but browser, live-server and media tests (marked slow).
+unit-fast: setup
+	$(BIN)/pytest -p no:cacheprovider -q -m "not slow"
 
 bench: setup
 	for b in seal_open upload_nojs send newsroom_inbox vault_import triage redact; do \

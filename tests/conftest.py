@@ -13,12 +13,26 @@ from hypothesis import HealthCheck, settings
 
 # A failing media test prints the versions of ffmpeg, libx264, onnxruntime, opencv, ...
 from media_versions import (  # noqa: F401 - pytest finds hooks by name here
-    pytest_collection_modifyitems,
+    mark_media,
     pytest_runtest_makereport,
 )
 from tainik import crypto, i18n
 from tainik.cli.context import Context
 from tainik.cli.main import run
+
+# Tests that start a browser, a server or a media pipeline are the slow tier: `make unit-fast`
+# leaves them out for the edit-test loop; `make test` runs everything.
+SLOW_FIXTURES = frozenset({"browser", "live_server", "page_js", "page_nojs", "new_page"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark media tests ``media``, and media, browser and live-server tests ``slow``."""
+    mark_media(items)
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if item.get_closest_marker("media") is not None or fixtures & SLOW_FIXTURES:
+            item.add_marker(pytest.mark.slow)
+
 
 settings.register_profile(
     "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]

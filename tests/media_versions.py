@@ -112,7 +112,7 @@ def media_versions() -> str:
     return "\n".join(lines)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def mark_media(items: list[pytest.Item]) -> None:
     """Tests of decoding, detection, encoding and redaction are marked ``media``."""
     for item in items:
         path = item.path.as_posix()

@@ -12,10 +12,13 @@ The configuration holds only public keys: the organisation's private key never e
 
 from __future__ import annotations
 
+import math
 import secrets
 import tomllib
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 from tainik.core.errors import N_, StorageError, UsageError
 from tainik.crypto import DEFAULT_KDF_PARAMS, KdfParams, Recipient
@@ -26,6 +29,27 @@ DB_NAME = "tainik.db"
 BLOBS_NAME = "blobs"
 UPLOADS_NAME = "uploads"
 SALT_BYTES = 32
+
+
+@dataclass(frozen=True)
+class ConnectionLimits:
+    """What one client connection may hold of the server, and for how long (the
+    ``[connections]`` settings; docs/threat-model.md says why these numbers)."""
+
+    # A request's line and headers must arrive within this many seconds of its first byte
+    # (or of the connection, for the first request): a head is a few hundred bytes, which
+    # even a slow Tor circuit delivers in a second or two.
+    head_timeout_seconds: float = 30.0
+    # A request body must bring at least ``body_min_bytes_per_second`` on average over every
+    # window of this many seconds while the server is reading it. 500 B/s over 60 s is
+    # about a hundredth of the slowest usable Tor circuit, and allows stalls of most of a
+    # minute; a body trickled slower than that is closed.
+    body_window_seconds: float = 60.0
+    body_min_bytes_per_second: int = 500
+    # Open connections per listener; more are answered 503 and closed at once. Lowered at
+    # start when the process may not open that many files.
+    source_connections: int = 512
+    newsroom_connections: int = 128
 
 
 @dataclass(frozen=True)
@@ -40,6 +64,7 @@ class InstanceConfig:
     session_idle_minutes: int = 120
     unfinished_upload_hours: int = 72
     kdf: KdfParams = DEFAULT_KDF_PARAMS
+    connections: ConnectionLimits = ConnectionLimits()
 
     @property
     def blobs_dir(self) -> Path:
@@ -80,6 +105,14 @@ def init_instance(
         "max_upload_bytes = 0\n"
         "session_idle_minutes = 120\n"
         "unfinished_upload_hours = 72\n\n"
+        "[connections]\n"
+        "# Seconds for a request's head; a body's minimum rate over a window (see\n"
+        "# docs/threat-model.md); open connections per listener.\n"
+        "head_timeout_seconds = 30\n"
+        "body_window_seconds = 60\n"
+        "body_min_bytes_per_second = 500\n"
+        "source_connections = 512\n"
+        "newsroom_connections = 128\n\n"
         "[database]\n"
         "# Empty: SQLite in this folder. Or e.g. postgresql+psycopg://user@host/db\n"
         'url = ""\n\n'
@@ -128,6 +161,7 @@ def load_config(data_dir: Path) -> InstanceConfig:
                 memory_kib=int(secret.get("kdf_memory_kib", 65536)),
                 parallelism=int(secret.get("kdf_parallelism", 1)),
             ),
+            connections=_connection_limits(raw.get("connections", {})),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise UsageError(
@@ -137,6 +171,26 @@ def load_config(data_dir: Path) -> InstanceConfig:
         ) from exc
     if not recipients:
         raise UsageError(N_("{path}: no organisation recipient"), path=str(path))
+    limits = config.connections
+    if (
+        not all(math.isfinite(v) for v in (limits.head_timeout_seconds, limits.body_window_seconds))
+        or min(limits.head_timeout_seconds, limits.body_window_seconds) <= 0
+        or min(limits.body_min_bytes_per_second, limits.source_connections) < 1
+        or limits.newsroom_connections < 1
+    ):
+        raise UsageError(
+            N_("{path}: the [connections] settings must be positive numbers"), path=str(path)
+        )
     if len(salt) < 16:
         raise UsageError(N_("{path}: the codename salt is too short"), path=str(path))
     return config
+
+
+def _connection_limits(raw: Mapping[str, Any]) -> ConnectionLimits:
+    """``[connections]``: each value converted to its default's type (ValueError if it fails)."""
+    default = ConnectionLimits()
+    values: dict[str, Any] = {}
+    for setting in fields(ConnectionLimits):
+        standard = getattr(default, setting.name)
+        values[setting.name] = type(standard)(raw.get(setting.name, standard))
+    return ConnectionLimits(**values)

@@ -111,7 +111,9 @@ def test_admin_journalist_and_source(new_page: NewPage, tmp_path: Path) -> None:
         assert journalist.locator("#items .state").all_inner_texts() == ["complete", "complete"]
         with journalist.expect_download() as download:
             journalist.locator("#items a.download").first.click()
-        assert download.value.suggested_filename.endswith(".sealed.tar")
+        # Named after the source, and carrying which source sent it (for 'vault import').
+        slug = designation.replace(" ", "-")
+        assert re.fullmatch(rf"{slug}-[a-z2-7]{{26}}\.tar", download.value.suggested_filename)
         journalist.screenshot(path=str(tmp_path / "source.png"), full_page=True)
 
         # It replies.

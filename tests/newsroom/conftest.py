@@ -201,12 +201,20 @@ def item_ids(page: str) -> list[str]:
     return re.findall(r'data-sealed-id="([a-z2-7]{26})"', page)
 
 
-def api_token(client: TestClient, staffer: Staffer, clock: Clock) -> dict[str, str]:
-    """Authorization headers with a fresh token (the account must have set its password)."""
+def api_token(
+    client: TestClient, staffer: Staffer, clock: Clock, scope: str = "full"
+) -> dict[str, str]:
+    """Authorization headers with a fresh token of ``scope`` (the account must have set its
+    password)."""
     clock.advance(30)
     response = client.post(
         "/api/v1/tokens",
-        json={"name": staffer.name, "password": staffer.password, "code": staffer.code(clock)},
+        json={
+            "name": staffer.name,
+            "password": staffer.password,
+            "code": staffer.code(clock),
+            "scope": scope,
+        },
     )
     assert response.status_code == 201, response.text
     return {"Authorization": f"Bearer {response.json()['token']}"}

@@ -34,7 +34,7 @@ class LiveStaffer:
     name: str
     password: str
     totp_secret: str
-    api_token: str  # issued with the first login, valid for hours
+    api_token: str  # a full token issued with the first login, valid for hours
 
     def code(self) -> str:
         """The TOTP code of now."""
@@ -69,10 +69,27 @@ def ready_staffer(data_dir: Path, name: str, *, admin: bool = False) -> LiveStaf
         auth.change_password(instance, session, Secret(one_time), new, new)
         later = past + timedelta(seconds=30)
         instance.clock = lambda: later
-        token = auth.issue_token(instance, name, new, pyotp.TOTP(secret).at(later)).token
+        code = pyotp.TOTP(secret).at(later)
+        token = auth.issue_token(instance, name, new, code, auth.Scope.FULL).token
     finally:
         instance.close()
     return LiveStaffer(name, PASSWORD, secret, token.reveal())
+
+
+def past_token(data_dir: Path, staffer: LiveStaffer, scope: str, steps_ago: int = 2) -> str:
+    """Another API token of ``scope``, issued through the service layer with the TOTP code of
+    ``steps_ago`` 30-second steps ago (see the module's note): call it before any login with
+    the current code, and with fewer steps ago each time."""
+    instance = Instance.open(load_config(data_dir))
+    moment = datetime.now(UTC) - timedelta(seconds=30 * steps_ago)
+    instance.clock = lambda: moment
+    try:
+        code = pyotp.TOTP(staffer.totp_secret).at(moment)
+        issued = auth.issue_token(instance, staffer.name, Secret(staffer.password), code,
+                                  auth.Scope(scope))  # fmt: skip
+    finally:
+        instance.close()
+    return issued.token.reveal()
 
 
 @contextlib.contextmanager
@@ -94,11 +111,16 @@ def web_login(base_url: str, staffer: LiveStaffer) -> Iterator[httpx.Client]:
         yield client
 
 
-def api_headers(base_url: str, staffer: LiveStaffer) -> dict[str, str]:
-    """Authorization headers with a new API token."""
+def api_headers(base_url: str, staffer: LiveStaffer, scope: str = "full") -> dict[str, str]:
+    """Authorization headers with a new API token of ``scope``."""
     response = httpx.post(
         f"{base_url}/api/v1/tokens",
-        json={"name": staffer.name, "password": staffer.password, "code": staffer.code()},
+        json={
+            "name": staffer.name,
+            "password": staffer.password,
+            "code": staffer.code(),
+            "scope": scope,
+        },
     )
     assert response.status_code == 201, response.text
     return {"Authorization": f"Bearer {response.json()['token']}"}

@@ -24,7 +24,7 @@ def headers(client: TestClient, journalist: Staffer, clock: Clock) -> dict[str, 
 
 def test_token_and_me(client: TestClient, headers: dict[str, str], journalist: Staffer) -> None:
     me = client.get("/api/v1/me", headers=headers)
-    assert me.json() == {"name": "jo", "is_admin": False}
+    assert me.json() == {"name": "jo", "is_admin": False, "scope": "full"}
 
 
 def test_token_requests_are_checked(client: TestClient, journalist: Staffer, clock: Clock) -> None:

@@ -321,3 +321,74 @@ def test_a_refused_form_costs_no_kdf(
             assert kdf_calls == [], path
     assert client.post("/login", data={**ALL_FIELDS, "csrf": "forged"}).status_code == 403
     assert kdf_calls == []
+
+
+# Calls that change state yet are open to a read-only token: getting a token (no token is
+# involved) and revoking the token of the request (it only takes power away).
+OPEN_TO_READ_TOKENS = {("POST", "/tokens"), ("DELETE", "/tokens/current")}
+
+
+def test_a_read_only_token_changes_nothing(
+    client: TestClient, instance: Instance, ids: dict[str, int], journalist: Staffer, clock: Clock
+) -> None:
+    """Every API route whose method is not GET refuses a read-only token with 403 (walked from
+    the routing table: a route added later is covered), before it reads the body; every GET
+    route works with it."""
+    _pages, api = routes(instance)
+    log_in(client, journalist, clock)
+    read = api_token(client, journalist, clock, scope="read")
+    client.cookies.clear()  # the API alone
+    assert client.get("/api/v1/me", headers=read).json()["scope"] == "read"
+    before = snapshot(instance)
+    refused = 0
+    for method, template in api:
+        if method == "GET" or (method, template) in OPEN_TO_READ_TOKENS:
+            continue
+        for path in concrete(template, ids):
+            for body in ({"text": "a reply"}, None):
+                response = client.request(method, "/api/v1" + path, headers=read, json=body)
+                assert response.status_code == 403, (method, path, response.text)
+                assert response.json()["error"] == "forbidden"
+                assert "may only read" in response.json()["message"]
+                refused += 1
+    assert refused >= 2 * 4
+    assert snapshot(instance) == before
+    # Every GET works with the read-only token (downloads mark read and are audited).
+    for method, template in api:
+        if method != "GET":
+            continue
+        for path in concrete(template, ids):
+            response = client.request(method, "/api/v1" + path, headers=read)
+            assert response.status_code == 200, (method, path, response.text)
+    # The service refuses too, whatever the web layer does.
+    from tainik.service.newsroom.errors import TokenScopeError
+
+    token = Credential.token(read["Authorization"].removeprefix("Bearer "))
+    with pytest.raises(TokenScopeError):
+        actions.delete_source(instance, token, ids["source_id"])
+    with pytest.raises(TokenScopeError):
+        actions.reply(instance, token, ids["source_id"], "a reply")
+    # A full token may (so the refusals above are about the scope), and a read-only token may
+    # revoke itself.
+    full = api_token(client, journalist, clock, scope="full")
+    assert client.delete(f"/api/v1/replies/{ids['reply_id']}", headers=full).status_code == 204
+    assert client.delete("/api/v1/tokens/current", headers=read).status_code == 204
+    assert client.get("/api/v1/me", headers=read).status_code == 401
+
+
+def test_a_token_is_read_only_unless_asked_otherwise(
+    client: TestClient, journalist: Staffer, clock: Clock
+) -> None:
+    log_in(client, journalist, clock)
+    client.cookies.clear()
+    clock.advance(30)
+    body = {"name": journalist.name, "password": journalist.password}
+    made = client.post("/api/v1/tokens", json={**body, "code": journalist.code(clock)})
+    assert made.status_code == 201
+    assert made.json()["scope"] == "read"
+    clock.advance(30)
+    odd = client.post(
+        "/api/v1/tokens", json={**body, "code": journalist.code(clock), "scope": "admin"}
+    )
+    assert odd.status_code == 400
+    assert "'read' or 'full'" in odd.json()["message"]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import json
 import os
+import re
 import tarfile
 from pathlib import Path
 
@@ -73,12 +75,20 @@ def test_a_sealed_file_tar_opens_with_tainik_open(
     assert response.headers["accept-ranges"] == "bytes"
     assert int(response.headers["content-length"]) == len(response.content)
     assert response.headers["cache-control"] == "no-store"
+    # From the pages: a selection tar of the one sealed file after its pull metadata, named
+    # after the source and the sealed file.
     disposition = response.headers["content-disposition"]
-    assert disposition.startswith('attachment; filename="')
-    assert disposition.endswith('.sealed.tar"')
-    names = members(response.content)
-    sealed = names[0]
-    assert names == [
+    [sealed_id] = re.findall(r'filename="[a-z-]+-([a-z2-7]{26})\.tar"$', disposition)
+    assert members(response.content) == [f"{sealed_id}.json", f"{sealed_id}.sealed.tar"]
+    with tarfile.open(fileobj=io.BytesIO(response.content)) as outer:
+        link = json.loads(outer.extractfile(f"{sealed_id}.json").read())  # type: ignore[union-attr]
+        inner = outer.extractfile(f"{sealed_id}.sealed.tar").read()  # type: ignore[union-attr]
+    assert link["format"] == "tainik.org/pulled/v1"
+    assert link["server"] == "http://newsroom.test"
+    assert link["source"]["id"] == str(big_source.id)
+    assert (link["sealed_id"], link["kind"]) == (sealed_id, "file")
+    sealed = f"{sealed_id}.sealed"
+    assert members(inner) == [
         sealed,
         f"{sealed}/manifest.age",
         *(f"{sealed}/segment-{i:08d}.age" for i in range(3)),
@@ -130,14 +140,12 @@ def test_ranges_resume_a_download(
     assert other.content == body
 
 
-def test_only_a_download_from_the_start_marks_read(
+def test_any_range_marks_read(
     journalist_client: TestClient, instance: Instance, source: SeededSource
 ) -> None:
     file_id = submission_ids(instance, source.id)[1]
     url = f"/submissions/{file_id}/download"
     assert journalist_client.get(url, headers={"Range": "bytes=100-"}).status_code == 206
-    assert journalist_client.get(f"/sources/{source.id}").text.count('class="item unread"') == 2
-    assert journalist_client.get(url, headers={"Range": "bytes=0-99"}).status_code == 206
     assert journalist_client.get(f"/sources/{source.id}").text.count('class="item unread"') == 1
 
 
@@ -158,7 +166,9 @@ def test_a_selection_is_one_tar_of_sealed_file_tars(
     )
     assert response.status_code == 200
     assert response.headers["content-disposition"].endswith('.tar"')
-    assert sorted(members(response.content)) == sorted(f"{s}.sealed.tar" for s in chosen)
+    assert sorted(members(response.content)) == sorted(
+        name for s in chosen for name in (f"{s}.sealed.tar", f"{s}.json")
+    )
     opened = open_with_cli(response.content, "selection.tar", tmp_path, org)
     assert opened == {
         "message.txt": source.message.encode(),
@@ -171,7 +181,7 @@ def test_a_selection_is_one_tar_of_sealed_file_tars(
         f"/sources/{source.id}/items",
         data={"csrf": csrf(journalist_client), "action": "download", "all": "1"},
     )
-    assert len(members(everything.content)) == 3
+    assert len(members(everything.content)) == 2 * 3
     nothing = journalist_client.post(
         f"/sources/{source.id}/items", data={"csrf": csrf(journalist_client), "action": "download"}
     )

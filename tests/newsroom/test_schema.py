@@ -43,3 +43,34 @@ def test_an_older_database_gains_the_newsroom(tmp_path: Path) -> None:
     with engine.begin() as db:
         assert db.execute(select(schema.sources.c.designation)).scalar_one() == "old friend"
     engine.dispose()
+
+
+def test_tokens_of_schema_2_become_read_only(tmp_path: Path) -> None:
+    """Schema 2 had no token scopes: opening it adds the column, and a token issued before
+    may only read."""
+    import sqlite3
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    open_database(url).dispose()
+    now = datetime.now(UTC).isoformat(sep=" ")
+    with sqlite3.connect(tmp_path / "old.db") as db:  # as schema 2 made the table
+        db.execute("DROP TABLE api_tokens")
+        db.execute(
+            "CREATE TABLE api_tokens (token_hash BLOB PRIMARY KEY, user_id INTEGER NOT NULL"
+            " REFERENCES users (id) ON DELETE CASCADE, created_at DATETIME NOT NULL,"
+            " expires_at DATETIME NOT NULL)"
+        )
+        db.execute(
+            "INSERT INTO users (id, name, password_hash, totp_secret, is_admin, active,"
+            " must_change_password, password_changed_at, created_at)"
+            " VALUES (1, 'jo', 'x', 'y', 0, 1, 0, ?, ?)",
+            (now, now),
+        )
+        db.execute("INSERT INTO api_tokens VALUES (?, 1, ?, ?)", (b"h" * 32, now, now))
+        db.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    engine = open_database(url)
+    with engine.begin() as db:
+        assert db.execute(select(ns.api_tokens.c.scope)).scalar_one() == "read"
+        version = db.execute(select(schema.meta.c.value)).scalar_one()
+        assert version == str(schema.SCHEMA_VERSION)
+    engine.dispose()

@@ -197,6 +197,17 @@ def _inner(sealed_id: str) -> bytes:
         ([_file(f"{ID}.sealed.tar", _inner(ID)), _file(f"{ID}.sealed.tar", _inner(ID))],
          "appears twice"),
         ([_file(f"{ID}.sealed.tar", _inner(OTHER))], "two sealed files"),
+        # Pull metadata: only just before the sealed file of its id, once, and small.
+        ([_file(f"{ID}.json", b"{}"), _file(f"{OTHER}.sealed.tar", _inner(OTHER))],
+         "unexpected member"),
+        ([_file(f"{ID}.sealed.tar", _inner(ID)), _file(f"{ID}.json", b"{}")],
+         "unexpected member"),
+        ([_file(f"{ID}.json", b"{}"), _file(f"{ID}.json", b"{}"),
+          _file(f"{ID}.sealed.tar", _inner(ID))], "unexpected member"),
+        ([_file(f"{ID}.json", b" " * (64 * 1024 + 1)), _file(f"{ID}.sealed.tar", _inner(ID))],
+         "too large"),
+        ([_file("notes.json", b"{}"), _file(f"{ID}.sealed.tar", _inner(ID))],
+         "unexpected member"),
         ([], "empty"),
     ],
 )  # fmt: skip

@@ -125,6 +125,25 @@ def test_a_forked_child_gets_its_own_flusher_threads(
     assert len(list((tmp_path / "child").iterdir())) == 1
 
 
+def test_a_child_forked_while_another_thread_holds_the_flusher_lock_does_not_hang(
+    tmp_path: Path, identity: crypto.Identity
+) -> None:
+    """The fork may come while a thread of the parent sits inside the flusher lock."""
+    source = tmp_path / "clip.bin"
+    source.write_bytes(os.urandom(6 * CHUNK))
+    child = multiprocessing.get_context("fork").Process(
+        target=_seal_in_child,
+        args=(str(source), str(tmp_path / "child"), identity.recipient.text),
+    )
+    with durable._flushing_lock:  # as a parent's flusher thread would, at the wrong moment
+        child.start()
+    child.join(timeout=30)
+    if child.is_alive():
+        child.kill()
+        pytest.fail("the forked child hung on a lock held in the parent at the fork")
+    assert child.exitcode == 0
+
+
 def test_a_file_that_shrinks_while_sealed_leaves_no_container(
     tmp_path: Path, identity: crypto.Identity, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -232,20 +232,33 @@ class _ImportLines(ImportObserver):
 
 def run_import(args: argparse.Namespace, ctx: Context) -> int:
     """Import sealed files."""
+    return import_into(args.vault, args.inputs, args.identity, jobs(args.jobs), actor(args), ctx)
+
+
+def import_into(
+    vault_path: Path,
+    inputs: list[Path],
+    identity: Path | None,
+    job_count: int | None,
+    actor_name: str,
+    ctx: Context,
+) -> int:
+    """Import the sealed files in ``inputs`` into the vault at ``vault_path``, reporting as
+    ``vault import`` does (``tainik pull --into-vault`` too); returns the exit code."""
     from tainik.workstation.vault.importer import Importer  # noqa: PLC0415
     from tainik.workstation.vault.vault import Vault  # noqa: PLC0415
 
-    with Vault.open(args.vault) as vault:
-        identity = args.identity or vault.identity_path()
+    with Vault.open(vault_path) as vault:
+        identity = identity or vault.identity_path()
         if identity is None:
             raise UsageError(N_("no identity file: give --identity"))
         identities = load_identities(identity, ctx)
         key = unlock(vault, ctx)
         lines = _ImportLines(ctx)
-        with vault.writer(key, actor(args)) as writer:
-            importer = Importer(writer, identities, jobs=jobs(args.jobs), observer=lines)
+        with vault.writer(key, actor_name) as writer:
+            importer = Importer(writer, identities, jobs=job_count, observer=lines)
             try:
-                results = importer.run(args.inputs)
+                results = importer.run(inputs)
             finally:
                 lines.finish()
         say_head(vault, ctx)

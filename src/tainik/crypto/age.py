@@ -5,8 +5,9 @@ core, OpenSSL's (through ``cryptography``) at about 2.6 GB/s, and every byte of 
 passes through it. This module composes only standard primitives exactly as the age
 specification says (X25519, HKDF-SHA-256, HMAC-SHA-256, ChaCha20-Poly1305, the STREAM
 construction with 64 KiB chunks); it invents nothing. Its output is checked against the stock
-``age`` CLI and, differentially, against pyrage (tests/crypto/): every file either writes, the
-other reads, and a mutated file this reader accepts, pyrage accepts with the same plaintext.
+``age`` CLI and, differentially, against pyrage (tests/test_age_format.py): every file either
+writes, the other reads, and a mutated file this reader accepts, pyrage accepts with the same
+plaintext.
 
 It works on whole files in memory: the sealed format keeps each age file to one segment
 (4 MiB by default), so memory stays bounded by the segment size.

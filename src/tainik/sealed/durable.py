@@ -36,6 +36,19 @@ _flushing: tuple[int, ThreadPoolExecutor, threading.BoundedSemaphore] | None = N
 _flushing_lock = threading.Lock()
 
 
+def _forget_in_child() -> None:
+    """A forked child starts with a free lock and no pools: another thread of the parent may
+    have held ``_flushing_lock`` at the moment of the fork, and it would stay held for ever
+    in the child, which has none of the parent's threads."""
+    global _flushing_lock, _flushing, _staging  # noqa: PLW0603 - per-process state
+    _flushing_lock = threading.Lock()
+    _flushing = None
+    _staging = None
+
+
+os.register_at_fork(after_in_child=_forget_in_child)
+
+
 def _flushers() -> tuple[ThreadPoolExecutor, threading.BoundedSemaphore]:
     """This process's flusher threads and their bound, made anew in a forked child (which
     inherits neither the parent's threads nor a meaningful count of its permits)."""

@@ -4,7 +4,8 @@ Writing produces a :class:`TarLayout`, the list of pieces (tar headers, regions 
 file's parts, zero padding) whose concatenation is the archive. Every field of the archive is
 fixed (mode, owner, time, order), so its length and the place of each byte are known before a
 byte is read: a server streams any byte range of it in constant memory, and never builds the
-archive on disk. A *selection tar* holds several sealed-file tars as members.
+archive on disk. A *selection tar* holds several sealed-file tars as members, each one maybe
+after its pull metadata (``ID.json``, docs/workstation.md), which says which source sent it.
 
 Reading never uses Python's tarfile: the strict reader of :mod:`tainik.sealed.ustar` accepts
 only the layout writers produce (every header re-encodes to the same bytes, names and order are
@@ -18,10 +19,11 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import dataclasses
 import os
 import secrets
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +38,8 @@ BLOCK = ustar.BLOCK
 END_OF_ARCHIVE = ustar.END_OF_ARCHIVE
 TAR_SUFFIX = ".tar"
 MEMBER_SUFFIX = layout.SUFFIX + TAR_SUFFIX  # "ID.sealed.tar" inside a selection tar
+SIDECAR_SUFFIX = ".json"  # "ID.json": the pull metadata of ID, just before "ID.sealed.tar"
+MAX_SIDECAR = 64 * 1024
 READ_CHUNK = 1024 * 1024
 UNPACKING_PREFIX = ".tainik-unpacking-"
 
@@ -149,12 +153,20 @@ def max_sealed_tar_size(ciphertext_bytes: int) -> int:
     return ciphertext_bytes + 3 * BLOCK + parts * (2 * BLOCK - 1)
 
 
-def selection_tar(members: Sequence[tuple[str, TarLayout]]) -> TarLayout:
-    """A tar whose members are sealed-file tars, named ``ID.sealed.tar``."""
+def selection_tar(
+    members: Sequence[tuple[str, TarLayout]], sidecars: Mapping[str, bytes] | None = None
+) -> TarLayout:
+    """A tar whose members are sealed-file tars, named ``ID.sealed.tar``, each after its pull
+    metadata ``ID.json`` where ``sidecars`` has it."""
     pieces: list[Piece] = []
     for sealed_id, inner in members:
         if not is_valid_id(sealed_id):
             raise FormatError(N_("not a sealed-file id"))
+        sidecar = (sidecars or {}).get(sealed_id)
+        if sidecar is not None:
+            if len(sidecar) > MAX_SIDECAR:
+                raise FormatError(N_("the pull metadata of {id} is too large"), id=sealed_id)
+            pieces += _member(sealed_id + SIDECAR_SUFFIX, [Inline(sidecar)], len(sidecar))
         pieces += _member(sealed_id + MEMBER_SUFFIX, inner.pieces, inner.size)
     pieces.append(Inline(END_OF_ARCHIVE))
     return TarLayout(pieces)
@@ -177,6 +189,7 @@ class SealedTarIndex:
     label: str  # the archive, and the member for one inside a selection tar
     manifest: ustar.Member
     segments: tuple[ustar.Member, ...]  # segment i is segments[i]
+    sidecar: ustar.Member | None = None  # its ``ID.json`` in a selection tar, if any
 
 
 class _Archive:
@@ -269,12 +282,21 @@ def _index(archive: _Archive) -> list[SealedTarIndex]:
         return [_sealed_index(archive, 0, archive.size, label)]
     found: list[SealedTarIndex] = []
     seen: set[str] = set()
+    sidecar: ustar.Member | None = None  # an ``ID.json`` waiting for its ``ID.sealed.tar``
     for member in list(archive.walk(0, archive.size, label, ustar.MAX_MEMBER_SIZE)):
+        if member.name.endswith(SIDECAR_SUFFIX) and not member.directory and sidecar is None:
+            if not is_valid_id(member.name.removesuffix(SIDECAR_SUFFIX)):
+                raise ustar.bad(label, "unexpected member '{name}'", name=member.name)
+            if member.size > MAX_SIDECAR:
+                raise ustar.bad(label, "'{name}' is too large", name=member.name)
+            sidecar = member
+            continue
         member_id = member.name.removesuffix(MEMBER_SUFFIX)
         if (
             member.directory
             or not member.name.endswith(MEMBER_SUFFIX)
             or not (is_valid_id(member_id))
+            or (sidecar is not None and sidecar.name != member_id + SIDECAR_SUFFIX)
         ):
             raise ustar.bad(label, "unexpected member '{name}'", name=member.name)
         if member_id in seen:
@@ -285,7 +307,10 @@ def _index(archive: _Archive) -> list[SealedTarIndex]:
         )
         if inner.sealed_id != member_id:
             raise ustar.bad(label, "members of two sealed files")
-        found.append(inner)
+        found.append(dataclasses.replace(inner, sidecar=sidecar))
+        sidecar = None
+    if sidecar is not None:
+        raise ustar.bad(label, "unexpected member '{name}'", name=sidecar.name)
     if not found:
         raise ustar.bad(label, "it is empty")
     return found
@@ -320,6 +345,7 @@ class Unpacked:
     container: Path
     label: str
     error: TainikError | None = None
+    sidecar: bytes | None = None  # the pull metadata the selection tar carried for it
 
 
 def _unpack(
@@ -331,6 +357,9 @@ def _unpack(
     segment of it is copied.
     """
     container = into / layout.container_name(sealed.sealed_id)
+    sidecar = None
+    if sealed.sidecar is not None:
+        sidecar = archive.read(sealed.sidecar.offset, sealed.sidecar.size)
     try:
         container.mkdir(mode=0o700)
     except FileExistsError as exc:
@@ -343,10 +372,10 @@ def _unpack(
         manifest = decode_manifest(ciphertext, identities, container)
         check_segment_set(range(len(sealed.segments)), manifest.plan.count)
     except TainikError as error:
-        return Unpacked(container, sealed.label, error)
+        return Unpacked(container, sealed.label, error, sidecar)
     for index, member in enumerate(sealed.segments):
         _copy(archive, member, container / layout.segment_name(index))
-    return Unpacked(container, sealed.label)
+    return Unpacked(container, sealed.label, sidecar=sidecar)
 
 
 def index(path: Path) -> list[SealedTarIndex]:

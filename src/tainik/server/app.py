@@ -1,31 +1,30 @@
 """Building the two ASGI apps and serving them on two listeners.
 
 The source interface and the newsroom interface are separate apps on separate ports, since
-each becomes its own onion service. One uvicorn server holds both sockets; a dispatcher picks
-the app by the port a connection arrived on.
+each becomes its own onion service. Each listener is served by its own uvicorn server, thread
+and event loop in one process (server/serving.py), so that load on one does not queue the
+other's requests.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tainik.core.errors import N_, UsageError
-from tainik.server import errors
+from tainik.server import errors, logs
 from tainik.server.newsroom.interface import NewsroomInterface
 from tainik.server.pages import Pages
-from tainik.server.protocol import BoundedHttpToolsProtocol
 from tainik.server.security import SecurityHeaders
+from tainik.server.serving import Interfaces, serve_both
 from tainik.server.source.api import SourceApi
 from tainik.server.source.routes import SourceInterface
 from tainik.service.instance import Instance
@@ -82,29 +81,6 @@ def newsroom_app(instance: Instance) -> ASGIApp:
     return _starlette(interface.routes(), interface.pages)
 
 
-@dataclass
-class PortDispatcher:
-    """Route each connection to the app of the port it arrived on."""
-
-    apps: dict[int, ASGIApp]
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            message = await receive()
-            while message["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-                message = await receive()
-            await send({"type": "lifespan.shutdown.complete"})
-            return
-        server = scope.get("server")
-        app = self.apps.get(server[1]) if server else None
-        if app is None:
-            await send({"type": "http.response.start", "status": 421, "headers": []})
-            await send({"type": "http.response.body", "body": b""})
-            return
-        await app(scope, receive, send)
-
-
 def bind(host: str, port: int) -> socket.socket:
     """A listening TCP socket whose connections send small writes at once (TCP_NODELAY).
 
@@ -134,30 +110,14 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def serve(instance: Instance, host: str, source_port: int, newsroom_port: int) -> None:
-    """Serve both interfaces until interrupted (SIGINT or SIGTERM)."""
+    """Serve both interfaces until interrupted (SIGINT or SIGTERM): each on its own listener,
+    thread and event loop, with the bounds of the instance's ``[connections]`` settings
+    (server/serving.py)."""
     sockets = [bind(host, source_port), bind(host, newsroom_port)]
     ports = [s.getsockname()[1] for s in sockets]
-    dispatcher = PortDispatcher(
-        {
-            ports[0]: source_app(instance),
-            ports[1]: newsroom_app(instance),
-        }
-    )
-    config = uvicorn.Config(
-        dispatcher,
-        log_config=None,
-        access_log=False,  # an access log would hold addresses and user agents
-        server_header=False,
-        date_header=False,
-        proxy_headers=False,
-        # httptools, with the size of request heads bounded (server/protocol.py): a server on
-        # the open Tor network must not buffer megabytes of headers per request.
-        http=BoundedHttpToolsProtocol,
-        timeout_keep_alive=30,
-        lifespan="on",
-    )
-    server = uvicorn.Server(config)
+    logs.install()
     shown = f"[{host}]" if ":" in host else host
     print(f"source interface:   http://{shown}:{ports[0]}/", flush=True)
     print(f"newsroom interface: http://{shown}:{ports[1]}/", flush=True)
-    asyncio.run(server.serve(sockets=sockets))
+    interfaces = Interfaces(source_app(instance), sockets[0], newsroom_app(instance), sockets[1])
+    serve_both(interfaces, instance.config.connections)

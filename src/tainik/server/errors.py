@@ -6,7 +6,7 @@ import errno
 import logging
 
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from tainik.core.errors import N_, CodenameError, StorageError, TainikError
@@ -122,8 +122,8 @@ def install(app_handlers: dict[type[Exception] | int, object], pages: Pages) -> 
         return pages.render(request, "error.html", status=exc.status_code, message=_(text))
 
     async def unexpected(request: Request, exc: Exception) -> Response:
-        # Log the type only: an exception's text may quote request data.
-        log.error("internal error: %s", type(exc).__name__)
+        # Not logged here: Starlette raises the exception again once this page is sent, and
+        # app.QuietErrors logs it then, once, by type only.
         _ = pages.gettext(request)
         if is_api(request):
             return JSONResponse(
@@ -139,6 +139,12 @@ def install(app_handlers: dict[type[Exception] | int, object], pages: Pages) -> 
             ),
         )
 
+    async def disconnected(request: Request, exc: Exception) -> Response:
+        # The client went away mid-request (closed the tab, lost its circuit, or was closed
+        # for sending too slowly): a normal event, not an error. Nobody reads this answer.
+        return Response(status_code=400)
+
     app_handlers[TainikError] = tainik_error
     app_handlers[HTTPException] = http_error
+    app_handlers[ClientDisconnect] = disconnected
     app_handlers[Exception] = unexpected

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from tainik.instance import InstanceConfig
 from tainik.sealed.writer import SegmentWorkers
-from tainik.service.kdf_gate import KdfGate
+from tainik.service.kdf_gate import STAFF_SLOTS, KdfGate
 from tainik.storage.blobs import BlobStore
 from tainik.storage.database import open_database
 from tainik.storage.uploads import UploadStore
@@ -33,8 +33,10 @@ class Instance:
     # Worker processes that seal no-JavaScript uploads on every core (set by the server).
     segment_workers: SegmentWorkers | None = None
     clock: Callable[[], datetime] = utc_now
-    # Argon2id runs: bounded in number at once, never by a count of failures.
+    # Argon2id runs: bounded in number at once, never by a count of failures. Sources' and
+    # staff's apart, so that a flood on the source side never takes the staff's slots.
     kdf_gate: KdfGate = field(default_factory=KdfGate)
+    staff_kdf_gate: KdfGate = field(default_factory=lambda: KdfGate(slots=STAFF_SLOTS))
     # One upload commit at a time in this process (a rename and a row: milliseconds), so
     # that concurrent completes of one upload see each other's result, not half of it.
     commits: threading.Lock = field(default_factory=threading.Lock)

@@ -58,8 +58,10 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def _derive(instance: Instance, codename: Secret) -> crypto.SourceKeys:
-    with instance.kdf_gate.slot():
+def _derive(instance: Instance, codename: Secret, *, returning: bool) -> crypto.SourceKeys:
+    # A returning source's derivation goes ahead of new sources' in the gate's queue: a
+    # flood of strangers asking for codenames must not keep sources out of their replies.
+    with instance.kdf_gate.slot(priority=returning):
         config = instance.config
         return crypto.derive_source_keys(codename, config.codename_salt, config.kdf)
 
@@ -83,7 +85,7 @@ def _open_session(instance: Instance, source_id: int, identity: Identity) -> Sec
 def create_source(instance: Instance) -> tuple[Secret, Secret]:
     """A new source: returns (codename, session cookie value). Shown once, stored never."""
     codename = codenames.generate()
-    keys = _derive(instance, codename)
+    keys = _derive(instance, codename, returning=False)
     now = instance.clock()
     with instance.engine.begin() as db:
         source_id = db.execute(
@@ -105,7 +107,7 @@ def login(instance: Instance, typed: str) -> Secret:
     # a well-formed one waits its turn at the KDF gate. No failure is counted: a budget of
     # failures would let anybody lock every source out (see service/kdf_gate.py).
     check_words(typed, codenames.vocabulary())
-    keys = _derive(instance, Secret(typed))
+    keys = _derive(instance, Secret(typed), returning=True)
     with instance.engine.begin() as db:
         row = db.execute(
             select(schema.sources.c.id, schema.sources.c.lookup).where(

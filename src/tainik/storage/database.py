@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, select, update
+from sqlalchemy import Engine, create_engine, event, inspect, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -32,8 +32,22 @@ def _coarsen_stored_times(connection: Connection) -> None:
             )
 
 
+def _scope_tokens(connection: Connection) -> None:
+    """Schema 2 to 3: API tokens gained a scope. A token issued before may only read (it
+    ends within hours anyway; a full one is a new login away). A table made by this release's
+    ``create_all`` (a database older than the newsroom) has the column already."""
+    columns = {c["name"] for c in inspect(connection).get_columns("api_tokens")}
+    if "scope" not in columns:
+        connection.execute(
+            text("ALTER TABLE api_tokens ADD COLUMN scope VARCHAR(8) DEFAULT 'read' NOT NULL")
+        )
+
+
 # Each step takes a database from the version it is listed under to the next.
-UPGRADES: dict[int, Callable[[Connection], None]] = {1: _coarsen_stored_times}
+UPGRADES: dict[int, Callable[[Connection], None]] = {
+    1: _coarsen_stored_times,
+    2: _scope_tokens,
+}
 
 
 def open_database(url: str) -> Engine:

@@ -68,6 +68,8 @@ api_tokens = Table(
     Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
+    # What the token may do: "read" (list, download) or "full" (also reply, delete).
+    Column("scope", String(8), nullable=False, server_default="read"),
 )
 Index("api_tokens_by_user", api_tokens.c.user_id)
 

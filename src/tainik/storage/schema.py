@@ -22,7 +22,8 @@ from sqlalchemy import (
 from tainik.storage.coarse import DAY, HOUR, MINUTE, CoarseTime
 
 # 2: times tied to sources are stored coarse (storage/coarse.py).
-SCHEMA_VERSION = 2
+# 3: API tokens have a scope ("read" or "full"); tokens issued before are read-only.
+SCHEMA_VERSION = 3
 metadata = MetaData()
 
 meta = Table(

@@ -287,3 +287,43 @@ def test_a_selection_member_for_another_key_fails_alone(
     assert str(failed.container) == f"{selection}: {theirs.name}.tar"
     assert isinstance(failed.error, NotARecipientError)
     assert count(vault, catalogue.items) == 1
+
+
+def test_a_selection_member_with_pull_metadata_goes_to_its_source(
+    vault: Vault, org_identity: crypto.Identity, tmp_path: Path
+) -> None:
+    """A tar from the newsroom's pages carries ``ID.json`` before each sealed file: it is filed
+    by it; metadata that does not hold fails that item alone, never files it elsewhere."""
+    from tainik.core.pulled import SourceLink
+    from tainik.sealed import tarball
+
+    kept = seal(b"kept", tmp_path / "sel", org_identity.recipient, kind=Kind.MESSAGE)
+    lying = seal(b"lying", tmp_path / "sel", org_identity.recipient, kind=Kind.MESSAGE)
+    plain = seal(b"plain", tmp_path / "sel", org_identity.recipient, kind=Kind.MESSAGE)
+    ids = [c.name.removesuffix(".sealed") for c in (kept, lying, plain)]
+
+    def link(sealed_id: str) -> bytes:
+        return SourceLink(SERVER, "7", "quiet otter", sealed_id, "message",
+                          "2025-05-01T10:00:00Z", 3).encode()  # fmt: skip
+
+    selection = tmp_path / "quiet-otter.tar"
+    members = [
+        (i, tarball.sealed_file_tar(c)) for i, c in zip(ids, (kept, lying, plain), strict=True)
+    ]
+    # The second one's metadata names another sealed file.
+    sidecars = {ids[0]: link(ids[0]), ids[1]: link(ids[0])}
+    with selection.open("wb") as out:
+        for chunk in tarball.selection_tar(members, sidecars).stream():
+            out.write(chunk)
+    results = import_into(vault, [org_identity], [selection])
+    assert sorted(r.status for r in results) == ["failed", "imported", "imported"]
+    [failed] = [r for r in results if r.status == "failed"]
+    assert "not valid pull metadata (sealed_id" in str(failed.error.english())  # type: ignore[union-attr]
+    sources = {s.key: s for s in vault_items.sources(vault)}
+    assert set(sources) == {f"{SERVER}/7", "unsorted"}
+    assert sources[f"{SERVER}/7"].designation == "quiet otter"
+    [filed] = vault_items.thread(vault, sources[f"{SERVER}/7"].id)
+    assert filed.sealed_id == ids[0]
+    assert filed.sent_at == "2025-05-01T10:00:00Z"
+    [unsorted] = vault_items.thread(vault, sources["unsorted"].id)
+    assert unsorted.sealed_id == ids[2]

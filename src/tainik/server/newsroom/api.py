@@ -1,8 +1,11 @@
 """The workstation's JSON API under ``/api/v1`` (docs/api.md; OpenAPI at ``openapi.json``).
 
-A token comes from ``POST /tokens`` with name, password and TOTP code, and goes in
-``Authorization: Bearer TOKEN``. Errors are JSON, ``{"error": CODE, "message": TEXT}`` as on
-the source interface's API, with the statuses of :func:`tainik.server.errors.status_of`.
+A token comes from ``POST /tokens`` with name, password, TOTP code and a scope (``read``, the
+default, or ``full``), and goes in ``Authorization: Bearer TOKEN``. Every route whose method
+changes state needs a ``full`` token, checked before its body is read, except the two in
+:data:`~tainik.server.newsroom.scopes.OPEN_TO_READ_TOKENS`; the service functions check
+again. Errors are JSON, ``{"error": CODE, "message": TEXT}`` as on the source interface's
+API, with the statuses of :func:`tainik.server.errors.status_of`.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
@@ -27,11 +30,12 @@ from tainik.server.errors import STORAGE_CODES, status_of
 from tainik.server.json_body import SMALL_JSON, read_json
 from tainik.server.newsroom.common import MAX_ID, path_id
 from tainik.server.newsroom.openapi import document
+from tainik.server.newsroom.scopes import needs_full_scope
 from tainik.server.newsroom.streaming import download_response
 from tainik.service.errors import RequestError
 from tainik.service.instance import Instance
 from tainik.service.newsroom import actions, auth, inbox
-from tainik.service.newsroom.auth import Credential
+from tainik.service.newsroom.auth import Credential, Scope
 from tainik.service.newsroom.errors import PasswordChangeRequiredError
 from tainik.service.newsroom.inbox import ReplyItem, SourceSummary
 
@@ -74,6 +78,8 @@ def endpoint(handler: Endpoint) -> Endpoint:
                 log.error("storage failure: %s", type(error).__name__)
                 return error_response(status, "the server could not read or write its storage")
             return error_response(status, error.english())
+        except ClientDisconnect:
+            raise  # a normal event, answered quietly by server/errors.py
         except Exception as error:
             log.error("internal error: %s", type(error).__name__)
             return error_response(500, "internal error")
@@ -180,35 +186,42 @@ class Api:
         self.instance = instance
 
     def routes(self) -> list[Route]:
-        """The routing table, relative to ``/api/v1``."""
-        return [
-            Route("/openapi.json", endpoint(self.openapi), methods=["GET"]),
-            Route("/tokens", endpoint(self.new_token), methods=["POST"]),
-            Route("/tokens/current", endpoint(self.revoke_token), methods=["DELETE"]),
-            Route("/me", endpoint(self.me), methods=["GET"]),
-            Route("/sources", endpoint(self.sources), methods=["GET"]),
-            Route("/sources/{source_id:int}", endpoint(self.source), methods=["GET"]),
-            Route("/sources/{source_id:int}", endpoint(self.delete_source), methods=["DELETE"]),
-            Route("/sources/{source_id:int}/replies", endpoint(self.reply), methods=["POST"]),
-            Route("/submissions", endpoint(self.submissions), methods=["GET"]),
-            Route(
-                "/submissions/{submission_id:int}/download",
-                endpoint(self.download_submission),
-                methods=["GET"],
-            ),
-            Route(
-                "/submissions/{submission_id:int}",
-                endpoint(self.delete_submission),
-                methods=["DELETE"],
-            ),
-            Route("/replies", endpoint(self.replies), methods=["GET"]),
-            Route(
-                "/replies/{reply_id:int}/download",
-                endpoint(self.download_reply),
-                methods=["GET"],
-            ),
-            Route("/replies/{reply_id:int}", endpoint(self.delete_reply), methods=["DELETE"]),
+        """The routing table, relative to ``/api/v1``: a route whose method changes state needs
+        a ``full`` token (:func:`needs_full_scope`), checked before anything else."""
+        table: list[tuple[str, Endpoint, str]] = [
+            ("/openapi.json", self.openapi, "GET"),
+            ("/tokens", self.new_token, "POST"),
+            ("/tokens/current", self.revoke_token, "DELETE"),
+            ("/me", self.me, "GET"),
+            ("/sources", self.sources, "GET"),
+            ("/sources/{source_id:int}", self.source, "GET"),
+            ("/sources/{source_id:int}", self.delete_source, "DELETE"),
+            ("/sources/{source_id:int}/replies", self.reply, "POST"),
+            ("/submissions", self.submissions, "GET"),
+            ("/submissions/{submission_id:int}/download", self.download_submission, "GET"),
+            ("/submissions/{submission_id:int}", self.delete_submission, "DELETE"),
+            ("/replies", self.replies, "GET"),
+            ("/replies/{reply_id:int}/download", self.download_reply, "GET"),
+            ("/replies/{reply_id:int}", self.delete_reply, "DELETE"),
         ]
+        return [
+            Route(
+                path,
+                endpoint(self._full_scope(handler) if needs_full_scope(method, path) else handler),
+                methods=[method],
+            )
+            for path, handler, method in table
+        ]
+
+    def _full_scope(self, handler: Endpoint) -> Endpoint:
+        """``handler`` behind a check that the request's token has the scope ``full``."""
+
+        @functools.wraps(handler)
+        async def checked(request: Request) -> Response:
+            await run_in_threadpool(auth.require_scope, self.instance, _bearer(request))
+            return await handler(request)
+
+        return checked
 
     def app(self) -> ASGIApp:
         """A Starlette app to mount at ``/api/v1``: unknown paths and methods answer JSON."""
@@ -225,14 +238,18 @@ class Api:
     async def new_token(self, request: Request) -> Response:
         body = await _json_body(request, SMALL_JSON)  # before any password is hashed
         name, code = _text(body, "name", 200), _text(body, "code", 20)
+        scope = Scope.parse(body.get("scope", Scope.READ.value))
         password = Secret(_text(body, "password", 1024))
-        issued = await run_in_threadpool(auth.issue_token, self.instance, name, password, code)
+        issued = await run_in_threadpool(
+            auth.issue_token, self.instance, name, password, code, scope
+        )
         return JSONResponse(
             {
                 "token": issued.token.reveal(),
                 "expires_at": _time(issued.expires_at),
                 "name": issued.staff.name,
                 "is_admin": issued.staff.is_admin,
+                "scope": issued.scope.value,
             },
             status_code=201,
         )
@@ -244,10 +261,12 @@ class Api:
         return Response(status_code=204)
 
     async def me(self, request: Request) -> Response:
-        staff = await run_in_threadpool(auth.whoami, self.instance, _bearer(request))
+        staff, scope = await run_in_threadpool(
+            auth.whoami_with_scope, self.instance, _bearer(request)
+        )
         if staff.must_change_password:
             raise PasswordChangeRequiredError()
-        return JSONResponse({"name": staff.name, "is_admin": staff.is_admin})
+        return JSONResponse({"name": staff.name, "is_admin": staff.is_admin, "scope": scope.value})
 
     async def sources(self, request: Request) -> Response:
         found = await run_in_threadpool(

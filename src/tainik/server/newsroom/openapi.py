@@ -10,6 +10,7 @@ import functools
 from typing import Any
 
 from tainik import __version__
+from tainik.server.newsroom.scopes import needs_full_scope
 
 JSON = "application/json"
 TAR = "application/x-tar"
@@ -30,7 +31,10 @@ def _ok(description: str, schema: str) -> dict[str, Any]:
 _COMMON = {
     "400": _error("Malformed request (a bad parameter or body)."),
     "401": _error("No valid token: missing, unknown, expired or revoked."),
-    "403": _error("Not allowed (the account must first set its password in the web pages)."),
+    "403": _error(
+        "Not allowed: the account must first set its password in the web pages, or (for a call"
+        " that changes state) the token's scope is `read`."
+    ),
 }
 _NOT_FOUND = {"404": _error("No such item.")}
 
@@ -146,22 +150,36 @@ _SCHEMAS: dict[str, Any] = {
             "name": _string(200),
             "password": _string(1024),
             "code": _string(20, description="The current TOTP code (6 digits)."),
+            "scope": {
+                "type": "string",
+                "enum": ["read", "full"],
+                "default": "read",
+                "description": (
+                    "`read`: list and download (what `tainik pull` needs); `full`: also reply"
+                    " and delete."
+                ),
+            },
         },
     },
     "Token": {
         "type": "object",
-        "required": ["token", "expires_at", "name", "is_admin"],
+        "required": ["token", "expires_at", "name", "is_admin", "scope"],
         "properties": {
             "token": {"type": "string"},
             "expires_at": _TIME,
             "name": {"type": "string"},
             "is_admin": {"type": "boolean"},
+            "scope": {"type": "string", "enum": ["read", "full"]},
         },
     },
     "Me": {
         "type": "object",
-        "required": ["name", "is_admin"],
-        "properties": {"name": {"type": "string"}, "is_admin": {"type": "boolean"}},
+        "required": ["name", "is_admin", "scope"],
+        "properties": {
+            "name": {"type": "string"},
+            "is_admin": {"type": "boolean"},
+            "scope": {"type": "string", "enum": ["read", "full"]},
+        },
     },
     "ReplyRequest": {
         "type": "object",
@@ -309,12 +327,21 @@ def _build() -> dict[str, Any]:
         "/replies/{reply_id}/download": _download("reply", "reply_id"),
         "/replies/{reply_id}": {"delete": _delete("reply", "reply_id")},
     }
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            # Bearer tokens have no scopes in OpenAPI 3 (only OAuth 2 has): an extension says.
+            full = needs_full_scope(method, path)
+            operation["x-token-scope"] = "full" if full else "read"
     return {
         "openapi": "3.0.3",
         "info": {
             "title": "Tainik newsroom API",
             "version": __version__,
-            "description": "For the offline workstation's sync tool; see docs/api.md.",
+            "description": (
+                "For the offline workstation's sync tool; see docs/api.md. `x-token-scope` on"
+                " each operation names the token scope it needs: `read` tokens (the default)"
+                " list and download, `full` tokens may also reply and delete."
+            ),
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],

@@ -16,7 +16,7 @@ from tainik.server.newsroom.common import (
     query_int,
     read_form,
 )
-from tainik.server.newsroom.streaming import download_response, tar_response
+from tainik.server.newsroom.streaming import download_response, origin_of, tar_response
 from tainik.server.pages import Pages, see_other
 from tainik.service.errors import RequestError
 from tainik.service.instance import Instance
@@ -109,7 +109,12 @@ class SourcePages:
         who = credential(request)
         if action == "download":
             found = await run_in_threadpool(
-                downloads.download_selection, self.instance, who, source_id, chosen
+                downloads.download_selection,
+                self.instance,
+                who,
+                source_id,
+                chosen,
+                origin_of(request),
             )
             return tar_response(found)
         if action == "delete":
@@ -139,7 +144,11 @@ class SourcePages:
         return await self._download(request, "reply", path_id(request, "reply_id"))
 
     async def _download(self, request: Request, kind: str, item_id: int) -> Response:
-        return await download_response(self.instance, credential(request), request, kind, item_id)
+        # A tar from the pages carries which source sent it, for 'vault import' (the API's
+        # downloads do not: 'tainik pull' writes that beside them).
+        return await download_response(
+            self.instance, credential(request), request, kind, item_id, with_link=True
+        )
 
 
 class ConfirmError(RequestError):

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from collections.abc import Iterator
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from tainik.service.errors import RequestError
 from tainik.service.instance import Instance
 from tainik.service.newsroom import downloads
 from tainik.service.newsroom.auth import Credential
@@ -17,6 +19,8 @@ from tainik.service.newsroom.downloads import Download
 from tainik.service.newsroom.ranges import ByteRange, parse_range
 
 TAR_TYPE = "application/x-tar"
+# scheme://host[:port] with a name, an IPv4 address or a bracketed IPv6 one; nothing else.
+_ORIGIN = re.compile(r"https?://(?:[A-Za-z0-9.\-]{1,180}|\[[0-9A-Fa-f:.]{2,60}\])(?::[0-9]{1,5})?")
 log = logging.getLogger("tainik.server")
 
 
@@ -25,15 +29,34 @@ def wanted_range(request: Request) -> tuple[ByteRange | None, str | None]:
     return parse_range(request.headers.get("range")), request.headers.get("if-range")
 
 
+def origin_of(request: Request) -> str:
+    """The newsroom's address as the browser reached it (``http://NAME.onion``), for the pull
+    metadata of a download from the pages: the address ``tainik pull --server`` would be given.
+    """
+    url = request.base_url
+    origin = f"{url.scheme}://{url.netloc}"
+    if not _ORIGIN.fullmatch(origin):
+        raise RequestError()
+    return origin
+
+
 async def download_response(
-    instance: Instance, who: Credential, request: Request, kind: str, item_id: int
+    instance: Instance,
+    who: Credential,
+    request: Request,
+    kind: str,
+    item_id: int,
+    *,
+    with_link: bool = False,
 ) -> Response:
     """One submission or reply (``kind``) as a sealed-file tar, honouring ``Range``,
-    ``If-Range`` and ``HEAD``: the pages and the API send downloads through here."""
+    ``If-Range`` and ``HEAD``: the pages and the API send downloads through here. With
+    ``with_link`` (the pages), a selection tar that also carries which source sent it."""
     wanted, if_range = wanted_range(request)
     head = request.method == "HEAD"
+    origin = origin_of(request) if with_link else None
     found = await run_in_threadpool(
-        functools.partial(downloads.download_one, head=head),
+        functools.partial(downloads.download_one, head=head, origin=origin),
         instance,
         who,
         kind,

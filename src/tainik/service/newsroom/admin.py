@@ -61,7 +61,7 @@ class AccountsPage:
 def _add(instance: Instance, actor: audit.Actor, name: str, is_admin: bool) -> NewSecrets:
     name = factors.check_name(name)
     password, totp = factors.one_time_password(), factors.new_totp_secret()
-    with instance.kdf_gate.slot():
+    with instance.staff_kdf_gate.slot():
         password_hash = factors.hash_password(instance.config.kdf, password)
     now = instance.clock()
     try:
@@ -196,7 +196,7 @@ def reset_password(instance: Instance, credential: Credential, user_id: int) -> 
         authenticate(db, instance, credential, admin=True)
         _target(db, user_id)
     password = factors.one_time_password()
-    with instance.kdf_gate.slot():
+    with instance.staff_kdf_gate.slot():
         password_hash = factors.hash_password(instance.config.kdf, password)
     with instance.engine.begin() as db:
         staff = authenticate(db, instance, credential, admin=True)
@@ -211,7 +211,7 @@ def reset_account_locally(instance: Instance, name: str) -> NewSecrets:
     administrator's way back)."""
     name = factors.check_name(name)
     password, totp = factors.one_time_password(), factors.new_totp_secret()
-    with instance.kdf_gate.slot():
+    with instance.staff_kdf_gate.slot():
         password_hash = factors.hash_password(instance.config.kdf, password)
     with instance.engine.begin() as db:
         user_id = db.execute(select(ns.users.c.id).where(ns.users.c.name == name)).scalar()

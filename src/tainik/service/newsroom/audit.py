@@ -37,6 +37,7 @@ ACTIONS: dict[str, str] = {
     "user-password-reset": N_("reset the password of an account"),
     "settings-changed": N_("changed instance settings"),
     "download": N_("downloaded"),
+    "download-head": N_("asked for the size of a download (no content sent)"),
     "download-selection": N_("downloaded a selection"),
     "reply": N_("replied to a source"),
     "delete-submission": N_("deleted a submission"),

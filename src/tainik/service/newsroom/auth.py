@@ -18,6 +18,12 @@ exist, and are stored only as a keyed hash (HMAC-SHA-256 under a key derived fro
 secret salt): a password typed into the name field never reaches the disk. Rows older than the
 window are deleted at each attempt and by the periodic housekeeping. A TOTP time step is
 accepted once per account, and never one older than the last accepted.
+
+An API token has a :class:`Scope`: ``read`` (the default, and what ``tainik pull`` asks for)
+lists and downloads; ``full`` may also do what changes state (reply, delete). A session cookie
+is always ``full``. :func:`authenticate` refuses a read-only token unless its caller says the
+action only reads (``reading=True``), so a new service function is closed to read-only tokens
+until someone decides otherwise.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from tainik import crypto
+from tainik.core.errors import N_
 from tainik.crypto import KdfParams, Secret
 from tainik.service.instance import Instance
 from tainik.service.newsroom import audit, factors
@@ -50,6 +57,8 @@ from tainik.service.newsroom.errors import (
     StaffLoginError,
     StaffSessionError,
     StaffThrottledError,
+    TokenScopeError,
+    TokenScopeUnknownError,
 )
 from tainik.storage import newsroom_schema as ns
 from tainik.storage.database import stored_time
@@ -71,6 +80,28 @@ class CredentialKind(StrEnum):
 
     SESSION = "session"  # the newsroom pages' cookie
     TOKEN = "token"  # noqa: S105 - the API's bearer token (a kind, not a secret)
+
+
+class Scope(StrEnum):
+    """What an API token may do."""
+
+    READ = "read"  # list, show and download: all `tainik pull` needs
+    FULL = "full"  # everything the account may do: also reply and delete
+
+    @classmethod
+    def parse(cls, text: object) -> Scope:
+        """A scope from a request (``read`` or ``full``); else a request error."""
+        try:
+            return cls(str(text))
+        except ValueError as exc:
+            raise TokenScopeUnknownError() from exc
+
+
+# What each scope means, for people (pages and the command line).
+SCOPE_DESCRIPTIONS: dict[Scope, str] = {
+    Scope.READ: N_("read only: list and download"),
+    Scope.FULL: N_("full: also reply and delete"),
+}
 
 
 @dataclass(frozen=True)
@@ -108,6 +139,7 @@ class IssuedToken:
     token: Secret
     expires_at: datetime
     staff: Staff
+    scope: Scope
 
 
 def _new_token() -> tuple[Secret, bytes]:
@@ -135,13 +167,15 @@ def authenticate(
     *,
     admin: bool = False,
     pending_ok: bool = False,
+    reading: bool = False,
 ) -> Staff:
     """The staff member behind ``credential``, inside the caller's transaction.
 
     Raises :class:`StaffSessionError` for a missing, unknown, expired or revoked credential or a
     deactivated account, :class:`PasswordChangeRequiredError` while the account still has its
-    one-time password (unless ``pending_ok``), and :class:`ForbiddenError` when ``admin`` is
-    asked of someone who is not an administrator.
+    one-time password (unless ``pending_ok``), :class:`ForbiddenError` when ``admin`` is
+    asked of someone who is not an administrator, and :class:`TokenScopeError` for a read-only
+    token unless the caller only reads (``reading``).
     """
     token_hash = _token_hash(credential.secret)
     if token_hash is None:
@@ -162,7 +196,7 @@ def authenticate(
     else:
         table = ns.api_tokens
         row = db.execute(
-            select(table.c.expires_at, users)
+            select(table.c.expires_at, table.c.scope, users)
             .join(users, users.c.id == table.c.user_id)
             .where(table.c.token_hash == token_hash)
         ).first()
@@ -170,6 +204,8 @@ def authenticate(
             raise StaffSessionError()
     if stored_time(row.expires_at) <= now or not row.active:
         raise StaffSessionError()
+    if credential.kind is CredentialKind.TOKEN and row.scope != Scope.FULL and not reading:
+        raise TokenScopeError()
     staff = Staff(int(row.id), row.name, bool(row.is_admin), bool(row.must_change_password))
     if staff.must_change_password and not pending_ok:
         raise PasswordChangeRequiredError()
@@ -180,8 +216,27 @@ def authenticate(
 
 def whoami(instance: Instance, credential: Credential) -> Staff:
     """The staff member behind ``credential`` (even one who must change the password first)."""
+    return whoami_with_scope(instance, credential)[0]
+
+
+def whoami_with_scope(instance: Instance, credential: Credential) -> tuple[Staff, Scope]:
+    """:func:`whoami`, and what the credential may do (a session: ``full``)."""
     with instance.engine.begin() as db:
-        return authenticate(db, instance, credential, pending_ok=True)
+        staff = authenticate(db, instance, credential, pending_ok=True, reading=True)
+        if credential.kind is CredentialKind.SESSION:
+            return staff, Scope.FULL
+        token_hash = _token_hash(credential.secret)
+        scope = db.execute(
+            select(ns.api_tokens.c.scope).where(ns.api_tokens.c.token_hash == token_hash)
+        ).scalar_one()
+    return staff, Scope(scope)
+
+
+def require_scope(instance: Instance, credential: Credential) -> None:
+    """Refuse a read-only token (:class:`TokenScopeError`) before a request's body is read;
+    the service function checks again in its own transaction."""
+    with instance.engine.begin() as db:
+        authenticate(db, instance, credential)
 
 
 @functools.cache
@@ -266,7 +321,7 @@ def _check_factors(instance: Instance, name: str, password: Secret, code: str) -
     attempt = _begin_login(instance, account, code)
     row = attempt.row
     kdf = instance.config.kdf
-    with instance.kdf_gate.slot():
+    with instance.staff_kdf_gate.slot():
         # An unknown account costs the same Argon2id work, so timing reveals nothing.
         password_ok = factors.verify_password(
             kdf, row.password_hash if row is not None else _dummy_hash(kdf), password
@@ -348,8 +403,11 @@ def login(instance: Instance, name: str, password: Secret, code: str) -> tuple[S
     return cookie, _staff(row)
 
 
-def issue_token(instance: Instance, name: str, password: Secret, code: str) -> IssuedToken:
-    """An API token for a staff member, from password and TOTP code (as for a login)."""
+def issue_token(
+    instance: Instance, name: str, password: Secret, code: str, scope: Scope = Scope.READ
+) -> IssuedToken:
+    """An API token for a staff member, from password and TOTP code (as for a login); read-only
+    unless ``scope`` says otherwise."""
     row = _check_factors(instance, name, password, code)
     if row.must_change_password:
         raise PasswordChangeRequiredError()
@@ -360,11 +418,16 @@ def issue_token(instance: Instance, name: str, password: Secret, code: str) -> I
         _prune(db, now)
         db.execute(
             insert(ns.api_tokens).values(
-                token_hash=token_hash, user_id=row.id, created_at=now, expires_at=expires
+                token_hash=token_hash,
+                user_id=row.id,
+                created_at=now,
+                expires_at=expires,
+                scope=scope.value,
             )
         )
-        audit.record(db, now, audit.Actor(int(row.id), row.name), "token-issued")
-    return IssuedToken(token, expires, _staff(row))
+        actor = audit.Actor(int(row.id), row.name)
+        audit.record(db, now, actor, "token-issued", detail=f"scope {scope.value}")
+    return IssuedToken(token, expires, _staff(row), scope)
 
 
 def logout(instance: Instance, credential: Credential, *, strict: bool = False) -> None:
@@ -380,7 +443,8 @@ def logout(instance: Instance, credential: Credential, *, strict: bool = False) 
     table = ns.staff_sessions if credential.kind is CredentialKind.SESSION else ns.api_tokens
     with instance.engine.begin() as db:
         try:
-            staff = authenticate(db, instance, credential, pending_ok=True)
+            # Revoking a token only takes power away: a read-only token may revoke itself.
+            staff = authenticate(db, instance, credential, pending_ok=True, reading=True)
         except StaffSessionError:
             if strict:
                 raise
@@ -424,7 +488,7 @@ def change_password(
         if earlier >= PASSWORD_CHECKS_PER_WINDOW:  # raising rolls the insert back
             raise PasswordChecksThrottledError()
     kdf = instance.config.kdf
-    with instance.kdf_gate.slot():
+    with instance.staff_kdf_gate.slot():
         if not factors.verify_password(kdf, stored, current):
             raise StaffLoginError()
         new_hash = factors.hash_password(kdf, new)

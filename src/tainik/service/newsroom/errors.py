@@ -47,6 +47,21 @@ class ForbiddenError(TainikError):
     template = N_("only an administrator can do this")
 
 
+class TokenScopeError(ForbiddenError):
+    """A read-only API token asked to change something."""
+
+    template = N_(
+        "this token may only read (list and download); to reply or delete, get a token with "
+        "the scope 'full'"
+    )
+
+
+class TokenScopeUnknownError(RequestError):
+    """A token asked for with a scope that does not exist."""
+
+    template = N_("the token scope must be 'read' or 'full'")
+
+
 class PasswordChangeRequiredError(ForbiddenError):
     """The account still has its one-time password."""
 

@@ -199,7 +199,7 @@ def inbox(
     position = Cursor.decode(cursor)
     src = schema.sources
     with instance.engine.begin() as db:
-        staff = authenticate(db, instance, credential)
+        staff = authenticate(db, instance, credential, reading=True)
         query = _summaries(staff.id).order_by(src.c.last_activity.desc(), src.c.id.desc())
         if starred_only:
             query = query.where(src.c.starred == true())
@@ -272,7 +272,7 @@ def source_page(
     """One source: its submissions (a page at a time, oldest first), replies and uploads."""
     sub, rep, up = schema.submissions, schema.replies, schema.uploads
     with instance.engine.begin() as db:
-        staff = authenticate(db, instance, credential)
+        staff = authenticate(db, instance, credential, reading=True)
         source = _source(db, staff.id, source_id)
         query = select().where(sub.c.source_id == source_id).order_by(sub.c.id)
         if after is not None:
@@ -329,7 +329,7 @@ def changed_sources(
     """Sources active at or after ``since``, least recently active first."""
     count, position, src = _limit(limit), Cursor.decode(cursor), schema.sources
     with instance.engine.begin() as db:
-        staff = authenticate(db, instance, credential)
+        staff = authenticate(db, instance, credential, reading=True)
         query = (
             _summaries(staff.id)
             .where(src.c.last_activity >= _since(since))
@@ -407,7 +407,7 @@ def _changed_by_time(
     """One page of ``table``'s rows created at or after ``since``, in (time, id) order."""
     count, position = _limit(limit), Cursor.decode(cursor)
     with instance.engine.begin() as db:
-        staff = authenticate(db, instance, credential)
+        staff = authenticate(db, instance, credential, reading=True)
         query = _by_time(table, since, position)
         if source_id is not None:
             query = query.where(table.c.source_id == source_id)
@@ -424,5 +424,5 @@ def source(
 ) -> tuple[Staff, SourceSummary]:
     """One source's summary."""
     with instance.engine.begin() as db:
-        staff = authenticate(db, instance, credential)
+        staff = authenticate(db, instance, credential, reading=True)
         return staff, _source(db, staff.id, source_id)

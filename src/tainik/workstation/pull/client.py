@@ -53,9 +53,93 @@ class TokenRefusedError(IdentityError):
     """401 or 403: the token is wrong, expired or revoked."""
 
     template = N_(
-        "the server refused the token ({status}): get a new one (POST /api/v1/tokens, "
-        "docs/api.md) and write it to the token file"
+        "the server refused the token ({status}): get a new one with 'tainik pull login' "
+        "(or POST /api/v1/tokens, docs/api.md)"
     )
+
+
+class LoginRefusedError(IdentityError):
+    """403 to a token request: a wrong name, password or code, or a code used before."""
+
+    template = N_(
+        "the name, password or code is wrong, or the code was used already. Wait for the next "
+        "code and try again"
+    )
+
+
+class LoginThrottledError(IdentityError):
+    """429 to a token request: the name is guarded after failed logins."""
+
+    template = N_(
+        "too many failed logins for this account; type the password again with the next code"
+        " from your authenticator app"
+    )
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A token the server issued (``POST /api/v1/tokens``)."""
+
+    token: Secret
+    expires_at: str
+    name: str
+    scope: str
+
+
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{40,64}")
+
+
+def request_token(
+    server: str,
+    proxy: str | None,
+    name: str,
+    password: Secret,
+    code: str,
+    scope: str = "read",
+    timeout: float = 120.0,
+) -> IssuedToken:
+    """A new API token from name, password and TOTP code (once: a code is good only once)."""
+    body = {"name": name, "password": password.reveal(), "code": code, "scope": scope}
+    try:
+        with (
+            httpx.Client(
+                base_url=server,
+                proxy=proxy,
+                timeout=httpx.Timeout(timeout, connect=min(60.0, timeout)),
+                headers={"User-Agent": f"tainik-pull/{__version__}"},
+                follow_redirects=False,
+            ) as http,
+            http.stream("POST", API + "/tokens", json=body) as response,
+        ):
+            if response.status_code == 403:
+                raise LoginRefusedError()
+            if response.status_code == 429:
+                raise LoginThrottledError()
+            if response.status_code != 201:
+                raise PullError(
+                    N_("{path}: the server answered {status}: {message}"),
+                    path="/tokens",
+                    status=response.status_code,
+                    message=_message(response),
+                )
+            data = _read_at_most(response, MAX_ERROR_BODY, "/tokens")
+    except (httpx.TransportError, ProtocolError) as exc:
+        raise PullError(
+            N_("cannot reach {server} ({reason})"), server=server, reason=type(exc).__name__
+        ) from exc
+    try:
+        value = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        value = None
+    if (
+        not isinstance(value, dict)
+        or not isinstance(value.get("token"), str)
+        or not _TOKEN.fullmatch(value["token"])
+        or not isinstance(value.get("expires_at"), str)
+        or value.get("scope") != scope
+    ):
+        raise PullError(N_("{path}: the server did not answer a token"), path="/tokens")
+    return IssuedToken(Secret(value["token"]), value["expires_at"][:40], name, scope)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from tainik.core import pulled
 from tainik.core.errors import N_, FormatError
 from tainik.core.manifest import is_valid_id
 from tainik.sealed import durable, layout
@@ -18,7 +19,7 @@ from tainik.sealed.tarball import TAR_SUFFIX
 
 STATE_FILE = "pull.json"
 SOURCES = "sources"
-PULL_FORMAT = "tainik.org/pulled/v1"
+PULL_FORMAT = pulled.FORMAT
 _SOURCE_ID = re.compile(r"(0|[1-9][0-9]{0,17})")
 
 

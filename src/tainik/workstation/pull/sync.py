@@ -17,6 +17,7 @@ from typing import Any
 
 from tainik.core.errors import N_, FormatError, TainikError
 from tainik.core.manifest import Kind
+from tainik.core.pulled import SourceLink
 from tainik.sealed import durable, tarball
 from tainik.sealed.hashing import sha256_file
 from tainik.workstation.pull.client import ApiClient, PullError
@@ -150,16 +151,19 @@ class Puller:
             self.observer.download_done(entry, result)
         check_sealed_tar(part, entry.sealed_id)
         digest = sha256_file(part)
+        link = SourceLink(
+            server=self.server,
+            source_id=entry.source_id,
+            designation=designation,
+            sealed_id=entry.sealed_id,
+            kind=entry.kind.value,
+            created_at=entry.created_at,
+            order=entry.item_id,
+        )
         write_json_atomically(
             self.paths.sidecar(entry.source_id, entry.sealed_id),
             {
-                "format": PULL_FORMAT,
-                "server": self.server,
-                "source": {"id": entry.source_id, "designation": designation},
-                "sealed_id": entry.sealed_id,
-                "kind": entry.kind.value,
-                "created_at": entry.created_at,
-                "order": entry.item_id,
+                **link.fields(),
                 "tar_size": result.size,
                 "tar_sha256": digest,
                 "etag": result.etag,

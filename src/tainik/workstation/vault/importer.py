@@ -49,6 +49,7 @@ from tainik.workstation.vault.pulled import (
     SourceRef,
     discover,
     is_other_tar,
+    parse_sidecar,
 )
 from tainik.workstation.vault.vault import VaultWriter
 
@@ -156,7 +157,9 @@ class Importer:
         unpacked: contextlib.ExitStack,
         results: list[ImportResult],
     ) -> Iterator[PulledItem]:
-        """The items in ``paths``; a selection tar is unpacked and its sealed files unsorted."""
+        """The items in ``paths``; a selection tar is unpacked, and each of its sealed files
+        filed by the pull metadata the tar carries for it (a tar downloaded from the newsroom's
+        pages), else unsorted."""
         for item in discover(paths):
             if not is_other_tar(item.container):
                 yield item
@@ -173,7 +176,14 @@ class Importer:
                     failed = ImportResult(Path(one.label), "failed", error=one.error)
                     results.append(self._report(failed))
                     continue
-                yield PulledItem(one.container, UNSORTED, None, None, None)
+                if one.sidecar is None:
+                    yield PulledItem(one.container, UNSORTED, None, None, None)
+                    continue
+                try:
+                    yield parse_sidecar(one.container, one.sidecar, label=one.label)
+                except TainikError as error:
+                    failed = ImportResult(Path(one.label), "failed", error=error)
+                    results.append(self._report(failed))
 
     def _run(
         self, paths: Sequence[Path], staging: Path, unpacked: contextlib.ExitStack

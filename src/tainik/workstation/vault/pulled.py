@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from tainik.core import pulled
 from tainik.core.errors import N_, FormatError, StorageError
 from tainik.core.manifest import Kind, is_valid_id
 from tainik.sealed import layout, regular
 from tainik.sealed.tarball import TAR_SUFFIX
 
-SIDECAR_FORMAT = "tainik.org/pulled/v1"
+SIDECAR_FORMAT = pulled.FORMAT
 MAX_SIDECAR = 64 * 1024
 UNSORTED_KEY = "unsorted"
 UNSORTED_DESIGNATION = "unsorted"
@@ -142,13 +143,14 @@ def _read(path: Path) -> bytes:
     return data
 
 
-def parse_sidecar(container: Path, data: bytes) -> PulledItem:
-    """Check a sidecar strictly (docs/workstation.md) and return the item it describes."""
+def parse_sidecar(container: Path, data: bytes, *, label: str | None = None) -> PulledItem:
+    """Check a sidecar strictly (docs/workstation.md) and return the item it describes;
+    ``label`` names it in errors (default: the ``ID.json`` beside ``container``)."""
 
     def bad(reason: str) -> FormatError:
         return FormatError(
             N_("{path}: not valid pull metadata ({reason})"),
-            path=str(sidecar_path(container)),
+            path=label or str(sidecar_path(container)),
             reason=reason,
         )
 
