@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tainik.cli.context import Context
 from tainik.cli.progress import ProgressLine
-from tainik.cli.vault_options import actor, add_actor_argument, unlock
+from tainik.cli.vault_options import actor, add_actor_argument, say_head, unlock
 from tainik.core.errors import N_, UsageError
 from tainik.workstation.redact.audio import AudioMode
 from tainik.workstation.redact.regions import parse_region
@@ -135,6 +135,7 @@ def _store_in_vault(
         key = unlock(vault, ctx)
         with vault.writer(key, actor(args)) as writer:
             ref = store_redacted(writer, str(original["sha256"]), out, record)
+        say_head(vault, ctx)
     ctx.say(ctx._("stored in the vault as {sha}").format(sha=ref.sha256[:16]))
 
 

@@ -1,6 +1,6 @@
 """``tainik vault``: the offline evidence vault (docs/workstation.md).
 
-Sub-commands: init, import, verify, list, info, scrub, copy, duplicates, export, show.
+Sub-commands: init, import, verify, head, list, info, scrub, copy, duplicates, export, show.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from tainik.cli.vault_options import (
     command,
     jobs,
     printable,
+    say_head,
     unlock,
 )
 from tainik.core.errors import N_, ExitCode, UsageError
@@ -67,6 +68,7 @@ def register(commands: Sub, ctx: Context) -> None:
     _add_init(sub, ctx)
     _add_import(sub, ctx)
     _add_verify(sub, ctx)
+    _add_head(sub, ctx)
     _add_list(sub, ctx)
     vault_media.register(sub, ctx)
 
@@ -259,6 +261,7 @@ def import_into(
                 results = importer.run(inputs)
             finally:
                 lines.finish()
+        say_head(vault, ctx)
     ctx.say(
         ctx._("{imported} imported, {present} already in the vault, {failed} failed").format(
             **lines.counts
@@ -287,7 +290,8 @@ def _add_verify(sub: Sub, ctx: Context) -> None:
         _(
             "examples:\n"
             "  tainik vault verify evidence\n"
-            "  tainik vault verify evidence --expect-key SHA256:...  # from a note kept elsewhere"
+            "  tainik vault verify evidence --expect-key SHA256:...  # from a note kept elsewhere\n"
+            "  tainik vault verify evidence --expect-head /media/usb/evidence-heads.txt"
         ),
     )
     add_vault_argument(ver, ctx)
@@ -297,15 +301,28 @@ def _add_verify(sub: Sub, ctx: Context) -> None:
         default=None,
         help=_("fail unless the vault key has this fingerprint (as 'vault init' printed it)"),
     )
+    ver.add_argument(
+        "--expect-head",
+        metavar="HEAD",
+        action="append",
+        default=[],
+        help=_(
+            "fail unless the custody log still holds this head, COUNT:HASH as 'vault head' "
+            "printed it, kept outside the vault (or a file with one head a line: every one is "
+            "checked); may be repeated"
+        ),
+    )
     add_jobs_argument(ver, ctx)
     ver.set_defaults(run=run_verify)
 
 
 def run_verify(args: argparse.Namespace, ctx: Context) -> int:
     """Verify a vault."""
+    from tainik.workstation.vault import heads  # noqa: PLC0415
     from tainik.workstation.vault.vault import Vault  # noqa: PLC0415
     from tainik.workstation.vault.verify import verify  # noqa: PLC0415
 
+    kept = [head for value in args.expect_head for head in heads.read(value)]
     with Vault.open(args.vault) as vault:
         total = vault_total_bytes(vault)
         bar = ProgressLine(ctx.stderr, ctx._("verifying"), total)
@@ -313,6 +330,7 @@ def run_verify(args: argparse.Namespace, ctx: Context) -> int:
             report = verify(
                 vault,
                 expect_key=args.expect_key,
+                expect_heads=kept,
                 jobs=jobs(args.jobs) or os.cpu_count() or 1,
                 progress=bar,
             )
@@ -344,10 +362,49 @@ def run_verify(args: argparse.Namespace, ctx: Context) -> int:
             files=report.files,
             size=human_bytes(report.bytes),
             key=report.key.fingerprint if report.key else "?",
-            head=report.head,
+            head=report.head_text,
         ),
         file=ctx.stdout,
     )
+    return ExitCode.OK
+
+
+# -- head -----------------------------------------------------------------------------------------
+
+
+def _add_head(sub: Sub, ctx: Context) -> None:
+    _ = ctx._
+    head = command(
+        sub,
+        "head",
+        _("print the custody log's head, to keep outside the vault"),
+        _(
+            "Print the head of the custody log, COUNT:HASH: the number of records and the\n"
+            "SHA-256 of the last one, after checking that it is the head the vault signed.\n"
+            "Keep every head outside the vault (printed, sent to a colleague, appended to a\n"
+            "file on another medium) after each import, redaction or publication: an older\n"
+            "copy of the vault, log and signed head included, passes every other check, and\n"
+            "only 'vault verify --expect-head' with a head kept outside shows the records\n"
+            "cut off since. Needs no passphrase."
+        ),
+        _(
+            "examples:\n"
+            "  tainik vault head evidence\n"
+            "  tainik vault head evidence >> /media/usb/evidence-heads.txt"
+        ),
+    )
+    add_vault_argument(head, ctx)
+    head.set_defaults(run=run_head)
+
+
+def run_head(args: argparse.Namespace, ctx: Context) -> int:
+    """Print the vault's head."""
+    from tainik.workstation.vault.vault import Vault  # noqa: PLC0415
+    from tainik.workstation.vault.verify import current_head  # noqa: PLC0415
+
+    with Vault.open(args.vault) as vault:
+        head = current_head(vault)
+    print(head, file=ctx.stdout, flush=True)
     return ExitCode.OK
 
 

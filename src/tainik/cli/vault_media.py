@@ -17,6 +17,7 @@ from tainik.cli.vault_options import (
     command,
     jobs,
     printable,
+    say_head,
     unlock,
 )
 from tainik.core.errors import N_
@@ -225,6 +226,7 @@ def run_scrub(args: argparse.Namespace, ctx: Context) -> int:
         key = unlock(vault, ctx)
         with vault.writer(key, actor(args)) as writer:
             derived = scrub_item(writer, stored, args.out)
+        say_head(vault, ctx)
     print(derived.working_copy, file=ctx.stdout)
     ctx.say(
         ctx._("Scrubbed with {tool}; stored as {sha}, recorded in custody record {seq}.").format(
@@ -246,6 +248,7 @@ def run_copy(args: argparse.Namespace, ctx: Context) -> int:
         with vault.writer(key, actor(args)) as writer:
             check_original(writer, stored)
             path, record = copy_item(writer, stored, args.out)
+        say_head(vault, ctx)
     print(path, file=ctx.stdout)
     ctx.say(ctx._("Recorded in custody record {seq}.").format(seq=record.seq))
     return 0
@@ -309,6 +312,7 @@ def run_export(args: argparse.Namespace, ctx: Context) -> int:
             for one in stored:
                 check_original(writer, one)
             bag = export(writer, stored, args.out, jobs=jobs(args.jobs) or 1)
+        say_head(vault, ctx)
     print(bag.path, file=ctx.stdout)
     ctx.say(
         ctx._(

@@ -40,7 +40,8 @@ def test_publication_verifies_against_its_ca(published: Published) -> None:
     result = verify(p.path, published.ca.certificate_pem(), p.sidecar_path)
     assert result.trusted
     assert result.sidecar_checked
-    assert result.original_sha256 == published.record["original"]["sha256"]
+    assert result.original_commitment == p.commitment
+    assert result.original_sha256 is None  # not without the opening
     assert any("Faces obscured" in a for a in result.actions)
     assert p.ca_path.read_bytes() == published.ca.certificate_pem()
 
@@ -85,7 +86,7 @@ def test_the_sidecar_covers_bytes_c2pa_leaves_out(published: Published, tmp_path
 
 def test_an_edited_sidecar_fails(published: Published, tmp_path: Path) -> None:
     document = json.loads(published.publication.sidecar_path.read_text())
-    document["original"]["sha256"] = "0" * 64
+    document["original"]["commitment"] = "0" * 64
     edited = tmp_path / "edited.json"
     edited.write_text(json.dumps(document))
     with pytest.raises(ProvenanceError, match="signature does not match"):
@@ -112,14 +113,15 @@ def test_manifest_holds_nothing_of_the_original(published: Published) -> None:
     assert "resources" not in reading.active
     (ingredient,) = reading.active["ingredients"]
     assert set(ingredient) <= {"title", "format", "instance_id", "relationship", "label"}
-    assert re.fullmatch(r"sha256:[0-9a-f]{64}", ingredient["instance_id"])
+    assert re.fullmatch(r"commitment-v1:[0-9a-f]{64}", ingredient["instance_id"])
 
 
-def test_cli_verifies_and_prints_the_original(published: Published, tmp_path: Path) -> None:
+def test_cli_verifies_and_prints_the_commitment(published: Published, tmp_path: Path) -> None:
     p = published.publication
     result = run_cli(["verify-publication", str(p.path), "--trust", str(p.ca_path)])
     assert result.code == 0, result.stderr
-    assert f"original-sha256: {published.record['original']['sha256']}" in result.stdout
+    assert f"original-commitment: {p.commitment}" in result.stdout
+    assert "original-sha256" not in result.stdout
     offset, size = _boxes(p.path.read_bytes())[b"mdat"]
     bad = _flip(p.path, tmp_path / p.path.name, offset + size // 2)
     result = run_cli(["verify-publication", str(bad), "--trust", str(p.ca_path)])

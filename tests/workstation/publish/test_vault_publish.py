@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 from conftest import run_cli
-from tainik.workstation.publish.vaultlink import CA_DIR
+from tainik.core.errors import ExitCode
+from tainik.workstation.publish.commitment import Opening
 from tainik.workstation.vault.custody import CustodyRecord
+from tainik.workstation.vault.layout import CA_DIR
 from tainik.workstation.vault.vault import Vault
 from workstation.redact.scene import make_clip
 
@@ -66,8 +69,31 @@ def test_publish_from_the_vault(tmp_path: Path) -> None:
     assert ca.read_bytes() == (vault / CA_DIR / "ca.pem").read_bytes()
     out = _ok(["verify-publication", str(published), "--trust", str(ca)])
     original = hashlib.sha256(clip.read_bytes()).hexdigest()
-    assert f"original-sha256: {original}" in out
+    assert original not in out
+    [commitment] = [x.split(": ")[1] for x in out.splitlines() if x.startswith("original-comm")]
+    # Named by the commitment, not by a vault id (the stored copy's or the original's hash).
+    assert published.name == f"published-{commitment[:16]}.mp4"
+    assert prefix not in published.name
     _ok(["vault", "verify", str(vault)])
+
+    # The organisation opens the commitment for a court; the court checks it and the original.
+    opening = tmp_path / "opening.json"
+    assert _ok(["open-commitment", str(vault), str(published), "--out", str(opening)]).strip() == (
+        str(opening)
+    )
+    assert json.loads(opening.read_text())["original_sha256"] == original
+    assert json.loads(_ok(["open-commitment", str(vault), commitment[:16]])) == json.loads(
+        opening.read_text()
+    )
+    argv = ["verify-publication", str(published), "--trust", str(ca), "--opening", str(opening)]
+    assert f"original-sha256: {original}" in _ok([*argv, "--original", str(clip)])
+    wrong = json.loads(opening.read_text())
+    wrong["salt"] = "ab" * 32
+    opening.write_text(json.dumps(wrong))
+    assert run_cli(argv).code == ExitCode.INTEGRITY
+    unknown = run_cli(["open-commitment", str(vault), "0" * 64])
+    assert unknown.code == ExitCode.USAGE
+    assert "No publication recorded in this vault committed to" in unknown.stderr
 
     opened = Vault.open(vault)
     try:
@@ -83,6 +109,10 @@ def test_publish_from_the_vault(tmp_path: Path) -> None:
     assert export.details["purpose"] == "publication"
     published_sha = hashlib.sha256(published.read_bytes()).hexdigest()
     assert [o["sha256"] for o in export.outputs] == [published_sha]
+    kept = export.details["commitment"]
+    assert isinstance(kept, dict)
+    assert kept["value"] == commitment
+    assert Opening(bytes.fromhex(str(kept["salt"])), original).opens(commitment)
 
 
 def test_an_original_is_not_published(tmp_path: Path) -> None:

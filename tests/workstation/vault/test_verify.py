@@ -89,7 +89,9 @@ def test_edited_record_is_named(filled: Vault) -> None:
     sql(filled, "UPDATE custody SET record = ? WHERE seq = 2", params=(line,))
     report = verify(filled)
     assert "Custody record 2 (import) was edited: its signature does not verify" in messages(report)
-    assert len(report.problems) == 1
+    # ... and the item it vouched for is named: nothing sound accounts for it any more.
+    assert "record 2, which imported it, is not sound (see above)" in messages(report)
+    assert len(report.problems) == 2
 
 
 def test_reordered_records_are_named(filled: Vault) -> None:

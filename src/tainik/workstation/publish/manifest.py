@@ -1,10 +1,12 @@
-"""The C2PA manifest of a publication: what was done, and from what (by hash only).
+"""The C2PA manifest of a publication: what was done, and from what (by a hiding commitment).
 
 The manifest names the original through one ingredient that carries nothing but a title
-("original"), the relationship ``parentOf`` and an instance id ``sha256:HEX``: no thumbnail,
-no embedded manifest, no bytes, no file name. Our own assertion ``org.tainik.derivation``
-repeats the hash with its algorithm, and the tool and version that made the copy. The actions
-say, in words, what the redaction did (docs/redaction.md, "Provenance").
+("original"), the relationship ``parentOf`` and an instance id ``commitment-v1:HEX``: no
+thumbnail, no embedded manifest, no bytes, no file name, and not the original's hash, only the
+salted commitment to it (:mod:`.commitment`) that the organisation can open to a court. Our own
+assertion ``org.tainik.derivation`` repeats the commitment with its scheme, and the tool and
+version that made the copy. The actions say, in words, what the redaction did
+(docs/redaction.md, "Provenance" and "What publication commits to").
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from tainik import __version__
+from tainik.workstation.publish.commitment import SCHEME
 
 DERIVATION_LABEL = "org.tainik.derivation"
 ORIGINAL_LABEL = "original"
-INSTANCE_PREFIX = "sha256:"
+INSTANCE_PREFIX = "commitment-v1:"
 
 _AUDIO_WORDS = {
     "keep": "Audio re-encoded unchanged",
@@ -59,9 +62,11 @@ def actions(record: Mapping[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def definition(record: Mapping[str, Any], title: str) -> dict[str, Any]:
-    """The manifest definition c2pa's Builder takes, for the published file ``title``."""
-    original = str(_get(record, "original", "sha256"))
+def definition(record: Mapping[str, Any], title: str, commitment: str) -> dict[str, Any]:
+    """The manifest definition c2pa's Builder takes, for the published file ``title``.
+
+    Of ``record`` only what the redaction did is used (mode, counts, audio, tool version):
+    never the original's name or hash; ``commitment`` stands for the original."""
     return {
         "claim_generator_info": [{"name": "Tainik", "version": __version__}],
         "title": title,
@@ -71,7 +76,7 @@ def definition(record: Mapping[str, Any], title: str) -> dict[str, Any]:
                 "title": ORIGINAL_LABEL,
                 "format": "application/octet-stream",
                 "relationship": "parentOf",
-                "instance_id": INSTANCE_PREFIX + original,
+                "instance_id": INSTANCE_PREFIX + commitment,
                 "label": ORIGINAL_LABEL,
             }
         ],
@@ -80,7 +85,7 @@ def definition(record: Mapping[str, Any], title: str) -> dict[str, Any]:
             {
                 "label": DERIVATION_LABEL,
                 "data": {
-                    "original": {"alg": "sha256", "hash": original},
+                    "original": {"scheme": SCHEME, "commitment": commitment},
                     "method": "tainik redact",
                     "tool_version": str(_get(record, "tool", "version") or __version__),
                 },

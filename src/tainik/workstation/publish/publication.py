@@ -2,7 +2,9 @@
 
 Into the output folder go: the file with its C2PA manifest, the signed sidecar
 (``NAME.provenance.json``) and the CA certificate (``ca.pem``) for verifiers. The files appear
-only once signing and a full verification of the result have succeeded.
+only once signing and a full verification of the result have succeeded. Both the manifest and
+the sidecar name the original by a salted commitment only; the opening (salt and hash) is
+returned to the caller, who keeps it in the vault and nowhere public.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from tainik.core.errors import N_, UsageError
 from tainik.sealed import durable
 from tainik.workstation.publish import credentials, manifest, sidecar
 from tainik.workstation.publish.ca import CertificateAuthority
+from tainik.workstation.publish.commitment import Opening
 from tainik.workstation.publish.verify import verify
 
 CA_FILE = "ca.pem"
@@ -34,10 +37,15 @@ class Publication:
     sidecar_path: Path
     ca_path: Path
     file_sha256: str
-    original_sha256: str
+    opening: Opening  # secret: kept in the vault's custody record, never published
     manifest_label: str
     certificate_serial: str
     ca_fingerprint: str
+
+    @property
+    def commitment(self) -> str:
+        """The published commitment to the original."""
+        return self.opening.commitment()
 
 
 def read_record(path: Path) -> dict[str, Any]:
@@ -62,8 +70,13 @@ def publish_file(
     out_dir: Path,
     now: datetime.datetime,
     name: str | None = None,
+    opening: Opening | None = None,
 ) -> Publication:
-    """Sign ``redacted`` (described by ``record``) into ``out_dir``."""
+    """Sign ``redacted`` (described by ``record``) into ``out_dir``.
+
+    The original (``record["original"]["sha256"]``) is committed to with ``opening``, or with a
+    fresh salt; ``name`` (default: ``redacted``'s) is the published file's name and the
+    manifest's title, so it must not name the original either."""
     name = name or redacted.name
     target = out_dir / name
     side = out_dir / (name + sidecar.SUFFIX)
@@ -78,13 +91,20 @@ def publish_file(
         raise UsageError(
             N_("{path}: already exists and holds another certificate"), path=str(ca_path)
         )
-    original = str((record.get("original") or {}).get("sha256", ""))
+    if opening is None:
+        try:
+            opening = Opening.new(str((record.get("original") or {}).get("sha256", "")))
+        except ValueError as exc:
+            raise UsageError(
+                N_("The redaction record does not name the original by its SHA-256")
+            ) from exc
+    commitment = opening.commitment()
     signing = ca.issue(now)
     staged = out_dir / f".{name}.{os.getpid()}.signing"
     staged_side = out_dir / f".{name}.{os.getpid()}.sidecar"
     try:
         store = credentials.sign(
-            redacted, staged, manifest.definition(record, name), signing, trust
+            redacted, staged, manifest.definition(record, name, commitment), signing, trust
         )
         data = staged.read_bytes()
         reading = credentials.read(data, trust, staged)
@@ -93,7 +113,7 @@ def publish_file(
             file_name=name,
             file_sha256=hashlib.sha256(data).hexdigest(),
             file_size=len(data),
-            original_sha256=original,
+            original_commitment=commitment,
             manifest_label=label,
             manifest_sha256=hashlib.sha256(store).hexdigest(),
             actions=[str(a.get("action")) for a in manifest.actions(record)],
@@ -115,7 +135,7 @@ def publish_file(
         sidecar_path=side,
         ca_path=ca_path,
         file_sha256=str(document["file"]["sha256"]),
-        original_sha256=original,
+        opening=opening,
         manifest_label=label,
         certificate_serial=signing.serial,
         ca_fingerprint=ca.fingerprint(),

@@ -2,11 +2,13 @@
 
 C2PA's hash of an MP4 leaves a few boxes out (``ftyp``, ``free``, ``skip``, ``mfra``), so a
 changed byte there would pass. The sidecar closes that gap: it holds the SHA-256 of every byte
-of the published file, the original's SHA-256, the manifest's label and hash, and the
-certificate chain, all signed (ECDSA P-256, SHA-256) by the same one-time key as the manifest.
+of the published file, the commitment to the original (the same as the manifest's, never the
+original's hash), the manifest's label and hash, and the certificate chain, all signed (ECDSA
+P-256, SHA-256) by the same one-time key as the manifest.
 
-Format ``tainik.org/publication/v1``: a JSON object; ``signature`` is the base64 signature of
-the canonical JSON (sorted keys, no spaces, UTF-8) of the object without ``signature``.
+Format ``tainik.org/publication/v2`` (v1 held the original's bare SHA-256): a JSON object;
+``signature`` is the base64 signature of the canonical JSON (sorted keys, no spaces, UTF-8) of
+the object without ``signature``.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from tainik.workstation.publish.ca import SigningCredentials, load_certificates
+from tainik.workstation.publish.commitment import SCHEME
 
-FORMAT = "tainik.org/publication/v1"
+FORMAT = "tainik.org/publication/v2"
 SUFFIX = ".provenance.json"
 
 
@@ -38,7 +41,7 @@ def build(
     file_name: str,
     file_sha256: str,
     file_size: int,
-    original_sha256: str,
+    original_commitment: str,
     manifest_label: str,
     manifest_sha256: str,
     actions: list[str],
@@ -49,7 +52,7 @@ def build(
     body: dict[str, Any] = {
         "format": FORMAT,
         "file": {"name": file_name, "sha256": file_sha256, "size": file_size},
-        "original": {"sha256": original_sha256},
+        "original": {"scheme": SCHEME, "commitment": original_commitment},
         "manifest": {"label": manifest_label, "sha256": manifest_sha256},
         "actions": actions,
         "signed_at": signed_at,
@@ -66,7 +69,7 @@ def check(document: object, trust_pem: bytes | None) -> tuple[dict[str, Any], st
     proves integrity but not who signed.
     """
     if not isinstance(document, dict) or document.get("format") != FORMAT:
-        return {}, "not a tainik.org/publication/v1 sidecar"
+        return {}, f"not a {FORMAT} sidecar"
     body = {k: v for k, v in document.items() if k != "signature"}
     try:
         signature = base64.b64decode(str(document.get("signature", "")), validate=True)

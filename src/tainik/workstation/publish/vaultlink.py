@@ -6,7 +6,9 @@
   out: the record names the original by its hashes).
 - :func:`publish_stored`: a stored redacted file is signed with a certificate from the vault's
   own CA (``VAULT/ca/``, made on first use, its key protected like the vault key) into an
-  output folder, and an ``export`` record (purpose ``publication``) names what was handed out.
+  output folder, and an ``export`` record (purpose ``publication``) names what was handed out
+  and keeps the opening of the commitment to the original (its salt): the one place it is.
+- :func:`find_opening`: the opening of a published commitment, from that record.
 """
 
 from __future__ import annotations
@@ -25,17 +27,18 @@ from tainik.core.errors import N_
 from tainik.crypto import Secret
 from tainik.sealed import durable
 from tainik.workstation.publish import castore
+from tainik.workstation.publish.commitment import SCHEME, Opening, is_hex64
 from tainik.workstation.publish.publication import Publication, publish_file
 from tainik.workstation.vault import catalogue
-from tainik.workstation.vault.canonical import JsonObject, JsonValue
+from tainik.workstation.vault.canonical import JsonObject, JsonValue, NotCanonical
 from tainik.workstation.vault.copyout import copy_verified
 from tainik.workstation.vault.custody import Action, CustodyRecord, FileRef
 from tainik.workstation.vault.errors import VaultUsageError
 from tainik.workstation.vault.items import StoredFile
+from tainik.workstation.vault.layout import CA_DIR
 from tainik.workstation.vault.objects import hash_file
 from tainik.workstation.vault.vault import Vault, VaultWriter
 
-CA_DIR = "ca"
 PURPOSE_REDACT = "redact"
 PURPOSE_PUBLICATION = "publication"
 
@@ -181,6 +184,8 @@ def publish_stored(
     """Sign a stored redacted file into ``out_dir`` and record it in the custody log."""
     vault = writer.vault
     record = redaction_record(vault, stored)
+    assert stored.derived_from is not None  # redaction_record refuses originals
+    opening = Opening.new(stored.derived_from)
     ca_dir = ca_directory(vault)
     if castore.exists(ca_dir):
         ca = castore.load(ca_dir, passphrase)
@@ -189,10 +194,12 @@ def publish_stored(
     work = vault.paths.staging / f"publish-{secrets.token_hex(6)}"
     try:
         work.mkdir(mode=0o700, parents=True)
-        name = f"redacted-{stored.ref.sha256[:16]}.mp4"
+        # Named by the public commitment: not by the original's or the stored copy's hash (vault
+        # ids), and not by any name a person gave a file.
+        name = f"published-{opening.commitment()[:16]}.mp4"
         copy = copy_verified(vault.objects.path(stored.ref.sha256), work, name, stored.ref.sha256)
         out_dir.mkdir(parents=True, exist_ok=True)
-        publication = publish_file(copy, record, ca, out_dir, now, name=name)
+        publication = publish_file(copy, record, ca, out_dir, now, name=name, opening=opening)
     except OSError as exc:
         raise durable.storage_error(exc, out_dir) from exc
     finally:
@@ -206,7 +213,12 @@ def publish_stored(
             outputs=[published.to_json()],
             details={
                 "purpose": PURPOSE_PUBLICATION,
-                "original": {"sha256": publication.original_sha256},
+                "original": {"sha256": opening.original_sha256},
+                "commitment": {
+                    "scheme": SCHEME,
+                    "value": publication.commitment,
+                    "salt": opening.salt.hex(),
+                },
                 "manifest": publication.manifest_label,
                 "certificate_serial": publication.certificate_serial,
                 "ca_sha256": publication.ca_fingerprint,
@@ -214,3 +226,40 @@ def publish_stored(
             },
         )
     return publication, entry
+
+
+def find_opening(vault: Vault, commitment: str) -> tuple[Opening, CustodyRecord]:
+    """The opening of ``commitment`` (64 hex digits, or a unique prefix of at least 16) and the
+    publication record that keeps it; a usage error when no publication made it."""
+    commitment = commitment.strip().lower()
+    found: list[tuple[Opening, CustodyRecord]] = []
+    for _, line in vault.records():
+        try:
+            record = CustodyRecord.parse(line)
+        except NotCanonical:
+            continue  # 'vault verify' names it; an opening proves itself either way
+        if record.action != Action.EXPORT or record.details.get("purpose") != PURPOSE_PUBLICATION:
+            continue
+        kept = record.details.get("commitment")
+        original = record.details.get("original")
+        if not isinstance(kept, dict) or not isinstance(original, dict):
+            continue
+        value, salt = kept.get("value"), kept.get("salt")
+        if not (isinstance(value, str) and value.startswith(commitment)):
+            continue
+        if kept.get("scheme") != SCHEME or not is_hex64(salt):
+            continue
+        opening = Opening(bytes.fromhex(salt), str(original.get("sha256", "")))
+        if opening.opens(value):
+            found.append((opening, record))
+    if len(commitment) < 16 or len({o.commitment() for o, _ in found}) != 1:
+        raise VaultUsageError(
+            N_(
+                "No publication recorded in this vault committed to {commitment} (give the "
+                "published file, or at least 16 hexadecimal digits of its commitment)"
+            )
+            if len(commitment) < 16 or not found
+            else N_("Several publications' commitments start with {commitment}: give more of it"),
+            commitment=commitment[:64],
+        )
+    return found[0]

@@ -5,27 +5,30 @@ Checks, in order, and fails on the first that does not hold:
 1. the file has a C2PA manifest whose signature and content hashes validate; with a trust
    anchor (the organisation's CA certificate), the signer must chain to it ("Trusted"),
    without one the signer is reported as not checked ("Valid");
-2. the manifest names exactly one original, by SHA-256, the same in the ingredient and in
-   the ``org.tainik.derivation`` assertion;
+2. the manifest names exactly one original, by a commitment (:mod:`.commitment`), the same in
+   the ingredient and in the ``org.tainik.derivation`` assertion;
 3. when the signed sidecar is present: its signature and chain hold, and it agrees with the
-   file (SHA-256 of every byte, size), the manifest (label) and the original's hash.
+   file (SHA-256 of every byte, size), the manifest (label) and the commitment;
+4. when an opening is given (the organisation reveals it, ``tainik open-commitment``): it
+   opens the commitment, and then the original's SHA-256 is known; when the original file
+   is given too, its SHA-256 must be that one.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tainik.sealed import durable
 from tainik.workstation.publish import credentials, sidecar
+from tainik.workstation.publish.commitment import SCHEME, Opening, is_hex64
 from tainik.workstation.publish.errors import ProvenanceError
 from tainik.workstation.publish.manifest import DERIVATION_LABEL, INSTANCE_PREFIX
 
-_HEX64 = re.compile(r"[0-9a-f]{64}")
+READ_CHUNK = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -33,14 +36,16 @@ class Verified:
     """What a verified publication claims."""
 
     trusted: bool
-    original_sha256: str
+    original_commitment: str
     file_sha256: str
     signer: str
     actions: list[str]
     sidecar_checked: bool
+    original_sha256: str | None = None  # known only through an opening that opens it
+    original_checked: bool = False  # the original file itself was hashed and matched
 
 
-def _original(active: dict[str, Any], path: Path) -> str:
+def _commitment(active: dict[str, Any], path: Path) -> str:
     ingredients = active.get("ingredients") or []
     parents = [i for i in ingredients if i.get("relationship") == "parentOf"]
     if len(parents) != 1:
@@ -51,14 +56,16 @@ def _original(active: dict[str, Any], path: Path) -> str:
     for assertion in active.get("assertions") or []:
         if assertion.get("label") == DERIVATION_LABEL:
             original = (assertion.get("data") or {}).get("original") or {}
-            if original.get("alg") == "sha256":
-                claimed = original.get("hash")
+            if original.get("scheme") == SCHEME:
+                claimed = original.get("commitment")
     if (
         not instance.startswith(INSTANCE_PREFIX)
-        or not _HEX64.fullmatch(from_ingredient)
+        or not is_hex64(from_ingredient)
         or claimed != from_ingredient
     ):
-        raise ProvenanceError(path=str(path), reason="the manifest's original hash is malformed")
+        raise ProvenanceError(
+            path=str(path), reason="the manifest's commitment to the original is malformed"
+        )
     return from_ingredient
 
 
@@ -74,7 +81,13 @@ def _actions(active: dict[str, Any]) -> list[str]:
     return words
 
 
-def verify(path: Path, trust_pem: bytes | None, sidecar_path: Path | None) -> Verified:
+def verify(
+    path: Path,
+    trust_pem: bytes | None,
+    sidecar_path: Path | None,
+    opening: Opening | None = None,
+    original_path: Path | None = None,
+) -> Verified:
     """Check ``path`` as described above; raises :class:`ProvenanceError` when it fails."""
     try:
         data = path.read_bytes()
@@ -85,22 +98,68 @@ def verify(path: Path, trust_pem: bytes | None, sidecar_path: Path | None) -> Ve
     if reading.state != wanted or reading.failures:
         reason = ", ".join(reading.failures) or f"validation state {reading.state}"
         raise ProvenanceError(path=str(path), reason=reason)
-    original = _original(reading.active, path)
+    commitment = _commitment(reading.active, path)
     file_sha256 = hashlib.sha256(data).hexdigest()
     checked = False
     if sidecar_path is not None:
-        _check_sidecar(sidecar_path, trust_pem, path, data, file_sha256, original, reading)
+        _check_sidecar(sidecar_path, trust_pem, path, data, file_sha256, commitment, reading)
         checked = True
+    original_sha256 = None
+    if opening is not None:
+        if not opening.opens(commitment):
+            raise ProvenanceError(
+                path=str(path),
+                reason="the opening does not open the commitment in its manifest (a wrong salt, "
+                "another original, or another publication)",
+            )
+        original_sha256 = opening.original_sha256
+    if original_path is not None:
+        if original_sha256 is None:
+            raise ProvenanceError(
+                path=str(original_path),
+                reason="an original can be checked only with the opening of the commitment",
+            )
+        if _sha256_file(original_path) != original_sha256:
+            raise ProvenanceError(
+                path=str(original_path), reason="this is not the original the opening names"
+            )
     info = reading.active.get("signature_info") or {}
     signer = " / ".join(str(info[k]) for k in ("common_name", "issuer") if info.get(k))
     return Verified(
         trusted=trust_pem is not None,
-        original_sha256=original,
+        original_commitment=commitment,
         file_sha256=file_sha256,
         signer=signer,
         actions=_actions(reading.active),
         sidecar_checked=checked,
+        original_sha256=original_sha256,
+        original_checked=original_path is not None,
     )
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(READ_CHUNK):
+                digest.update(chunk)
+    except OSError as exc:
+        raise durable.storage_error(exc, path) from exc
+    return digest.hexdigest()
+
+
+def read_commitment(path: Path) -> str:
+    """The commitment to the original in ``path``'s manifest, whether or not its signer is
+    trusted (the signature and content hashes must still validate)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise durable.storage_error(exc, path) from exc
+    reading = credentials.read(data, None, path)
+    if reading.state != "Valid" or reading.failures:
+        reason = ", ".join(reading.failures) or f"validation state {reading.state}"
+        raise ProvenanceError(path=str(path), reason=reason)
+    return _commitment(reading.active, path)
 
 
 def _check_sidecar(
@@ -109,7 +168,7 @@ def _check_sidecar(
     path: Path,
     data: bytes,
     file_sha256: str,
-    original: str,
+    commitment: str,
     reading: credentials.Reading,
 ) -> None:
     try:
@@ -122,7 +181,8 @@ def _check_sidecar(
     file = body.get("file") or {}
     if file.get("sha256") != file_sha256 or file.get("size") != len(data):
         raise ProvenanceError(path=str(path), reason="the file differs from the one signed")
-    if (body.get("original") or {}).get("sha256") != original:
+    stated = body.get("original") or {}
+    if stated.get("scheme") != SCHEME or stated.get("commitment") != commitment:
         raise ProvenanceError(path=str(path), reason="the sidecar names another original")
     if (body.get("manifest") or {}).get("label") != reading.store.get("active_manifest"):
         raise ProvenanceError(path=str(path), reason="the sidecar names another manifest")

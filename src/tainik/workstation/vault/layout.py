@@ -14,6 +14,7 @@ STAGING = "staging"
 LOCK = "lock"
 README = "README.txt"
 HASH_DIR = "sha256"
+CA_DIR = "ca"  # the publication CA (tainik.workstation.publish.castore), made on first use
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
@@ -24,6 +25,7 @@ This folder is a Tainik evidence vault. Do not change anything in it by hand.
   vault.key          the vault's Ed25519 signing key (passphrase-protected)
   vault.pub          its public key (ed25519:...)
   objects/sha256/    every original, once, named by its SHA-256, read-only
+  ca/                the certificate authority that signs publications (if any)
 
 Check it with:  tainik vault verify THIS_FOLDER
 """

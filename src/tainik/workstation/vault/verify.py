@@ -3,13 +3,15 @@
 Rules, in the order they are checked, are in docs/workstation.md ("Verification"). Every
 problem is reported with what it concerns (a record number, an item, a stored file), not only
 the first; the most specific diagnosis wins (a deleted record is reported as missing, not also
-as a broken link in the chain after it).
+as a broken link in the chain after it). Whatever the vault holds that no sound record
+accounts for (an item, a stored file, a derived file) is named too: a log cut back together
+with its signed head is consistent in itself, and what was left behind is the trace.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +24,8 @@ from tainik.workstation.vault import catalogue
 from tainik.workstation.vault.canonical import NotCanonical
 from tainik.workstation.vault.custody import GENESIS_PREV, Action, CustodyRecord, FileRef, Head
 from tainik.workstation.vault.errors import VaultIntegrityError
+from tainik.workstation.vault.heads import KeptHead, format_head
+from tainik.workstation.vault.layout import CA_DIR
 from tainik.workstation.vault.objects import hash_file
 from tainik.workstation.vault.vault import Vault
 
@@ -38,7 +42,13 @@ class VerifyReport:
     records: int = 0
     files: int = 0
     bytes: int = 0
-    head: str = ""
+    head: str = ""  # the hash of the last record
+    count: int = 0  # the number of records the log should have (the last seq + 1)
+
+    @property
+    def head_text(self) -> str:
+        """``COUNT:HASH``: the head to keep outside the vault (:mod:`.heads`)."""
+        return format_head(self.count, self.head)
 
     @property
     def ok(self) -> bool:
@@ -54,19 +64,32 @@ class VerifyReport:
         self.warnings.append(VaultIntegrityError(template, **params))
 
 
+@dataclass
+class _Chain:
+    """What the chain check found: the sound records, and the hash of every stored line."""
+
+    sound: dict[int, CustodyRecord] = field(default_factory=dict)
+    hashes: dict[int, str] = field(default_factory=dict)
+    count: int = 0  # the last stored seq + 1
+
+
 def verify(
     vault: Vault,
     *,
     expect_key: str | None = None,
+    expect_heads: Sequence[KeptHead] = (),
     jobs: int = 2,
     progress: Progress | None = None,
 ) -> VerifyReport:
-    """Check the whole vault; ``expect_key`` is a fingerprint or key kept outside the vault."""
+    """Check the whole vault. ``expect_key`` is a fingerprint or key, ``expect_heads`` heads of
+    the log, kept outside the vault."""
     report = VerifyReport()
     key = _check_key(vault, report, expect_key)
     report.key = key
-    records = _check_chain(vault, report, key)
-    _check_catalogue(vault, report, records)
+    chain = _check_chain(vault, report, key)
+    _check_kept_heads(report, chain, expect_heads)
+    _check_catalogue(vault, report, chain)
+    _check_publications(vault, report, chain)
     _check_files(vault, report, jobs, progress)
     return report
 
@@ -121,11 +144,10 @@ def _check_key(vault: Vault, report: VerifyReport, expect_key: str | None) -> Ve
 # -- the chain ---------------------------------------------------------------------------------
 
 
-def _check_chain(
-    vault: Vault, report: VerifyReport, key: VerifyKey | None
-) -> dict[int, CustodyRecord]:
+def _check_chain(vault: Vault, report: VerifyReport, key: VerifyKey | None) -> _Chain:
     """Check order, links and signatures; returns the records that are sound, by ``seq``."""
-    sound: dict[int, CustodyRecord] = {}
+    chain = _Chain()
+    sound = chain.sound
     expected_seq = 0
     prev_hash = GENESIS_PREV
     prev_sound = True
@@ -137,6 +159,7 @@ def _check_chain(
             report.problem(N_("Custody record {seq} is missing (deleted)"), seq=missing)
         expected_seq = seq + 1
         line_hash = hashlib.sha256(line).hexdigest()
+        chain.hashes[seq] = line_hash
         try:
             record = CustodyRecord.parse(line)
         except NotCanonical as exc:
@@ -189,8 +212,9 @@ def _check_chain(
         prev_hash, prev_sound = line_hash, ok
     report.records = count
     report.head = prev_hash
+    report.count = chain.count = expected_seq
     _check_head(vault, report, key, expected_seq, prev_hash)
-    return sound
+    return chain
 
 
 def _check_head(
@@ -231,20 +255,148 @@ def _check_head(
         )
 
 
+# -- heads kept outside the vault ---------------------------------------------------------------
+
+
+def _check_kept_heads(report: VerifyReport, chain: _Chain, heads: Sequence[KeptHead]) -> None:
+    """Each head noted outside the vault must still be in the log: the log may have grown since,
+    never shrunk or changed. (The chain check has vouched for every record before it.)"""
+    last = chain.count - 1
+    for head in heads:
+        if head.count is None:
+            if head.hash not in chain.hashes.values():
+                report.problem(
+                    N_(
+                        "No custody record hashes to {hash}, a head kept outside the vault: the "
+                        "log was cut back or rewritten since that head was noted"
+                    ),
+                    hash=head.hash[:16],
+                )
+        elif head.count > chain.count:
+            report.problem(
+                N_(
+                    "The custody log was cut back: a head kept outside the vault counts {count} "
+                    "records, but the log ends at record {last} (records {first} to {gone} are "
+                    "gone, whatever the signed head in the vault says)"
+                ),
+                count=head.count,
+                last=last,
+                first=chain.count,
+                gone=head.count - 1,
+            )
+        elif chain.hashes.get(head.count - 1) != head.hash:
+            report.problem(
+                N_(
+                    "Custody record {seq} is not the one a head kept outside the vault names "
+                    "({hash}): the log was rewritten at or before that record"
+                ),
+                seq=head.count - 1,
+                hash=head.hash[:16],
+            )
+
+
 # -- the catalogue against the records ---------------------------------------------------------
 
 
-def _check_catalogue(vault: Vault, report: VerifyReport, records: dict[int, CustodyRecord]) -> None:
+class _Unaccounted:
+    """Problems for what the catalogue holds but no sound record vouches for: whether the
+    record named is absent from the log, or present but not sound (reported above)."""
+
+    def __init__(self, report: VerifyReport, chain: _Chain) -> None:
+        self.report = report
+        self.chain = chain
+
+    def absent(self, seq: int) -> bool:
+        return seq not in self.chain.hashes
+
+    def item(self, seq: int, item: Any) -> None:
+        params = {"item": item.id, "name": str(item.display_name)[:60], "sha": item.sha256[:16]}
+        if self.absent(seq):
+            self.report.problem(
+                N_(
+                    "Item {item} ('{name}', stored file {sha}) is not accounted for by the "
+                    "custody log: record {seq}, which imported it, is not in the log"
+                ),
+                seq=seq,
+                **params,
+            )
+        else:
+            self.report.problem(
+                N_(
+                    "Item {item} ('{name}', stored file {sha}) is not accounted for by the "
+                    "custody log: record {seq}, which imported it, is not sound (see above)"
+                ),
+                seq=seq,
+                **params,
+            )
+
+    def derivation(self, seq: int, row: Any) -> None:
+        params = {"sha": str(row.derived_sha256)[:16], "original": str(row.original_sha256)[:16]}
+        if self.absent(seq):
+            self.report.problem(
+                N_(
+                    "Derived file {sha} (from {original}) is not accounted for by the custody "
+                    "log: record {seq}, which made it, is not in the log"
+                ),
+                seq=seq,
+                **params,
+            )
+        else:
+            self.report.problem(
+                N_(
+                    "Derived file {sha} (from {original}) is not accounted for by the custody "
+                    "log: record {seq}, which made it, is not sound (see above)"
+                ),
+                seq=seq,
+                **params,
+            )
+
+    def stored(self, seq: int, sha: str) -> None:
+        if self.absent(seq):
+            self.report.problem(
+                N_(
+                    "Stored file {sha} is not accounted for by the custody log: record {seq}, "
+                    "which stored it, is not in the log"
+                ),
+                sha=sha[:16],
+                seq=seq,
+            )
+        else:
+            self.report.problem(
+                N_(
+                    "Stored file {sha} is not accounted for by the custody log: record {seq}, "
+                    "which stored it, is not sound (see above)"
+                ),
+                sha=sha[:16],
+                seq=seq,
+            )
+
+
+def _check_catalogue(vault: Vault, report: VerifyReport, chain: _Chain) -> None:
+    records = chain.sound
+    unaccounted = _Unaccounted(report, chain)
     with vault.engine.connect() as db:
-        items = db.execute(select(catalogue.items)).all()
+        sources = {
+            int(r.id): (str(r.key), str(r.designation))
+            for r in db.execute(select(catalogue.sources)).all()
+        }
+        items = db.execute(select(catalogue.items).order_by(catalogue.items.c.id)).all()
         objects = {str(r.sha256): r for r in db.execute(select(catalogue.objects)).all()}
-        derivations = db.execute(select(catalogue.derivations)).all()
+        derivations = db.execute(
+            select(catalogue.derivations).order_by(catalogue.derivations.c.id)
+        ).all()
+    # (seq, sha256) of stored files already named through their item or derivation
+    named: set[tuple[int, str]] = set()
     imported: set[str] = set()
     for item in items:
-        record = records.get(int(item.custody_seq))
+        seq = int(item.custody_seq)
+        record = records.get(seq)
         if record is None:
-            continue  # the record itself is already reported
-        if not _import_matches(record, item):
+            unaccounted.item(seq, item)
+            named.add((seq, str(item.sha256)))
+            continue
+        source_key = sources.get(int(item.source_id), ("", ""))[0]
+        if not _import_matches(record, item, source_key):
             report.problem(
                 N_("Item {item} does not match its custody record {seq}: the catalogue was edited"),
                 item=item.id,
@@ -260,10 +412,28 @@ def _check_catalogue(vault: Vault, report: VerifyReport, records: dict[int, Cust
                 N_("The item imported by custody record {seq} is missing from the catalogue"),
                 seq=seq,
             )
+    # A source row is written only with an item, in its import's transaction: one that no sound
+    # import names is a remainder too (its items' records cut, or the rows moved).
+    named_sources = {r.details.get("source") for r in records.values() if r.action == Action.IMPORT}
+    for key, designation in sorted(sources.values()):
+        if key not in named_sources:
+            report.problem(
+                N_(
+                    "Source {key} ('{designation}') is not accounted for by the custody log: no "
+                    "sound record imported anything from it"
+                ),
+                key=key[:100],
+                designation=designation[:60],
+            )
+    derived: set[int] = set()
     for derivation in derivations:
-        record = records.get(int(derivation.custody_seq))
+        seq = int(derivation.custody_seq)
+        record = records.get(seq)
         if record is None:
+            unaccounted.derivation(seq, derivation)
+            named.add((seq, str(derivation.derived_sha256)))
             continue
+        derived.add(seq)
         ins, outs = record.file_refs(record.inputs), record.file_refs(record.outputs)
         if (
             record.action != Action.DERIVE
@@ -277,9 +447,18 @@ def _check_catalogue(vault: Vault, report: VerifyReport, records: dict[int, Cust
                 sha=str(derivation.derived_sha256)[:16],
                 seq=derivation.custody_seq,
             )
+    for seq, record in records.items():
+        if record.action == Action.DERIVE and seq not in derived:
+            report.problem(
+                N_("The file derived by custody record {seq} is missing from the catalogue"),
+                seq=seq,
+            )
     for sha, row in objects.items():
-        record = records.get(int(row.custody_seq))
+        seq = int(row.custody_seq)
+        record = records.get(seq)
         if record is None:
+            if (seq, sha) not in named:
+                unaccounted.stored(seq, sha)
             continue
         ref = FileRef(sha, str(row.blake3), int(row.size))
         if ref not in record.file_refs(record.outputs):
@@ -293,7 +472,26 @@ def _check_catalogue(vault: Vault, report: VerifyReport, records: dict[int, Cust
             )
 
 
-def _import_matches(record: CustodyRecord, item: Any) -> bool:
+def _check_publications(vault: Vault, report: VerifyReport, chain: _Chain) -> None:
+    """Exports and publications leave nothing in the catalogue: their records are all there
+    is. The vault's CA (made by the first publication) is the one trace they leave."""
+    if not (vault.paths.root / CA_DIR).exists():
+        return
+    if not any(
+        r.action == Action.EXPORT and r.details.get("purpose") == "publication"
+        for r in chain.sound.values()
+    ):
+        report.warning(
+            N_(
+                "The vault has a publication CA ({folder}) but the custody log records no "
+                "publication: a publication failed after making the CA, or its record was cut "
+                "from the log"
+            ),
+            folder=CA_DIR,
+        )
+
+
+def _import_matches(record: CustodyRecord, item: Any, source_key: str) -> bool:
     if record.action != Action.IMPORT or not record.inputs or not record.outputs:
         return False
     source = record.inputs[0]
@@ -304,6 +502,7 @@ def _import_matches(record: CustodyRecord, item: Any) -> bool:
         and bool(outputs)
         and outputs[0].sha256 == item.sha256
         and record.details.get("kind") == item.kind
+        and record.details.get("source") == source_key
     )
 
 
@@ -372,8 +571,39 @@ def _check_files(vault: Vault, report: VerifyReport, jobs: int, progress: Progre
     for stray in sorted(vault.objects.stored_hashes() - set(expected)):
         report.warning(
             N_(
-                "Objects/sha256/{name} is not in the catalogue (left by an interrupted import, or "
-                "put there by hand); it is not part of the evidence"
+                "Objects/sha256/{name} is not in the catalogue (left by an interrupted import, "
+                "put there by hand, or left behind when the log was cut back with its catalogue "
+                "rows: check against a head kept outside, --expect-head); it is not part of the "
+                "evidence"
             ),
             name=f"{stray[:2]}/{stray}"[:100],
         )
+
+
+# -- the head, quickly -------------------------------------------------------------------------
+
+
+def current_head(vault: Vault) -> str:
+    """``COUNT:HASH`` of the log, once the signed head is checked to name exactly the log's last
+    record with a valid signature; the records themselves and the files are not checked (that
+    is :func:`verify`'s work)."""
+    key = vault.genesis_key()
+    count, last = 0, GENESIS_PREV
+    for seq, line in vault.records():
+        if seq != count:
+            break
+        count, last = seq + 1, hashlib.sha256(line).hexdigest()
+    try:
+        head = Head.decode(vault.meta("custody_head") or "")
+    except NotCanonical:
+        head = None
+    if (
+        head is None
+        or key is None
+        or not head.signature_valid(key)
+        or (head.count, head.hash) != (count, last)
+    ):
+        raise VaultIntegrityError(
+            N_("The custody log does not end where its signed head says; run 'tainik vault verify'")
+        )
+    return format_head(count, last)
