@@ -26,6 +26,7 @@ from pyrage import x25519
 
 from tainik.core.codename import normalize
 from tainik.core.errors import N_, IdentityError, IntegrityError, NotARecipientError, UsageError
+from tainik.core.timestamps import format_utc
 from tainik.crypto import age, bech32
 
 IDENTITY_PREFIX = "AGE-SECRET-KEY-1"
@@ -174,8 +175,9 @@ def decrypt_into(
 
 
 def identity_file_text(identity: Identity, now: datetime | None = None) -> str:
-    """The standard age identity file, as ``age-keygen`` writes it."""
-    created = (now or datetime.now(UTC)).replace(microsecond=0).isoformat()
+    """The standard age identity file, as ``age-keygen`` writes it (the time in Tainik's
+    one UTC spelling, :func:`tainik.core.timestamps.format_utc`)."""
+    created = format_utc(now or datetime.now(UTC))
     return (
         f"# created: {created}\n"
         f"# public key: {identity.recipient.text}\n"
