@@ -38,6 +38,9 @@ class SendState:
     path: Path
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
     owner: str | None = None
+    # True from getting a new codename until its first upload was accepted: until then the
+    # server knows nothing of the codename (it stores a source only once it sends something).
+    unconfirmed: bool = False
 
     @classmethod
     def load(cls, path: Path) -> SendState:
@@ -59,11 +62,12 @@ class SendState:
             path,
             files if isinstance(files, dict) else {},
             owner if isinstance(owner, str) else None,
+            raw.get("unconfirmed") is True,
         )
 
     def is_empty(self) -> bool:
         """True when no earlier run recorded anything here."""
-        return not self.files
+        return not self.files and not self.unconfirmed
 
     def claim(self, codename: Secret) -> None:
         """Bind this state to ``codename``; refuse a state that belongs to another one.
@@ -84,7 +88,9 @@ class SendState:
 
     def save(self) -> None:
         """Write atomically (temporary file, fsync, rename)."""
-        record = {"v": VERSION, "owner": self.owner, "files": self.files}
+        record: dict[str, Any] = {"v": VERSION, "owner": self.owner, "files": self.files}
+        if self.unconfirmed:
+            record["unconfirmed"] = True
         durable.replace_file(self.path, json.dumps(record, indent=1).encode("utf-8"))
 
     def entry(self, key: str, size: int, mtime_ns: int) -> dict[str, Any] | None:

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import errno
 import logging
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from tainik.core.errors import N_, CodenameError, StorageError, TainikError
+from tainik.core.errors import N_, CodenameError, StorageError, StorageFullError, TainikError
 from tainik.core.upload import UploadError
 from tainik.server.pages import Pages
 from tainik.service import errors
 from tainik.service.newsroom import errors as newsroom_errors
+from tainik.storage.space import is_disk_full
 
 log = logging.getLogger("tainik.server")
 
@@ -38,10 +38,14 @@ HTTP_MESSAGES = {
 }
 
 
-def status_of(error: TainikError) -> int:
-    """The HTTP status for a user-facing error."""
-    if isinstance(error, StorageError) and error.params.get("errno") == errno.ENOSPC:
+def status_of(error: Exception) -> int:
+    """The HTTP status for any error: ``507`` whenever storage is full, whatever layer said so
+    (a file write, SQLite, PostgreSQL, a free-space check); ``500`` for other unexpected
+    errors; the table above for user-facing ones."""
+    if is_disk_full(error):
         return 507
+    if not isinstance(error, TainikError):
+        return 500
     for kind, status in STATUS:
         if isinstance(error, kind):
             return status
@@ -122,6 +126,8 @@ def install(app_handlers: dict[type[Exception] | int, object], pages: Pages) -> 
         return pages.render(request, "error.html", status=exc.status_code, message=_(text))
 
     async def unexpected(request: Request, exc: Exception) -> Response:
+        if is_disk_full(exc):  # e.g. SQLite's "database or disk is full"
+            return await tainik_error(request, StorageFullError())
         # Log the type only: an exception's text may quote request data.
         log.error("internal error: %s", type(exc).__name__)
         _ = pages.gettext(request)

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from tainik.instance import InstanceConfig
 from tainik.sealed.writer import SegmentWorkers
 from tainik.service.kdf_gate import KdfGate
+from tainik.service.new_source import NewSourceSeal
 from tainik.storage.blobs import BlobStore
 from tainik.storage.database import open_database
 from tainik.storage.uploads import UploadStore
@@ -35,6 +36,8 @@ class Instance:
     clock: Callable[[], datetime] = utc_now
     # Argon2id runs: bounded in number at once, never by a count of failures.
     kdf_gate: KdfGate = field(default_factory=KdfGate)
+    # The key that seals new sources' cookies: in this process's memory only.
+    new_sources: NewSourceSeal = field(default_factory=NewSourceSeal)
     # One upload commit at a time in this process (a rename and a row: milliseconds), so
     # that concurrent completes of one upload see each other's result, not half of it.
     commits: threading.Lock = field(default_factory=threading.Lock)

@@ -136,14 +136,8 @@ def _touch(instance: Instance, row: Any) -> None:
         )
 
 
-def create_upload(
-    instance: Instance, session: SourceSession, sealed_id: str, segments: int, sealed_note: bytes
-) -> tuple[UploadView, bool]:
-    """Create an upload, or return the existing one of this source; (view, created).
-
-    An id this source already completed answers as an upload holding everything: a client
-    that lost the answer to ``complete`` (a dropped circuit, a killed sender) then sends
-    nothing and completes again (idempotent), instead of failing for ever on a taken id."""
+def check_new_upload(sealed_id: str, segments: int, sealed_note: bytes) -> None:
+    """Refuse a malformed request to create an upload (before a new source is written)."""
     if not is_valid_id(sealed_id):
         raise _error("bad_id", N_("the upload id is not a sealed-file id"))
     if not 1 <= segments <= MAX_SEGMENTS:
@@ -152,6 +146,17 @@ def create_upload(
         raise _error("bad_note", N_("the upload note is missing or too large"))
     if not sealed_note.startswith(b"age-encryption.org/v1\n"):
         raise _error("bad_note", N_("the upload note is not an age file"))
+
+
+def create_upload(
+    instance: Instance, session: SourceSession, sealed_id: str, segments: int, sealed_note: bytes
+) -> tuple[UploadView, bool]:
+    """Create an upload, or return the existing one of this source; (view, created).
+
+    An id this source already completed answers as an upload holding everything: a client
+    that lost the answer to ``complete`` (a dropped circuit, a killed sender) then sends
+    nothing and completes again (idempotent), instead of failing for ever on a taken id."""
+    check_new_upload(sealed_id, segments, sealed_note)
     now = instance.clock()
     with instance.engine.begin() as db:
         row = db.execute(

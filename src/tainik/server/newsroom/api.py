@@ -76,6 +76,9 @@ def endpoint(handler: Endpoint) -> Endpoint:
             return error_response(status, error.english())
         except Exception as error:
             log.error("internal error: %s", type(error).__name__)
+            status = status_of(error)  # 507 when storage is full, whoever said so
+            if status == 507:
+                return error_response(status, "the server's storage is full")
             return error_response(500, "internal error")
 
     return wrapper
