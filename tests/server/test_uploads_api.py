@@ -419,11 +419,12 @@ def test_the_size_limit_holds_for_api_uploads(
 
 
 def test_segment_counts_are_bounded_and_completing_walks_only_what_is_present(
-    source: TestClient, org: crypto.Identity
+    source: TestClient, instance: Instance, org: crypto.Identity
 ) -> None:
     """2^24 segments were accepted, and ``complete`` then built a set of every index (about
     2 GB). The count is bounded (1 TiB at 4 MiB segments); at the bound, an incomplete
     upload's answer lists the first 1,000 missing parts and counts all, in little memory."""
+    object.__setattr__(instance.config, "max_unfinished_bytes", MAX_UPLOAD_BYTES)
     upload = Upload(b"x", org)
     note = upload.note(recipient(source))
     for count in (0, MAX_SEGMENTS + 1, 2**24):

@@ -61,7 +61,7 @@ API_CODES: list[tuple[type[TainikError], str]] = [
     (errors.NotFoundError, "not_found"),
     (CodenameError, "bad_codename"),
 ]
-UPLOAD_STATUS = {"conflict": 409, "wrong_state": 409, "too_large": 413}
+UPLOAD_STATUS = {"conflict": 409, "wrong_state": 409, "too_large": 413, "quota": 413}
 # Storage failures are the server's: never "bad_request". Both listeners' APIs use these.
 STORAGE_CODES = {507: "storage_full", 500: "internal"}
 

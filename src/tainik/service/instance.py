@@ -15,6 +15,7 @@ from tainik.service.kdf_gate import KdfGate
 from tainik.service.new_source import NewSourceSeal
 from tainik.storage.blobs import BlobStore
 from tainik.storage.database import open_database
+from tainik.storage.space import Reserve
 from tainik.storage.uploads import UploadStore
 
 
@@ -41,6 +42,11 @@ class Instance:
     # One upload commit at a time in this process (a rename and a row: milliseconds), so
     # that concurrent completes of one upload see each other's result, not half of it.
     commits: threading.Lock = field(default_factory=threading.Lock)
+    # Space held back on the data disk for staff logins and deletions (storage/space.py).
+    reserve: Reserve = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.reserve = Reserve(self.config.data_dir, self.config.reserve_bytes)
 
     @classmethod
     def open(cls, config: InstanceConfig) -> Instance:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, exists, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -273,6 +273,27 @@ def expire_sessions(instance: Instance) -> int:
         result = db.execute(
             delete(schema.source_sessions).where(schema.source_sessions.c.last_seen < cutoff)
         )
+    return int(result.rowcount)
+
+
+def expire_empty(instance: Instance) -> int:
+    """Remove sources that have nothing: no submission, no reply, no unfinished upload and no
+    live session (a row from before sources were written only with their first submission, a
+    source whose every item was deleted, one whose only uploads expired unfinished); returns
+    how many. Their codenames are then unknown here, as if never used. Run after expiring
+    uploads and sessions."""
+    src = schema.sources
+    empty = [
+        ~exists().where(table.c.source_id == src.c.id)
+        for table in (
+            schema.submissions,
+            schema.replies,
+            schema.uploads,
+            schema.source_sessions,
+        )
+    ]
+    with instance.engine.begin() as db:
+        result = db.execute(delete(src).where(*empty))
     return int(result.rowcount)
 
 

@@ -29,7 +29,7 @@ from tainik.server.source.session import (
     who,
 )
 from tainik.server.source.submission_form import SubmissionForm
-from tainik.service import sources
+from tainik.service import sources, uploads
 from tainik.service.errors import LoginError, SessionError, TooLargeError
 from tainik.service.instance import Instance
 from tainik.service.intake import Intake
@@ -152,14 +152,17 @@ class SourceInterface:
 
     async def submit(self, request: Request) -> Response:
         session = await who(self.instance, request)
-        if isinstance(session, NewSource):
-            # Its first submission: derive its keys now, before a byte of the body is read, so
-            # that a busy KDF gate (429) costs the source a retry, not a whole upload.
-            session = await run_in_threadpool(sources.with_keys, self.instance, session)
         limit = self.instance.config.max_upload_bytes
         declared = request.headers.get("content-length", "")
         if limit and declared.isdigit() and int(declared) > limit:
             raise TooLargeError(limit=human_bytes(limit))
+        # Below the free-space margin nothing new is taken in (507), before a byte is read.
+        size = int(declared) if declared.isdigit() else 0
+        await run_in_threadpool(uploads.check_room, self.instance, self.instance.blobs.root, size)
+        if isinstance(session, NewSource):
+            # Its first submission: derive its keys now, before a byte of the body is read, so
+            # that a busy KDF gate (429) costs the source a retry, not a whole upload.
+            session = await run_in_threadpool(sources.with_keys, self.instance, session)
         boundary = boundary_of(request.headers.get("content-type"))
         intake = Intake(self.instance, session)
         form = SubmissionForm(intake, request.cookies.get(CSRF_COOKIE))
