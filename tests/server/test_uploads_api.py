@@ -641,3 +641,28 @@ def test_an_upload_completed_by_another_process_while_listed_has_no_parts(
 
     monkeypatch.setattr(os, "scandir", gone)
     assert instance.uploads.received(sealed_id) == []
+
+
+def test_unfinished_uploads_have_a_quota_per_source(
+    source: TestClient, instance: Instance, org: crypto.Identity
+) -> None:
+    """What a source's unfinished uploads may claim (their declared size) is bounded; finishing
+    or abandoning one gives its claim back. Another source has its own."""
+    object.__setattr__(instance.config, "max_unfinished_bytes", 5 * S)
+    first, second = Upload(b"a" * (2 * S), org), Upload(b"b" * (2 * S), org)
+    start(source, first)
+    start(source, second)  # 4 segments claimed of 5
+    third = Upload(b"c" * (S + 1), org)  # 2 more: over
+    refused = create(source, third)
+    assert refused.status_code == 413
+    assert refused.json()["error"] == "quota"
+    assert "finish or abandon" in refused.json()["message"]
+    assert (
+        source.delete(f"/api/uploads/{first.manifest.id}", headers=headers(source)).status_code
+        == 204
+    )
+    assert create(source, third).status_code == 201
+    with TestClient(source_app(instance)) as other:
+        new_source(other)
+        csrf(other)
+        assert create(other, Upload(b"d" * (2 * S), org)).status_code == 201

@@ -8,6 +8,7 @@ What deletion can and cannot guarantee on SSDs is in docs/threat-model.md.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,6 +32,7 @@ from tainik.storage.space import is_disk_full
 MAX_REPLY_CHARS = 100_000
 MAX_SELECTION = 10_000
 _CHUNK = 500
+log = logging.getLogger("tainik.server")
 
 
 class ReplyEmptyError(RequestError):
@@ -215,6 +217,7 @@ def _deleting(
     except Exception as exc:
         if not is_disk_full(exc):
             raise
+        log.warning("the disk is full: files removed before their rows, to make room")
         with instance.engine.connect() as db:
             authenticate(db, instance, credential, touch=False)  # read only: who asks
             early, early_uploads = collect(db)
