@@ -30,6 +30,7 @@ from tainik.service.new_source import PREFIX as NEW_PREFIX
 from tainik.service.new_source import NewSource
 from tainik.storage import schema
 from tainik.storage.database import stored_time
+from tainik.storage.space import unless_full
 
 MAX_REPLY_BYTES = 1024 * 1024
 # Activity clocks (a session's inactivity, an upload's expiry) are written at most this often:
@@ -218,25 +219,30 @@ def resume(instance: Instance, cookie: str | None) -> SourceSession:
     now = instance.clock()
     idle = _session_lifetime(instance)
     token_hash = crypto.sha256(token)
+    sessions = schema.source_sessions
     with instance.engine.begin() as db:
-        row = db.execute(
-            select(schema.source_sessions).where(schema.source_sessions.c.token_hash == token_hash)
-        ).first()
-        if row is None:
-            raise SessionError()
-        if stored_time(row.last_seen) + idle < now:
-            db.execute(
-                delete(schema.source_sessions).where(
-                    schema.source_sessions.c.token_hash == token_hash
+        row = db.execute(select(sessions).where(sessions.c.token_hash == token_hash)).first()
+    if row is None:
+        raise SessionError()
+    if stored_time(row.last_seen) + idle < now:
+
+        def forget() -> None:
+            with instance.engine.begin() as db:
+                db.execute(delete(sessions).where(sessions.c.token_hash == token_hash))
+
+        unless_full(forget)  # else housekeeping removes it
+        raise SessionError()
+    if now - stored_time(row.last_seen) >= min(ACTIVITY_GRANULARITY, idle / 10):
+
+        def refresh() -> None:
+            with instance.engine.begin() as db:
+                db.execute(
+                    update(sessions)
+                    .where(sessions.c.token_hash == token_hash)
+                    .values(last_seen=now)
                 )
-            )
-            raise SessionError()
-        if now - stored_time(row.last_seen) >= min(ACTIVITY_GRANULARITY, idle / 10):
-            db.execute(
-                update(schema.source_sessions)
-                .where(schema.source_sessions.c.token_hash == token_hash)
-                .values(last_seen=now)
-            )
+
+        unless_full(refresh)  # a full disk must not end a source's reading
     try:
         secret = crypto.decrypt(
             row.sealed_reply_identity, [Identity.from_x25519_scalar(key)], what="session"

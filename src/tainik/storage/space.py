@@ -65,6 +65,18 @@ def free_bytes(path: Path) -> int:
     return stats.f_bavail * stats.f_frsize
 
 
+def unless_full(action: Callable[[], object]) -> bool:
+    """Run a write that may be skipped on a full disk (refreshing a last-seen time); False
+    when it was skipped. Give it its own transaction: SQLite reports a full disk at commit."""
+    try:
+        action()
+    except Exception as exc:
+        if not is_disk_full(exc):
+            raise
+        return False
+    return True
+
+
 class Reserve:
     """Files of zeros kept so that essential writes succeed on a full disk."""
 

@@ -35,7 +35,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
 from tainik import crypto
 from tainik.crypto import KdfParams, Secret
@@ -53,7 +53,7 @@ from tainik.service.newsroom.errors import (
 )
 from tainik.storage import newsroom_schema as ns
 from tainik.storage.database import stored_time
-from tainik.storage.space import is_disk_full
+from tainik.storage.space import unless_full
 
 SESSION_IDLE = timedelta(minutes=30)
 SESSION_LIFETIME = timedelta(hours=12)
@@ -163,7 +163,7 @@ def authenticate(
         if row is None or stored_time(row.last_seen) + SESSION_IDLE < now:
             raise StaffSessionError()
         if touch and now - stored_time(row.last_seen) > TOUCH_EVERY:
-            _touch(db, token_hash, now)
+            _touch(instance, token_hash, now)
     else:
         table = ns.api_tokens
         row = db.execute(
@@ -183,20 +183,17 @@ def authenticate(
     return staff
 
 
-def _touch(db: Connection, token_hash: bytes, now: datetime) -> None:
-    """Refresh a session's last-seen time, or leave it when the disk is full: a full disk must
-    not lock staff out of reading, nor of deleting to free it."""
+def _touch(instance: Instance, token_hash: bytes, now: datetime) -> None:
+    """Refresh a session's last-seen time in a transaction of its own, or leave it when the
+    disk is full: a full disk must not lock staff out of reading, nor of deleting to free it
+    (SQLite reports the full disk at commit, so this cannot share the caller's)."""
     table = ns.staff_sessions
-    statement = update(table).where(table.c.token_hash == token_hash).values(last_seen=now)
-    try:
-        if db.dialect.name == "sqlite":  # SQLite goes on after a failed statement
-            db.execute(statement)
-        else:  # PostgreSQL aborts the transaction unless the statement had its savepoint
-            with db.begin_nested():
-                db.execute(statement)
-    except OperationalError as exc:
-        if not is_disk_full(exc):
-            raise
+
+    def refresh() -> None:
+        with instance.engine.begin() as db:
+            db.execute(update(table).where(table.c.token_hash == token_hash).values(last_seen=now))
+
+    unless_full(refresh)
 
 
 def whoami(instance: Instance, credential: Credential) -> Staff:
