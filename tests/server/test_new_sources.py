@@ -81,6 +81,8 @@ def test_a_new_source_is_written_with_its_first_message(
     assert rows(instance) == 1
     assert rows(instance, "submissions") == 1
     assert client.cookies[SESSION] != cookie  # now a live session of a stored source
+    for path in instance.config.data_dir.glob("tainik.db*"):  # stored: never the codename
+        assert max(codename.split(), key=len).encode() not in path.read_bytes()
     assert 'id="new-source"' not in client.get("/lookup").text
     assert send_message(client, "and a second") == "/lookup?sent=1"
     assert rows(instance) == 1
