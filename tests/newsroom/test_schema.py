@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import insert, inspect, select, text
 
+from old_schemas import schema_4_database
 from tainik.storage import newsroom_schema as ns
 from tainik.storage import schema
 from tainik.storage.database import open_database
@@ -50,8 +51,7 @@ def test_tokens_of_schema_2_become_read_only(tmp_path: Path) -> None:
     may only read."""
     import sqlite3
 
-    url = f"sqlite:///{tmp_path / 'old.db'}"
-    open_database(url).dispose()
+    url = schema_4_database(tmp_path / "old.db")  # its users table, as schema 2 had it
     now = datetime.now(UTC).isoformat(sep=" ")
     with sqlite3.connect(tmp_path / "old.db") as db:  # as schema 2 made the table
         db.execute("DROP TABLE api_tokens")

@@ -40,7 +40,7 @@ def test_a_schema_2_database_gains_seen_by_source_with_its_replies_kept(tmp_path
             ).all()
             version = db.execute(select(schema.meta.c.value)).scalar_one()
         assert [tuple(row) for row in rows] == [(1, "a" * 26, False), (2, "b" * 26, False)]
-        assert version == str(schema.SCHEMA_VERSION) == "4"
+        assert version == str(schema.SCHEMA_VERSION) == "5"
     finally:
         engine.dispose()
     # Opening it again changes nothing.

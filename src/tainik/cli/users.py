@@ -138,12 +138,7 @@ def run_list(args: argparse.Namespace, ctx: Context) -> int:
     _ = ctx._
     for account in accounts:
         role = _("administrator") if account.is_admin else _("journalist")
-        if not account.active:
-            state = _("deactivated")
-        elif account.must_change_password:
-            state = _("waiting for first login")
-        else:
-            state = _("active")
+        state = _(account.state_label)
         last = account.last_login_at.strftime("%Y-%m-%d %H:%M") if account.last_login_at else "-"
         print(f"{account.name}\t{role}\t{state}\t{last}", file=ctx.stdout)
     return 0

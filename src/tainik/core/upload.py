@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from enum import StrEnum
 
 from tainik.core.errors import N_, TainikError
+from tainik.core.lifecycle import Lifecycle
 from tainik.core.segments import CHUNK, DEFAULT_SEGMENT_SIZE
 
 AGE_MAGIC = b"age-encryption.org/v1\n"
@@ -26,9 +27,14 @@ MISSING_LISTED = 1000
 
 
 class UploadState(StrEnum):
-    """Where an upload stands."""
+    """Where an upload stands (docs/protocol.md, "Lifecycle"). ``receiving`` and
+    ``committing`` are stored with the upload's row; ``complete`` is what an id of the
+    source's submissions is, and ``gone`` has no row at all."""
 
     RECEIVING = "receiving"
+    # Every part was present and a complete has begun: the parts are being, or have been,
+    # renamed into the blob store, and the submission is not recorded yet.
+    COMMITTING = "committing"
     COMPLETE = "complete"
     GONE = "gone"
 
@@ -38,7 +44,9 @@ class UploadEvent(StrEnum):
 
     SEGMENT = "segment"
     MANIFEST = "manifest"
-    COMPLETE = "complete"
+    COMPLETE = "complete"  # a client's complete, every part present
+    RECORD = "record"  # renamed into the blob store: the submission is recorded
+    RECOVER = "recover"  # after a crash, a commit found not renamed goes back to receiving
     ABANDON = "abandon"
     EXPIRE = "expire"
 
@@ -46,10 +54,29 @@ class UploadEvent(StrEnum):
 TRANSITIONS: dict[tuple[UploadState, UploadEvent], UploadState] = {
     (UploadState.RECEIVING, UploadEvent.SEGMENT): UploadState.RECEIVING,
     (UploadState.RECEIVING, UploadEvent.MANIFEST): UploadState.RECEIVING,
-    (UploadState.RECEIVING, UploadEvent.COMPLETE): UploadState.COMPLETE,
+    (UploadState.RECEIVING, UploadEvent.COMPLETE): UploadState.COMMITTING,
+    # Another complete while one commits (a retry, a second tab, another server process)
+    # helps it finish; one after it answers as the first did.
+    (UploadState.COMMITTING, UploadEvent.COMPLETE): UploadState.COMMITTING,
+    (UploadState.COMPLETE, UploadEvent.COMPLETE): UploadState.COMPLETE,
+    (UploadState.COMMITTING, UploadEvent.RECORD): UploadState.COMPLETE,
+    (UploadState.COMMITTING, UploadEvent.RECOVER): UploadState.RECEIVING,
     (UploadState.RECEIVING, UploadEvent.ABANDON): UploadState.GONE,
     (UploadState.RECEIVING, UploadEvent.EXPIRE): UploadState.GONE,
-    (UploadState.COMPLETE, UploadEvent.COMPLETE): UploadState.COMPLETE,
+}
+
+UPLOAD_LIFECYCLE: Lifecycle[UploadState, UploadEvent] = Lifecycle(
+    name="upload",
+    created_by="POST /api/uploads",
+    initial=UploadState.RECEIVING,
+    table=TRANSITIONS,
+    final=(UploadState.COMPLETE, UploadState.GONE),
+)
+
+# Why a state refuses what it refuses, for the source (the protocol's ``wrong_state``).
+_REFUSALS = {
+    UploadState.COMMITTING: N_("This upload is being completed; nothing more can be sent to it"),
+    UploadState.COMPLETE: N_("This upload is complete; nothing more can be sent to it"),
 }
 
 
@@ -65,13 +92,14 @@ class SegmentRejected(UploadError):
 
 
 def transition(state: UploadState, event: UploadEvent) -> UploadState:
-    """The state after ``event``, or :class:`UploadError` when the protocol forbids it."""
-    try:
-        return TRANSITIONS[(state, event)]
-    except KeyError:
-        error = UploadError(N_("This upload is already finished or gone"))
+    """The state after ``event``, or :class:`UploadError` (``wrong_state``) when the
+    protocol forbids it."""
+    after = UPLOAD_LIFECYCLE.next(state, event)
+    if after is None:
+        error = UploadError(_REFUSALS.get(state, N_("This upload is already finished or gone")))
         error.code = "wrong_state"
-        raise error from None
+        raise error
+    return after
 
 
 def header_length(prefix: bytes, index: int) -> int:

@@ -258,11 +258,16 @@ def resume(instance: Instance, cookie: str | None) -> SourceSession:
 def touch(instance: Instance, session: SourceSession) -> None:
     """Mark the session active now (after a long upload, for instance)."""
     with instance.engine.begin() as db:
-        db.execute(
-            update(schema.source_sessions)
-            .where(schema.source_sessions.c.token_hash == session.token_hash)
-            .values(last_seen=instance.clock())
-        )
+        touch_in(db, instance, session)
+
+
+def touch_in(db: Connection, instance: Instance, session: SourceSession) -> None:
+    """:func:`touch`, inside the caller's transaction (a use case that writes anyway)."""
+    db.execute(
+        update(schema.source_sessions)
+        .where(schema.source_sessions.c.token_hash == session.token_hash)
+        .values(last_seen=instance.clock())
+    )
 
 
 def logout(instance: Instance, session: SourceSession) -> None:

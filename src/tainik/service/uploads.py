@@ -2,17 +2,24 @@
 
 Every function takes the source's session and only ever touches that source's uploads; an
 upload of another source is reported as not found.
+
+An upload moves only through its lifecycle's table (core/upload.py): each use case loads the
+state the upload is in and runs its event on that state in one transaction, which writes the
+new state only where the row still holds the loaded one (:func:`_move`). A request that lost
+a race to another (a second complete, an abandon, another server process) loads again and
+meets the state the winner left.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import ColumnElement, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -26,6 +33,7 @@ from tainik.core.upload import (
     MAX_UPLOAD_BYTES,
     MISSING_LISTED,
     PROTOCOL_SEGMENT_SIZE,
+    UPLOAD_LIFECYCLE,
     UploadError,
     UploadEvent,
     UploadState,
@@ -39,12 +47,16 @@ from tainik.core.upload import (
 )
 from tainik.service.errors import NotFoundError
 from tainik.service.instance import Instance
-from tainik.service.sources import ACTIVITY_GRANULARITY, SourceSession
+from tainik.service.sources import ACTIVITY_GRANULARITY, SourceSession, touch_in
 from tainik.storage import schema
 from tainik.storage.database import stored_time
 from tainik.storage.space import free_bytes
 
 BASE_NOTE_BYTES = 64 * 1024
+# How often a use case loads an upload again after another request moved it meanwhile: each
+# move is one of the few steps of its lifecycle, so a handful is plenty.
+MOVE_ATTEMPTS = 5
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -86,18 +98,99 @@ def _error(code: str, template: str, **params: object) -> UploadError:
 
 
 def _row(instance: Instance, session: SourceSession, sealed_id: str) -> Any:
+    """This source's row of an unfinished upload (``NotFoundError`` when it has none)."""
     if not is_valid_id(sealed_id):
         raise NotFoundError()
     with instance.engine.begin() as db:
-        row = db.execute(
-            select(schema.uploads).where(
-                schema.uploads.c.sealed_id == sealed_id,
-                schema.uploads.c.source_id == session.source_id,
-            )
-        ).first()
+        row = _find(db, session.source_id, sealed_id)
     if row is None:
         raise NotFoundError()
     return row
+
+
+def _find(db: Connection, source_id: int, sealed_id: str) -> Any:
+    return db.execute(
+        select(schema.uploads).where(
+            schema.uploads.c.sealed_id == sealed_id,
+            schema.uploads.c.source_id == source_id,
+        )
+    ).first()
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """An upload as a transaction found it: its state, and its row while it has one."""
+
+    state: UploadState
+    row: Any  # None once complete: only the submission is left
+
+
+def _load(db: Connection, source_id: int, sealed_id: str) -> _Stored:
+    """Where this source's upload ``sealed_id`` stands: its row's state, or ``complete`` for an
+    id of one of the source's submissions. ``NotFoundError`` for anything else: an id never
+    used, an upload abandoned or expired, another source's."""
+    if not is_valid_id(sealed_id):
+        raise NotFoundError()
+    row = _find(db, source_id, sealed_id)
+    if row is not None:
+        return _Stored(UploadState(row.state), row)
+    if _completed_in(db, source_id, sealed_id):
+        return _Stored(UploadState.COMPLETE, None)
+    raise NotFoundError()
+
+
+class _Moved(Exception):
+    """The upload's stored state changed between a transaction's load and its write."""
+
+
+def _move(
+    db: Connection,
+    stored: _Stored,
+    event: UploadEvent,
+    *where: ColumnElement[bool],
+    **values: object,
+) -> UploadState:
+    """Run ``event`` on the loaded state (``wrong_state`` if the lifecycle refuses it) and
+    store the state it leads to, in the caller's transaction: the row is updated (with
+    ``values``), or deleted when the upload leaves the table, only where it still holds the
+    loaded state (and ``where``). :class:`_Moved` when it no longer does."""
+    after = transition(stored.state, event)
+    if stored.row is None:  # complete: no row, and nothing leaves that state
+        return after
+    match = (
+        schema.uploads.c.sealed_id == stored.row.sealed_id,
+        schema.uploads.c.state == stored.state.value,
+        *where,
+    )
+    if after in (UploadState.COMPLETE, UploadState.GONE):
+        result = db.execute(delete(schema.uploads).where(*match))
+    elif after is not stored.state or values:
+        result = db.execute(update(schema.uploads).where(*match).values(state=after, **values))
+    else:
+        return after
+    if result.rowcount != 1:
+        raise _Moved()
+    return after
+
+
+def _transaction(
+    instance: Instance,
+    action: Callable[[Connection], T],
+    retry: tuple[type[Exception], ...] = (_Moved,),
+) -> T:
+    """Run ``action`` in a transaction of its own; again, from a fresh load, when it finds the
+    upload moved by another request (``retry``)."""
+    for _attempt in range(MOVE_ATTEMPTS - 1):
+        try:
+            with instance.engine.begin() as db:
+                return action(db)
+        except retry:
+            continue
+    try:
+        with instance.engine.begin() as db:
+            return action(db)
+    except _Moved:
+        raise _error("conflict", N_("Another request changed this upload; try again")) from None
 
 
 def _note(session: SourceSession, sealed_note: bytes) -> dict[str, Any] | None:
@@ -113,30 +206,34 @@ def _note(session: SourceSession, sealed_note: bytes) -> dict[str, Any] | None:
 
 def _view(instance: Instance, session: SourceSession, row: Any) -> UploadView:
     updated = stored_time(row.updated_at)
+    received, manifest = _parts(instance, row)
     return UploadView(
         id=row.sealed_id,
         segments=int(row.segments),
-        received=instance.uploads.received(row.sealed_id),
-        manifest=instance.uploads.has_manifest(row.sealed_id),
+        received=received,
+        manifest=manifest,
         note=_note(session, row.sealed_note),
         expires=updated + timedelta(hours=instance.config.unfinished_upload_hours),
     )
 
 
-def _touch(instance: Instance, row: Any) -> None:
-    """Push back the upload's expiry, at most once per :data:`ACTIVITY_GRANULARITY`: a write
-    transaction (an fsync of the WAL) for every 4 MiB segment would cost more than the
-    segment."""
+def _parts(instance: Instance, row: Any) -> tuple[list[int], bool]:
+    """The segments and manifest an upload holds. One that is committing held every part
+    (its parts may be in the blob store already): its client sends nothing and completes
+    again, which finishes a commit that a crash cut short."""
+    if row.state == UploadState.COMMITTING:
+        return list(range(int(row.segments))), True
+    return instance.uploads.received(row.sealed_id), instance.uploads.has_manifest(row.sealed_id)
+
+
+def _activity(instance: Instance, row: Any) -> dict[str, object]:
+    """The values that push back an upload's expiry, when due: at most once per
+    :data:`ACTIVITY_GRANULARITY`, since a write transaction (an fsync of the WAL) for every
+    4 MiB segment would cost more than the segment. (None for an upload without a row.)"""
     now = instance.clock()
-    if now - stored_time(row.updated_at) < ACTIVITY_GRANULARITY:
-        return
-    sealed_id = row.sealed_id
-    with instance.engine.begin() as db:
-        db.execute(
-            update(schema.uploads)
-            .where(schema.uploads.c.sealed_id == sealed_id)
-            .values(updated_at=now)
-        )
+    if row is None or now - stored_time(row.updated_at) < ACTIVITY_GRANULARITY:
+        return {}
+    return {"updated_at": now}
 
 
 def check_room(instance: Instance, folder: Path, size: int, *, started: bool = False) -> None:
@@ -223,6 +320,7 @@ def create_upload(
                 insert(schema.uploads).values(
                     sealed_id=sealed_id,
                     source_id=session.source_id,
+                    state=UPLOAD_LIFECYCLE.initial,
                     segments=segments,
                     sealed_note=sealed_note,
                     created_at=now,
@@ -271,29 +369,60 @@ def put_segment(
 ) -> None:
     """Store segment ``index``, given as the chunks it arrived in (never joined: a segment
     is written as it came). Says nothing of the other segments: counting them would list
-    the upload's folder on every request, thousands of entries for a large trove."""
-    row = _row(instance, session, sealed_id)
-    transition(UploadState.RECEIVING, UploadEvent.SEGMENT)
-    if not 0 <= index < row.segments:
-        raise _error(
-            "segment_index",
-            N_("Segment {index} is beyond the upload's {count}"),
-            index=index,
-            count=row.segments,
-        )
-    size = sum(len(chunk) for chunk in body)
-    if size > max_segment_bytes():
-        raise _error(
-            "too_large", N_("Segment {index} is larger than any valid segment"), index=index
-        )
-    header = header_length(_prefix(body, HEADER_PREFIX), index)
-    check_segment_size(index, int(row.segments), size, header)
-    if index == row.segments - 1:  # now the exact size is known
-        last = plaintext_length(size - header, PROTOCOL_SEGMENT_SIZE)
-        _check_limit(instance, smallest_upload(int(row.segments), last))
-    check_room(instance, instance.uploads.root, size, started=True)
-    instance.uploads.put_segment(sealed_id, index, body)
-    _touch(instance, row)
+    the upload's folder on every request, thousands of entries for a large trove.
+
+    The state is checked (and the expiry pushed back) in one transaction before the write;
+    a complete that commits the upload meanwhile moves its folder away, and the write then
+    finds that the upload no longer receives."""
+
+    def check(db: Connection) -> None:
+        stored = _load(db, session.source_id, sealed_id)
+        _move(db, stored, UploadEvent.SEGMENT, **_activity(instance, stored.row))
+        segments = int(stored.row.segments)
+        if not 0 <= index < segments:
+            raise _error(
+                "segment_index",
+                N_("Segment {index} is beyond the upload's {count}"),
+                index=index,
+                count=segments,
+            )
+        size = sum(len(chunk) for chunk in body)
+        if size > max_segment_bytes():
+            raise _error(
+                "too_large", N_("Segment {index} is larger than any valid segment"), index=index
+            )
+        header = header_length(_prefix(body, HEADER_PREFIX), index)
+        check_segment_size(index, segments, size, header)
+        if index == segments - 1:  # now the exact size is known
+            last = plaintext_length(size - header, PROTOCOL_SEGMENT_SIZE)
+            _check_limit(instance, smallest_upload(segments, last))
+
+    _transaction(instance, check)
+    check_room(instance, instance.uploads.root, sum(len(chunk) for chunk in body), started=True)
+    _receive(
+        instance,
+        session,
+        sealed_id,
+        UploadEvent.SEGMENT,
+        lambda: instance.uploads.put_segment(sealed_id, index, body),
+    )
+
+
+def _receive(
+    instance: Instance,
+    session: SourceSession,
+    sealed_id: str,
+    event: UploadEvent,
+    write: Callable[[], None],
+) -> None:
+    """Write a part of an upload whose state allowed ``event``; if its folder has gone
+    meanwhile (committed or abandoned by another request), say what the upload is now."""
+    try:
+        write()
+    except FileNotFoundError:
+        with instance.engine.begin() as db:
+            transition(_load(db, session.source_id, sealed_id).state, event)
+        raise
 
 
 def upload_limit(instance: Instance) -> int:
@@ -328,61 +457,71 @@ def _prefix(chunks: list[bytes], size: int) -> bytes:
 
 
 def put_manifest(instance: Instance, session: SourceSession, sealed_id: str, body: bytes) -> None:
-    """Store the sealed manifest."""
-    row = _row(instance, session, sealed_id)
-    transition(UploadState.RECEIVING, UploadEvent.MANIFEST)
-    if len(body) > MAX_MANIFEST_CIPHERTEXT:
-        raise _error("too_large", N_("The manifest is too large"))
-    header_length(body, -1)
-    instance.uploads.put_manifest(sealed_id, body)
-    _touch(instance, row)
+    """Store the sealed manifest (the state checked as for a segment)."""
+
+    def check(db: Connection) -> None:
+        stored = _load(db, session.source_id, sealed_id)
+        _move(db, stored, UploadEvent.MANIFEST, **_activity(instance, stored.row))
+        if len(body) > MAX_MANIFEST_CIPHERTEXT:
+            raise _error("too_large", N_("The manifest is too large"))
+        header_length(body, -1)
+
+    _transaction(instance, check)
+    _receive(
+        instance,
+        session,
+        sealed_id,
+        UploadEvent.MANIFEST,
+        lambda: instance.uploads.put_manifest(sealed_id, body),
+    )
 
 
 def complete(
     instance: Instance, session: SourceSession, sealed_id: str, kind: Kind = Kind.FILE
 ) -> None:
     """Check every part is present, then commit the upload as a submission of ``kind``;
-    idempotent.
+    idempotent. The session is marked active in the transaction that decides.
 
     ``kind`` is the client's word (the server cannot read the manifest): it decides how the
     newsroom lists the submission; the workstation checks it against the manifest.
 
     Completes of one upload may arrive together (a client's retry while the first is still
-    running, two tabs): one at a time in this process (``instance.commits``), each finds
-    the upload either still receiving or committed, and every one that finds it committed
-    answers as the committer did. Across processes the rename and the unique sealed id
-    decide, and the loser reads the winner's result (:func:`_commit`)."""
+    running, two tabs): one at a time in this process (``instance.commits``), and across
+    processes through the stored state: the first moves the upload from ``receiving`` to
+    ``committing``; every other finds it committing (and helps it finish, idempotently) or
+    complete, and answers as the committer did (:func:`_commit`)."""
     with instance.commits:
-        if _completed(instance, session.source_id, sealed_id):
-            transition(UploadState.COMPLETE, UploadEvent.COMPLETE)
-            return
+        state = _transaction(instance, lambda db: _begin_commit(db, instance, session, sealed_id))
+        if state is UploadState.COMMITTING:
+            _commit(instance, sealed_id, session.source_id, kind, session)
+
+
+def _begin_commit(
+    db: Connection, instance: Instance, session: SourceSession, sealed_id: str
+) -> UploadState:
+    """The complete event on the upload's stored state: ``receiving`` (every part checked
+    present) becomes ``committing``; ``committing`` stays so, for this caller to finish;
+    ``complete`` stays so, and the session is marked active at once."""
+    stored = _load(db, session.source_id, sealed_id)
+    if stored.state is UploadState.RECEIVING:
         try:
-            row = _row(instance, session, sealed_id)
-        except NotFoundError:  # committed by another process since we looked
-            if not _completed(instance, session.source_id, sealed_id):
-                raise
-            transition(UploadState.COMPLETE, UploadEvent.COMPLETE)
-            return
-        # Once renamed into the blob store (by a commit cut short, or under way in another
-        # process) the parts are no longer in the upload's folder: only the record is left.
-        try:
-            if not instance.blobs.exists(sealed_id):
-                _check_present(instance, sealed_id, int(row.segments))
+            _check_present(instance, sealed_id, int(stored.row.segments))
         except UploadError:
-            if not instance.blobs.exists(sealed_id):  # (renamed while we counted)
-                raise
-        transition(UploadState.RECEIVING, UploadEvent.COMPLETE)
-        _commit(instance, sealed_id, session.source_id, kind)
+            # Another request may have begun the commit since we loaded, and moved the parts.
+            if _load(db, session.source_id, sealed_id).state is not stored.state:
+                raise _Moved() from None
+            raise
+    after = _move(db, stored, UploadEvent.COMPLETE, **_activity(instance, stored.row))
+    if after is UploadState.COMPLETE:
+        touch_in(db, instance, session)
+    return after
 
 
-def _completed(instance: Instance, source_id: int, sealed_id: str) -> bool:
+def _completed_in(db: Connection, source_id: int, sealed_id: str) -> bool:
     """True when ``sealed_id`` is already a submission of this source."""
-    with instance.engine.begin() as db:
-        done = db.execute(
-            select(schema.submissions.c.source_id).where(
-                schema.submissions.c.sealed_id == sealed_id
-            )
-        ).first()
+    done = db.execute(
+        select(schema.submissions.c.source_id).where(schema.submissions.c.sealed_id == sealed_id)
+    ).first()
     return done is not None and done.source_id == source_id
 
 
@@ -403,11 +542,20 @@ def _check_present(instance: Instance, sealed_id: str, segments: int) -> None:
         raise error
 
 
-def _commit(instance: Instance, sealed_id: str, source_id: int, kind: Kind = Kind.FILE) -> None:
-    """Rename into the blob store, then record (docs/protocol.md, "Completing").
+def _commit(
+    instance: Instance,
+    sealed_id: str,
+    source_id: int,
+    kind: Kind = Kind.FILE,
+    session: SourceSession | None = None,
+) -> None:
+    """Finish a commit the upload's state says has begun: rename into the blob store, then
+    record (docs/protocol.md, "Completing").
 
     Either step may find it done already: by a commit that a crash cut short (recovery), or
-    by another process completing the same upload at the same moment."""
+    by another process completing the same upload at the same moment. The record is one
+    transaction: the submission, the upload's row gone (``record``), the source's activity
+    and the completing session's."""
     destination = instance.blobs.path_of(sealed_id)
     if not destination.exists():
         try:
@@ -415,9 +563,14 @@ def _commit(instance: Instance, sealed_id: str, source_id: int, kind: Kind = Kin
         except OSError:
             if not destination.exists():  # not renamed by someone else: a real failure
                 raise
-    now = instance.clock()
-    try:
-        with instance.engine.begin() as db:
+
+    def record(db: Connection) -> None:
+        stored = _load(db, source_id, sealed_id)
+        if stored.state is UploadState.COMPLETE:  # recorded by another process meanwhile
+            _move(db, stored, UploadEvent.COMPLETE)
+        else:
+            _move(db, stored, UploadEvent.RECORD)
+            now = instance.clock()
             db.execute(
                 insert(schema.submissions).values(
                     source_id=source_id,
@@ -427,60 +580,79 @@ def _commit(instance: Instance, sealed_id: str, source_id: int, kind: Kind = Kin
                     created_at=now,
                 )
             )
-            db.execute(delete(schema.uploads).where(schema.uploads.c.sealed_id == sealed_id))
             db.execute(
                 update(schema.sources)
                 .where(schema.sources.c.id == source_id)
                 .values(last_activity=now)
             )
-    except IntegrityError:  # the sealed id is unique: recorded by another process
-        if not _completed(instance, source_id, sealed_id):
-            raise
+        if session is not None:
+            touch_in(db, instance, session)
+
+    # The sealed id is unique: an IntegrityError is another process's record of it.
+    _transaction(instance, record, retry=(_Moved, IntegrityError))
 
 
 def abandon(instance: Instance, session: SourceSession, sealed_id: str) -> None:
     """Remove an unfinished upload."""
-    _row(instance, session, sealed_id)
-    transition(UploadState.RECEIVING, UploadEvent.ABANDON)
-    _remove(instance, sealed_id)
-
-
-def _remove(instance: Instance, sealed_id: str) -> None:
-    with instance.engine.begin() as db:
-        db.execute(delete(schema.uploads).where(schema.uploads.c.sealed_id == sealed_id))
+    _transaction(
+        instance, lambda db: _move(db, _load(db, session.source_id, sealed_id), UploadEvent.ABANDON)
+    )
     instance.uploads.remove(sealed_id)
 
 
 def expire_uploads(instance: Instance) -> int:
-    """Remove uploads idle past the instance's limit; returns how many."""
+    """Remove uploads idle past the instance's limit; returns how many. (One committing is
+    left to its completes, or to recovery at the next start.)"""
     cutoff = instance.clock() - timedelta(hours=instance.config.unfinished_upload_hours)
+    up = schema.uploads
     with instance.engine.begin() as db:
-        stale = (
-            db.execute(
-                select(schema.uploads.c.sealed_id).where(schema.uploads.c.updated_at < cutoff)
+        stale = db.execute(
+            select(up.c.sealed_id, up.c.source_id).where(
+                up.c.updated_at < cutoff, up.c.state == UploadState.RECEIVING
             )
-            .scalars()
-            .all()
-        )
-    for sealed_id in stale:
-        transition(UploadState.RECEIVING, UploadEvent.EXPIRE)
-        _remove(instance, sealed_id)
-    return len(stale)
+        ).all()
+    expired = 0
+    for sealed_id, source_id in stale:
+
+        def expire(db: Connection, sealed_id: str = sealed_id, source_id: int = source_id) -> bool:
+            try:
+                stored = _load(db, source_id, sealed_id)
+                # Not if a request came since we looked.
+                _move(db, stored, UploadEvent.EXPIRE, up.c.updated_at < cutoff)
+            except (_Moved, UploadError, NotFoundError):
+                return False
+            return True
+
+        if _transaction(instance, expire):
+            instance.uploads.remove(sealed_id)
+            expired += 1
+    return expired
 
 
 def reconcile(instance: Instance) -> None:
-    """After a crash: finish commits that were renamed but not recorded; drop stray folders."""
+    """After a crash, before serving: finish commits that were renamed but not recorded, put
+    back to ``receiving`` those that were not renamed (their clients were never told, and
+    complete again), and drop stray folders."""
+    up = schema.uploads
     with instance.engine.begin() as db:
-        rows = db.execute(select(schema.uploads.c.sealed_id, schema.uploads.c.source_id)).all()
+        rows = db.execute(select(up.c.sealed_id, up.c.source_id, up.c.state)).all()
     known = set()
-    for row in rows:
-        known.add(row.sealed_id)
-        instance.uploads.create(row.sealed_id)  # a folder lost to a crash is recreated empty
-        if instance.blobs.exists(row.sealed_id):
-            instance.uploads.remove(row.sealed_id)
-            _commit(instance, row.sealed_id, int(row.source_id))
-        else:
-            instance.uploads.clear_temporaries(row.sealed_id)
+    for sealed_id, source_id, state in rows:
+        known.add(sealed_id)
+        if instance.blobs.exists(sealed_id):
+            instance.uploads.remove(sealed_id)  # a folder made again after the rename
+            if state == UploadState.RECEIVING:  # a commit cut short by a release before states
+                _advance(instance, source_id, sealed_id, UploadEvent.COMPLETE)
+            _commit(instance, sealed_id, int(source_id))
+            continue
+        instance.uploads.create(sealed_id)  # a folder lost to a crash is recreated empty
+        instance.uploads.clear_temporaries(sealed_id)
+        if state == UploadState.COMMITTING:
+            _advance(instance, source_id, sealed_id, UploadEvent.RECOVER)
     for sealed_id in instance.uploads.ids():
         if sealed_id not in known:
             instance.uploads.remove(sealed_id)
+
+
+def _advance(instance: Instance, source_id: int, sealed_id: str, event: UploadEvent) -> None:
+    _transaction(instance, lambda db: _move(db, _load(db, source_id, sealed_id), event))

@@ -6,7 +6,17 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, select, text, update
+from sqlalchemy import (
+    Boolean,
+    Engine,
+    bindparam,
+    create_engine,
+    event,
+    inspect,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -54,11 +64,50 @@ def _add_seen_by_source(connection: Connection) -> None:
         )
 
 
+def _store_lifecycles(connection: Connection) -> None:
+    """Schema 4 to 5: the lifecycles are stored, so that their tables govern (core/upload.py,
+    core/staff_account.py).
+
+    ``uploads.state``: every row of schema 4 is an unfinished upload, so ``receiving``. A row
+    whose commit a crash cut short (renamed into the blob store, not recorded) is one too as far
+    as the database can tell; recovery finds its blob before the server serves and completes it
+    (service/uploads.py, ``reconcile``).
+
+    ``users.state`` replaces ``active`` and ``must_change_password``: an active account with
+    its one-time password is ``pending``, an inactive one ``deactivated_pending``, and so on.
+    (A table made by this version's ``create_all`` has ``state`` and neither boolean.)"""
+    found = {column["name"] for column in inspect(connection).get_columns("uploads")}
+    if "state" not in found:
+        connection.execute(
+            text("ALTER TABLE uploads ADD COLUMN state VARCHAR(12) DEFAULT 'receiving' NOT NULL")
+        )
+    found = {column["name"] for column in inspect(connection).get_columns("users")}
+    if "active" not in found:
+        return
+    if "state" not in found:
+        connection.execute(
+            text("ALTER TABLE users ADD COLUMN state VARCHAR(20) DEFAULT 'pending' NOT NULL")
+        )
+    # Booleans are 0/1 in SQLite and true/false in PostgreSQL: compare them as booleans.
+    connection.execute(
+        text(
+            "UPDATE users SET state = CASE"
+            " WHEN active = :yes AND must_change_password = :yes THEN 'pending'"
+            " WHEN active = :yes THEN 'active'"
+            " WHEN must_change_password = :yes THEN 'deactivated_pending'"
+            " ELSE 'deactivated' END"
+        ).bindparams(bindparam("yes", True, type_=Boolean()))
+    )
+    connection.execute(text("ALTER TABLE users DROP COLUMN active"))
+    connection.execute(text("ALTER TABLE users DROP COLUMN must_change_password"))
+
+
 # Each step takes a database from the version it is listed under to the next.
 UPGRADES: dict[int, Callable[[Connection], None]] = {
     1: _coarsen_stored_times,
     2: _scope_tokens,
     3: _add_seen_by_source,
+    4: _store_lifecycles,
 }
 
 

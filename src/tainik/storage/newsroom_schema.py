@@ -41,8 +41,10 @@ users = Table(
     # The TOTP shared secret (RFC 6238, base32). Useless without the password.
     Column("totp_secret", String(64), nullable=False),
     Column("is_admin", Boolean, nullable=False, default=False),
-    Column("active", Boolean, nullable=False, default=True),
-    Column("must_change_password", Boolean, nullable=False, default=True),
+    # Where the account stands (core/staff_account.py, AccountState; moved only by its table):
+    # "pending" (a one-time password, to be replaced at the next login), "active",
+    # "deactivated", or "deactivated_pending" (deactivated while pending).
+    Column("state", String(20), nullable=False, server_default="pending"),
     Column("password_changed_at", DateTime(timezone=True), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("last_login_at", DateTime(timezone=True), nullable=True),

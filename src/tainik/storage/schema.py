@@ -25,7 +25,8 @@ from tainik.storage.coarse import DAY, HOUR, MINUTE, CoarseTime
 # 2: times tied to sources are stored coarse (storage/coarse.py).
 # 3: API tokens have a scope ("read" or "full"); tokens issued before are read-only.
 # 4: replies.seen_by_source (a reply is announced as new until the source's page shows it).
-SCHEMA_VERSION = 4
+# 5: lifecycles are stored: uploads.state, and users.state in place of two booleans.
+SCHEMA_VERSION = 5
 metadata = MetaData()
 
 meta = Table(
@@ -97,6 +98,9 @@ uploads = Table(
     Column("segments", Integer, nullable=False),
     # The client's resume note, age-encrypted to the source's reply recipient only.
     Column("sealed_note", LargeBinary, nullable=False),
+    # Where the upload stands: "receiving" or "committing" (core/upload.py, UploadState; moved
+    # only by its table). Completed, abandoned and expired uploads have no row.
+    Column("state", String(12), nullable=False, server_default="receiving"),
     # Rows of unfinished uploads only (deleted when the upload completes or expires).
     Column("created_at", CoarseTime(HOUR), nullable=False),
     # By the minute: expiry counts hours, and writes of it are a minute apart at most.

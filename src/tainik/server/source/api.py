@@ -211,10 +211,10 @@ class SourceApi:
         self._csrf(request)
         session = await self._session(request)
         kind = await _stated_kind(request)
+        # One thread hop: the session is marked active in complete's own transaction.
         await run_in_threadpool(
             uploads.complete, self.instance, session, request.path_params["sealed_id"], kind
         )
-        await run_in_threadpool(sources.touch, self.instance, session)
         return JSONResponse({"complete": True})
 
 

@@ -3,7 +3,9 @@
 Accounts are made with a one-time password and a TOTP secret, shown once to whoever made the
 account (an administrator, or the command line on the server), to be handed over in person.
 The account must set its own password at first login; deactivating an account or resetting a
-factor ends every session and token it has.
+factor ends every session and token it has. Each of these is an event of the account's
+lifecycle (core/staff_account.py), run on its stored state in the action's transaction: an
+action the state refuses (reactivating an account that is not deactivated) changes nothing.
 """
 
 from __future__ import annotations
@@ -11,21 +13,36 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from tainik.core.errors import N_
+from tainik.core.staff_account import ACCOUNT_LIFECYCLE, AccountEvent, AccountState, is_deactivated
 from tainik.crypto import Secret
 from tainik.service.errors import NotFoundError
 from tainik.service.instance import Instance
 from tainik.service.newsroom import audit, factors
-from tainik.service.newsroom.auth import Credential, Staff, authenticate, revoke_all
+from tainik.service.newsroom.auth import (
+    Credential,
+    Staff,
+    advance_account,
+    authenticate,
+    revoke_all,
+)
 from tainik.service.newsroom.errors import ConflictError
 from tainik.storage import newsroom_schema as ns
 from tainik.storage.database import stored_time
 
 AUDIT_PAGE_SIZE = 100
+
+# How the pages and `tainik users list` name each state.
+STATE_LABELS = {
+    AccountState.PENDING: N_("waiting for first login"),
+    AccountState.ACTIVE: N_("active"),
+    AccountState.DEACTIVATED: N_("deactivated"),
+    AccountState.DEACTIVATED_PENDING: N_("deactivated"),
+}
 
 
 @dataclass(frozen=True)
@@ -44,10 +61,19 @@ class Account:
     id: int
     name: str
     is_admin: bool
-    active: bool
-    must_change_password: bool
+    state: AccountState
     created_at: datetime
     last_login_at: datetime | None
+
+    @property
+    def deactivated(self) -> bool:
+        """True for an account that is deactivated (pending or not)."""
+        return is_deactivated(self.state)
+
+    @property
+    def state_label(self) -> str:
+        """The state in words (an untranslated template)."""
+        return STATE_LABELS[self.state]
 
 
 @dataclass(frozen=True)
@@ -72,8 +98,7 @@ def _add(instance: Instance, actor: audit.Actor, name: str, is_admin: bool) -> N
                     password_hash=password_hash,
                     totp_secret=totp.reveal(),
                     is_admin=is_admin,
-                    active=True,
-                    must_change_password=True,
+                    state=ACCOUNT_LIFECYCLE.initial,
                     password_changed_at=now,
                     created_at=now,
                 )
@@ -119,8 +144,7 @@ def _accounts(db: Connection) -> list[Account]:
             int(r.id),
             r.name,
             bool(r.is_admin),
-            bool(r.active),
-            bool(r.must_change_password),
+            AccountState(r.state),
             stored_time(r.created_at),
             stored_time(r.last_login_at) if r.last_login_at else None,
         )
@@ -143,7 +167,7 @@ def set_active(instance: Instance, credential: Credential, user_id: int, active:
         name = _target(db, user_id)
         if user_id == staff.id and not active:
             raise ConflictError(N_("You cannot deactivate your own account"))
-        db.execute(update(ns.users).where(ns.users.c.id == user_id).values(active=active))
+        advance_account(db, user_id, AccountEvent.REACTIVATE if active else AccountEvent.DEACTIVATE)
         if not active:
             revoke_all(db, user_id)
         action = "user-activated" if active else "user-deactivated"
@@ -159,20 +183,24 @@ def _reset(
     password_hash: str | None,
     totp: Secret | None,
 ) -> str:
+    """New factors for an account: the password (the account is pending again), the TOTP
+    secret, or both (``restore``: from the server's command line, deactivated or not)."""
     name = _target(db, user_id)
     values: dict[str, object] = {}
     if password_hash is not None:
-        values.update(
-            password_hash=password_hash,
-            must_change_password=True,
-            password_changed_at=instance.clock(),
-        )
+        values.update(password_hash=password_hash, password_changed_at=instance.clock())
         audit.record(db, instance.clock(), actor, "user-password-reset", "user", user_id, name)
     if totp is not None:
         values.update(totp_secret=totp.reveal())
         db.execute(delete(ns.totp_used).where(ns.totp_used.c.user_id == user_id))
         audit.record(db, instance.clock(), actor, "user-2fa-reset", "user", user_id, name)
-    db.execute(update(ns.users).where(ns.users.c.id == user_id).values(**values))
+    if password_hash is not None and totp is not None:
+        event = AccountEvent.RESTORE
+    else:
+        event = (
+            AccountEvent.RESET_PASSWORD if password_hash is not None else AccountEvent.RESET_TOTP
+        )
+    advance_account(db, user_id, event, values=values)
     revoke_all(db, user_id)
     return name
 
@@ -218,7 +246,6 @@ def reset_account_locally(instance: Instance, name: str) -> NewSecrets:
         if user_id is None:
             raise NotFoundError(N_("There is no staff account named {name}"), name=name)
         _reset(instance, audit.CLI_ACTOR, db, int(user_id), password_hash=password_hash, totp=totp)
-        db.execute(update(ns.users).where(ns.users.c.id == user_id).values(active=True))
     return NewSecrets(name, password, factors.Provisioning(name, totp))
 
 

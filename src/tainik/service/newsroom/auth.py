@@ -24,6 +24,10 @@ lists and downloads; ``full`` may also do what changes state (reply, delete). A 
 is always ``full``. :func:`authenticate` refuses a read-only token unless its caller says the
 action only reads (``reading=True``), so a new service function is closed to read-only tokens
 until someone decides otherwise.
+
+An account's state (pending, active, deactivated) moves only through its lifecycle's table
+(core/staff_account.py): :func:`advance_account` runs an event on the stored state inside the
+use case's transaction, and every sign-in asks the table whether the state allows it.
 """
 
 from __future__ import annotations
@@ -44,12 +48,21 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from tainik import crypto
-from tainik.core.errors import N_
+from tainik.core.errors import N_, TainikError
+from tainik.core.staff_account import (
+    ACCOUNT_LIFECYCLE,
+    AccountEvent,
+    AccountState,
+    AccountStateError,
+    account_transition,
+)
 from tainik.crypto import KdfParams, Secret
+from tainik.service.errors import NotFoundError
 from tainik.service.instance import Instance
 from tainik.service.newsroom import audit, factors, password_policy
 from tainik.service.newsroom.errors import (
     CommonPasswordError,
+    ConflictError,
     ForbiddenError,
     PasswordChangeRequiredError,
     PasswordChecksThrottledError,
@@ -131,7 +144,12 @@ class Staff:
     id: int
     name: str
     is_admin: bool
-    must_change_password: bool
+    state: AccountState
+
+    @property
+    def must_change_password(self) -> bool:
+        """True while the account still has its one-time password."""
+        return self.state is AccountState.PENDING
 
 
 @dataclass(frozen=True)
@@ -208,11 +226,11 @@ def authenticate(
         ).first()
         if row is None:
             raise StaffSessionError()
-    if stored_time(row.expires_at) <= now or not row.active:
+    if stored_time(row.expires_at) <= now or not _may_sign_in(row):
         raise StaffSessionError()
     if credential.kind is CredentialKind.TOKEN and row.scope != Scope.FULL and not reading:
         raise TokenScopeError()
-    staff = Staff(int(row.id), row.name, bool(row.is_admin), bool(row.must_change_password))
+    staff = _staff(row)
     if staff.must_change_password and not pending_ok:
         raise PasswordChangeRequiredError()
     if admin and not staff.is_admin:
@@ -325,7 +343,7 @@ def _begin_login(instance: Instance, account: str, code: str) -> _Attempt:
             if earlier < FAILURES_BEFORE_GUARD:
                 return _Attempt(attempt_id, row, None)
             step = None
-            if row is not None and row.active:
+            if row is not None and _may_sign_in(row):
                 step = factors.totp_step(Secret(row.totp_secret), code, now)
             if row is None or step is None or not _claim_step(db, int(row.id), step, now):
                 raise StaffThrottledError()
@@ -351,7 +369,7 @@ def _check_factors(instance: Instance, name: str, password: Secret, code: str) -
     step = attempt.step
     if step is None and row is not None:
         step = factors.totp_step(Secret(row.totp_secret), code, now)
-    if row is None or not password_ok or step is None or not row.active:
+    if row is None or not password_ok or step is None or not _may_sign_in(row):
         if row is not None:
             _audit_failure(instance, row, now)
         # A guarded name answers every failure alike, whatever was wrong.
@@ -395,7 +413,47 @@ def _audit_failure(instance: Instance, row: Any, now: datetime) -> None:
 
 
 def _staff(row: Any) -> Staff:
-    return Staff(int(row.id), row.name, bool(row.is_admin), bool(row.must_change_password))
+    return Staff(int(row.id), row.name, bool(row.is_admin), AccountState(row.state))
+
+
+def _may_sign_in(row: Any) -> bool:
+    """True when the account's state allows a login or a request (not deactivated)."""
+    return ACCOUNT_LIFECYCLE.allows(AccountState(row.state), AccountEvent.SIGN_IN)
+
+
+def advance_account(
+    db: Connection,
+    user_id: int,
+    event: AccountEvent,
+    *,
+    refused: TainikError | None = None,
+    values: dict[str, object] | None = None,
+) -> AccountState:
+    """Run ``event`` on the account's stored state, inside the caller's transaction, and store
+    the state it leads to (with ``values``) only where the row still holds the one loaded.
+
+    A state that refuses the event raises ``refused``, or a :class:`ConflictError` that says
+    why; so does a change made by another request in between."""
+    row = db.execute(
+        select(ns.users.c.name, ns.users.c.state).where(ns.users.c.id == user_id)
+    ).first()
+    if row is None:
+        raise refused or NotFoundError()
+    before = AccountState(row.state)
+    try:
+        after = account_transition(before, event, row.name)
+    except AccountStateError as exc:
+        raise refused or ConflictError(exc.template, **exc.params) from None
+    if after is before and not values:
+        return after
+    changed = db.execute(
+        update(ns.users)
+        .where(ns.users.c.id == user_id, ns.users.c.state == before)
+        .values(state=after, **(values or {}))
+    )
+    if changed.rowcount != 1:
+        raise refused or ConflictError(N_("Another request changed this account; try again"))
+    return after
 
 
 def _open_session(db: Connection, user_id: int, now: datetime) -> Secret:
@@ -429,6 +487,8 @@ def login(instance: Instance, name: str, password: Secret, code: str) -> tuple[S
 
     def open_session() -> Secret:
         with instance.engine.begin() as db:
+            # Deactivated since the factors were checked: refused like any failed login.
+            advance_account(db, int(row.id), AccountEvent.SIGN_IN, refused=StaffLoginError())
             _prune(db, now)
             cookie = _open_session(db, int(row.id), now)
             db.execute(update(ns.users).where(ns.users.c.id == row.id).values(last_login_at=now))
@@ -444,7 +504,7 @@ def issue_token(
     """An API token for a staff member, from password and TOTP code (as for a login); read-only
     unless ``scope`` says otherwise."""
     row = _check_factors(instance, name, password, code)
-    if row.must_change_password:
+    if AccountState(row.state) is AccountState.PENDING:
         raise PasswordChangeRequiredError()
     now = instance.clock()
     token, token_hash = _new_token()
@@ -452,6 +512,8 @@ def issue_token(
 
     def record_token() -> None:
         with instance.engine.begin() as db:
+            # Changed since the factors were checked: refused like any failed login.
+            advance_account(db, int(row.id), AccountEvent.ISSUE_TOKEN, refused=StaffLoginError())
             _prune(db, now)
             db.execute(
                 insert(ns.api_tokens).values(
@@ -536,10 +598,11 @@ def change_password(
     now = instance.clock()
     with instance.engine.begin() as db:
         authenticate(db, instance, credential, pending_ok=True)
-        db.execute(
-            update(ns.users)
-            .where(ns.users.c.id == staff.id)
-            .values(password_hash=new_hash, must_change_password=False, password_changed_at=now)
+        advance_account(
+            db,
+            staff.id,
+            AccountEvent.CHOOSE_PASSWORD,
+            values={"password_hash": new_hash, "password_changed_at": now},
         )
         revoke_all(db, staff.id)
         db.execute(delete(ns.login_failures).where(ns.login_failures.c.id == attempt_id))

@@ -1,0 +1,17 @@
+"""Databases as older releases of Tainik made them, for the upgrade tests with data."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+# Version 4's tables and indexes, as its open_database made them (sqlite3 .dump, no rows but
+# the schema version).
+SCHEMA_4 = Path(__file__).parent / "storage" / "schema_4.sql"
+
+
+def schema_4_database(path: Path) -> str:
+    """An empty database of schema version 4 at ``path``; returns its SQLAlchemy URL."""
+    with sqlite3.connect(path) as db:
+        db.executescript(SCHEMA_4.read_text(encoding="utf-8"))
+    return f"sqlite:///{path}"
