@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from tainik import crypto
-from tainik.core.errors import N_, StorageFullError, TainikError
+from tainik.core.errors import N_, StorageError, StorageFullError, TainikError
 from tainik.core.manifest import MAX_MANIFEST_CIPHERTEXT, Kind, is_valid_id
 from tainik.core.units import human_bytes
 from tainik.core.upload import (
@@ -415,11 +415,12 @@ def _receive(
     event: UploadEvent,
     write: Callable[[], None],
 ) -> None:
-    """Write a part of an upload whose state allowed ``event``; if its folder has gone
-    meanwhile (committed or abandoned by another request), say what the upload is now."""
+    """Write a part of an upload whose state allowed ``event``. A write that fails because
+    the folder has gone meanwhile (committed or abandoned by another request) says what the
+    upload is now: ``wrong_state``, or not found."""
     try:
         write()
-    except FileNotFoundError:
+    except (OSError, StorageError):
         with instance.engine.begin() as db:
             transition(_load(db, session.source_id, sealed_id).state, event)
         raise
