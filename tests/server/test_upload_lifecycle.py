@@ -16,13 +16,13 @@ from starlette.testclient import TestClient
 
 from tainik import crypto
 from tainik.core.upload import UploadState
+from tainik.sealed import durable
 from tainik.sealed.reader import SealedOpener
 from tainik.server.app import source_app
 from tainik.service import uploads
 from tainik.service.instance import Instance
 from tainik.service.maintenance import ServeLock, recover
 from tainik.storage import schema
-from tainik.storage import uploads as store
 from tainik.storage.coarse import MINUTE, round_down
 
 from .conftest import csrf, known_source
@@ -121,7 +121,7 @@ def test_a_segment_in_flight_when_the_upload_completes_is_refused_not_lost(
     all_but_complete(source, upload)
     path = f"/api/uploads/{upload.manifest.id}"
     writing, release = threading.Event(), threading.Event()
-    write_file = store.durable.write_file
+    write_file = durable.write_file
 
     def held(target: Path, data: bytes | list[bytes]) -> None:
         """The real write, once the complete has happened (the state was checked before)."""
@@ -129,7 +129,7 @@ def test_a_segment_in_flight_when_the_upload_completes_is_refused_not_lost(
         assert release.wait(30)
         write_file(target, data)
 
-    monkeypatch.setattr(store.durable, "write_file", held)
+    monkeypatch.setattr(durable, "write_file", held)
     answers: list[Any] = []
 
     def retry_segment() -> None:
