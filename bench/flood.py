@@ -180,6 +180,13 @@ class Probes:
         found = CODENAME.search(page.text)
         assert found is not None
         self.codename = " ".join(re.findall(r"<span>(.*?)</span>", found.group(1)))
+        # A codename is kept once it has sent something: send a first message.
+        sent = self.source.post(
+            "/submit",
+            data={"csrf": self.source.cookies["tainik_csrf"], "message": "first"},
+            files=[("files", ("", b"", "application/octet-stream"))],
+        )
+        assert sent.status_code == 303, sent.text[:300]
 
     def inbox(self) -> float | None:
         return timed(lambda: self.staff.get("/inbox"), 200)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -49,6 +50,12 @@ def test_identity_file_round_trip(identity: crypto.Identity) -> None:
     assert f"# public key: {identity.recipient.text}" in text
     [loaded] = crypto.parse_identity_file(text.encode(), None)
     assert loaded.recipient == identity.recipient
+
+
+def test_identity_file_says_when_in_the_one_utc_spelling(identity: crypto.Identity) -> None:
+    moment = datetime(2026, 12, 6, 7, 57, 3, 250017, tzinfo=timezone(timedelta(hours=3)))
+    text = crypto.identity_file_text(identity, moment)
+    assert text.splitlines()[0] == "# created: 2026-12-06T04:57:03.250017Z"
 
 
 def test_passphrase_protected_identity_file(identity: crypto.Identity) -> None:

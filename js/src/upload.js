@@ -99,7 +99,6 @@ function start(form, ui) {
   }
 
   async function run() {
-    const session = await api("GET", "/api/session");
     const files = Array.from(form.querySelector("#files").files || []);
     const message = form.querySelector("#message").value;
     if (form.querySelector("#website") && form.querySelector("#website").value) {
@@ -110,6 +109,8 @@ function start(form, ui) {
       window.location.assign("/lookup?sent=0");
       return;
     }
+    // Ready to send: a new codename's keys are derived now, once (docs/protocol.md).
+    const session = await api("POST", "/api/session");
     const limit = session.max_upload_bytes;
     const tooLarge = files.find((f) => limit && f.size > limit);
     if (tooLarge) {

@@ -31,6 +31,13 @@ DB_NAME = "tainik.db"
 BLOBS_NAME = "blobs"
 UPLOADS_NAME = "uploads"
 SALT_BYTES = 32
+GIB = 1024**3
+# Disk space (docs/threat-model.md, "Disk full"): new uploads are refused while less than
+# MIN_FREE_BYTES would stay free; one source's unfinished uploads may claim at most
+# MAX_UNFINISHED_BYTES; RESERVE_BYTES are held back for staff logins and deletions.
+MIN_FREE_BYTES = GIB
+MAX_UNFINISHED_BYTES = 256 * GIB
+RESERVE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,9 @@ class InstanceConfig:
     max_upload_bytes: int | None = None
     session_idle_minutes: int = 120
     unfinished_upload_hours: int = 72
+    min_free_bytes: int = MIN_FREE_BYTES
+    max_unfinished_bytes: int = MAX_UNFINISHED_BYTES
+    reserve_bytes: int = RESERVE_BYTES
     kdf: KdfParams = DEFAULT_KDF_PARAMS
     connections: ConnectionLimits = ConnectionLimits()
     # The organisation as sources see it: name, welcome text, logo, address to check.
@@ -108,7 +118,13 @@ def init_instance(
         "# Largest upload in bytes; 0 means no limit.\n"
         "max_upload_bytes = 0\n"
         "session_idle_minutes = 120\n"
-        "unfinished_upload_hours = 72\n\n"
+        "unfinished_upload_hours = 72\n"
+        "# Refuse new uploads while less than this many bytes would stay free on the disk.\n"
+        f"min_free_bytes = {MIN_FREE_BYTES}\n"
+        "# The most bytes one source's unfinished uploads may claim (their declared sizes).\n"
+        f"max_unfinished_bytes = {MAX_UNFINISHED_BYTES}\n"
+        "# Kept back on the disk so that staff can log in and delete when it is full.\n"
+        f"reserve_bytes = {RESERVE_BYTES}\n\n"
         "[connections]\n"
         "# Seconds for a request's head; a body's minimum rate over a window (see\n"
         "# docs/threat-model.md); open connections per listener.\n"
@@ -160,6 +176,9 @@ def load_config(data_dir: Path) -> InstanceConfig:
             max_upload_bytes=max_upload or None,
             session_idle_minutes=int(limits.get("session_idle_minutes", 120)),
             unfinished_upload_hours=int(limits.get("unfinished_upload_hours", 72)),
+            min_free_bytes=int(limits.get("min_free_bytes", MIN_FREE_BYTES)),
+            max_unfinished_bytes=int(limits.get("max_unfinished_bytes", MAX_UNFINISHED_BYTES)),
+            reserve_bytes=int(limits.get("reserve_bytes", RESERVE_BYTES)),
             kdf=KdfParams(
                 time_cost=int(secret.get("kdf_time_cost", 3)),
                 memory_kib=int(secret.get("kdf_memory_kib", 65536)),
@@ -186,6 +205,8 @@ def load_config(data_dir: Path) -> InstanceConfig:
         raise UsageError(
             N_("{path}: the [connections] settings must be positive numbers"), path=str(path)
         )
+    if min(config.min_free_bytes, config.max_unfinished_bytes, config.reserve_bytes) < 0:
+        raise UsageError(N_("{path}: a size in [limits] is negative"), path=str(path))
     if len(salt) < 16:
         raise UsageError(N_("{path}: the codename salt is too short"), path=str(path))
     return config

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tainik.cli import redact
 from tainik.workstation.redact.pipeline import RedactOptions
-from tainik.workstation.redact.render import RenderMode
+from tainik.workstation.redact.records import RenderMode
 
 
 def test_render_modes_match_the_enum() -> None:

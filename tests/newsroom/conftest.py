@@ -21,6 +21,7 @@ from tainik.server.app import newsroom_app, source_app
 from tainik.service import sources
 from tainik.service.instance import Instance
 from tainik.service.intake import Intake
+from tainik.service.new_source import NewSource
 from tainik.service.newsroom import admin
 
 CSRF_COOKIE = "tainik_csrf"
@@ -180,15 +181,18 @@ class SeededSource:
 
 def seed_source(instance: Instance, message: str = "hello", file: bytes = b"file") -> SeededSource:
     """A source made through the service layer, with one message and one file."""
-    _codename, cookie = sources.create_source(instance)
-    session = sources.resume(instance, cookie.reveal())
-    intake = Intake(instance, session)
+    _codename, new_cookie = sources.new_codename(instance)
+    new = sources.identify(instance, new_cookie.reveal())
+    assert isinstance(new, NewSource)
+    intake = Intake(instance, sources.with_keys(instance, new))
     intake.add_message(message)
     sealer = intake.start(Kind.FILE, b"evidence.bin")
     sealer.write(file)
     intake.finish_current()
     intake.commit()
-    return SeededSource(session.source_id, cookie.reveal(), message, file)
+    assert intake.new_cookie is not None  # its first submission wrote the source
+    cookie = intake.new_cookie.reveal()
+    return SeededSource(sources.resume(instance, cookie).source_id, cookie, message, file)
 
 
 @pytest.fixture

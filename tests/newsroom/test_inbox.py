@@ -120,7 +120,7 @@ def test_inbox_pages_through_every_source_once_newest_first(
     with instance.engine.begin() as db:
         for number in range(total):
             moment = clock.now - timedelta(minutes=number // 3)  # ties in time, too
-            db.execute(
+            source_id = db.execute(
                 insert(schema.sources).values(
                     lookup=number.to_bytes(32, "big"),
                     reply_recipient="age1x",
@@ -128,6 +128,16 @@ def test_inbox_pages_through_every_source_once_newest_first(
                     created_at=moment,
                     last_activity=moment,
                     starred=number % 2 == 0,
+                )
+            ).inserted_primary_key[0]  # type: ignore[index]
+            # Only sources that sent something are listed.
+            db.execute(
+                insert(schema.submissions).values(
+                    source_id=source_id,
+                    sealed_id=f"{number:026d}".translate(str.maketrans("0123456789", "abcdefghij")),
+                    kind="message",
+                    ciphertext_bytes=1,
+                    created_at=moment,
                 )
             )
     for query, expected in (("", total), ("&starred=1", (total + 1) // 2)):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import time
@@ -409,6 +410,25 @@ def test_a_file_over_the_servers_limit_is_refused_before_anything_is_sent(
     )
     assert not list((data_dir / "blobs").glob("*.sealed"))
     assert not [p for p in (data_dir / "uploads").iterdir() if p.is_dir()]
+    # The codename sent nothing, so the server stores nothing of it (not even after a
+    # restart, which forgets new sources); the next run with it still works, and writes the
+    # source with its first upload.
+    assert sources_stored(data_dir) == 0
+    with LiveServer(data_dir, tmp_path / "logs") as server:
+        again = subprocess.run(
+            send_argv(server.source_url, "--codename-file", str(tmp_path / "c.txt"), str(small)),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert again.returncode == 0, again.stderr
+    assert sources_stored(data_dir) == 1
+    assert len(list((data_dir / "blobs").glob("*.sealed"))) == 1
+
+
+def sources_stored(data_dir: Path) -> int:
+    with sqlite3.connect(data_dir / "tainik.db") as db:
+        return int(db.execute("SELECT count(*) FROM sources").fetchone()[0])
 
 
 @pytest.mark.parametrize("from_stdin", [True, False])

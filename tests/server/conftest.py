@@ -51,3 +51,17 @@ def new_source(client: TestClient) -> str:
     codename = " ".join(w.split("</span>")[0] for w in words.split("<span>")[1:])
     assert len(codename.split()) == 7
     return codename
+
+
+def known_source(client: TestClient, message: str = "first") -> str:
+    """A codename that has sent a message, so the server keeps its source (logged in
+    afterwards); returns it. A codename that sent nothing is stored nowhere."""
+    codename = new_source(client)
+    response = client.post(
+        "/submit",
+        data={"csrf": csrf(client), "message": message},
+        files=[("files", ("", b"", "application/octet-stream"))],
+        follow_redirects=False,
+    )
+    assert response.headers.get("location") == "/lookup?sent=1", response.text
+    return codename

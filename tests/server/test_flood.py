@@ -51,6 +51,7 @@ def test_inbox_and_source_login_answer_during_a_flood(tmp_path: Path) -> None:
     with LiveServer(data_dir, tmp_path / "logs") as server:
         returning = SourceClient(server.source_url, timeout=BOUND)
         codename = returning.generate()
+        returning.submit_ok(message="first")  # a codename is kept once it has sent something
         stop, held = threading.Event(), list[socket.socket]()
         threads = [
             threading.Thread(target=stranger, args=(server.source_url, stop, held), daemon=True)

@@ -43,6 +43,7 @@ def test_clients_that_go_away_mid_upload_leave_nothing_in_the_log(server: LiveSe
     before = server.log_text()
     with SourceClient(server.source_url) as source:
         source.generate()
+        source.submit_ok(message="first")  # a known source: its uploads are looked up
         # The no-JavaScript form, cut in the middle of a file.
         form = RawUpload(source, filename="clip.mp4", file_size=8_000_000)
         form.send(b"x" * 1_000_000)

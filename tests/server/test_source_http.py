@@ -20,7 +20,7 @@ from tainik.service import sources
 from tainik.service.instance import Instance
 from tainik.storage import schema
 
-from .conftest import csrf, new_source
+from .conftest import csrf, known_source, new_source
 
 
 def count(instance: Instance, table: str) -> int:
@@ -150,7 +150,7 @@ def test_bad_codenames(client: TestClient) -> None:
 def test_junk_logins_do_not_lock_a_source_out(client: TestClient, instance: Instance) -> None:
     """Junk is refused before any Argon2id run and counted nowhere: a flood of it (which once
     spent a global budget of failures) leaves a returning source free to log in."""
-    codename = new_source(client)
+    codename = known_source(client)
     client.cookies.delete("tainik_session")
     token = csrf(client)
     api = {"x-csrf-token": token}
@@ -339,7 +339,7 @@ def test_oversized_request_headers_are_refused(client: TestClient) -> None:
 def test_internal_errors_show_a_page_and_log_no_exception_text(
     client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    new_source(client)
+    known_source(client)
 
     def broken(*_args: object) -> None:
         raise ValueError("SECRET-REQUEST-DATA")

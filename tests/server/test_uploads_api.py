@@ -79,8 +79,9 @@ def headers(client: TestClient) -> dict[str, str]:
 
 
 def create(client: TestClient, upload: Upload) -> Any:
-    """POST /api/uploads for ``upload``, with a note to this session's reply recipient."""
-    session = client.get("/api/session").json()
+    """POST /api/uploads for ``upload``, with a note to this session's reply recipient
+    (POST /api/session: a new source's keys are derived when it is ready to send)."""
+    session = client.post("/api/session", headers=headers(client)).json()
     return client.post(
         "/api/uploads",
         headers=headers(client),
@@ -90,6 +91,12 @@ def create(client: TestClient, upload: Upload) -> Any:
             "note": upload.note(session["recipient"]),
         },
     )
+
+
+def recipient(client: TestClient) -> str:
+    """The session's reply recipient (derived now if the source is new)."""
+    answer: str = client.post("/api/session", headers=headers(client)).json()["recipient"]
+    return answer
 
 
 def start(client: TestClient, upload: Upload) -> dict[str, object]:
@@ -249,7 +256,7 @@ def test_uploads_belong_to_their_source(
             json={
                 "id": upload.manifest.id,
                 "segments": 1,
-                "note": upload.note(other.get("/api/session").json()["recipient"]),
+                "note": upload.note(recipient(other)),
             },
         )
         assert taken.status_code == 409
@@ -263,7 +270,7 @@ def test_uploads_belong_to_their_source(
         json={
             "id": upload.manifest.id,
             "segments": 1,
-            "note": upload.note(client.get("/api/session").json()["recipient"]),
+            "note": upload.note(recipient(client)),
         },
     )
     assert again.status_code == 200
@@ -412,13 +419,14 @@ def test_the_size_limit_holds_for_api_uploads(
 
 
 def test_segment_counts_are_bounded_and_completing_walks_only_what_is_present(
-    source: TestClient, org: crypto.Identity
+    source: TestClient, instance: Instance, org: crypto.Identity
 ) -> None:
     """2^24 segments were accepted, and ``complete`` then built a set of every index (about
     2 GB). The count is bounded (1 TiB at 4 MiB segments); at the bound, an incomplete
     upload's answer lists the first 1,000 missing parts and counts all, in little memory."""
+    object.__setattr__(instance.config, "max_unfinished_bytes", MAX_UPLOAD_BYTES)
     upload = Upload(b"x", org)
-    note = upload.note(source.get("/api/session").json()["recipient"])
+    note = upload.note(recipient(source))
     for count in (0, MAX_SEGMENTS + 1, 2**24):
         body = {"id": upload.manifest.id, "segments": count, "note": note}
         response = source.post("/api/uploads", headers=headers(source), json=body)
@@ -551,12 +559,23 @@ def test_recovery_finishes_a_commit_cut_short(
     assert opened.path.read_bytes() == upload.data
 
 
-def test_session_info(source: TestClient, instance: Instance) -> None:
+def test_session_info(source: TestClient, instance: Instance, org: crypto.Identity) -> None:
+    """A new source's session says so, and has no recipient until it is ready to send
+    (POST /api/session derives its keys, once); its first upload makes it a source."""
     info = source.get("/api/session").json()
-    assert info["recipient"].startswith("age1")
+    assert info["new"] is True
+    assert info["recipient"] is None
     assert info["organisation"] == [r.text for r in instance.config.recipients]
     assert info["segment_size"] == S
     assert info["csrf"] == source.cookies["tainik_csrf"]
+    ready = source.post("/api/session", headers=headers(source)).json()
+    assert ready["recipient"].startswith("age1")
+    assert ready["new"] is True
+    assert source.get("/api/session").json()["recipient"] == ready["recipient"]
+    start(source, Upload(b"first", org))
+    live = source.get("/api/session").json()
+    assert live["new"] is False
+    assert live["recipient"] == ready["recipient"]
 
 
 JSON = st.recursive(
@@ -622,3 +641,28 @@ def test_an_upload_completed_by_another_process_while_listed_has_no_parts(
 
     monkeypatch.setattr(os, "scandir", gone)
     assert instance.uploads.received(sealed_id) == []
+
+
+def test_unfinished_uploads_have_a_quota_per_source(
+    source: TestClient, instance: Instance, org: crypto.Identity
+) -> None:
+    """What a source's unfinished uploads may claim (their declared size) is bounded; finishing
+    or abandoning one gives its claim back. Another source has its own."""
+    object.__setattr__(instance.config, "max_unfinished_bytes", 5 * S)
+    first, second = Upload(b"a" * (2 * S), org), Upload(b"b" * (2 * S), org)
+    start(source, first)
+    start(source, second)  # 4 segments claimed of 5
+    third = Upload(b"c" * (S + 1), org)  # 2 more: over
+    refused = create(source, third)
+    assert refused.status_code == 413
+    assert refused.json()["error"] == "quota"
+    assert "finish or abandon" in refused.json()["message"]
+    assert (
+        source.delete(f"/api/uploads/{first.manifest.id}", headers=headers(source)).status_code
+        == 204
+    )
+    assert create(source, third).status_code == 201
+    with TestClient(source_app(instance)) as other:
+        new_source(other)
+        csrf(other)
+        assert create(other, Upload(b"d" * (2 * S), org)).status_code == 201

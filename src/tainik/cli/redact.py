@@ -10,18 +10,19 @@ from tainik.cli.progress import ProgressLine
 from tainik.cli.vault_options import actor, add_actor_argument, say_head, unlock
 from tainik.core.errors import N_, UsageError
 from tainik.workstation.redact.audio import AudioMode
+from tainik.workstation.redact.records import RedactionRecord, RenderMode
 from tainik.workstation.redact.regions import parse_region
 
 # The redaction pipeline loads PyAV, OpenCV, NumPy and ONNX Runtime, and the vault SQLAlchemy:
 # run_redact imports them, so that building the parser (every tainik command) stays light.
 # What the parser needs from them is repeated here; tests/cli/test_redact_options.py checks
-# it against RenderMode and RedactOptions.
+# it against RedactOptions.
 
 RECORD_SUFFIX = ".redaction.json"
 REPORT_SUFFIX = ".qa.html"
 
-#: The values of RenderMode (tainik.workstation.redact.render), the first the default.
-RENDER_MODES = ("solid", "mosaic", "blur")
+#: The values of RenderMode, the first the default.
+RENDER_MODES = tuple(m.value for m in RenderMode)
 #: RedactOptions' defaults (tainik.workstation.redact.pipeline).
 DEFAULT_THRESHOLD = 0.2
 DEFAULT_MARGIN = 0.3
@@ -124,17 +125,15 @@ def _check_new(path: Path) -> None:
 
 
 def _store_in_vault(
-    args: argparse.Namespace, ctx: Context, record: dict[str, object], out: Path
+    args: argparse.Namespace, ctx: Context, record: RedactionRecord, out: Path
 ) -> None:
     from tainik.workstation.publish.vaultlink import store_redacted  # noqa: PLC0415 - heavy
     from tainik.workstation.vault.vault import Vault  # noqa: PLC0415 - heavy
 
-    original = record["original"]
-    assert isinstance(original, dict)
     with Vault.open(args.vault) as vault:
         key = unlock(vault, ctx)
         with vault.writer(key, actor(args)) as writer:
-            ref = store_redacted(writer, str(original["sha256"]), out, record)
+            ref = store_redacted(writer, record.original.sha256, out, record.to_json())
         say_head(vault, ctx)
     ctx.say(ctx._("stored in the vault as {sha}").format(sha=ref.sha256[:16]))
 
@@ -146,10 +145,9 @@ def run_redact(args: argparse.Namespace, ctx: Context) -> int:
     from tainik.workstation.redact.pipeline import (  # noqa: PLC0415
         RedactOptions,
         redact,
-        write_json,
+        write_record,
         write_text,
     )
-    from tainik.workstation.redact.render import RenderMode  # noqa: PLC0415
     from tainik.workstation.vault.vault import Vault  # noqa: PLC0415
 
     if not args.video.is_file():
@@ -186,13 +184,13 @@ def run_redact(args: argparse.Namespace, ctx: Context) -> int:
         result = redact(args.video, out, options, progress=bar, detector=detector)
     finally:
         bar.close()
-    write_json(record, result.derivation)
+    write_record(record, result.record)
     if args.boxes_out is not None:
-        write_json(args.boxes_out, result.boxes)
+        write_record(args.boxes_out, result.boxes)
     if report is not None:
         write_text(report, result.report_html)
     if args.vault is not None:
-        _store_in_vault(args, ctx, result.derivation, out)
+        _store_in_vault(args, ctx, result.record, out)
     events = result.plan.events
     ctx.say(
         ctx._("{frames} frames, {tracks} face tracks; to check: {events} events{where}").format(

@@ -163,6 +163,11 @@ def run_send(args: argparse.Namespace, ctx: Context) -> int:
                 path=str(state_path),
             )
         codename = new_source(settings, codename_file)
+        # Until its first upload is accepted the server knows nothing of this codename: a
+        # later run must say so when it logs in (and not take it for a typo).
+        state.claim(codename)
+        state.unconfirmed = True
+        state.save()
         ctx.say(
             ctx._("Your codename is in {path}. Keep it safe: it is the only way back.").format(
                 path=codename_file

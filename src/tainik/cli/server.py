@@ -114,13 +114,19 @@ def run_serve(args: argparse.Namespace, ctx: Context) -> int:
     try:
         lock = ServeLock(instance)
         recovered = recover(instance, lock)
-        if recovered.partials or recovered.orphans or recovered.expired_uploads:
+        if (
+            recovered.partials
+            or recovered.orphans
+            or recovered.expired_uploads
+            or recovered.empty_sources
+        ):
             logging.getLogger("tainik.server").info(
                 "recovery: removed %d incomplete and %d unrecorded sealed files, "
-                "%d expired uploads",
+                "%d expired uploads, %d sources with nothing",
                 recovered.partials,
                 recovered.orphans,
                 recovered.expired_uploads,
+                recovered.empty_sources,
             )
         if key_change.reconcile(instance):
             logging.getLogger("tainik.server").warning(

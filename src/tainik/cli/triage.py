@@ -7,8 +7,12 @@ from pathlib import Path
 
 from tainik.cli.context import Context
 from tainik.cli.progress import ProgressLine
-from tainik.core.errors import N_, TainikError, UsageError
-from tainik.workstation.triage.params import SUBTRACTORS, AnalysisParams, SegmentRules
+from tainik.workstation.triage.params import (
+    SUBTRACTORS,
+    AnalysisParams,
+    SegmentRules,
+    TriageParams,
+)
 
 _ANALYSIS = AnalysisParams()
 _RULES = SegmentRules()
@@ -143,95 +147,75 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], ctx:
 def run_triage(args: argparse.Namespace, ctx: Context) -> int:
     """Triage every input; report failures and go on; exit with the first failure's code."""
     # Heavy imports (FFmpeg, OpenCV, NumPy) only when the command runs, not for --help.
-    from tainik.workstation.triage import clips, detectors  # noqa: PLC0415
-    from tainik.workstation.triage.items import PlainFiles, resolve_items  # noqa: PLC0415
-    from tainik.workstation.triage.params import TriageParams  # noqa: PLC0415
-    from tainik.workstation.triage.report import write_reports  # noqa: PLC0415
+    from tainik.workstation.triage.command import TriageRequest, prepare, run  # noqa: PLC0415
     from tainik.workstation.triage.report_html import ReportPage  # noqa: PLC0415
     from tainik.workstation.triage.results import Failure, VideoResult  # noqa: PLC0415
-    from tainik.workstation.triage.runner import RunEvents, triage  # noqa: PLC0415
-    from tainik.workstation.triage.scoring import review_seconds  # noqa: PLC0415
+    from tainik.workstation.triage.runner import RunEvents  # noqa: PLC0415
 
     _ = ctx._
-    if args.jobs is not None and args.jobs < 1:
-        raise UsageError(N_("--jobs must be at least 1"))
-    specs = tuple(detectors.describe(path, None, args.detector_threshold) for path in args.detector)
-    params = TriageParams(
-        analysis=AnalysisParams(
-            fps=args.fps,
-            width=args.width,
-            subtractor=args.subtractor,
-            history_s=args.history,
-            sensitivity=args.sensitivity,
-            light_jump=args.light_jump,
-            skip_nonref=not args.decode_all,
-            detectors=specs,
-            detector_rate=args.detector_rate,
+    request = TriageRequest(
+        inputs=args.inputs,
+        report_dir=args.out,
+        params=TriageParams(
+            analysis=AnalysisParams(
+                fps=args.fps,
+                width=args.width,
+                subtractor=args.subtractor,
+                history_s=args.history,
+                sensitivity=args.sensitivity,
+                light_jump=args.light_jump,
+                skip_nonref=not args.decode_all,
+                detector_rate=args.detector_rate,
+            ),
+            rules=SegmentRules(
+                motion_threshold=args.motion_threshold,
+                sound_threshold=args.sound_threshold,
+                sound_floor=args.sound_floor,
+                background_s=args.sound_background,
+                leave_ratio=args.leave_ratio,
+                min_length=args.min_length,
+                merge_gap=args.merge_gap,
+                padding=args.padding,
+            ),
+            clips=not args.no_clips,
+            gentle=not args.plain_thumbnails,
         ),
-        rules=SegmentRules(
-            motion_threshold=args.motion_threshold,
-            sound_threshold=args.sound_threshold,
-            sound_floor=args.sound_floor,
-            background_s=args.sound_background,
-            leave_ratio=args.leave_ratio,
-            min_length=args.min_length,
-            merge_gap=args.merge_gap,
-            padding=args.padding,
-        ),
-        clips=not args.no_clips,
-        gentle=not args.plain_thumbnails,
+        detector_models=args.detector,
+        detector_threshold=args.detector_threshold,
+        jobs=args.jobs,
+        # The vault (docs/triage.md, "Vault interface") adds its ItemSource here.
     )
-    params.check()
-    for spec in specs:
-        detectors.load(spec)  # a broken model fails now, not in every worker
-    if params.clips:
-        clips.ffmpeg()  # fail now, not after hours of decoding
-    # The vault (docs/triage.md, "Vault interface") adds its ItemSource before PlainFiles.
-    items = resolve_items(args.inputs, [PlainFiles(exclude=[args.out])])
-    if not items:
-        raise UsageError(N_("No video files found in the given folders"))
-    total = sum(_size(item.path) for item in items)
-    bar = ProgressLine(ctx.stderr, _("triage"), total)
-    first_error: list[TainikError] = []
+    prepared = prepare(request)
 
     def failed(failure: Failure) -> None:
         error = failure.error
         reason = ctx._(error.template).format(**error.params)
         ctx.say(_("skipped: {reason}").format(reason=reason))
-        first_error.append(error)
 
     def finished(result: VideoResult) -> None:
         for note in result.notes:
             text = ctx._(note.template).format(**note.params)
             ctx.say(_("{path}: warning: {note}").format(path=result.path, note=text))
 
+    bar = ProgressLine(ctx.stderr, _("triage"), prepared.total_bytes)
     try:
-        run = triage(
-            items, params, args.out, jobs=args.jobs,
-            events=RunEvents(progress=bar, finished=finished, failed=failed),
-        )  # fmt: skip
+        outcome = run(
+            prepared, RunEvents(progress=bar, finished=finished, failed=failed), ctx.translations
+        )
     finally:
         bar.close()
-    index = write_reports(args.out, run, params, ctx.translations)
     page = ReportPage(ctx.translations)
-    review = sum(review_seconds(r.segments) for r in run.results)
-    footage = sum(r.analysed for r in run.results)
-    count = sum(len(r.segments) for r in run.results)
     summary = ctx.translations.ngettext(
         "{count} segment: review {review} of {footage} first.",
         "{count} segments: review {review} of {footage} first.",
-        count,
+        outcome.segments,
     )
     ctx.say(
-        summary.format(count=count, review=page.duration(review), footage=page.duration(footage))
+        summary.format(
+            count=outcome.segments,
+            review=page.duration(outcome.review_seconds),
+            footage=page.duration(outcome.footage_seconds),
+        )
     )
-    print(index, file=ctx.stdout, flush=True)
-    return first_error[0].exit_code if first_error else 0
-
-
-def _size(path: Path) -> int:
-    """Bytes in ``path``, or 0 if it went away (its worker then reports why)."""
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
+    print(outcome.index, file=ctx.stdout, flush=True)
+    return outcome.exit_code

@@ -90,6 +90,12 @@ class StorageError(TainikError):
     exit_code = ExitCode.IO
 
 
+class StorageFullError(StorageError):
+    """No space left: the disk (or the quota) is full, or below the level kept for staff."""
+
+    template = N_("No space left on the device")
+
+
 def _rebuild(cls: type[TainikError], template: str, params: dict[str, object]) -> TainikError:
     return cls(template, **params)
 

@@ -15,17 +15,21 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import ClassVar
 
 import pyrage
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from pyrage import x25519
 
 from tainik.core.codename import normalize
 from tainik.core.errors import N_, IdentityError, IntegrityError, NotARecipientError, UsageError
+from tainik.core.timestamps import format_utc
 from tainik.crypto import age, bech32
 
 IDENTITY_PREFIX = "AGE-SECRET-KEY-1"
@@ -191,8 +195,9 @@ def decrypt_into(
 
 
 def identity_file_text(identity: Identity, now: datetime | None = None) -> str:
-    """The standard age identity file, as ``age-keygen`` writes it."""
-    created = (now or datetime.now(UTC)).replace(microsecond=0).isoformat()
+    """The standard age identity file, as ``age-keygen`` writes it (the time in Tainik's
+    one UTC spelling, :func:`tainik.core.timestamps.format_utc`)."""
+    created = format_utc(now or datetime.now(UTC))
     return (
         f"# created: {created}\n"
         f"# public key: {identity.recipient.text}\n"
@@ -311,6 +316,30 @@ def derive_source_keys(
     )
     # X25519 clamps the scalar itself (RFC 7748), so the raw 32 bytes are the secret key.
     return SourceKeys(lookup=out[:32], identity=Identity.from_x25519_scalar(out[32:]))
+
+
+# --- small secrets sealed under a key held in memory (a new source's cookie) -------------------
+
+BOX_KEY_BYTES = 32
+_BOX_NONCE = 12
+
+
+def seal_box(key: bytes, plaintext: bytes, context: bytes) -> bytes:
+    """ChaCha20-Poly1305 of ``plaintext`` under ``key`` with a random nonce; ``context`` is
+    authenticated, not sent. For values the server hands out and must read back unchanged."""
+    nonce = os.urandom(_BOX_NONCE)
+    return nonce + ChaCha20Poly1305(key).encrypt(nonce, plaintext, context)
+
+
+def open_box(key: bytes, sealed: bytes, context: bytes) -> bytes | None:
+    """The plaintext of :func:`seal_box`, or None when ``sealed`` was not made with ``key``
+    and ``context`` (forged, altered, or from before a restart)."""
+    if len(sealed) < _BOX_NONCE + 16:
+        return None
+    try:
+        return ChaCha20Poly1305(key).decrypt(sealed[:_BOX_NONCE], sealed[_BOX_NONCE:], context)
+    except InvalidTag:
+        return None
 
 
 # --- hashing ----------------------------------------------------------------------------------

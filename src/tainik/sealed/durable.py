@@ -27,7 +27,7 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from tainik.core.errors import N_, StorageError, TainikError
+from tainik.core.errors import N_, StorageError, StorageFullError, TainikError
 
 # Files written but not yet flushed, across the process: bounds open descriptors and lets
 # writers wait for a slow disk instead of running ahead of it without limit.
@@ -428,9 +428,9 @@ def read_bounded(path: Path, limit: int, too_large: TainikError) -> bytes:
 
 def storage_error(exc: OSError, path: Path | str) -> StorageError:
     """A user-facing error for a failed file operation."""
-    if exc.errno == errno.ENOSPC:
-        return StorageError(
-            N_("{path}: no space left on the device"), path=str(path), errno=errno.ENOSPC
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return StorageFullError(
+            N_("{path}: no space left on the device"), path=str(path), errno=exc.errno
         )
     if exc.errno in (errno.EACCES, errno.EPERM):
         return StorageError(N_("{path}: permission denied"), path=str(path))

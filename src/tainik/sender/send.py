@@ -71,8 +71,16 @@ class Sender:
         report = self.report = Report()
         client = SourceClient(self.settings)
         try:
-            client.api("POST", "/api/login", expect=(204,), json={"codename": codename.reveal()})
-            session = client.request("GET", "/api/session").json()
+            # A codename this sender got and has not sent with yet is unknown to the server
+            # until its first upload: "new" asks for a new source's session then, instead of
+            # the refusal a mistyped codename gets (docs/protocol.md, "Sessions").
+            client.api(
+                "POST",
+                "/api/login",
+                expect=(204,),
+                json={"codename": codename.reveal(), "new": self.state.unconfirmed},
+            )
+            session = client.api("POST", "/api/session").json()
             organisation = [crypto.Recipient.parse(r) for r in session["organisation"]]
             reply = crypto.Recipient.parse(session["recipient"])
             _check_limit([p for p in files if not self._done(p)], session.get("max_upload_bytes"))
@@ -212,6 +220,9 @@ class Sender:
                 expect=(200, 201),
                 json={"id": manifest.id, "segments": manifest.plan.count, "note": note},
             ).json()
+        if self.state.unconfirmed:  # the server keeps this codename now
+            self.state.unconfirmed = False
+            self.state.save()
         received = set(view["received"])
         missing = [i for i in range(manifest.plan.count) if i not in received]
         report.skipped_segments += len(received)

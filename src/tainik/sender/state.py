@@ -66,6 +66,9 @@ class SendState:
     items: dict[str, Item] = field(default_factory=dict)
     owner: str | None = None
     migrated: bool = False  # loaded from a format that said more: save soon
+    # True from getting a new codename until its first upload was accepted: until then the
+    # server knows nothing of the codename (it stores a source only once it sends something).
+    unconfirmed: bool = False
 
     @classmethod
     def load(cls, path: Path) -> SendState:
@@ -83,7 +86,11 @@ class SendState:
         if not isinstance(raw, dict):
             raw = {}
         owner = raw.get("owner")
-        state = cls(path, owner=owner if isinstance(owner, str) else None)
+        state = cls(
+            path,
+            owner=owner if isinstance(owner, str) else None,
+            unconfirmed=raw.get("unconfirmed") is True,
+        )
         if raw.get("v") == VERSION:
             try:
                 state.key = bytes.fromhex(raw["key"])
@@ -122,7 +129,7 @@ class SendState:
 
     def is_empty(self) -> bool:
         """True when no earlier run recorded anything here."""
-        return not self.items
+        return not self.items and not self.unconfirmed
 
     def claim(self, codename: Secret) -> None:
         """Bind this state to ``codename``; refuse a state that belongs to another one.
@@ -145,12 +152,14 @@ class SendState:
 
     def save(self) -> None:
         """Write atomically (temporary file, fsync, rename)."""
-        record = {
+        record: dict[str, Any] = {
             "v": VERSION,
             "owner": self.owner,
             "key": self.key.hex(),
             "items": {fp: item.as_json() for fp, item in self.items.items()},
         }
+        if self.unconfirmed:
+            record["unconfirmed"] = True
         durable.replace_file(self.path, json.dumps(record, indent=1).encode("utf-8"))
         self.migrated = False
 

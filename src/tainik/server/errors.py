@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -11,11 +10,12 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
-from tainik.core.errors import N_, CodenameError, StorageError, TainikError
+from tainik.core.errors import N_, CodenameError, StorageError, StorageFullError, TainikError
 from tainik.core.upload import UploadError
 from tainik.server.pages import Pages
 from tainik.service import errors
 from tainik.service.newsroom import errors as newsroom_errors
+from tainik.storage.space import is_disk_full
 
 log = logging.getLogger("tainik.server")
 
@@ -40,10 +40,14 @@ HTTP_MESSAGES = {
 }
 
 
-def status_of(error: TainikError) -> int:
-    """The HTTP status for a user-facing error."""
-    if isinstance(error, StorageError) and error.params.get("errno") == errno.ENOSPC:
+def status_of(error: Exception) -> int:
+    """The HTTP status for any error: ``507`` whenever storage is full, whatever layer said so
+    (a file write, SQLite, PostgreSQL, a free-space check); ``500`` for other unexpected
+    errors; the table above for user-facing ones."""
+    if is_disk_full(error):
         return 507
+    if not isinstance(error, TainikError):
+        return 500
     for kind, status in STATUS:
         if isinstance(error, kind):
             return status
@@ -59,7 +63,7 @@ API_CODES: list[tuple[type[TainikError], str]] = [
     (errors.NotFoundError, "not_found"),
     (CodenameError, "bad_codename"),
 ]
-UPLOAD_STATUS = {"conflict": 409, "wrong_state": 409, "too_large": 413}
+UPLOAD_STATUS = {"conflict": 409, "wrong_state": 409, "too_large": 413, "quota": 413}
 # Storage failures are the server's: never "bad_request". Both listeners' APIs use these.
 STORAGE_CODES = {507: "storage_full", 500: "internal"}
 
@@ -141,6 +145,8 @@ def install(
         return await error_page(request, exc.status_code, _(text))
 
     async def unexpected(request: Request, exc: Exception) -> Response:
+        if is_disk_full(exc):  # e.g. SQLite's "database or disk is full"
+            return await tainik_error(request, StorageFullError())
         # Not logged here: Starlette raises the exception again once this page is sent, and
         # app.QuietErrors logs it then, once, by type only.
         _ = pages.gettext(request)

@@ -25,7 +25,11 @@ class LoginError(TainikError):
     """No source has this codename."""
 
     exit_code = ExitCode.KEY
-    template = N_("That codename is not known here; check it word by word")
+    template = N_(
+        "That codename is not known here; check it word by word. A codename is kept only "
+        "once something has been sent with it: if you never sent anything with this one, "
+        "nothing was lost; get a new codename on the first page"
+    )
 
 
 class SessionError(TainikError):

@@ -12,8 +12,10 @@ from sqlalchemy import Engine
 from tainik.instance import InstanceConfig
 from tainik.sealed.writer import SegmentWorkers
 from tainik.service.kdf_gate import STAFF_SLOTS, KdfGate
+from tainik.service.new_source import NewSourceSeal
 from tainik.storage.blobs import BlobStore
 from tainik.storage.database import open_database
+from tainik.storage.space import Reserve
 from tainik.storage.uploads import UploadStore
 
 
@@ -37,9 +39,16 @@ class Instance:
     # staff's apart, so that a flood on the source side never takes the staff's slots.
     kdf_gate: KdfGate = field(default_factory=KdfGate)
     staff_kdf_gate: KdfGate = field(default_factory=lambda: KdfGate(slots=STAFF_SLOTS))
+    # The key that seals new sources' cookies: in this process's memory only.
+    new_sources: NewSourceSeal = field(default_factory=NewSourceSeal)
     # One upload commit at a time in this process (a rename and a row: milliseconds), so
     # that concurrent completes of one upload see each other's result, not half of it.
     commits: threading.Lock = field(default_factory=threading.Lock)
+    # Space held back on the data disk for staff logins and deletions (storage/space.py).
+    reserve: Reserve = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.reserve = Reserve(self.config.data_dir, self.config.reserve_bytes)
 
     @classmethod
     def open(cls, config: InstanceConfig) -> Instance:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from tainik.core.errors import N_, UsageError
-from tainik.service import uploads
+from tainik.service import sources, uploads
 from tainik.service.instance import Instance
 from tainik.storage import schema
 
@@ -29,6 +29,7 @@ class Recovered:
     partials: int
     orphans: int
     expired_uploads: int
+    empty_sources: int = 0
 
 
 class ServeLock:
@@ -67,21 +68,43 @@ def recover(instance: Instance, lock: ServeLock) -> Recovered:
             # Renamed into place but never recorded: never acknowledged to anyone.
             instance.blobs.delete(sealed_id)
             orphans += 1
-    return Recovered(partials, orphans, expired)
+    sources.expire_sessions(instance)
+    empty = sources.expire_empty(instance)
+    instance.reserve.refill(keep_free=instance.config.min_free_bytes)
+    return Recovered(partials, orphans, expired, empty)
 
 
-def housekeeping(instance: Instance) -> tuple[int, int]:
-    """Periodic work: expire idle uploads and sessions, forget old login attempts; returns
-    (uploads, sessions) removed."""
-    from tainik.service import sources  # noqa: PLC0415 - sources imports instance too
-    from tainik.service.newsroom import auth  # noqa: PLC0415 - likewise
+@dataclass
+class Housekept:
+    """What one round of housekeeping removed."""
+
+    uploads: int
+    sessions: int
+    empty_sources: int
+
+
+def housekeeping(instance: Instance) -> Housekept:
+    """Periodic work (:data:`HOUSEKEEPING_SECONDS`): expire idle uploads and sessions, then
+    sources left with nothing; forget old login attempts; refill the disk reserve."""
+    from tainik.service.newsroom import auth  # noqa: PLC0415 - auth imports instance too
 
     with instance.engine.begin() as db:
         auth.forget_old_attempts(db, instance.clock())
-    return uploads.expire_uploads(instance), sources.expire_sessions(instance)
+    expired_uploads = uploads.expire_uploads(instance)
+    expired_sessions = sources.expire_sessions(instance)
+    empty = sources.expire_empty(instance)
+    # The reserve comes back once the disk has room above the level kept free again.
+    instance.reserve.refill(keep_free=instance.config.min_free_bytes)
+    return Housekept(expired_uploads, expired_sessions, empty)
 
 
-def run_housekeeping(instance: Instance, stop: threading.Event, every: float = 3600) -> None:
+# Housekeeping runs this often (and recovery does its part at start): docs/threat-model.md.
+HOUSEKEEPING_SECONDS = 3600
+
+
+def run_housekeeping(
+    instance: Instance, stop: threading.Event, every: float = HOUSEKEEPING_SECONDS
+) -> None:
     """Call :func:`housekeeping` every ``every`` seconds until ``stop`` is set."""
     log = logging.getLogger("tainik.server")
     while not stop.wait(every):

@@ -9,13 +9,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from tainik import crypto
-from tainik.core.errors import N_, TainikError
+from tainik.core.errors import N_, StorageFullError, TainikError
 from tainik.core.manifest import MAX_MANIFEST_CIPHERTEXT, Kind, is_valid_id
 from tainik.core.units import human_bytes
 from tainik.core.upload import (
@@ -40,6 +42,7 @@ from tainik.service.instance import Instance
 from tainik.service.sources import ACTIVITY_GRANULARITY, SourceSession
 from tainik.storage import schema
 from tainik.storage.database import stored_time
+from tainik.storage.space import free_bytes
 
 BASE_NOTE_BYTES = 64 * 1024
 
@@ -136,14 +139,43 @@ def _touch(instance: Instance, row: Any) -> None:
         )
 
 
-def create_upload(
-    instance: Instance, session: SourceSession, sealed_id: str, segments: int, sealed_note: bytes
-) -> tuple[UploadView, bool]:
-    """Create an upload, or return the existing one of this source; (view, created).
+def check_room(instance: Instance, folder: Path, size: int, *, started: bool = False) -> None:
+    """Refuse (``507``) to write ``size`` more bytes under ``folder`` when less than the
+    instance's ``min_free_bytes`` would stay free: new uploads stop there, leaving the rest to
+    staff. Uploads already under way may go on into the first half of that margin, so that
+    most can finish, never into the second."""
+    keep = instance.config.min_free_bytes // (2 if started else 1)
+    if free_bytes(folder) - size < keep:
+        raise StorageFullError(N_("The server's storage is nearly full"))
 
-    An id this source already completed answers as an upload holding everything: a client
-    that lost the answer to ``complete`` (a dropped circuit, a killed sender) then sends
-    nothing and completes again (idempotent), instead of failing for ever on a taken id."""
+
+def reserved_bytes(segments: int) -> int:
+    """What an unfinished upload of ``segments`` segments may come to hold: its quota claim."""
+    return segments * PROTOCOL_SEGMENT_SIZE
+
+
+def _check_quota(db: Connection, instance: Instance, session: SourceSession, segments: int) -> None:
+    """Refuse (``413 quota``) a new upload that would take the source's unfinished uploads
+    past ``max_unfinished_bytes`` of declared size."""
+    claimed = db.execute(
+        select(func.coalesce(func.sum(schema.uploads.c.segments), 0)).where(
+            schema.uploads.c.source_id == session.source_id
+        )
+    ).scalar_one()
+    limit = instance.config.max_unfinished_bytes
+    if reserved_bytes(int(claimed) + segments) > limit:
+        raise _error(
+            "quota",
+            N_(
+                "Your unfinished uploads would hold more than this server keeps for one "
+                "source ({limit}); finish or abandon some first"
+            ),
+            limit=human_bytes(limit),
+        )
+
+
+def check_new_upload(sealed_id: str, segments: int, sealed_note: bytes) -> None:
+    """Refuse a malformed request to create an upload (before a new source is written)."""
     if not is_valid_id(sealed_id):
         raise _error("bad_id", N_("The upload id is not a sealed-file id"))
     if not 1 <= segments <= MAX_SEGMENTS:
@@ -152,6 +184,17 @@ def create_upload(
         raise _error("bad_note", N_("The upload note is missing or too large"))
     if not sealed_note.startswith(b"age-encryption.org/v1\n"):
         raise _error("bad_note", N_("The upload note is not an age file"))
+
+
+def create_upload(
+    instance: Instance, session: SourceSession, sealed_id: str, segments: int, sealed_note: bytes
+) -> tuple[UploadView, bool]:
+    """Create an upload, or return the existing one of this source; (view, created).
+
+    An id this source already completed answers as an upload holding everything: a client
+    that lost the answer to ``complete`` (a dropped circuit, a killed sender) then sends
+    nothing and completes again (idempotent), instead of failing for ever on a taken id."""
+    check_new_upload(sealed_id, segments, sealed_note)
     now = instance.clock()
     with instance.engine.begin() as db:
         row = db.execute(
@@ -174,6 +217,8 @@ def create_upload(
             # New uploads only: one already delivered stays delivered, and an unfinished
             # one meets the limit at its last segment.
             _check_limit(instance, smallest_upload(segments))
+            _check_quota(db, instance, session, segments)
+            check_room(instance, instance.uploads.root, 0)
             db.execute(
                 insert(schema.uploads).values(
                     sealed_id=sealed_id,
@@ -246,6 +291,7 @@ def put_segment(
     if index == row.segments - 1:  # now the exact size is known
         last = plaintext_length(size - header, PROTOCOL_SEGMENT_SIZE)
         _check_limit(instance, smallest_upload(int(row.segments), last))
+    check_room(instance, instance.uploads.root, size, started=True)
     instance.uploads.put_segment(sealed_id, index, body)
     _touch(instance, row)
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from conftest import run_cli
+from tainik.workstation.redact.records import BoxesRecord, RedactionRecord
 from workstation.redact.scene import Scene, make_clip
 
 
@@ -38,10 +39,14 @@ def redacted(scene: Scene, tmp_path_factory: pytest.TempPathFactory) -> Redacted
     result = run_cli(["redact", str(scene.path), "--out", str(out), "--boxes-out", str(boxes)])
     assert result.code == 0, result.stderr
     assert result.stdout.strip() == str(out)
+    record = folder / "clip-redacted.mp4.redaction.json"
+    # What the command wrote, the codec reads (and would write byte for byte).
+    for path, codec in ((record, RedactionRecord), (boxes, BoxesRecord)):
+        assert codec.parse(path.read_bytes(), path.name).encode() == path.read_bytes()
     return Redacted(
         scene=scene,
         out=out,
-        record=json.loads((folder / "clip-redacted.mp4.redaction.json").read_text()),
+        record=json.loads(record.read_text()),
         boxes=json.loads(boxes.read_text()),
         report=folder / "clip-redacted.mp4.qa.html",
         stderr=result.stderr,

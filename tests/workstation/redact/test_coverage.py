@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from tainik.workstation.redact.geometry import Box
-from tainik.workstation.redact.render import RenderMode, cover
+from tainik.workstation.redact.records import RenderMode
+from tainik.workstation.redact.render import cover
 from workstation.redact.conftest import Redacted
 from workstation.redact.scene import exposed_frames, read_rgb, render_frames
 

@@ -4,7 +4,8 @@ import numpy as np
 
 from tainik.workstation.redact.detector import Detection, non_maximum_suppression
 from tainik.workstation.redact.geometry import Box
-from tainik.workstation.redact.plan import CoverKind, EventKind, PlanSettings, build_plan
+from tainik.workstation.redact.plan import PlanSettings, build_plan
+from tainik.workstation.redact.records import CoverKind, EventKind
 from tainik.workstation.redact.regions import parse_region
 from tainik.workstation.redact.tracker import FaceTracker
 

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from conftest import CliResult, run_cli
+from tainik.workstation.triage.report_json import RunRecord, VideoRecord
 from workstation.triage.synthetic import make_scene, truncate
 
 
@@ -37,13 +38,17 @@ class Triaged:
     out: Path
 
     def run_json(self) -> dict[str, Any]:
-        """report.json."""
-        document: dict[str, Any] = json.loads((self.out / "report.json").read_text())
+        """report.json (which the codec reads too)."""
+        data = (self.out / "report.json").read_bytes()
+        RunRecord.parse(data, "report.json")
+        document: dict[str, Any] = json.loads(data)
         return document
 
     def video_json(self, sha256: str) -> dict[str, Any]:
-        """videos/SHA256.json."""
-        document: dict[str, Any] = json.loads((self.out / f"videos/{sha256}.json").read_text())
+        """videos/SHA256.json (which the codec reads too)."""
+        data = (self.out / f"videos/{sha256}.json").read_bytes()
+        assert VideoRecord.parse(data, sha256).video.sha256 == sha256
+        document: dict[str, Any] = json.loads(data)
         return document
 
     def scene_json(self) -> dict[str, Any]:

@@ -41,7 +41,7 @@ def send_like_the_js_page(source: SourceClient, text: str) -> None:
     """The upload protocol as the browser page speaks it today: ``complete`` with no body."""
     http = source.http
     headers = {"X-CSRF-Token": source.csrf}
-    session = http.get("/api/session").json()
+    session = http.post("/api/session", headers=headers).json()  # ready to send: keys derived
     plan = plan_message(text, new_sealed_id())
     manifest = plan.manifest
     note = crypto.encrypt(plan.note(), [crypto.Recipient(session["recipient"])])

@@ -82,6 +82,9 @@ def endpoint(handler: Endpoint) -> Endpoint:
             raise  # a normal event, answered quietly by server/errors.py
         except Exception as error:
             log.error("internal error: %s", type(error).__name__)
+            status = status_of(error)  # 507 when storage is full, whoever said so
+            if status == 507:
+                return error_response(status, "the server's storage is full")
             return error_response(500, "internal error")
 
     return wrapper

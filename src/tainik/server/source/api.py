@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -16,10 +17,16 @@ from tainik.core.upload import UploadError, max_segment_bytes
 from tainik.server.json_body import SMALL_JSON, check_declared_length, read_json
 from tainik.server.pages import COOKIE_FLAGS
 from tainik.server.security import CSRF_COOKIE, check_csrf, csrf_token
-from tainik.server.source.session import SESSION_COOKIE, source_session
+from tainik.server.source.session import (
+    SESSION_COOKIE,
+    set_session_cookie,
+    source_session,
+    who,
+)
 from tainik.service import sources, uploads
 from tainik.service.errors import LengthRequiredError, RequestError, TooLargeError
 from tainik.service.instance import Instance
+from tainik.service.new_source import NewSource
 
 CSRF_HEADER = "x-csrf-token"
 MAX_COMPLETE_JSON = 1024
@@ -38,6 +45,7 @@ class SourceApi:
         """The routing table."""
         return [
             Route("/api/session", self.session_info, methods=["GET"]),
+            Route("/api/session", self.ready_session, methods=["POST"]),
             Route("/api/sources", self.new_source, methods=["POST"]),
             Route("/api/login", self.login, methods=["POST"]),
             Route("/api/logout", self.logout, methods=["POST"]),
@@ -59,56 +67,82 @@ class SourceApi:
     async def _session(self, request: Request) -> sources.SourceSession:
         return await source_session(self.instance, request)
 
-    async def session_info(self, request: Request) -> Response:
-        token, fresh = csrf_token(request.cookies.get(CSRF_COOKIE))
-        session = await self._session(request)
-        body = {
-            "csrf": token,
-            "recipient": session.reply_identity.recipient.text,
+    def _session_body(self, session: sources.SourceSession | NewSource) -> dict[str, object]:
+        if isinstance(session, NewSource):
+            recipient = session.keys.recipient.text if session.keys is not None else None
+        else:
+            recipient = session.reply_identity.recipient.text
+        return {
+            "recipient": recipient,
+            "new": isinstance(session, NewSource),
             "organisation": [r.text for r in self.instance.config.recipients],
             "segment_size": DEFAULT_SEGMENT_SIZE,
             "max_upload_bytes": uploads.upload_limit(self.instance),
         }
-        response = JSONResponse(body)
+
+    async def session_info(self, request: Request) -> Response:
+        token, fresh = csrf_token(request.cookies.get(CSRF_COOKIE))
+        session = await who(self.instance, request)
+        response = JSONResponse({"csrf": token, **self._session_body(session)})
         if fresh:
             response.set_cookie(CSRF_COOKIE, token, **COOKIE_FLAGS)
         return response
 
+    async def ready_session(self, request: Request) -> Response:
+        """Ready to send: a new source's keys are derived (once) so that the client can seal
+        its resumable uploads' notes to its reply recipient."""
+        self._csrf(request)
+        session = await who(self.instance, request)
+        if isinstance(session, NewSource):
+            session = await run_in_threadpool(sources.with_keys, self.instance, session)
+        token, _fresh = csrf_token(request.cookies.get(CSRF_COOKIE))
+        response = JSONResponse({"csrf": token, **self._session_body(session)})
+        if isinstance(session, NewSource):
+            set_session_cookie(response, sources.seal_new(self.instance, session))
+        return response
+
     async def new_source(self, request: Request) -> Response:
         self._csrf(request)
-        codename, cookie = await run_in_threadpool(sources.create_source, self.instance)
+        codename, cookie = sources.new_codename(self.instance)  # stores nothing
         response = JSONResponse({"codename": codename.reveal()}, status_code=201)
-        response.set_cookie(SESSION_COOKIE, cookie.reveal(), **COOKIE_FLAGS)
+        set_session_cookie(response, cookie)
         return response
 
     async def login(self, request: Request) -> Response:
         self._csrf(request)
         body = await read_json(request, SMALL_JSON)  # before any work for the codename
-        typed = body.get("codename")
-        if not isinstance(typed, str):
+        typed, new_ok = body.get("codename"), body.get("new", False)
+        if not isinstance(typed, str) or not isinstance(new_ok, bool):
             raise RequestError()
-        cookie = await run_in_threadpool(sources.login, self.instance, typed[:1000])
+        cookie = await run_in_threadpool(
+            functools.partial(sources.login, self.instance, typed[:1000], new_ok=new_ok)
+        )
         response = Response(status_code=204)
-        response.set_cookie(SESSION_COOKIE, cookie.reveal(), **COOKIE_FLAGS)
+        set_session_cookie(response, cookie)
         return response
 
     async def logout(self, request: Request) -> Response:
         self._csrf(request)
-        session = await self._session(request)
-        await run_in_threadpool(sources.logout, self.instance, session)
+        session = await who(self.instance, request)
+        if isinstance(session, NewSource):
+            sources.end_new(self.instance, session)
+        else:
+            await run_in_threadpool(sources.logout, self.instance, session)
         response = Response(status_code=204)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
 
     async def list_uploads(self, request: Request) -> Response:
-        session = await self._session(request)
+        session = await who(self.instance, request)
+        if isinstance(session, NewSource):
+            return JSONResponse({"uploads": []})  # it has sent nothing, nor started to
         views = await run_in_threadpool(uploads.list_uploads, self.instance, session)
         return JSONResponse({"uploads": [v.as_json() for v in views]})
 
     async def create_upload(self, request: Request) -> Response:
         check_declared_length(request, MAX_CREATE_JSON)  # before the session is looked up
         self._csrf(request)
-        session = await self._session(request)
+        found = await who(self.instance, request)
         body = await read_json(request, MAX_CREATE_JSON)
         sealed_id, segments, note = body.get("id"), body.get("segments"), body.get("note")
         if not (
@@ -119,10 +153,20 @@ class SourceApi:
             sealed_note = base64.b64decode(note, validate=True)
         except (binascii.Error, ValueError) as exc:
             raise RequestError() from exc
+        uploads.check_new_upload(sealed_id, segments, sealed_note)
+        cookie = None
+        if isinstance(found, NewSource):
+            # A new source's first upload: now its row is written, with a session.
+            session, cookie = await run_in_threadpool(sources.adopt, self.instance, found)
+        else:
+            session = found
         view, created = await run_in_threadpool(
             uploads.create_upload, self.instance, session, sealed_id, segments, sealed_note
         )
-        return JSONResponse(view.as_json(), status_code=201 if created else 200)
+        response = JSONResponse(view.as_json(), status_code=201 if created else 200)
+        if cookie is not None:
+            set_session_cookie(response, cookie)
+        return response
 
     async def get_upload(self, request: Request) -> Response:
         session = await self._session(request)

@@ -21,15 +21,21 @@ from tainik.core.units import human_bytes
 from tainik.core.upload import MAX_MESSAGE_CHARS
 from tainik.server.language import get_fallback, language_route
 from tainik.server.multipart import FormReader, boundary_of
-from tainik.server.pages import COOKIE_FLAGS, Pages, logo_response, see_other, small_form
+from tainik.server.pages import Pages, logo_response, see_other, small_form
 from tainik.server.security import CSRF_COOKIE, CSRF_FIELD, check_csrf
-from tainik.server.source.session import SESSION_COOKIE, source_session
+from tainik.server.source.session import (
+    SESSION_COOKIE,
+    set_session_cookie,
+    source_session,
+    who,
+)
 from tainik.server.source.submission_form import SubmissionForm
-from tainik.service import sources
+from tainik.service import sources, uploads
 from tainik.service.errors import LoginError, SessionError, TooLargeError
 from tainik.service.instance import Instance
 from tainik.service.intake import Intake
-from tainik.service.receipts import receipts
+from tainik.service.new_source import NewSource
+from tainik.service.receipts import Receipts, receipts
 
 BATCH = 1024 * 1024  # parse and seal in batches of about this much, off the event loop
 AHEAD = 2  # batches received but not yet parsed, per upload (bounds memory)
@@ -73,9 +79,10 @@ class SourceInterface:
     async def generate(self, request: Request) -> Response:
         form = await small_form(request)
         check_csrf(request.cookies.get(CSRF_COOKIE), form.get(CSRF_FIELD))
-        codename, cookie = await run_in_threadpool(sources.create_source, self.instance)
+        # Nothing is stored and nothing derived until the codename first sends something.
+        codename, cookie = sources.new_codename(self.instance)
         response = self._codename_page(request, codename.reveal())
-        response.set_cookie(SESSION_COOKIE, cookie.reveal(), **COOKIE_FLAGS)
+        set_session_cookie(response, cookie)
         return response
 
     def _codename_page(self, request: Request, codename: str) -> Response:
@@ -122,16 +129,20 @@ class SourceInterface:
                 error=_(error.template).format(**error.params),
             )
         response = see_other("/lookup")
-        response.set_cookie(SESSION_COOKIE, cookie.reveal(), **COOKIE_FLAGS)
+        set_session_cookie(response, cookie)
         return response
 
     async def lookup(self, request: Request) -> Response:
         try:
-            session = await self._session(request)
+            session = await who(self.instance, request)
         except SessionError:
             return see_other("/login")
-        replies = await run_in_threadpool(sources.list_replies, self.instance, session)
-        received = await run_in_threadpool(receipts, self.instance, session)
+        new = isinstance(session, NewSource)
+        replies = []
+        received = Receipts(items=[], count=0, total_bytes=0)
+        if not isinstance(session, NewSource):
+            replies = await run_in_threadpool(sources.list_replies, self.instance, session)
+            received = await run_in_threadpool(receipts, self.instance, session)
         sent = request.query_params.get("sent", "")
         response = self.pages.render(
             request,
@@ -139,10 +150,14 @@ class SourceInterface:
             replies=replies,
             new_replies=[reply for reply in replies if reply.new],
             received=received,
+            new_source=new,
             sent=int(sent) if sent.isdigit() and len(sent) < 6 else None,
             max_message=MAX_MESSAGE_CHARS,
             limit=self.instance.config.max_upload_bytes,
         )
+        if isinstance(session, NewSource):  # a visit renews the cookie's lifetime
+            set_session_cookie(response, sources.seal_new(self.instance, session))
+            return response
         # Announced once, on this page: from now on they are replies like the others.
         shown = [reply.id for reply in replies if reply.new]
         await run_in_threadpool(sources.mark_replies_seen, self.instance, session, shown)
@@ -167,11 +182,18 @@ class SourceInterface:
         return await logo_response(self.instance)
 
     async def submit(self, request: Request) -> Response:
-        session = await self._session(request)
+        session = await who(self.instance, request)
         limit = self.instance.config.max_upload_bytes
         declared = request.headers.get("content-length", "")
         if limit and declared.isdigit() and int(declared) > limit:
             raise TooLargeError(limit=human_bytes(limit))
+        # Below the free-space margin nothing new is taken in (507), before a byte is read.
+        size = int(declared) if declared.isdigit() else 0
+        await run_in_threadpool(uploads.check_room, self.instance, self.instance.blobs.root, size)
+        if isinstance(session, NewSource):
+            # Its first submission: derive its keys now, before a byte of the body is read, so
+            # that a busy KDF gate (429) costs the source a retry, not a whole upload.
+            session = await run_in_threadpool(sources.with_keys, self.instance, session)
         boundary = boundary_of(request.headers.get("content-type"))
         intake = Intake(self.instance, session)
         form = SubmissionForm(intake, request.cookies.get(CSRF_COOKIE))
@@ -189,10 +211,14 @@ class SourceInterface:
         except BaseException:
             await run_in_threadpool(intake.abort)
             raise
-        await run_in_threadpool(sources.touch, self.instance, session)
-        if count == 0:
-            return see_other("/lookup?sent=0")
-        return see_other(f"/lookup?sent={count}")
+        response = see_other(f"/lookup?sent={count}")
+        if intake.new_cookie is not None:  # the new source's first items: now it exists
+            set_session_cookie(response, intake.new_cookie)
+        elif isinstance(session, NewSource):  # sent nothing: keep the keys, store nothing
+            set_session_cookie(response, sources.seal_new(self.instance, session))
+        else:
+            await run_in_threadpool(sources.touch, self.instance, session)
+        return response
 
     @staticmethod
     async def _receive(request: Request, reader: FormReader, limit: int | None) -> None:
@@ -226,9 +252,9 @@ class SourceInterface:
             await run_in_threadpool(parser.shutdown, True, cancel_futures=True)
 
     async def delete_reply(self, request: Request) -> Response:
-        session = await self._session(request)
         form = await small_form(request)
         check_csrf(request.cookies.get(CSRF_COOKIE), form.get(CSRF_FIELD))
+        session = await self._session(request)
         await run_in_threadpool(
             sources.delete_reply, self.instance, session, int(request.path_params["reply_id"])
         )
@@ -238,8 +264,11 @@ class SourceInterface:
         form = await small_form(request)
         check_csrf(request.cookies.get(CSRF_COOKIE), form.get(CSRF_FIELD))
         try:
-            session = await self._session(request)
-            await run_in_threadpool(sources.logout, self.instance, session)
+            session = await who(self.instance, request)
+            if isinstance(session, NewSource):
+                sources.end_new(self.instance, session)
+            else:
+                await run_in_threadpool(sources.logout, self.instance, session)
         except SessionError:
             pass
         response = self._logged_out_page(request)

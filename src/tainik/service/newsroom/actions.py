@@ -1,13 +1,15 @@
 """What staff do to sources: reply, star, mark read or unread, delete.
 
 Deleting removes the rows in one transaction (audited), then the sealed files' directories:
-a crash between the two leaves ciphertext with no row, never a row with no file. What deletion
-can and cannot guarantee on SSDs is in docs/threat-model.md.
+a crash between the two leaves ciphertext with no row, never a row with no file. On a full disk
+the other way round, if it must (see :func:`_deleting`): deleting is how staff free a full disk.
+What deletion can and cannot guarantee on SSDs is in docs/threat-model.md.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import logging
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,12 +25,14 @@ from tainik.service.newsroom import audit
 from tainik.service.newsroom.auth import Credential, Staff, authenticate
 from tainik.storage import newsroom_schema as ns
 from tainik.storage import schema
+from tainik.storage.space import is_disk_full
 
 # A reply is at most this many characters; at four UTF-8 bytes each it stays well under what the
 # source interface will open (sources.MAX_REPLY_BYTES).
 MAX_REPLY_CHARS = 100_000
 MAX_SELECTION = 10_000
 _CHUNK = 500
+log = logging.getLogger("tainik.server")
 
 
 class ReplyEmptyError(RequestError):
@@ -194,58 +198,112 @@ def _delete_blobs(instance: Instance, sealed_ids: Iterable[str]) -> None:
         instance.blobs.delete(sealed_id)
 
 
+def _deleting(
+    instance: Instance,
+    credential: Credential,
+    record: Callable[[], Selection],
+    collect: Callable[[Connection], tuple[Selection, list[str]]],
+    uploads: Callable[[], list[str]],
+) -> Selection:
+    """Run ``record`` (the rows' deletion and its audit entry, one transaction), then remove
+    the files; returns what went.
+
+    On a full disk the transaction draws on the reserve (storage/space.py); with none left,
+    the files are removed first, to make the room the record needs: they were to go anyway,
+    and if the record still fails the staff member sees the error and the items, marked
+    incomplete, and may try again."""
+    try:
+        chosen = instance.reserve.retry(record)
+    except Exception as exc:
+        if not is_disk_full(exc):
+            raise
+        log.warning("the disk is full: files removed before their rows, to make room")
+        with instance.engine.connect() as db:
+            authenticate(db, instance, credential, touch=False)  # read only: who asks
+            early, early_uploads = collect(db)
+        _delete_blobs(instance, early.sealed_ids)
+        for sealed_id in early_uploads:
+            instance.uploads.remove(sealed_id)
+        chosen = record()
+    _delete_blobs(instance, chosen.sealed_ids)
+    for sealed_id in uploads():
+        instance.uploads.remove(sealed_id)
+    return chosen
+
+
 def delete_items(
     instance: Instance, credential: Credential, source_id: int, sealed_ids: Sequence[str]
 ) -> int:
     """Delete the chosen submissions and replies of a source; returns how many."""
-    with instance.engine.begin() as db:
-        staff = authenticate(db, instance, credential)
-        chosen = select_items(db, source_id, sealed_ids)
-        _delete_rows(db, staff, chosen, instance.clock())
-    _delete_blobs(instance, chosen.sealed_ids)
+
+    def record() -> Selection:
+        with instance.engine.begin() as db:
+            staff = authenticate(db, instance, credential)
+            chosen = select_items(db, source_id, sealed_ids)
+            _delete_rows(db, staff, chosen, instance.clock())
+            return chosen
+
+    def collect(db: Connection) -> tuple[Selection, list[str]]:
+        return select_items(db, source_id, sealed_ids), []
+
+    chosen = _deleting(instance, credential, record, collect, list)
     return len(chosen.sealed_ids)
 
 
 def delete_one(instance: Instance, credential: Credential, kind: str, item_id: int) -> int:
     """Delete one submission (``kind`` "submission") or reply ("reply"); returns its source."""
     table = schema.submissions if kind == "submission" else schema.replies
-    with instance.engine.begin() as db:
-        staff = authenticate(db, instance, credential)
+    found: list[int] = []
+
+    def collect(db: Connection) -> tuple[Selection, list[str]]:
         row = db.execute(
             select(table.c.source_id, table.c.sealed_id).where(table.c.id == item_id)
         ).first()
         if row is None:
             raise NotFoundError()
+        found[:] = [int(row.source_id)]
         pair = [(item_id, str(row.sealed_id))]
-        chosen = Selection(pair, []) if kind == "submission" else Selection([], pair)
-        _delete_rows(db, staff, chosen, instance.clock())
-    _delete_blobs(instance, chosen.sealed_ids)
-    return int(row.source_id)
+        return (Selection(pair, []) if kind == "submission" else Selection([], pair)), []
+
+    def record() -> Selection:
+        with instance.engine.begin() as db:
+            staff = authenticate(db, instance, credential)
+            chosen, _none = collect(db)
+            _delete_rows(db, staff, chosen, instance.clock())
+            return chosen
+
+    _deleting(instance, credential, record, collect, list)
+    return found[0]
 
 
 def delete_source(instance: Instance, credential: Credential, source_id: int) -> None:
     """Delete a source: its submissions, replies, unfinished uploads and sessions, then it."""
     up = schema.uploads
-    with instance.engine.begin() as db:
-        staff = authenticate(db, instance, credential)
+    uploads: list[str] = []
+
+    def collect(db: Connection) -> tuple[Selection, list[str]]:
         chosen = select_items(db, source_id, None)
-        uploads = list(
-            db.execute(select(up.c.sealed_id).where(up.c.source_id == source_id)).scalars()
-        )
-        _forget(db, chosen.sealed_ids)
-        for table in (schema.submissions, schema.replies, up, schema.source_sessions):
-            db.execute(delete(table).where(table.c.source_id == source_id))
-        db.execute(delete(schema.sources).where(schema.sources.c.id == source_id))
-        detail = f"{len(chosen.submissions)} submissions, {len(chosen.replies)} replies"
-        audit.record(
-            db,
-            instance.clock(),
-            audit.Actor.of(staff),
-            "delete-source",
-            "source",
-            source_id,
-            detail,
-        )
-    _delete_blobs(instance, chosen.sealed_ids)
-    for sealed_id in uploads:
-        instance.uploads.remove(sealed_id)
+        uploads[:] = db.execute(select(up.c.sealed_id).where(up.c.source_id == source_id)).scalars()
+        return chosen, list(uploads)
+
+    def record() -> Selection:
+        with instance.engine.begin() as db:
+            staff = authenticate(db, instance, credential)
+            chosen, _uploads = collect(db)
+            _forget(db, chosen.sealed_ids)
+            for table in (schema.submissions, schema.replies, up, schema.source_sessions):
+                db.execute(delete(table).where(table.c.source_id == source_id))
+            db.execute(delete(schema.sources).where(schema.sources.c.id == source_id))
+            detail = f"{len(chosen.submissions)} submissions, {len(chosen.replies)} replies"
+            audit.record(
+                db,
+                instance.clock(),
+                audit.Actor.of(staff),
+                "delete-source",
+                "source",
+                source_id,
+                detail,
+            )
+            return chosen
+
+    _deleting(instance, credential, record, collect, lambda: uploads)

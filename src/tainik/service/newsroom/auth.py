@@ -64,6 +64,7 @@ from tainik.service.newsroom.errors import (
 )
 from tainik.storage import newsroom_schema as ns
 from tainik.storage.database import stored_time
+from tainik.storage.space import unless_full
 
 SESSION_IDLE = timedelta(minutes=30)
 SESSION_LIFETIME = timedelta(hours=12)
@@ -172,8 +173,12 @@ def authenticate(
     admin: bool = False,
     pending_ok: bool = False,
     reading: bool = False,
+    touch: bool = True,
 ) -> Staff:
     """The staff member behind ``credential``, inside the caller's transaction.
+
+    A session's last-seen time is refreshed (at most once a minute) unless ``touch`` is
+    false; the refresh is given up, not the request, when the disk is full.
 
     Raises :class:`StaffSessionError` for a missing, unknown, expired or revoked credential or a
     deactivated account, :class:`PasswordChangeRequiredError` while the account still has its
@@ -195,8 +200,8 @@ def authenticate(
         ).first()
         if row is None or stored_time(row.last_seen) + SESSION_IDLE < now:
             raise StaffSessionError()
-        if now - stored_time(row.last_seen) > TOUCH_EVERY:
-            db.execute(update(table).where(table.c.token_hash == token_hash).values(last_seen=now))
+        if touch and now - stored_time(row.last_seen) > TOUCH_EVERY:
+            _touch(instance, token_hash, now)
     else:
         table = ns.api_tokens
         row = db.execute(
@@ -217,6 +222,19 @@ def authenticate(
     if admin and not staff.is_admin:
         raise ForbiddenError()
     return staff
+
+
+def _touch(instance: Instance, token_hash: bytes, now: datetime) -> None:
+    """Refresh a session's last-seen time in a transaction of its own, or leave it when the
+    disk is full: a full disk must not lock staff out of reading, nor of deleting to free it
+    (SQLite reports the full disk at commit, so this cannot share the caller's)."""
+    table = ns.staff_sessions
+
+    def refresh() -> None:
+        with instance.engine.begin() as db:
+            db.execute(update(table).where(table.c.token_hash == token_hash).values(last_seen=now))
+
+    unless_full(refresh)
 
 
 def whoami(instance: Instance, credential: Credential) -> Staff:
@@ -323,7 +341,9 @@ def _begin_login(instance: Instance, account: str, code: str) -> _Attempt:
 def _check_factors(instance: Instance, name: str, password: Secret, code: str) -> Any:
     """The user row when name, password and code are right; the attempt is counted."""
     account = name.strip().lower()[:64]
-    attempt = _begin_login(instance, account, code)
+    # Every write of a login may draw on the disk's reserve (storage/space.py): staff must be
+    # able to sign in to a full server to free it.
+    attempt = instance.reserve.retry(lambda: _begin_login(instance, account, code))
     row = attempt.row
     kdf = instance.config.kdf
     with instance.staff_kdf_gate.slot():
@@ -337,11 +357,11 @@ def _check_factors(instance: Instance, name: str, password: Secret, code: str) -
         step = factors.totp_step(Secret(row.totp_secret), code, now)
     if row is None or not password_ok or step is None or not row.active:
         if row is not None:
-            with instance.engine.begin() as db:
-                audit.record(db, now, audit.Actor(int(row.id), row.name), "login-failed")
+            _audit_failure(instance, row, now)
         # A guarded name answers every failure alike, whatever was wrong.
         raise StaffThrottledError() if attempt.step is not None else StaffLoginError()
-    try:
+
+    def succeed() -> None:
         with instance.engine.begin() as db:
             if attempt.step is None and not _claim_step(db, int(row.id), step, now):
                 raise StaffLoginError()
@@ -359,13 +379,23 @@ def _check_factors(instance: Instance, name: str, password: Secret, code: str) -
                     .where(ns.users.c.id == row.id)
                     .values(password_hash=factors.hash_password(kdf, password))
                 )
+
+    try:
+        instance.reserve.retry(succeed)
     except IntegrityError as exc:  # the same code, accepted a moment ago by another request
         raise StaffLoginError() from exc
     except StaffLoginError:
-        with instance.engine.begin() as db:
-            audit.record(db, now, audit.Actor(int(row.id), row.name), "login-failed")
+        _audit_failure(instance, row, now)
         raise
     return row
+
+
+def _audit_failure(instance: Instance, row: Any, now: datetime) -> None:
+    def record() -> None:
+        with instance.engine.begin() as db:
+            audit.record(db, now, audit.Actor(int(row.id), row.name), "login-failed")
+
+    instance.reserve.retry(record)
 
 
 def _staff(row: Any) -> Staff:
@@ -400,12 +430,16 @@ def login(instance: Instance, name: str, password: Secret, code: str) -> tuple[S
     """Log a staff member in to the pages; returns the session cookie value and who it is."""
     row = _check_factors(instance, name, password, code)
     now = instance.clock()
-    with instance.engine.begin() as db:
-        _prune(db, now)
-        cookie = _open_session(db, int(row.id), now)
-        db.execute(update(ns.users).where(ns.users.c.id == row.id).values(last_login_at=now))
-        audit.record(db, now, audit.Actor(int(row.id), row.name), "login")
-    return cookie, _staff(row)
+
+    def open_session() -> Secret:
+        with instance.engine.begin() as db:
+            _prune(db, now)
+            cookie = _open_session(db, int(row.id), now)
+            db.execute(update(ns.users).where(ns.users.c.id == row.id).values(last_login_at=now))
+            audit.record(db, now, audit.Actor(int(row.id), row.name), "login")
+            return cookie
+
+    return instance.reserve.retry(open_session), _staff(row)
 
 
 def issue_token(
@@ -419,19 +453,23 @@ def issue_token(
     now = instance.clock()
     token, token_hash = _new_token()
     expires = now + TOKEN_LIFETIME
-    with instance.engine.begin() as db:
-        _prune(db, now)
-        db.execute(
-            insert(ns.api_tokens).values(
-                token_hash=token_hash,
-                user_id=row.id,
-                created_at=now,
-                expires_at=expires,
-                scope=scope.value,
+
+    def record_token() -> None:
+        with instance.engine.begin() as db:
+            _prune(db, now)
+            db.execute(
+                insert(ns.api_tokens).values(
+                    token_hash=token_hash,
+                    user_id=row.id,
+                    created_at=now,
+                    expires_at=expires,
+                    scope=scope.value,
+                )
             )
-        )
-        actor = audit.Actor(int(row.id), row.name)
-        audit.record(db, now, actor, "token-issued", detail=f"scope {scope.value}")
+            actor = audit.Actor(int(row.id), row.name)
+            audit.record(db, now, actor, "token-issued", detail=f"scope {scope.value}")
+
+    instance.reserve.retry(record_token)
     return IssuedToken(token, expires, _staff(row), scope)
 
 

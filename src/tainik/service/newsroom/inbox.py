@@ -147,6 +147,17 @@ def _unread(user_id: int, sealed_id: Any) -> ColumnElement[bool]:
     return ~exists().where(marks.c.user_id == user_id, marks.c.sealed_id == sealed_id)
 
 
+def has_sent(source_id: Any) -> ColumnElement[bool]:
+    """True for a source that has sent something and of which something remains (a
+    submission, or a reply to one): the only sources staff see listed. A codename that never
+    sent anything has no row at all (service/new_source.py); a row without either (an upload
+    never completed, everything deleted, a row from before) is expired by housekeeping."""
+    sub, rep = schema.submissions, schema.replies
+    return exists().where(sub.c.source_id == source_id) | exists().where(
+        rep.c.source_id == source_id
+    )
+
+
 def _summaries(user_id: int) -> Select[Any]:
     src, sub, rep, up = schema.sources, schema.submissions, schema.replies, schema.uploads
 
@@ -200,7 +211,11 @@ def inbox(
     src = schema.sources
     with instance.engine.begin() as db:
         staff = authenticate(db, instance, credential, reading=True)
-        query = _summaries(staff.id).order_by(src.c.last_activity.desc(), src.c.id.desc())
+        query = (
+            _summaries(staff.id)
+            .where(has_sent(src.c.id))
+            .order_by(src.c.last_activity.desc(), src.c.id.desc())
+        )
         if starred_only:
             query = query.where(src.c.starred == true())
         if position is not None:
@@ -332,7 +347,7 @@ def changed_sources(
         staff = authenticate(db, instance, credential, reading=True)
         query = (
             _summaries(staff.id)
-            .where(src.c.last_activity >= _since(since))
+            .where(src.c.last_activity >= _since(since), has_sent(src.c.id))
             .order_by(src.c.last_activity, src.c.id)
         )
         if position is not None:

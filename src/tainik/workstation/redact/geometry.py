@@ -91,9 +91,9 @@ class Box:
             return None
         return x1, y1, x2, y2
 
-    def as_list(self) -> list[float]:
-        """[x1, y1, x2, y2] rounded to 0.1 px, for JSON."""
-        return [round(self.x1, 1), round(self.y1, 1), round(self.x2, 1), round(self.y2, 1)]
+    def rounded(self) -> tuple[float, float, float, float]:
+        """(x1, y1, x2, y2) rounded to 0.1 px, as the boxes record has them."""
+        return (round(self.x1, 1), round(self.y1, 1), round(self.x2, 1), round(self.y2, 1))
 
 
 def interpolate(a: Box, b: Box, t: float) -> Box:

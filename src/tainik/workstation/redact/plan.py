@@ -19,35 +19,25 @@ The plan also lists the events a person should check: weak detections, gaps, los
 
 from __future__ import annotations
 
-import enum
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from tainik.workstation.redact.detector import Detection
 from tainik.workstation.redact.geometry import Box, interpolate
+from tainik.workstation.redact.records import (
+    BoxesRecord,
+    BoxesSource,
+    CoveredBox,
+    CoverKind,
+    Event,
+    EventKind,
+    FrameBoxes,
+    RedactionSettings,
+    TrackSummary,
+)
 from tainik.workstation.redact.regions import ManualRegion
 from tainik.workstation.redact.tracker import Track
-
-BOXES_FORMAT = "tainik.org/redaction-boxes/v1"
-
-
-class CoverKind(enum.StrEnum):
-    """Why a box is covered."""
-
-    DETECTED = "detected"
-    GAP = "gap"  # between two detections of one track
-    PADDING = "padding"  # before the first or after the last detection of a track
-    WEAK = "weak"  # a weak detection that continued no track
-    MANUAL = "manual"
-
-
-class EventKind(enum.StrEnum):
-    """What the QA report asks a person to check."""
-
-    WEAK = "weak"  # the detector was unsure
-    GAP = "gap"  # a track was not detected for a while; covered by prediction
-    LOST = "lost"  # a track was never found again; covered by prediction, then not at all
 
 
 @dataclass(frozen=True)
@@ -58,16 +48,6 @@ class Cover:
     kind: CoverKind
     track: int | None = None
     score: float | None = None
-
-
-@dataclass(frozen=True)
-class Event:
-    """A run of frames to check, ``first`` to ``last`` inclusive."""
-
-    kind: EventKind
-    first: int
-    last: int
-    track: int | None = None
 
 
 @dataclass(frozen=True)
@@ -93,44 +73,40 @@ class RedactionPlan:
     events: list[Event] = field(default_factory=list)
     tracks: list[Track] = field(default_factory=list)
 
-    def to_json(self, source: Mapping[str, object], settings: Mapping[str, object]) -> object:
-        """The ``--boxes-out`` document (format ``tainik.org/redaction-boxes/v1``)."""
-        return {
-            "format": BOXES_FORMAT,
-            "source": dict(source),
-            "settings": dict(settings),
-            "tracks": [
-                {
-                    "id": t.id,
-                    "first_frame": min(t.detections),
-                    "last_frame": t.last_detected,
-                    "detections": len(t.detections),
-                    "lost": t.lost,
-                }
+    def boxes(self, source: BoxesSource, settings: RedactionSettings) -> BoxesRecord:
+        """The ``--boxes-out`` record (format ``tainik.org/redaction-boxes/v1``)."""
+        return BoxesRecord(
+            source=source,
+            settings=settings,
+            tracks=tuple(
+                TrackSummary(
+                    id=t.id,
+                    first_frame=min(t.detections),
+                    last_frame=t.last_detected,
+                    detections=len(t.detections),
+                    lost=t.lost,
+                )
                 for t in self.tracks
-            ],
-            "events": [
-                {"kind": str(e.kind), "first": e.first, "last": e.last, "track": e.track}
-                for e in self.events
-            ],
-            "frames": [
-                {
-                    "index": index,
-                    "time": round(self.times[index], 6),
-                    "boxes": [
-                        {
-                            "box": c.box.as_list(),
-                            "kind": str(c.kind),
-                            "track": c.track,
-                            "score": None if c.score is None else round(c.score, 4),
-                        }
+            ),
+            events=tuple(self.events),
+            frames=tuple(
+                FrameBoxes(
+                    index=index,
+                    time=round(self.times[index], 6),
+                    boxes=tuple(
+                        CoveredBox(
+                            box=c.box.rounded(),
+                            kind=c.kind,
+                            track=c.track,
+                            score=None if c.score is None else round(c.score, 4),
+                        )
                         for c in covers
-                    ],
-                }
+                    ),
+                )
                 for index, covers in enumerate(self.covers)
                 if covers
-            ],
-        }
+            ),
+        )
 
 
 def frame_ranges(frames: Iterable[int]) -> list[tuple[int, int]]:

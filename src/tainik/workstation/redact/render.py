@@ -7,7 +7,6 @@ editors who need them, with coarse settings.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable
 
 import cv2
@@ -15,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tainik.workstation.redact.geometry import Box
+from tainik.workstation.redact.records import RenderMode
 
 Image = npt.NDArray[np.uint8]
 
@@ -25,14 +25,6 @@ MOSAIC_MIN_CELL = 8
 MOSAIC_MAX_CELLS = 6
 #: Blur works on the region shrunk this many times, then blurred, then grown back.
 BLUR_SHRINK = 8
-
-
-class RenderMode(enum.StrEnum):
-    """How a covered box looks."""
-
-    SOLID = "solid"
-    MOSAIC = "mosaic"
-    BLUR = "blur"
 
 
 def _mosaic(region: Image) -> Image:

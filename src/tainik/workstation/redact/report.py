@@ -17,7 +17,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from tainik.workstation.redact.plan import Event, EventKind, RedactionPlan
+from tainik.workstation.redact.plan import RedactionPlan
+from tainik.workstation.redact.records import Event, EventKind
 
 Image = npt.NDArray[np.uint8]
 

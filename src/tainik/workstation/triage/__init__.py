@@ -12,6 +12,7 @@ Module map: ``params`` (settings), ``items`` (inputs, and the vault's hooks), ``
 ``evidence`` (signals on one time grid), ``segmentation`` (hysteresis, minimum length, padding),
 ``scoring`` (scores and the ranking), ``thumbnails``, ``clips``, ``analysis`` (one video),
 ``runner`` (many videos on every core), ``results``, and the reports: ``report`` (what goes
-where), ``report_json``, ``report_html`` and ``timeline`` (the SVG plot). Also ``errors`` and
-``files`` (hashes, atomic writes).
+where), ``report_json`` (the JSON codec, both directions), ``report_html`` and ``timeline``
+(the SVG plot). ``command`` is a whole run as the command line asks for it (checks first).
+Also ``errors`` and ``files`` (hashes, atomic writes).
 """

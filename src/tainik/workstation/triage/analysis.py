@@ -22,15 +22,22 @@ from tainik.sealed.hashing import sha256_file
 from tainik.workstation.triage import clips, evidence, segmentation
 from tainik.workstation.triage.activity import ActivityMeter
 from tainik.workstation.triage.cache import SignalCache
-from tainik.workstation.triage.decoding import MediaInfo, MediaReader, Progress, luma
+from tainik.workstation.triage.decoding import MediaReader, Progress, luma
 from tainik.workstation.triage.detectors import Detector
 from tainik.workstation.triage.errors import ClipError
 from tainik.workstation.triage.files import write_atomic
 from tainik.workstation.triage.items import TriageItem
 from tainik.workstation.triage.loudness import LoudnessMeter, momentary
 from tainik.workstation.triage.params import AnalysisParams, TriageParams
-from tainik.workstation.triage.report_json import dumps, video_document
-from tainik.workstation.triage.results import Clip, Note, Segment, Timeline, VideoResult
+from tainik.workstation.triage.report_json import VideoRecord
+from tainik.workstation.triage.results import (
+    Clip,
+    MediaInfo,
+    Note,
+    Segment,
+    Timeline,
+    VideoResult,
+)
 from tainik.workstation.triage.scoring import score
 from tainik.workstation.triage.signals import Signals
 from tainik.workstation.triage.thumbnails import write_thumbnails
@@ -99,7 +106,7 @@ def analyse(
         cached=cached,
         elapsed=round(time.monotonic() - began, 3),
     )
-    write_atomic(job.report_dir / result.result_file, dumps(video_document(result, params)))
+    write_atomic(job.report_dir / result.result_file, VideoRecord.of(result, params).encode())
     return result
 
 

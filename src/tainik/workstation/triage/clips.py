@@ -19,9 +19,9 @@ from pathlib import Path
 
 from tainik.sealed import durable
 from tainik.sealed.hashing import sha256_file
-from tainik.workstation.triage.decoding import MediaInfo
 from tainik.workstation.triage.errors import ClipError, ToolMissingError
 from tainik.workstation.triage.files import temporary_name
+from tainik.workstation.triage.results import MediaInfo
 
 _MP4_CONTAINERS = ("mp4", "mov")
 _MP4_VIDEO = frozenset({"h264", "hevc", "mpeg4", "av1"})

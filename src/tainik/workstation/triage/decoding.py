@@ -26,6 +26,7 @@ import numpy.typing as npt
 
 from tainik.sealed.durable import storage_error
 from tainik.workstation.triage.errors import NoFrameError, NoVideoStreamError, VideoError
+from tainik.workstation.triage.results import MediaInfo
 
 #: Audio is analysed as mono at this rate (loudness needs nothing above 8 kHz).
 AUDIO_RATE = 16_000
@@ -45,19 +46,6 @@ _LUMA_FIRST = frozenset(
 FrameSink = Callable[[float, av.VideoFrame], None]
 AudioSink = Callable[[npt.NDArray[np.float32]], None]
 Progress = Callable[[int], None]
-
-
-@dataclass(frozen=True)
-class MediaInfo:
-    """What the container says about itself, before decoding."""
-
-    container: str
-    duration: float | None
-    width: int
-    height: int
-    fps: float | None
-    video_codec: str
-    audio_codec: str | None
 
 
 @dataclass

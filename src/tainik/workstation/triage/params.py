@@ -7,6 +7,9 @@ Two groups, because they are reused differently on a re-run:
   any of them decodes the video again.
 - :class:`SegmentRules` turn measurements into segments. They are applied afresh on every run,
   so trying other thresholds on a trove already analysed costs seconds, not hours.
+
+Both are recorded in the JSON reports (``settings`` and ``rules``, docs/triage.md) through
+their ``to_json`` and read back with ``from_fields``: every field, by its name here.
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from tainik.core.errors import N_
+from tainik.core.jsonfields import Fields, JsonObject
 from tainik.workstation.triage.errors import SettingError
 
 #: Changes whenever the raw measurements change meaning, so old cache entries are not reused.
@@ -33,6 +37,25 @@ class DetectorSpec:
     name: str
     sha256: str
     threshold: float = 0.5
+
+    def to_json(self) -> JsonObject:
+        """As recorded in the reports' ``settings.detectors``."""
+        return {
+            "path": self.path,
+            "name": self.name,
+            "sha256": self.sha256,
+            "threshold": self.threshold,
+        }
+
+    @classmethod
+    def from_fields(cls, f: Fields) -> DetectorSpec:
+        """Read back what :meth:`to_json` wrote."""
+        return cls(
+            path=f.text("path"),
+            name=f.text("name"),
+            sha256=f.hex("sha256", 64),
+            threshold=f.number("threshold"),
+        )
 
 
 @dataclass(frozen=True)
@@ -69,12 +92,40 @@ class AnalysisParams:
 
     def fingerprint(self) -> str:
         """A short hex digest of the algorithm version and every setting here."""
-        settings = asdict(self)
-        for detector in settings["detectors"]:
-            # The model's hash identifies it, not where it lies; the threshold applies later.
-            del detector["path"], detector["threshold"]
+        settings = self.to_json()
+        # The model's hash identifies it, not where it lies; the threshold applies later.
+        settings["detectors"] = [{"name": d.name, "sha256": d.sha256} for d in self.detectors]
         text = json.dumps({"algorithm": ALGORITHM, **settings}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def to_json(self) -> JsonObject:
+        """As recorded in the reports' ``settings``."""
+        return {
+            "fps": self.fps,
+            "width": self.width,
+            "subtractor": self.subtractor,
+            "history_s": self.history_s,
+            "sensitivity": self.sensitivity,
+            "light_jump": self.light_jump,
+            "skip_nonref": self.skip_nonref,
+            "detectors": [d.to_json() for d in self.detectors],
+            "detector_rate": self.detector_rate,
+        }
+
+    @classmethod
+    def from_fields(cls, f: Fields) -> AnalysisParams:
+        """Read back what :meth:`to_json` wrote (types only: ranges are :meth:`check`'s)."""
+        return cls(
+            fps=f.number("fps"),
+            width=f.integer("width"),
+            subtractor=f.choice("subtractor", SUBTRACTORS),
+            history_s=f.number("history_s"),
+            sensitivity=f.number("sensitivity"),
+            light_jump=f.number("light_jump"),
+            skip_nonref=f.boolean("skip_nonref"),
+            detectors=f.objects("detectors", DetectorSpec.from_fields),
+            detector_rate=f.number("detector_rate"),
+        )
 
 
 @dataclass(frozen=True)
@@ -100,6 +151,33 @@ class SegmentRules:
         _between("--min-length", self.min_length, 0.0, 600.0)
         _between("--merge-gap", self.merge_gap, 0.0, 600.0)
         _between("--padding", self.padding, 0.0, 600.0)
+
+    def to_json(self) -> JsonObject:
+        """As recorded in the reports' ``rules``."""
+        return {
+            "motion_threshold": self.motion_threshold,
+            "sound_threshold": self.sound_threshold,
+            "sound_floor": self.sound_floor,
+            "background_s": self.background_s,
+            "leave_ratio": self.leave_ratio,
+            "min_length": self.min_length,
+            "merge_gap": self.merge_gap,
+            "padding": self.padding,
+        }
+
+    @classmethod
+    def from_fields(cls, f: Fields) -> SegmentRules:
+        """Read back what :meth:`to_json` wrote (types only: ranges are :meth:`check`'s)."""
+        return cls(
+            motion_threshold=f.number("motion_threshold"),
+            sound_threshold=f.number("sound_threshold"),
+            sound_floor=f.number("sound_floor"),
+            background_s=f.number("background_s"),
+            leave_ratio=f.number("leave_ratio"),
+            min_length=f.number("min_length"),
+            merge_gap=f.number("merge_gap"),
+            padding=f.number("padding"),
+        )
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 from tainik.workstation.triage.files import write_atomic
 from tainik.workstation.triage.params import TriageParams
 from tainik.workstation.triage.report_html import ReportPage
-from tainik.workstation.triage.report_json import dumps, run_document
+from tainik.workstation.triage.report_json import RunRecord
 from tainik.workstation.triage.runner import RunResult
 from tainik.workstation.triage.scoring import rank
 
@@ -30,8 +30,8 @@ def write_reports(
 ) -> Path:
     """Write ``report.json`` and ``index.html``; returns the page's path."""
     ranked = rank(run.results)
-    document = run_document(run.results, run.failures, ranked, params)
-    write_atomic(report_dir / "report.json", dumps(document))
+    record = RunRecord.of(run.results, run.failures, ranked, params)
+    write_atomic(report_dir / "report.json", record.encode())
     page = ReportPage(translations, gentle=params.gentle).render(run.results, run.failures, ranked)
     index = report_dir / "index.html"
     write_atomic(index, page.encode("utf-8"))

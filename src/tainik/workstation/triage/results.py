@@ -6,7 +6,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from tainik.core.errors import TainikError
-from tainik.workstation.triage.decoding import MediaInfo
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    """What the container says about itself, before decoding."""
+
+    container: str
+    duration: float | None
+    width: int
+    height: int
+    fps: float | None
+    video_codec: str
+    audio_codec: str | None
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from tainik.workstation.triage.errors import DecoderCrashError
 from tainik.workstation.triage.files import make_dirs, write_atomic
 from tainik.workstation.triage.items import ResultRecorder, TriageItem
 from tainik.workstation.triage.params import DetectorSpec, TriageParams
-from tainik.workstation.triage.report_json import dumps, video_document
+from tainik.workstation.triage.report_json import VideoRecord
 from tainik.workstation.triage.results import Failure, VideoResult
 
 Outcome = VideoResult | Failure
@@ -205,7 +205,7 @@ def _merge_copies(
         if copies[digest]:
             # Every copy's worker wrote the same file name; the first copy's label wins.
             result = replace(original, copies=tuple(copies[digest]))
-            write_atomic(report_dir / result.result_file, dumps(video_document(result, params)))
+            write_atomic(report_dir / result.result_file, VideoRecord.of(result, params).encode())
         unique.append(result)
     return unique
 
