@@ -27,15 +27,13 @@ from sqlalchemy import select
 
 from live_server import LiveServer, make_instance, tainik_cli
 from source_client import SourceClient, open_sealed
-from tainik.crypto import Secret
 from tainik.instance import CONFIG_NAME, load_config
 from tainik.sealed import layout
 from tainik.service.instance import Instance
-from tainik.service.newsroom import auth
 from tainik.storage import newsroom_schema as ns
 from tainik.storage.blobs import BlobStore
 
-from .live import LiveStaffer, ready_staffer, web_login
+from .live import LiveStaffer, past_session, ready_staffer, web_login
 
 STAFF_COOKIE = "tainik_staff"
 CSRF_COOKIE = "tainik_csrf"
@@ -83,20 +81,6 @@ def new_key(tmp: Path, name: str) -> tuple[Path, str, str]:
     assert re.fullmatch(r"([0-9a-f]{4} ){5}[0-9a-f]{4}", fingerprint), shown.stdout
     assert fingerprint in made.stderr  # `keys new` says it too
     return path, made.stdout.strip(), fingerprint
-
-
-def stolen_session(data_dir: Path, staffer: LiveStaffer) -> str:
-    """A session cookie of ``staffer``, as a thief who copied it holds it: logged in half a
-    minute ago (through the service layer, so that the current TOTP code stays unspent)."""
-    instance = Instance.open(load_config(data_dir))
-    moment = datetime.now(UTC) - timedelta(seconds=30)
-    instance.clock = lambda: moment
-    try:
-        code = pyotp.TOTP(staffer.totp_secret).at(moment)
-        cookie, _staff = auth.login(instance, staffer.name, Secret(staffer.password), code)
-    finally:
-        instance.close()
-    return cookie.reveal()
 
 
 @contextlib.contextmanager
@@ -176,7 +160,7 @@ KEY_CHANGES = ("recipients-changed", "recipient-added", "recipient-removed")
 
 def test_a_stolen_admin_session_cannot_change_the_keys(newsroom: Newsroom) -> None:
     thief_key, thief_recipient, thief_fingerprint = new_key(newsroom.tmp, "thief")
-    cookie = stolen_session(newsroom.data_dir, newsroom.admin)
+    cookie = past_session(newsroom.data_dir, newsroom.admin)
     before = saved_recipients(newsroom.data_dir)
     with session_client(newsroom.server.newsroom_url, cookie) as thief:
         # The settings form alone writes nothing: it asks for a confirmation.
@@ -224,7 +208,7 @@ def test_a_confirmed_change_is_in_force_audited_and_announced(
 ) -> None:
     new_identity, new_recipient, fingerprint = new_key(newsroom.tmp, "new")
     admin = newsroom.admin
-    cookie = stolen_session(newsroom.data_dir, admin)  # the admin's own session this time
+    cookie = past_session(newsroom.data_dir, admin)  # the admin's own session this time
     with session_client(newsroom.server.newsroom_url, cookie) as client:
         settings = client.get("/admin/settings").text
         old_fingerprint = load_config(newsroom.data_dir).recipients[0].fingerprint
