@@ -152,13 +152,12 @@ def update_settings(
     the form changes the recipients, nothing is written either: the change is returned, to be
     confirmed with :func:`change_recipients`.
     """
-    with instance.engine.begin() as db:
-        authenticate(db, instance, credential, admin=True)
-    wanted = parse(recipients, max_upload_bytes, unfinished_upload_hours)
-    proposed = key_change.propose(instance.config.recipients, wanted.keys)
+    proposed = propose_change(
+        instance, credential, recipients, max_upload_bytes, unfinished_upload_hours
+    )
     if proposed is not None:
         return proposed
-    _write(instance, credential, wanted, None)
+    _write(instance, credential, parse(recipients, max_upload_bytes, unfinished_upload_hours), None)
     return None
 
 
