@@ -16,14 +16,21 @@ from starlette.routing import Route
 from tainik.codenames import vocabulary
 from tainik.core.codename import check_words, normalize
 from tainik.core.errors import CodenameError
+from tainik.core.errors import N_
 from tainik.core.units import human_bytes
 from tainik.core.upload import MAX_MESSAGE_CHARS
+from tainik.i18n import format_size
 from tainik.server.language import get_fallback, language_route
 from tainik.server.multipart import FormReader, boundary_of
 from tainik.server.pages import COOKIE_FLAGS, Pages, see_other, small_form
 from tainik.server.security import CSRF_COOKIE, CSRF_FIELD, check_csrf
 from tainik.server.source.session import SESSION_COOKIE, source_session
-from tainik.server.source.submission_form import SubmissionForm
+from tainik.server.source.submission_form import (
+    MAX_FIELDS_BYTES,
+    FieldsBeforeFiles,
+    FilesReached,
+    SubmissionForm,
+)
 from tainik.service import sources
 from tainik.service.errors import LoginError, SessionError, TooLargeError
 from tainik.service.instance import Instance
@@ -32,6 +39,14 @@ from tainik.service.intake import Intake
 BATCH = 1024 * 1024  # parse and seal in batches of about this much, off the event loop
 AHEAD = 2  # batches received but not yet parsed, per upload (bounds memory)
 log = logging.getLogger("tainik.server")
+TOO_LARGE_WITH_MESSAGE = N_(
+    "Nothing was sent: the files are larger than this server accepts (%(size)s for one "
+    "sending). Your message is still below: send it with smaller files, or on its own."
+)
+TOO_LARGE = N_(
+    "Nothing was sent: the files are larger than this server accepts (%(size)s for one "
+    "sending). Choose smaller files, or send fewer at a time."
+)
 
 
 class SourceInterface:
@@ -125,24 +140,77 @@ class SourceInterface:
             session = await self._session(request)
         except SessionError:
             return see_other("/login")
-        replies = await run_in_threadpool(sources.list_replies, self.instance, session)
         sent = request.query_params.get("sent", "")
+        return await self._lookup_page(
+            request, session, sent=int(sent) if sent.isdigit() and len(sent) < 6 else None
+        )
+
+    async def _lookup_page(
+        self,
+        request: Request,
+        session: sources.SourceSession,
+        *,
+        sent: int | None = None,
+        status: int = 200,
+        message: str = "",
+        error: str | None = None,
+    ) -> Response:
+        """The source's page: the form (with ``message`` typed in and ``error`` above it when
+        a sending was refused), the upload limit in the page's language, the replies."""
+        replies = await run_in_threadpool(sources.list_replies, self.instance, session)
+        limit = self.instance.config.max_upload_bytes
         return self.pages.render(
             request,
             "source/lookup.html",
+            status=status,
             replies=replies,
-            sent=int(sent) if sent.isdigit() and len(sent) < 6 else None,
+            sent=sent,
             max_message=MAX_MESSAGE_CHARS,
-            limit=self.instance.config.max_upload_bytes,
+            limit=format_size(limit, self.pages.language(request)) if limit else "",
+            message=message,
+            form_error=error,
         )
+
+    async def _too_large(
+        self, request: Request, session: sources.SourceSession, message: str
+    ) -> Response:
+        """The form again, refused as too large, with the message that was typed (413)."""
+        limit = self.instance.config.max_upload_bytes or 0
+        _ = self.pages.gettext(request)
+        text = TOO_LARGE_WITH_MESSAGE if message.strip() else TOO_LARGE
+        size = format_size(limit, self.pages.language(request))
+        return await self._lookup_page(
+            request, session, status=413, message=message, error=_(text) % {"size": size}
+        )
+
+    @staticmethod
+    async def _fields_before_files(request: Request, boundary: bytes) -> FieldsBeforeFiles:
+        """The token and the message of a form refused for its size: the body is read only
+        up to its first file (at most :data:`MAX_FIELDS_BYTES`), nothing of a file is kept."""
+        fields = FieldsBeforeFiles(request.cookies.get(CSRF_COOKIE))
+        reader = FormReader(boundary, fields)
+        read = 0
+        try:
+            async for chunk in request.stream():
+                read += len(chunk)
+                reader.write(chunk)
+                if read > MAX_FIELDS_BYTES:
+                    break
+        except FilesReached:
+            pass
+        return fields
 
     async def submit(self, request: Request) -> Response:
         session = await self._session(request)
         limit = self.instance.config.max_upload_bytes
         declared = request.headers.get("content-length", "")
-        if limit and declared.isdigit() and int(declared) > limit:
-            raise TooLargeError(limit=human_bytes(limit))
         boundary = boundary_of(request.headers.get("content-type"))
+        if limit and declared.isdigit() and int(declared) > limit:
+            # Refused before a byte of a file is read; the message typed is kept (issue 14).
+            fields = await self._fields_before_files(request, boundary)
+            if not fields.csrf_ok:
+                raise TooLargeError(limit=human_bytes(limit))
+            return await self._too_large(request, session, fields.message)
         intake = Intake(self.instance, session)
         form = SubmissionForm(intake, request.cookies.get(CSRF_COOKIE))
         reader = FormReader(boundary, form)
@@ -156,6 +224,11 @@ class SourceInterface:
         except ClientDisconnect:
             await run_in_threadpool(intake.abort)
             return Response(status_code=400)
+        except TooLargeError:
+            # A body that declared no length, over the limit: the token and the message came
+            # before the files, so the form has them.
+            await run_in_threadpool(intake.abort)
+            return await self._too_large(request, session, form.message if form.csrf_ok else "")
         except BaseException:
             await run_in_threadpool(intake.abort)
             raise
