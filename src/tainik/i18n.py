@@ -57,6 +57,9 @@ def format_size(count: float, language: str) -> str:
 
 def _unit(value: float, unit: str, digits: int, language: str) -> str:
     pattern = "#,##0" if digits == 0 else "#,##0.0"
-    length = "long" if unit == "digital-byte" else "short"  # "12 bytes", not "12 byte"
-    text: str = format_unit(value, unit, length=length, format=pattern, locale=language)
+    # "12 bytes", not "12 byte"; "10.5 MB", not "10.5 megabytes"
+    if unit == "digital-byte":
+        text: str = format_unit(value, unit, length="long", format=pattern, locale=language)
+    else:
+        text = format_unit(value, unit, length="short", format=pattern, locale=language)
     return text

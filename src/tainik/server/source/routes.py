@@ -15,8 +15,7 @@ from starlette.routing import Route
 
 from tainik.codenames import vocabulary
 from tainik.core.codename import check_words, normalize
-from tainik.core.errors import CodenameError
-from tainik.core.errors import N_
+from tainik.core.errors import N_, CodenameError
 from tainik.core.units import human_bytes
 from tainik.core.upload import MAX_MESSAGE_CHARS
 from tainik.i18n import format_size

@@ -25,7 +25,7 @@ class MessageTooLongError(RequestError):
     template = N_("the message is longer than {limit} characters")
 
 
-class FilesReached(Exception):  # noqa: N818 (a signal, not an error)
+class FilesReached(Exception):
     """Raised by :class:`FieldsBeforeFiles` at the first file part."""
 
 
