@@ -17,7 +17,10 @@ const IN_FLIGHT = 2;
 const MAX_BACKOFF = 60000;
 const TICK_MS = 500; // how often the rate is sampled and the line redrawn
 const RATE_TIME_S = 5; // time constant of the smoothed rate (exponential moving average)
-const RATE_AFTER_S = 1; // no rate, and no time left, before this much sending
+// The first bytes of a connection fill the buffers between the page and the network (the
+// system's, a local Tor client's) at once: they are not measured, and until this much time
+// after the first byte there is no rate and no time left.
+const RATE_WARMUP_S = 1;
 
 const form = document.getElementById("submit-form");
 const ui = document.getElementById("upload-ui");
@@ -226,6 +229,8 @@ function start(form, ui) {
         detail.textContent = `${units.bytes(bytes)} / ${units.bytes(file.size)}`;
       }, text.changed);
       status.textContent = paused ? text.paused : text.uploading;
+      phase("sending"); // the line under the bar says what is sent from now on, not what was read
+      progress.render();
       await send(plan, session, existing, progress);
       count += 1;
     }
@@ -299,7 +304,8 @@ function start(form, ui) {
     let lastAt = null;
     let lastSent = 0;
     let firstByteAt = null;
-    let smoothed = null;
+    let smoothed = 0; // exponential moving average of the rate, started at 0 ...
+    let weight = 0; // ... and the weight it has gathered (so smoothed / weight is unbiased)
     let rate = null;
     const timer = setInterval(tick, TICK_MS);
 
@@ -341,9 +347,11 @@ function start(form, ui) {
         if (sent === 0) return;
         firstByteAt = now;
       }
-      smoothed = smoothed === null ? instant
-        : smoothed + (1 - Math.exp(-seconds / RATE_TIME_S)) * (instant - smoothed);
-      if ((now - firstByteAt) / 1000 >= RATE_AFTER_S && smoothed > 0) rate = smoothed;
+      if ((now - firstByteAt) / 1000 < RATE_WARMUP_S) return;
+      const alpha = 1 - Math.exp(-seconds / RATE_TIME_S);
+      smoothed += alpha * (instant - smoothed);
+      weight += alpha * (1 - weight);
+      if (smoothed > 0) rate = smoothed / weight;
       render();
     }
 

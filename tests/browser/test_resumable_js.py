@@ -19,21 +19,32 @@ import re
 import secrets
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, Request, Route
 
+from browser.source_pages import (
+    MIB,
+    SEGMENT,
+    UPLOAD_TIMEOUT_MS,
+    NewPage,
+    Served,
+    bar,
+    get_codename,
+    log_in,
+    pump,
+    received_count,
+    segment_files,
+    upload_folders,
+    wait_enhanced,
+    wait_sent,
+)
 from canary import scan as canary_scan
 from live_server import LiveServer, make_instance
 from source_client import blob_state, open_sealed, open_sealed_paths
 
-NewPage = Callable[..., Page]
-
-MIB = 1024 * 1024
-SEGMENT = 4 * MIB  # docs/protocol.md, "Segment size"
 IN_FLIGHT = 2  # the page keeps at most two segment PUTs in flight
 BIG_SIZE = 300 * MIB
 SMALL_SIZE = 9 * MIB
@@ -44,24 +55,9 @@ MAX_SCANNED = 400 * 1000 * 1000
 TEMP_ROOTS = (Path(tempfile.gettempdir()), Path("/tmp"), Path("/var/tmp"), Path("/dev/shm"))
 SEGMENT_URL = re.compile(r"/api/uploads/([a-z2-7]{26})/segments/(\d+)$")
 SEGMENT_ROUTE = re.compile(r"/api/uploads/[a-z2-7]{26}/segments/\d+$")
-UPLOAD_TIMEOUT_MS = 240_000
 # What the page shows after a retry and while paused (English, the default locale).
 RETRYING = "The connection dropped; retrying…"
 PAUSED = "Paused."
-
-
-@dataclass(frozen=True)
-class Served:
-    """A running server and what the organisation keeps offline."""
-
-    server: LiveServer
-    data_dir: Path
-    identity: Path
-
-    @property
-    def base(self) -> str:
-        """The source interface's base URL."""
-        return self.server.source_url
 
 
 @pytest.fixture
@@ -102,27 +98,6 @@ def sha256_file(path: Path) -> str:
 # -- the server's disk --------------------------------------------------------------------------
 
 
-def upload_folders(data_dir: Path) -> list[Path]:
-    """The folders of unfinished uploads."""
-    root = data_dir / "uploads"
-    return sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
-
-
-def segment_files(folder: Path) -> dict[str, tuple[int, int]]:
-    """``{segment file name: (inode, mtime_ns)}`` of the segments in ``folder``."""
-    found: dict[str, tuple[int, int]] = {}
-    for entry in os.scandir(folder):
-        if entry.name.startswith("segment-") and entry.name.endswith(".age"):
-            info = entry.stat(follow_symlinks=False)
-            found[entry.name] = (info.st_ino, info.st_mtime_ns)
-    return found
-
-
-def received_count(data_dir: Path) -> int:
-    """How many segments the server holds over all unfinished uploads."""
-    return sum(len(segment_files(folder)) for folder in upload_folders(data_dir))
-
-
 def wait_quiet(data_dir: Path, folder: Path, quiet_s: float = 1.5) -> dict[str, tuple[int, int]]:
     """Wait until ``folder``'s segments stop changing for ``quiet_s``; return them."""
     deadline = time.monotonic() + 30
@@ -151,46 +126,6 @@ def scan(
 # -- the pages ----------------------------------------------------------------------------------
 
 
-def get_codename(page: Page, base: str) -> str:
-    """Get a codename on the index page and continue to /lookup; returns the codename."""
-    page.goto(base + "/")
-    with page.expect_navigation():
-        page.click("#get-codename")
-    words = [w.strip() for w in page.locator("#codename span").all_inner_texts()]
-    assert len(words) == 7, words
-    with page.expect_navigation():
-        page.click("#continue")
-    assert page.url == base + "/lookup"
-    return " ".join(words)
-
-
-def log_in(page: Page, base: str, codename: str) -> None:
-    """Log in on /login; lands on /lookup."""
-    page.goto(base + "/login")
-    page.fill("#codename", codename)
-    with page.expect_navigation():
-        page.click("#login")
-    assert page.url == base + "/lookup", page.inner_text("main")
-
-
-def wait_enhanced(page: Page) -> None:
-    """Wait until upload.js has taken over the form."""
-    page.wait_for_selector("#submit-form[data-enhanced=js]", state="attached", timeout=10_000)
-    assert page.get_attribute("#upload-ui", "hidden") is None  # shown, empty while idle
-
-
-def bar(page: Page) -> tuple[float, float]:
-    """``(value, max)`` of the progress bar."""
-    value, maximum = page.eval_on_selector("#upload-bar", "e => [e.value, e.max]")
-    return float(value), float(maximum)
-
-
-def wait_sent(page: Page, base: str, count: int) -> None:
-    """Wait for the thank-you page of ``count`` items."""
-    page.wait_for_url(base + f"/lookup?sent={count}", timeout=UPLOAD_TIMEOUT_MS)
-    assert page.locator("#sent").is_visible()
-
-
 def segment_puts(page: Page) -> list[tuple[str, int]]:
     """A list that fills with ``(upload id, index)`` of each segment PUT the page makes."""
     puts: list[tuple[str, int]] = []
@@ -202,14 +137,6 @@ def segment_puts(page: Page) -> list[tuple[str, int]]:
 
     page.on("request", record)
     return puts
-
-
-def pump(page: Page, condition: Callable[[], bool], what: str, timeout_s: float = 30) -> None:
-    """Wait for ``condition``, letting Playwright dispatch events (route handlers) meanwhile."""
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        page.wait_for_timeout(25)
 
 
 # -- the tests ----------------------------------------------------------------------------------
