@@ -362,14 +362,16 @@ function start(form, ui) {
       bar.value = shown;
       let line = `${units.bytes(shown)} / ${units.bytes(total)}`;
       if (!paused && rate !== null) {
-        line += ` · ${units.rate(rate)} · ${text.left.replace("{time}", units.time((total - shown) / rate))}`;
+        const left = text.left.replace("{time}", units.time((total - shown) / rate));
+        line += ` · ${text.rate.replace("{size}", units.bytes(rate))} · ${left}`;
       }
       detail.textContent = line;
     }
   }
 }
 
-// Numbers and units in the page's language (CLDR, as the server's Babel: decimal units).
+// Numbers and units in the page's language (CLDR, as the server's Babel: decimal units). A rate
+// is a size in the page's "{size}/s" (CLDR's Russian "per second" has a Latin "c").
 function Units(lang) {
   const cache = new Map();
   const format = (unit, digits, n) => {
@@ -394,10 +396,6 @@ function Units(lang) {
   this.bytes = (count) => {
     const [n, i] = scaled(count);
     return format(BYTES[i], i ? 1 : 0, n);
-  };
-  this.rate = (perSecond) => {
-    const [n, i] = scaled(perSecond);
-    return format(`${BYTES[i]}-per-second`, i ? 1 : 0, n);
   };
   this.time = (seconds) => {
     const s = Math.max(1, Math.round(seconds));

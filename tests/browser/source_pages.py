@@ -153,36 +153,46 @@ def throttle_upload(page: Page, bytes_per_second: int) -> None:
     )
 
 
-# Every change of the uploader's status, bar and line, with the time (ms since the epoch).
-RECORD_SCRIPT = """() => {
-  const ui = document.querySelector('#upload-ui');
-  const bar = document.querySelector('#upload-bar');
-  window.uploadRecord = [];
-  const note = () => window.uploadRecord.push({
-    at: Date.now(),
-    status: document.querySelector('#upload-status').textContent,
-    detail: document.querySelector('#upload-detail').textContent,
-    value: bar.value,
-    max: bar.max,
-    bar: !bar.hidden,
-    pause: !document.querySelector('#upload-pause').hidden,
-  });
-  new MutationObserver(note).observe(ui, {
-    subtree: true, childList: true, characterData: true, attributes: true,
-  });
-  note();
+# Every change of the uploader's status, bar and line, with the time (ms since the epoch, the
+# browser's clock), handed to the test as it happens (so the record survives a navigation).
+RECORDER = """() => {
+  const start = () => {
+    const ui = document.querySelector('#upload-ui');
+    if (!ui || window.uploadRecorder) return;
+    window.uploadRecorder = true;
+    const bar = document.querySelector('#upload-bar');
+    const note = () => window.tainikRecord({
+      at: Date.now(),
+      status: document.querySelector('#upload-status').textContent,
+      detail: document.querySelector('#upload-detail').textContent,
+      value: bar.value,
+      max: bar.max,
+      bar: !bar.hidden,
+      pause: !document.querySelector('#upload-pause').hidden,
+    });
+    new MutationObserver(note).observe(ui, {
+      subtree: true, childList: true, characterData: true, attributes: true,
+    });
+  };
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', start);
+  } else {
+    start();
+  }
 }"""
 
 
-def record_upload_ui(page: Page) -> None:
-    """Start recording what the uploader shows (read it back with :func:`recorded`)."""
-    page.evaluate(RECORD_SCRIPT)
+def record_upload_ui(page: Page) -> list[dict[str, Any]]:
+    """A list that fills with what the uploader shows, on this page and the next ones."""
+    records: list[dict[str, Any]] = []
 
+    def note(record: dict[str, Any]) -> None:
+        records.append(record)
 
-def recorded(page: Page) -> list[dict[str, Any]]:
-    """What the uploader showed since :func:`record_upload_ui`, in order."""
-    record: list[dict[str, Any]] = page.evaluate("() => window.uploadRecord")
-    return record
+    page.expose_function("tainikRecord", note)
+    page.add_init_script(f"({RECORDER})()")
+    page.evaluate(RECORDER)
+    return records
 
 
 @dataclass
