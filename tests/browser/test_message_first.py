@@ -22,6 +22,7 @@ from browser.source_pages import (
     LeaveDialogs,
     NewPage,
     Served,
+    bar,
     get_codename,
     make_file,
     pump,
@@ -35,8 +36,8 @@ from browser.source_pages import (
 from source_client import open_sealed, query_db
 
 SEGMENT_ROUTE = re.compile(r"/api/uploads/[a-z2-7]{26}/segments/\d+$")
-FILE_SIZE = 9 * MIB  # three segments
-THROTTLE = 1_000_000  # bytes per second: the file takes some 10 s
+FILE_SIZE = 25 * MIB  # seven segments
+THROTTLE = 1_000_000  # bytes per second: the file takes some 26 s
 
 
 def kinds(served: Served) -> list[str]:
@@ -79,14 +80,16 @@ def test_the_message_goes_first_and_leaving_mid_upload_asks_first(
         page.click("a.brand")
         pump(page, lambda: dialogs.seen == ["beforeunload"], "the leave dialog", 10)
         assert page.url == served.base + "/lookup"
-        before = received_count(served.data_dir)
-        pump(page, lambda: received_count(served.data_dir) > before, "the next segment", 60)
+        before = bar(page)[0]
+        pump(page, lambda: bar(page)[0] > before, "the bar to move on", 30)
 
         # A reload, confirmed: the file is unfinished, the message is not lost.
         dialogs.stay = False
+        assert received_count(served.data_dir) < 7
         page.reload()
         assert dialogs.seen == ["beforeunload", "beforeunload"]
         wait_enhanced(page)
+        throttle_upload(page, -1)  # no more throttling
         item = page.locator("li.unfinished-upload")
         item.wait_for(timeout=10_000)
         assert item.count() == 1
