@@ -132,10 +132,9 @@ def pump(page: Page, condition: Callable[[], bool], what: str, timeout_s: float 
         page.wait_for_timeout(25)
 
 
-def assert_idle(page: Page) -> None:
-    """Nothing is uploading, and nothing says it is: no Pause button, no empty bar."""
-    assert not page.locator("#upload-pause").is_visible()
-    assert not page.locator("#upload-bar").is_visible()
+def upload_controls(page: Page) -> list[str]:
+    """Which of the uploader's Pause button and bar show."""
+    return [name for name in ("#upload-pause", "#upload-bar") if page.locator(name).is_visible()]
 
 
 def throttle_upload(page: Page, bytes_per_second: int) -> None:

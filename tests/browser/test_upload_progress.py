@@ -27,7 +27,6 @@ from browser.source_pages import (
     SEGMENT,
     LeaveDialogs,
     NewPage,
-    assert_idle,
     get_codename,
     make_file,
     pump,
@@ -36,6 +35,7 @@ from browser.source_pages import (
     segment_files,
     serve,
     throttle_upload,
+    upload_controls,
     upload_folders,
     wait_enhanced,
     wait_sent,
@@ -150,13 +150,13 @@ def test_progress_counts_bytes_as_they_leave_in_the_page_language(
         page = new_page(js=True)
         get_codename(page, served.base)
         wait_enhanced(page)
-        assert_idle(page)
+        idle = [upload_controls(page)]
         records = record_upload_ui(page)
         throttle_upload(page, THROTTLE)
         page.set_input_files("#files", str(original))
         page.click("#send")
         wait_sent(page, served.base, 1)
-        assert_idle(page)
+        idle.append(upload_controls(page))
 
     shown = progress_lines(records, browser_locale)
     assert {s.total for s in shown} == {5.2e6}  # 5 MiB, in MB with one decimal
@@ -176,6 +176,8 @@ def test_progress_counts_bytes_as_they_leave_in_the_page_language(
     # The bar never went back while nothing failed.
     values = [s.bar for s in shown]
     assert values == sorted(values)
+    # Before and after: no Pause button, no empty bar.
+    assert idle == [[], []]
 
 
 def test_after_a_resume_no_rate_shows_until_there_is_one(new_page: NewPage, tmp_path: Path) -> None:
@@ -192,7 +194,7 @@ def test_after_a_resume_no_rate_shows_until_there_is_one(new_page: NewPage, tmp_
         pump(page, lambda: received_count(served.data_dir) >= 1, "the first segment", 60)
         page.reload()
         wait_enhanced(page)
-        assert_idle(page)
+        idle = upload_controls(page)
         [folder] = upload_folders(served.data_dir)
         present = [int(name[len("segment-") : -len(".age")]) for name in segment_files(folder)]
         assert 1 <= len(present) < 3, present
@@ -209,3 +211,4 @@ def test_after_a_resume_no_rate_shows_until_there_is_one(new_page: NewPage, tmp_
     assert first.sent >= held - 50_000, (first, present)  # shown to 0.1 MB
     assert first.rate is None, first
     assert any(s.rate for s in shown), "no rate was ever shown"
+    assert idle == []  # nothing was uploading after the reload, and nothing said so
