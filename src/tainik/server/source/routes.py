@@ -250,6 +250,12 @@ class SourceInterface:
             async for chunk in request.stream():
                 received += len(chunk)
                 if limit and received > limit:
+                    # A body that declared no length: parse up to the limit, so that the form
+                    # knows the fields before the files (the message) to show them again.
+                    batch.append(chunk[: len(chunk) - (received - limit)])
+                    queued.append(loop.run_in_executor(parser, reader.write_all, batch))
+                    while queued:
+                        await queued.popleft()
                     raise TooLargeError(limit=human_bytes(limit))
                 batch.append(chunk)
                 batched += len(chunk)
