@@ -60,9 +60,12 @@ function start(form, ui) {
     event.returnValue = "";
   });
 
-  const resuming = resumeMessages().catch(() => {
+  let resumeFailed = false; // tried again at the next Send
+  const resuming = resumeMessages().catch((error) => {
     resumingMessages = false;
+    resumeFailed = true;
     phase("idle");
+    showError(error);
   });
 
   form.addEventListener("submit", (event) => {
@@ -72,11 +75,15 @@ function start(form, ui) {
     run().catch((error) => {
       busy = false;
       phase("idle");
-      status.textContent = text.failed + " " + (error && error.message ? error.message : "");
-      status.className = "error";
+      showError(error);
       listUnfinished().catch(() => {});
     });
   });
+
+  function showError(error) {
+    status.textContent = text.failed + " " + (error && error.message ? error.message : "");
+    status.className = "error";
+  }
 
   // What shows: the bar and Pause only while segments are being sent.
   function phase(name) {
@@ -190,6 +197,10 @@ function start(form, ui) {
   async function run() {
     status.className = "";
     await resuming;
+    if (resumeFailed) {
+      resumeFailed = false;
+      await resumeMessages();
+    }
     const session = await api("GET", "/api/session");
     const files = Array.from(form.querySelector("#files").files || []);
     const message = form.querySelector("#message").value;
