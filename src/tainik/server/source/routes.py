@@ -16,7 +16,6 @@ from starlette.routing import Route
 from tainik.codenames import vocabulary
 from tainik.core.codename import check_words, normalize
 from tainik.core.errors import N_, CodenameError
-from tainik.core.units import human_bytes
 from tainik.core.upload import MAX_MESSAGE_CHARS
 from tainik.i18n import format_size
 from tainik.server.language import get_fallback, language_route
@@ -208,7 +207,7 @@ class SourceInterface:
             # Refused before a byte of a file is read; the message typed is kept (issue 14).
             fields = await self._fields_before_files(request, boundary)
             if not fields.csrf_ok:
-                raise TooLargeError(limit=human_bytes(limit))
+                raise TooLargeError(limit=format_size(limit, self.pages.language(request)))
             return await self._too_large(request, session, fields.message)
         intake = Intake(self.instance, session)
         form = SubmissionForm(intake, request.cookies.get(CSRF_COOKIE))
@@ -256,7 +255,7 @@ class SourceInterface:
                     queued.append(loop.run_in_executor(parser, reader.write_all, batch))
                     while queued:
                         await queued.popleft()
-                    raise TooLargeError(limit=human_bytes(limit))
+                    raise TooLargeError(limit=limit)  # caught by submit, which says it
                 batch.append(chunk)
                 batched += len(chunk)
                 if batched >= BATCH:
