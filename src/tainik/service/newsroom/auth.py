@@ -59,7 +59,7 @@ from tainik.core.staff_account import (
 from tainik.crypto import KdfParams, Secret
 from tainik.service.errors import NotFoundError
 from tainik.service.instance import Instance
-from tainik.service.newsroom import audit, factors, password_policy
+from tainik.service.newsroom import audit, factors, key_change, password_policy
 from tainik.service.newsroom.errors import (
     CommonPasswordError,
     ConflictError,
@@ -68,6 +68,7 @@ from tainik.service.newsroom.errors import (
     PasswordChecksThrottledError,
     PasswordMismatchError,
     PasswordPolicyError,
+    ReauthenticationError,
     StaffLoginError,
     StaffSessionError,
     StaffThrottledError,
@@ -145,6 +146,8 @@ class Staff:
     name: str
     is_admin: bool
     state: AccountState
+    # A recent change of the organisation's keys, which every page tells (sessions only).
+    keys_changed: key_change.KeyChangeNotice | None = None
 
     @property
     def must_change_password(self) -> bool:
@@ -230,7 +233,8 @@ def authenticate(
         raise StaffSessionError()
     if credential.kind is CredentialKind.TOKEN and row.scope != Scope.FULL and not reading:
         raise TokenScopeError()
-    staff = _staff(row)
+    notice = key_change.notice(db, now) if credential.kind is CredentialKind.SESSION else None
+    staff = _staff(row, notice)
     if staff.must_change_password and not pending_ok:
         raise PasswordChangeRequiredError()
     if admin and not staff.is_admin:
@@ -412,8 +416,8 @@ def _audit_failure(instance: Instance, row: Any, now: datetime) -> None:
     instance.reserve.retry(record)
 
 
-def _staff(row: Any) -> Staff:
-    return Staff(int(row.id), row.name, bool(row.is_admin), AccountState(row.state))
+def _staff(row: Any, keys_changed: key_change.KeyChangeNotice | None = None) -> Staff:
+    return Staff(int(row.id), row.name, bool(row.is_admin), AccountState(row.state), keys_changed)
 
 
 def _may_sign_in(row: Any) -> bool:
@@ -609,6 +613,43 @@ def change_password(
         cookie = _open_session(db, staff.id, now)
         audit.record(db, now, audit.Actor.of(staff), "password-changed")
     return cookie
+
+
+def confirm_factors(
+    instance: Instance, credential: Credential, password: Secret, code: str
+) -> Staff:
+    """The administrator behind ``credential``, proven again by password and a fresh TOTP code
+    (for what a session alone must not be enough for: changing the organisation's keys).
+
+    The code's time step is spent, so neither the code of the login nor one seen over a
+    shoulder works twice. Wrong answers raise :class:`ReauthenticationError`; like a wrong
+    current password they count against the account, beyond
+    :data:`PASSWORD_CHECKS_PER_WINDOW` in :data:`THROTTLE_WINDOW` they are refused unchecked
+    (:class:`PasswordChecksThrottledError`).
+    """
+    with instance.engine.begin() as db:
+        staff = authenticate(db, instance, credential, admin=True)
+        row = db.execute(select(ns.users).where(ns.users.c.id == staff.id)).one()
+    with instance.engine.begin() as db:
+        key = _attempt_key(instance, "confirm", str(staff.id))
+        attempt_id, earlier = _record(db, key, instance.clock())
+        if earlier >= PASSWORD_CHECKS_PER_WINDOW:  # raising rolls the insert back
+            raise PasswordChecksThrottledError()
+    with instance.staff_kdf_gate.slot():
+        password_ok = factors.verify_password(instance.config.kdf, row.password_hash, password)
+    now = instance.clock()
+    step = factors.totp_step(Secret(row.totp_secret), code, now)
+    if not password_ok or step is None:
+        raise ReauthenticationError()
+    try:
+        with instance.engine.begin() as db:
+            staff = authenticate(db, instance, credential, admin=True)
+            if not _claim_step(db, staff.id, step, now):
+                raise ReauthenticationError()
+            db.execute(delete(ns.login_failures).where(ns.login_failures.c.id == attempt_id))
+    except IntegrityError as exc:  # the same code, accepted a moment ago by another request
+        raise ReauthenticationError() from exc
+    return staff
 
 
 def revoke_all(db: Connection, user_id: int) -> None:
