@@ -29,7 +29,9 @@ from tainik.core.upload import (
     transition,
 )
 
-DOCS = Path(__file__).parents[2] / "docs"
+ROOT = Path(__file__).parents[2]
+DOCS = ROOT / "docs"
+SERVICE = ROOT / "src" / "tainik" / "service"
 LIFECYCLES: list[tuple[Lifecycle[Any, Any], type[StrEnum], type[StrEnum], str]] = [
     (UPLOAD_LIFECYCLE, UploadState, UploadEvent, "protocol.md"),
     (ACCOUNT_LIFECYCLE, AccountState, AccountEvent, "threat-model.md"),
@@ -146,3 +148,13 @@ def test_the_docs_draw_the_tables(
     assert found is not None, f"{marker} is not followed by a mermaid block"
     drawn = lifecycle.mermaid()
     assert found.group(1) == drawn, f"{doc}: replace the block with\n{drawn}"
+
+
+@pytest.mark.parametrize(("lifecycle", "states", "events", "doc"), LIFECYCLES)
+def test_the_service_layer_runs_every_event(
+    lifecycle: Lifecycle[Any, Any], states: type[StrEnum], events: type[StrEnum], doc: str
+) -> None:
+    """An event of the table that no use case sends would be a row that governs nothing."""
+    code = "\n".join(path.read_text(encoding="utf-8") for path in SERVICE.rglob("*.py"))
+    unused = [e.name for e in events if f"{events.__name__}.{e.name}" not in code]
+    assert not unused, f"{events.__name__}: no service code sends {unused}"

@@ -18,6 +18,7 @@ from tainik import crypto
 from tainik.core.upload import UploadState
 from tainik.sealed import durable
 from tainik.sealed.reader import SealedOpener
+from tainik.sealed.tarball import sealed_file_tar
 from tainik.server.app import source_app
 from tainik.service import uploads
 from tainik.service.instance import Instance
@@ -149,6 +150,71 @@ def test_a_segment_in_flight_when_the_upload_completes_is_refused_not_lost(
         thread.join(30)
     _refused(answers[0], "complete")
     assert _recorded(instance, upload.manifest.id) == ["file"]
+    _opens(instance, org, upload, tmp_path)
+
+
+def test_a_part_half_written_when_the_upload_commits_does_not_stay_in_the_sealed_file(
+    source: TestClient,
+    instance: Instance,
+    org: crypto.Identity,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The narrower race: the retried segment's temporary file is made after the commit
+    cleared the folder's temporaries and before it renamed the folder, so it is carried into
+    the blob store. It was left there, and a sealed file with a stray entry cannot be
+    downloaded or opened; now the commit removes it, and the segment is refused."""
+    upload = Upload(os.urandom(S + 10), org)
+    all_but_complete(source, upload)
+    path = f"/api/uploads/{upload.manifest.id}"
+    blob = instance.blobs.path_of(upload.manifest.id)
+    at_write, may_write, written, may_finish = (threading.Event() for _ in range(4))
+    write_file, move_into_place, rename = durable.write_file, durable.move_into_place, os.rename
+
+    def write_held(target: Path, data: bytes | list[bytes]) -> None:
+        at_write.set()
+        assert may_write.wait(30)
+        write_file(target, data)
+
+    def finish_held(temp: Path, target: Path, **options: bool) -> None:
+        written.set()
+        assert may_finish.wait(30)
+        move_into_place(temp, target, **options)
+
+    def commit_rename(source_path: Any, destination: Any) -> None:
+        """The commit's rename of the folder: the writer makes its temporary file first."""
+        if Path(destination) == blob:
+            may_write.set()
+            assert written.wait(30)
+            rename(source_path, destination)
+            may_finish.set()
+            return
+        rename(source_path, destination)
+
+    monkeypatch.setattr(durable, "write_file", write_held)
+    monkeypatch.setattr(durable, "move_into_place", finish_held)
+    monkeypatch.setattr(os, "rename", commit_rename)
+    answers: list[Any] = []
+
+    def retry_segment() -> None:
+        with TestClient(source_app(instance)) as tab:
+            tab.cookies.update(source.cookies)
+            answers.append(
+                tab.put(f"{path}/segments/0", headers=headers(tab), content=upload.segment(0))
+            )
+
+    thread = threading.Thread(target=retry_segment)
+    thread.start()
+    try:
+        assert at_write.wait(30)
+        assert source.post(f"{path}/complete", headers=headers(source)).status_code == 200
+    finally:
+        may_write.set()
+        may_finish.set()
+        thread.join(30)
+    monkeypatch.undo()
+    _refused(answers[0], "complete")
+    sealed_file_tar(blob)  # a download of it is possible
     _opens(instance, org, upload, tmp_path)
 
 

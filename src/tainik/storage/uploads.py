@@ -89,6 +89,15 @@ class UploadStore:
         self.clear_temporaries(sealed_id)
         durable.fsync_dir(folder)
         os.rename(folder, destination)
+        # A part still being written (its request checked the upload's state just before the
+        # commit began) may have made its temporary file after the clearing: it came along,
+        # and its own rename into place now fails. A sealed file holds nothing but its parts
+        # (a stray entry makes it unreadable), so it goes.
+        strays = list(destination.glob(f"{TEMP_PREFIX}*"))
+        for stray in strays:
+            stray.unlink(missing_ok=True)
+        if strays:
+            durable.fsync_dir(destination)
         fix_times(destination, destination.parent, self.root)
         durable.fsync_dir(destination.parent)
         durable.fsync_dir(self.root)
