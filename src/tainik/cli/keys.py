@@ -29,6 +29,11 @@ def run_new(args: argparse.Namespace, ctx: Context) -> int:
             "passphrase) can read everything sealed to it."
         ).format(path=args.out)
     )
+    ctx.say(
+        ctx._("Its fingerprint, which the newsroom asks for when the key is added: {fp}").format(
+            fp=identity.recipient.fingerprint
+        )
+    )
     return 0
 
 
@@ -49,5 +54,6 @@ def load_identities(path: Path, ctx: Context) -> list[crypto.Identity]:
 def run_show(args: argparse.Namespace, ctx: Context) -> int:
     """Print the recipients of an identity file."""
     for identity in load_identities(args.path, ctx):
-        print(identity.recipient.text, file=ctx.stdout)
+        recipient = identity.recipient
+        print(recipient.fingerprint if args.fingerprint else recipient.text, file=ctx.stdout)
     return 0

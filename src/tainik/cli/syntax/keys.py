@@ -46,9 +46,25 @@ KEYS = Command(
         Command(
             "show",
             help=N_("print the recipient of an identity file"),
-            description=N_("Print the recipient (public key) of each identity in PATH."),
-            epilog=N_("example:\n  tainik keys show org.key"),
-            args=(arg("path", type=Path, metavar="PATH", help=N_("an identity file")),),
+            description=N_(
+                "Print the recipient (public key) of each identity in PATH, or with --fingerprint\n"
+                "its fingerprint: the first 24 hex digits of SHA-256 over the recipient's text,\n"
+                "in groups of four."
+            ),
+            epilog=N_(
+                "examples:\n  tainik keys show org.key\n  tainik keys show --fingerprint org.key"
+            ),
+            args=(
+                arg("path", type=Path, metavar="PATH", help=N_("an identity file")),
+                arg(
+                    "--fingerprint",
+                    action="store_true",
+                    help=N_(
+                        "print each recipient's fingerprint instead (the newsroom asks for it when "
+                        "the key is added to the server)"
+                    ),
+                ),
+            ),
         ),
     ),
 )
