@@ -66,7 +66,7 @@ class UnreachableError(TainikError):
 
     exit_code = ExitCode.IO
     template = N_(
-        "Gave up on {what} after {count} attempts in {seconds:.0f} s ({reason}); run the same "
+        "Gave up on {what} ({reason}; attempts: {count}, over {seconds:.0f} s); run the same "
         "command again later to resume"
     )
 

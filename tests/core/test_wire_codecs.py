@@ -57,13 +57,13 @@ sealed_ids = st.builds(
     st.sampled_from("aeimquy4"),
 )
 labels = st.text(
-    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x7f", min_codepoint=32),
+    st.characters(codec="utf-8", blacklist_characters="\x7f", min_codepoint=32),
     min_size=1,
     max_size=200,
 )
 hex64 = st.text("0123456789abcdef", min_size=64, max_size=64)
 json_scalars = st.none() | st.booleans() | st.integers() | st.text(max_size=20)
-json_objects = st.dictionaries(
+json_objects: st.SearchStrategy[JsonObject] = st.dictionaries(
     st.text(max_size=10),
     st.recursive(
         json_scalars,

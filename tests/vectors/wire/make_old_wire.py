@@ -1,3 +1,5 @@
+# mypy: ignore-errors
+# (It ran against main at 271a8aa, whose names it uses: UploadView.as_json, SourceLink.fields.)
 """How the wire and state files in this folder were made: by main's own encoders *before* the
 typed codecs of the upload protocol, the newsroom API, the pulled sidecar and the send state.
 
@@ -7,7 +9,8 @@ exactly the break the files guard).
 
 Made with main at 271a8aa (the send state of format 2 with the sender of ce860b2^, the last
 to write it): ``python tests/vectors/wire/make_old_wire.py OUT_DIR OLD_SRC``, where OLD_SRC is
-the ``src`` of ``git archive ce860b2^``; the files were then copied here from OUT_DIR.
+the ``src`` of ``git archive ce860b2^``; the files were then copied here from OUT_DIR, and
+the temporary path of the format-2 state's file replaced by ``/home/source/Videos/clip.bin``.
 """
 
 from __future__ import annotations
