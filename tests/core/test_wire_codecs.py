@@ -139,11 +139,18 @@ def test_a_session_round_trips(
     hex64,
     st.lists(hex64, max_size=5),
     st.sampled_from(("file", "message")),
+    st.none() | st.text("ABCxyz0189+/=", max_size=40),
 )
 def test_a_resume_note_round_trips(
-    name: str, size: int, segment_size: int, whole: str, segments: list[str], kind: str
+    name: str,
+    size: int,
+    segment_size: int,
+    whole: str,
+    segments: list[str],
+    kind: str,
+    sealed: str | None,
 ) -> None:
-    note = ResumeNote(name, size, segment_size, whole, tuple(segments), kind)
+    note = ResumeNote(name, size, segment_size, whole, tuple(segments), kind, sealed)
     assert ResumeNote.parse(load_json(note.encode(), "note"), "note") == note
 
 

@@ -177,6 +177,9 @@ class ResumeNote:
     sha256: str  # the whole plaintext's, hex
     segments: tuple[str, ...]  # each segment's SHA-256, hex
     kind: str = "file"  # "file" or "message"
+    # A message's one segment sealed to the organisation, base64: the browser page's, so that
+    # a reload before the segment arrived still sends it (docs/protocol.md).
+    sealed: str | None = None
 
     def to_json(self) -> JsonObject:
         """The note as JSON data."""
@@ -189,6 +192,7 @@ class ResumeNote:
             "sha256": self.sha256,
             "segments": segments,
             "kind": self.kind,
+            **({} if self.sealed is None else {"sealed": self.sealed}),
         }
 
     def encode(self) -> bytes:
@@ -213,4 +217,5 @@ class ResumeNote:
                 if len(digest) != 64 or digest.strip("0123456789abcdef"):
                     raise f.invalid(f"segments[{index}]", "64 lowercase hexadecimal digits")
             kind = f.choice("kind", NOTE_KINDS) if f.has("kind") else "file"
-            return cls(name, size, segment_size, sha256, segments, kind)
+            sealed = f.text("sealed") if f.has("sealed") else None
+            return cls(name, size, segment_size, sha256, segments, kind, sealed)
