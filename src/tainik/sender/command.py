@@ -18,12 +18,12 @@ from pathlib import Path
 from tainik.core.codename import normalize
 from tainik.core.errors import N_, UsageError
 from tainik.core.upload import MAX_MESSAGE_CHARS
-from tainik.core.urls import is_url
 from tainik.crypto import Secret
 from tainik.sender.client import ClientSettings
 from tainik.sender.request import SendRequest
 from tainik.sender.send import OnItem, Report, Sender, new_source
 from tainik.sender.state import SendState
+from tainik.transport import check_proxy, check_server
 
 #: The label of the message among the items a report names.
 MESSAGE = "message"
@@ -88,12 +88,8 @@ def prepare(request: SendRequest) -> PreparedSend:
             raise UsageError(N_("{path}: not a regular file"), path=str(path))
     if request.jobs < 1:
         raise UsageError(N_("--jobs must be at least 1"))
-    if not is_url(request.server, ("http", "https")):
-        raise UsageError(
-            N_("--server must be an http:// or https:// address, such as http://abc...xyz.onion")
-        )
-    if request.proxy and not is_url(request.proxy, ("socks5", "socks5h", "http")):
-        raise UsageError(N_("--proxy must be a socks5h://, socks5:// or http:// URL"))
+    server = check_server(request.server)
+    proxy = check_proxy(request.proxy, server)
     codename_file = request.new_codename_out or request.codename_file
     if codename_file is None or (request.new_codename_out and request.codename_file):
         raise UsageError(N_("Give either --codename-file or --new-codename-out"))
@@ -109,9 +105,7 @@ def prepare(request: SendRequest) -> PreparedSend:
             ),
             path=str(state_path),
         )
-    settings = ClientSettings(
-        server=request.server, proxy=request.proxy, give_up_after=request.give_up_after
-    )
+    settings = ClientSettings(server=server, proxy=proxy, give_up_after=request.give_up_after)
     return PreparedSend(
         settings=settings,
         files=tuple(request.files),
