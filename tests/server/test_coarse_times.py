@@ -107,5 +107,5 @@ def test_an_older_database_has_its_times_coarsened(tmp_path: Path) -> None:
         seen = db.execute(select(schema.source_sessions.c.last_seen)).scalar_one()
         assert seen == datetime.fromisoformat(MINUTE)
         version = db.execute(select(schema.meta.c.value)).scalar_one()
-        assert version == str(schema.SCHEMA_VERSION) == "4"
+        assert version == str(schema.SCHEMA_VERSION) == "5"
     engine.dispose()
