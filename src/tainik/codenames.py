@@ -32,6 +32,8 @@ _PGP_SIGNATURE = "-----BEGIN PGP SIGNATURE-----"
 class WordListError(TainikError):
     """A word list of the installed ``diceware`` package is not what Tainik expects."""
 
+    status = 500  # the server's own installation is broken, not the request
+    code = "internal"
     template = N_(
         "The word list {name} of the installed diceware package is damaged ({problem}); "
         "reinstall Tainik"

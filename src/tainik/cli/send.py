@@ -216,11 +216,7 @@ def run_send(args: argparse.Namespace, ctx: Context) -> int:
     for item in report.completed:
         print(item, file=ctx.stdout)
     for item, error in report.failed:
-        ctx.say(
-            ctx._("{path}: not sent: {reason}").format(
-                path=item, reason=ctx._(error.template).format(**error.params)
-            )
-        )
+        ctx.say(ctx._("{path}: not sent: {reason}").format(path=item, reason=error.message(ctx._)))
     ctx.say(
         ctx._(
             "Done. Segments sent now: {sent} ({bytes} bytes); already on the server: "

@@ -215,7 +215,7 @@ class _ImportLines(ImportObserver):
             ctx.say(
                 ctx._("{path}: not imported: {reason}").format(
                     path=result.container,
-                    reason=ctx._(result.error.template).format(**result.error.params),
+                    reason=result.error.message(ctx._),
                 )
             )
             return
@@ -226,7 +226,7 @@ class _ImportLines(ImportObserver):
             flush=True,
         )
         if result.warning is not None:
-            reason = ctx._(result.warning.template).format(**result.warning.params)
+            reason = result.warning.message(ctx._)
             ctx.say(ctx._("warning: {message}").format(message=f"{result.container}: {reason}"))
 
 
@@ -337,17 +337,9 @@ def run_verify(args: argparse.Namespace, ctx: Context) -> int:
         finally:
             bar.close()
     for warning in report.warnings:
-        ctx.say(
-            ctx._("warning: {message}").format(
-                message=ctx._(warning.template).format(**warning.params)
-            )
-        )
+        ctx.say(ctx._("warning: {message}").format(message=warning.message(ctx._)))
     for problem in report.problems:
-        ctx.say(
-            ctx._("problem: {message}").format(
-                message=ctx._(problem.template).format(**problem.params)
-            )
-        )
+        ctx.say(ctx._("problem: {message}").format(message=problem.message(ctx._)))
     if not report.ok:
         raise VaultIntegrityError(
             N_("The vault failed verification: {count} problem(s), listed above"),

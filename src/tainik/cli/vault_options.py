@@ -98,11 +98,6 @@ def printable(text: str) -> str:
     )
 
 
-def translated(ctx: Context, error: TainikError) -> str:
-    """An error's message in the user's language."""
-    return ctx._(error.template).format(**error.params)
-
-
 def say_head(vault: Vault, ctx: Context) -> None:
     """After a change to the vault: the custody log's new head, to be kept outside it."""
     from tainik.workstation.vault.verify import current_head  # noqa: PLC0415 - heavy
@@ -110,7 +105,7 @@ def say_head(vault: Vault, ctx: Context) -> None:
     try:
         head = current_head(vault)
     except TainikError as error:
-        ctx.say(ctx._("warning: {message}").format(message=translated(ctx, error)))
+        ctx.say(ctx._("warning: {message}").format(message=error.message(ctx._)))
         return
     ctx.say(
         ctx._("custody log head {head}: keep it outside the vault ('tainik vault head')").format(

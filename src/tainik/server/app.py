@@ -34,11 +34,9 @@ log = logging.getLogger("tainik.server")
 
 
 def _starlette(routes: list[Any], pages: Pages, staff_of: errors.StaffOf | None = None) -> ASGIApp:
-    handlers: dict[Any, Any] = {}
-    errors.install(handlers, pages, staff_of)
     app = Starlette(
         routes=[*routes, Mount("/static", app=StaticFiles(directory=STATIC), name="static")],
-        exception_handlers=handlers,
+        exception_handlers=errors.handlers(pages, staff_of),
     )
     return SecurityHeaders(QuietErrors(app))
 

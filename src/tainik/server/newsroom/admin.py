@@ -145,7 +145,7 @@ class AdminPages:
         except SettingsError as error:
             _ = self.pages.gettext(request)
             return await self._settings_refused(
-                request, profile_form=fields, profile_error=_(error.template).format(**error.params)
+                request, profile_form=fields, profile_error=error.message(_)
             )
         return see_other("/admin/settings?done=profile")
 
@@ -155,9 +155,7 @@ class AdminPages:
             await run_in_threadpool(profile.set_logo, self.instance, credential(request), data)
         except logo.LogoError as error:
             _ = self.pages.gettext(request)
-            return await self._settings_refused(
-                request, logo_error=_(error.template).format(**error.params)
-            )
+            return await self._settings_refused(request, logo_error=error.message(_))
         return see_other("/admin/settings?done=logo")
 
     async def delete_logo(self, request: Request) -> Response:
@@ -184,7 +182,7 @@ class AdminPages:
                 None,
                 settings=None,
                 form=fields,
-                error=_(error.template).format(**error.params),
+                error=error.message(_),
                 notice=None,
                 status=400,
                 **self._profile_context(),

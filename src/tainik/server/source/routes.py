@@ -126,7 +126,7 @@ class SourceInterface:
                 request,
                 "source/login.html",
                 status=403,
-                error=_(error.template).format(**error.params),
+                error=error.message(_),
             )
         response = see_other("/lookup")
         set_session_cookie(response, cookie)
