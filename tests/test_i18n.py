@@ -143,3 +143,21 @@ def test_every_help_renders(language: str) -> None:
     ctx = Context(i18n.translations([language]), stdout=io.StringIO(), stderr=io.StringIO())
     for parser in reference.commands(build_parser(ctx)):
         assert parser.format_help()
+
+
+def test_sizes_are_said_in_each_language() -> None:
+    """Sizes in CLDR's words and digits (decimal units, as the browser's Intl has them)."""
+    cases = {
+        0: ("0 bytes", "0 байт"),
+        1: ("1 byte", "1 байт"),
+        999: ("999 bytes", "999 байт"),
+        1000: ("1.0 kB", "1,0 кБ"),
+        999_949: ("999.9 kB", "999,9 кБ"),
+        999_950: ("1.0 MB", "1,0 МБ"),
+        10_485_760: ("10.5 MB", "10,5 МБ"),
+        2_500_000_000_000: ("2.5 TB", "2,5 ТБ"),
+        12_345 * 10**12: ("12,345.0 TB", "12 345,0 ТБ"),
+    }
+    for count, (english, russian) in cases.items():
+        assert i18n.format_size(count, "en") == english
+        assert i18n.format_size(count, "ru").replace("\u00a0", " ") == russian

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
+from source_client import multipart_file_head, multipart_tail
 from tainik import crypto
 from tainik.sealed.reader import SealedOpener
 from tainik.server.security import HEADERS
@@ -211,6 +213,66 @@ def test_upload_limit(client: TestClient, instance: Instance) -> None:
     assert submit(client, csrf(client), files=[("big.bin", os.urandom(200_000))]) == 413
     assert count(instance, "submissions") == 0
     assert [p for p in instance.blobs.root.iterdir()] == []
+
+
+def test_the_limit_is_said_in_units_and_a_refused_form_keeps_its_message(
+    client: TestClient, instance: Instance
+) -> None:
+    """Issue 14, item 4: the page says the limit as people read it, in its language; a form
+    over it (by its declared length) is refused before a file byte is read and shown again
+    with the message typed in."""
+    object.__setattr__(instance.config, "max_upload_bytes", 10_485_760)
+    new_source(client)
+    token = csrf(client)
+    assert "Largest upload this server accepts: 10.5 MB." in client.get("/lookup").text
+    russian = client.get("/lookup", headers={"Accept-Language": "ru"}).text
+    assert "не больше 10,5\u00a0МБ." in russian or "не больше 10,5 МБ." in russian
+    big = [("files", ("big.bin", b"\0" * 10_500_000, "application/octet-stream"))]
+    message = "Keep <this>, please:\nsecond line"
+    response = client.post(
+        "/submit", data={"csrf": token, "message": message}, files=big, follow_redirects=False
+    )
+    assert response.status_code == 413
+    assert "Nothing was sent: the files are larger than this server accepts (10.5 MB" in (
+        response.text
+    )
+    assert "Your message is still below" in response.text
+    assert ">\nKeep &lt;this&gt;, please:\nsecond line</textarea>" in response.text
+    assert count(instance, "submissions") == 0
+    assert [p for p in instance.blobs.root.iterdir()] == []
+    # Without the form's token, the page says no more than the limit, and echoes nothing.
+    response = client.post("/submit", data={"message": message}, files=big)
+    assert response.status_code in (403, 413)
+    assert "Keep &lt;this&gt;" not in response.text
+
+
+def test_a_form_with_no_declared_length_over_the_limit_keeps_its_message(
+    client: TestClient, instance: Instance
+) -> None:
+    """A body sent without a length (not a browser's form) is refused when it passes the limit;
+    the fields before the files were parsed by then (a batch is 1 MiB), and are shown again."""
+    object.__setattr__(instance.config, "max_upload_bytes", 1_500_000)
+    new_source(client)
+    boundary = "tainik-test-boundary"
+    head = multipart_file_head(
+        boundary, [("csrf", csrf(client)), ("message", "still here")], "big.bin"
+    )
+
+    def chunked() -> Iterator[bytes]:  # a generator: sent without Content-Length
+        yield head
+        for _ in range(40):
+            yield b"\0" * 50_000
+        yield multipart_tail(boundary)
+
+    response = client.post(
+        "/submit",
+        content=chunked(),
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert response.status_code == 413
+    assert ">\nstill here</textarea>" in response.text
+    assert "(1.5 MB for one sending)" in response.text
+    assert count(instance, "submissions") == 0
 
 
 def test_full_disk_is_a_clear_error_and_loses_nothing(

@@ -53,6 +53,10 @@ from tainik.storage.database import stored_time
 from tainik.storage.space import free_bytes
 
 BASE_NOTE_BYTES = 64 * 1024
+# A one-segment upload's note may carry a message's segment, sealed to the organisation, in
+# base64 (docs/protocol.md), so that a page reloaded before the segment arrived still sends it:
+# room for the longest message (MAX_MESSAGE_CHARS of up to 4 bytes each) and its age headers.
+MESSAGE_NOTE_BYTES = 640 * 1024
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,8 @@ class UploadView:
 
 def max_note_bytes(segments: int) -> int:
     """The largest sealed note accepted for an upload of ``segments`` segments."""
+    if segments == 1:
+        return MESSAGE_NOTE_BYTES
     return BASE_NOTE_BYTES + 100 * max(0, segments - 256)
 
 

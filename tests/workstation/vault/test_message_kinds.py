@@ -2,8 +2,9 @@
 
 The server cannot read a manifest, so what the newsroom (and the pulled sidecar) calls an item
 is the uploading client's word. Three sources send a message: through the no-JS form (the
-server seals it and knows), through the upload API without stating a kind (as the JS page
-does), and with ``tainik send`` (which states it). All three are pulled and imported as
+server seals it and knows), through the upload API without stating a kind (as the browser
+page did before it stated one, and an older client may), and with ``tainik send`` (which
+states it). All three are pulled and imported as
 messages; the one the server mislabelled is recorded and warned about, not refused.
 """
 
@@ -27,7 +28,7 @@ from tainik.workstation.vault.items import all_items
 from tainik.workstation.vault.vault import Vault
 
 FORM = "Sent with JavaScript off."
-API = "Sent with JavaScript on."
+API = "Sent by a client that states no kind."
 SEND = "Sent with tainik send."
 
 
@@ -37,8 +38,10 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def send_like_the_js_page(source: SourceClient, text: str) -> None:
-    """The upload protocol as the browser page speaks it today: ``complete`` with no body."""
+def send_without_a_kind(source: SourceClient, text: str) -> None:
+    """The upload protocol as the browser page spoke it before it stated the kind (see
+    tests/browser/test_messages_enter_the_vault.py for the page today): ``complete`` with no
+    body."""
     http = source.http
     headers = {"X-CSRF-Token": source.csrf}
     session = http.post("/api/session", headers=headers).json()  # ready to send: keys derived
@@ -76,7 +79,7 @@ def test_messages_from_the_form_the_api_and_tainik_send_all_enter_as_messages(
             source.submit_ok(FORM)
         with SourceClient(server.source_url) as source:
             source.generate()
-            send_like_the_js_page(source, API)
+            send_without_a_kind(source, API)
         sent = run(
             "send", "--server", server.source_url,
             "--new-codename-out", str(tmp_path / "codename.txt"),
@@ -93,7 +96,7 @@ def test_messages_from_the_form_the_api_and_tainik_send_all_enter_as_messages(
         for p in pulled.rglob("*.json")
         if p.parent.name != "sources" and p.name not in ("pull.json", "source.json")
     }
-    assert labels == {"message", "file"}  # the JS page's message is labelled a file
+    assert labels == {"message", "file"}  # the kindless client's message is labelled a file
 
     vault = tmp_path / "vault"
     assert run("vault", "init", str(vault), "-i", str(identity), "--no-passphrase").returncode == 0

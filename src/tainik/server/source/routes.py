@@ -15,10 +15,10 @@ from starlette.routing import Route
 
 from tainik.codenames import vocabulary
 from tainik.core.codename import check_words, normalize
-from tainik.core.errors import CodenameError
+from tainik.core.errors import N_, CodenameError
 from tainik.core.profile import address_groups
-from tainik.core.units import human_bytes
 from tainik.core.upload import MAX_MESSAGE_CHARS
+from tainik.i18n import format_size
 from tainik.server.language import get_fallback, language_route
 from tainik.server.multipart import FormReader, boundary_of
 from tainik.server.pages import Pages, logo_response, see_other, small_form
@@ -29,7 +29,12 @@ from tainik.server.source.session import (
     source_session,
     who,
 )
-from tainik.server.source.submission_form import SubmissionForm
+from tainik.server.source.submission_form import (
+    MAX_FIELDS_BYTES,
+    FieldsBeforeFiles,
+    FilesReached,
+    SubmissionForm,
+)
 from tainik.service import sources, uploads
 from tainik.service.errors import LoginError, SessionError, TooLargeError
 from tainik.service.instance import Instance
@@ -40,6 +45,14 @@ from tainik.service.receipts import Receipts, receipts
 BATCH = 1024 * 1024  # parse and seal in batches of about this much, off the event loop
 AHEAD = 2  # batches received but not yet parsed, per upload (bounds memory)
 log = logging.getLogger("tainik.server")
+TOO_LARGE_WITH_MESSAGE = N_(
+    "Nothing was sent: the files are larger than this server accepts (%(size)s for one "
+    "sending). Your message is still below: send it with smaller files, or on its own."
+)
+TOO_LARGE = N_(
+    "Nothing was sent: the files are larger than this server accepts (%(size)s for one "
+    "sending). Choose smaller files, or send fewer at a time."
+)
 
 
 class SourceInterface:
@@ -137,23 +150,44 @@ class SourceInterface:
             session = await who(self.instance, request)
         except SessionError:
             return see_other("/login")
+        sent = request.query_params.get("sent", "")
+        return await self._lookup_page(
+            request, session, sent=int(sent) if sent.isdigit() and len(sent) < 6 else None
+        )
+
+    async def _lookup_page(
+        self,
+        request: Request,
+        session: sources.SourceSession | NewSource,
+        *,
+        sent: int | None = None,
+        status: int = 200,
+        message: str = "",
+        error: str | None = None,
+    ) -> Response:
+        """The source's page: the form (with ``message`` typed in and ``error`` above it when
+        a sending was refused), the upload limit in the page's language, what arrived, the
+        replies (new ones announced once)."""
         new = isinstance(session, NewSource)
         replies = []
         received = Receipts(items=[], count=0, total_bytes=0)
         if not isinstance(session, NewSource):
             replies = await run_in_threadpool(sources.list_replies, self.instance, session)
             received = await run_in_threadpool(receipts, self.instance, session)
-        sent = request.query_params.get("sent", "")
+        limit = self.instance.config.max_upload_bytes
         response = self.pages.render(
             request,
             "source/lookup.html",
+            status=status,
             replies=replies,
             new_replies=[reply for reply in replies if reply.new],
             received=received,
             new_source=new,
-            sent=int(sent) if sent.isdigit() and len(sent) < 6 else None,
+            sent=sent,
             max_message=MAX_MESSAGE_CHARS,
-            limit=self.instance.config.max_upload_bytes,
+            limit=format_size(limit, self.pages.language(request)) if limit else "",
+            message=message,
+            form_error=error,
         )
         if isinstance(session, NewSource):  # a visit renews the cookie's lifetime
             set_session_cookie(response, sources.seal_new(self.instance, session))
@@ -162,6 +196,35 @@ class SourceInterface:
         shown = [reply.id for reply in replies if reply.new]
         await run_in_threadpool(sources.mark_replies_seen, self.instance, session, shown)
         return response
+
+    async def _too_large(
+        self, request: Request, session: sources.SourceSession | NewSource, message: str
+    ) -> Response:
+        """The form again, refused as too large, with the message that was typed (413)."""
+        limit = self.instance.config.max_upload_bytes or 0
+        _ = self.pages.gettext(request)
+        text = TOO_LARGE_WITH_MESSAGE if message.strip() else TOO_LARGE
+        size = format_size(limit, self.pages.language(request))
+        return await self._lookup_page(
+            request, session, status=413, message=message, error=_(text) % {"size": size}
+        )
+
+    @staticmethod
+    async def _fields_before_files(request: Request, boundary: bytes) -> FieldsBeforeFiles:
+        """The token and the message of a form refused for its size: the body is read only
+        up to its first file (at most :data:`MAX_FIELDS_BYTES`), nothing of a file is kept."""
+        fields = FieldsBeforeFiles(request.cookies.get(CSRF_COOKIE))
+        reader = FormReader(boundary, fields)
+        read = 0
+        try:
+            async for chunk in request.stream():
+                read += len(chunk)
+                reader.write(chunk)
+                if read > MAX_FIELDS_BYTES:
+                    break
+        except FilesReached:
+            pass
+        return fields
 
     async def check(self, request: Request) -> Response:
         """How to check this drop box's address against the organisation's public one."""
@@ -185,8 +248,13 @@ class SourceInterface:
         session = await who(self.instance, request)
         limit = self.instance.config.max_upload_bytes
         declared = request.headers.get("content-length", "")
+        boundary = boundary_of(request.headers.get("content-type"))
         if limit and declared.isdigit() and int(declared) > limit:
-            raise TooLargeError(limit=human_bytes(limit))
+            # Refused before a byte of a file is read; the message typed is kept (issue 14).
+            fields = await self._fields_before_files(request, boundary)
+            if not fields.csrf_ok:
+                raise TooLargeError(limit=format_size(limit, self.pages.language(request)))
+            return await self._too_large(request, session, fields.message)
         # Below the free-space margin nothing new is taken in (507), before a byte is read.
         size = int(declared) if declared.isdigit() else 0
         await run_in_threadpool(uploads.check_room, self.instance, self.instance.blobs.root, size)
@@ -194,7 +262,6 @@ class SourceInterface:
             # Its first submission: derive its keys now, before a byte of the body is read, so
             # that a busy KDF gate (429) costs the source a retry, not a whole upload.
             session = await run_in_threadpool(sources.with_keys, self.instance, session)
-        boundary = boundary_of(request.headers.get("content-type"))
         intake = Intake(self.instance, session)
         form = SubmissionForm(intake, request.cookies.get(CSRF_COOKIE))
         reader = FormReader(boundary, form)
@@ -208,6 +275,11 @@ class SourceInterface:
         except ClientDisconnect:
             await run_in_threadpool(intake.abort)
             return Response(status_code=400)
+        except TooLargeError:
+            # A body that declared no length, over the limit: the token and the message came
+            # before the files, so the form has them.
+            await run_in_threadpool(intake.abort)
+            return await self._too_large(request, session, form.message if form.csrf_ok else "")
         except BaseException:
             await run_in_threadpool(intake.abort)
             raise
@@ -234,7 +306,13 @@ class SourceInterface:
             async for chunk in request.stream():
                 received += len(chunk)
                 if limit and received > limit:
-                    raise TooLargeError(limit=human_bytes(limit))
+                    # A body that declared no length: parse up to the limit, so that the form
+                    # knows the fields before the files (the message) to show them again.
+                    batch.append(chunk[: len(chunk) - (received - limit)])
+                    queued.append(loop.run_in_executor(parser, reader.write_all, batch))
+                    while queued:
+                        await queued.popleft()
+                    raise TooLargeError(limit=limit)  # caught by submit, which says it
                 batch.append(chunk)
                 batched += len(chunk)
                 if batched >= BATCH:

@@ -25,6 +25,53 @@ class MessageTooLongError(RequestError):
     template = N_("The message is longer than {limit} characters")
 
 
+class FilesReached(Exception):
+    """Raised by :class:`FieldsBeforeFiles` at the first file part."""
+
+
+class FieldsBeforeFiles:
+    """A :class:`tainik.server.multipart.PartHandler` that reads the fields sent before the
+    files (the token and the message) and raises :class:`FilesReached` at the first file:
+    what a refused upload keeps of its form, without reading or sealing a file's bytes."""
+
+    def __init__(self, csrf_cookie: str | None) -> None:
+        self._csrf_cookie = csrf_cookie
+        self._field: str | None = None
+        self._value = bytearray()
+        self.csrf_ok = False
+        self.message = ""
+
+    def begin(self, name: str, filename: bytes | None) -> None:
+        """A part starts: a field is read, a file ends the reading."""
+        if filename is not None:
+            raise FilesReached()
+        self._field = name
+        self._value.clear()
+
+    def data(self, chunk: memoryview) -> None:
+        """Bytes of a field, within its bound."""
+        if self._field is None:
+            return
+        if len(self._value) + len(chunk) > _FIELD_LIMITS.get(self._field, _OTHER_FIELD_LIMIT):
+            raise RequestError()
+        self._value += chunk
+
+    def end(self) -> None:
+        """A field is complete."""
+        text = self._value.decode("utf-8", errors="replace")
+        if self._field == CSRF_FIELD:
+            check_csrf(self._csrf_cookie, text)
+            self.csrf_ok = True
+        elif self._field == "message" and len(text) <= MAX_MESSAGE_CHARS:
+            self.message = text.replace("\r\n", "\n")
+        self._field = None
+        self._value.clear()
+
+
+# The most a form's fields take before its first file part, headers and boundaries included.
+MAX_FIELDS_BYTES = sum(_FIELD_LIMITS.values()) + 64 * 1024
+
+
 class SubmissionForm:
     """A :class:`tainik.server.multipart.PartHandler` feeding an :class:`Intake`."""
 
@@ -38,6 +85,11 @@ class SubmissionForm:
         self._skip_file = False
         self.message = ""
         self.honeypot = False
+
+    @property
+    def csrf_ok(self) -> bool:
+        """Whether the form's token has been checked."""
+        return self._csrf_ok
 
     def begin(self, name: str, filename: bytes | None) -> None:
         """A part starts."""
