@@ -253,7 +253,7 @@ def test_the_source_sees_what_arrived_and_a_new_reply(
         shown = row.locator(".size").inner_text()
         assert shown == human_size(size, language, gettext)
         assert re.fullmatch(
-            r"[\d\s,.\u00a0]+ (?:Б|КиБ)" if russian else r"[\d,.]+ (?:B|KiB)", shown
+            r"[\d\s,.\u00a0]+ (?:байта?|байт|кБ)" if russian else r"[\d,.]+ (?:bytes?|kB)", shown
         )
         hour = row.locator(".hour").inner_text()
         assert hour == hour_span(at, language, gettext)

@@ -92,6 +92,21 @@ def past_token(data_dir: Path, staffer: LiveStaffer, scope: str, steps_ago: int 
     return issued.token.reveal()
 
 
+def past_session(data_dir: Path, staffer: LiveStaffer, steps_ago: int = 1) -> str:
+    """A session cookie of ``staffer`` from a login ``steps_ago`` 30-second steps ago, through
+    the service layer (see the module's note): the current TOTP code stays unspent, for what
+    asks for a fresh one (and the cookie is what a thief who copied it would hold)."""
+    instance = Instance.open(load_config(data_dir))
+    moment = datetime.now(UTC) - timedelta(seconds=30 * steps_ago)
+    instance.clock = lambda: moment
+    try:
+        code = pyotp.TOTP(staffer.totp_secret).at(moment)
+        cookie, _staff = auth.login(instance, staffer.name, Secret(staffer.password), code)
+    finally:
+        instance.close()
+    return cookie.reveal()
+
+
 @contextlib.contextmanager
 def web_login(base_url: str, staffer: LiveStaffer) -> Iterator[httpx.Client]:
     """An httpx client logged in to the newsroom pages (CSRF cookie and session)."""

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import html
+import re
 import tomllib
 
+import httpx2
 from starlette.testclient import TestClient
 
 from tainik import crypto
@@ -13,11 +16,41 @@ from tainik.sealed.reader import read_small
 from tainik.service.instance import Instance
 from tainik.service.newsroom.settings import set_key
 
-from .conftest import csrf, seed_source
+from .conftest import Clock, Staffer, csrf, seed_source
+
+
+def confirm_keys(
+    client: TestClient,
+    proposal: str,
+    staffer: Staffer,
+    clock: Clock,
+    *,
+    fingerprints: list[str] | None = None,
+    password: str | None = None,
+) -> httpx2.Response:
+    """Post the confirmation form that ``proposal`` (the page the settings form answered with)
+    shows: its hidden fields, each new key's fingerprint as shown (unless given), the password
+    and the code of the next time step."""
+    hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', proposal))
+    shown = re.findall(r'class="fingerprint" id="fingerprint-\d+">([0-9a-f ]+)<', proposal)
+    clock.advance(30)
+    return client.post(
+        "/admin/settings/keys",
+        data={
+            **{name: html.unescape(value) for name, value in hidden.items()},
+            "fingerprint": shown if fingerprints is None else fingerprints,
+            "password": staffer.password if password is None else password,
+            "code": staffer.code(clock),
+        },
+    )
 
 
 def test_an_administrator_changes_the_settings(
-    admin_client: TestClient, instance: Instance, org: crypto.Identity
+    admin_client: TestClient,
+    instance: Instance,
+    org: crypto.Identity,
+    admin_user: Staffer,
+    clock: Clock,
 ) -> None:
     second = crypto.Identity.generate()
     page = admin_client.get("/admin/settings").text
@@ -31,7 +64,12 @@ def test_an_administrator_changes_the_settings(
             "unfinished_upload_hours": "24",
         },
     )
-    assert response.headers["location"] == "/admin/settings?done=settings"
+    # A new key: nothing is written until it is confirmed.
+    assert response.status_code == 200
+    assert second.recipient.fingerprint in response.text
+    assert load_config(instance.config.data_dir).recipients == (org.recipient,)
+    response = confirm_keys(admin_client, response.text, admin_user, clock)
+    assert response.headers["location"] == "/admin/settings?done=keys"
     path = instance.config.data_dir / CONFIG_NAME
     text = path.read_text()
     saved = tomllib.loads(text)
@@ -84,7 +122,11 @@ def test_set_key_replaces_adds_and_handles_multiline_arrays() -> None:
 
 
 def test_new_recipients_seal_what_arrives_next(
-    admin_client: TestClient, instance: Instance, org: crypto.Identity
+    admin_client: TestClient,
+    instance: Instance,
+    org: crypto.Identity,
+    admin_user: Staffer,
+    clock: Clock,
 ) -> None:
     second = crypto.Identity.generate()
     seed_source(instance, "before the change")
@@ -93,6 +135,7 @@ def test_new_recipients_seal_what_arrives_next(
         data={"csrf": csrf(admin_client), "recipients": second.recipient.text,
               "max_upload_bytes": "0", "unfinished_upload_hours": "72"},
     )  # fmt: skip
+    response = confirm_keys(admin_client, response.text, admin_user, clock)
     assert response.status_code == 303
     seed_source(instance, "after the change")
     readers: dict[bytes, list[str]] = {}

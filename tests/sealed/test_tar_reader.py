@@ -335,7 +335,7 @@ def test_a_tar_with_fewer_segments_than_the_manifest_copies_none(
     shorter = data[:cut] + ustar.END_OF_ARCHIVE
     with tarball.unpacked(_saved(tmp_path / "short.tar", shorter), tmp_path, [identity]) as [item]:
         assert item.error is not None
-        assert "segment 2 is missing" in item.error.english()
+        assert "Segment 2 is missing" in item.error.english()
         assert [p.name for p in item.container.iterdir()] == ["manifest.age"]
 
 

@@ -59,10 +59,22 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], ctx:
         "show",
         help=_("print the recipient of an identity file"),
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        description=_("Print the recipient (public key) of each identity in PATH."),
-        epilog=_("example:\n  tainik keys show org.key"),
+        description=_(
+            "Print the recipient (public key) of each identity in PATH, or with --fingerprint\n"
+            "its fingerprint: the first 24 hex digits of SHA-256 over the recipient's text,\n"
+            "in groups of four."
+        ),
+        epilog=_("examples:\n  tainik keys show org.key\n  tainik keys show --fingerprint org.key"),
     )
     show.add_argument("path", type=Path, metavar="PATH", help=_("an identity file"))
+    show.add_argument(
+        "--fingerprint",
+        action="store_true",
+        help=_(
+            "print each recipient's fingerprint instead (the newsroom asks for it when the key "
+            "is added to the server)"
+        ),
+    )
     show.set_defaults(run=run_show)
 
 
@@ -82,6 +94,11 @@ def run_new(args: argparse.Namespace, ctx: Context) -> int:
             "Wrote the identity to {path}. Keep it offline; anyone who has it (and its "
             "passphrase) can read everything sealed to it."
         ).format(path=args.out)
+    )
+    ctx.say(
+        ctx._("Its fingerprint, which the newsroom asks for when the key is added: {fp}").format(
+            fp=identity.recipient.fingerprint
+        )
     )
     return 0
 
@@ -103,7 +120,8 @@ def load_identities(path: Path, ctx: Context) -> list[crypto.Identity]:
 def run_show(args: argparse.Namespace, ctx: Context) -> int:
     """Print the recipients of an identity file."""
     for identity in load_identities(args.path, ctx):
-        print(identity.recipient.text, file=ctx.stdout)
+        recipient = identity.recipient
+        print(recipient.fingerprint if args.fingerprint else recipient.text, file=ctx.stdout)
     return 0
 
 

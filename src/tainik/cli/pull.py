@@ -232,7 +232,8 @@ def run_pull(args: argparse.Namespace, ctx: Context) -> int:
         token = saved.token
     assert token is not None
     proxy = args.proxy or (saved.proxy if saved and not args.server else None)
-    settings = PullSettings(server=check_server(server), token=token, proxy=check_proxy(proxy))
+    server = check_server(server)
+    settings = PullSettings(server=server, token=token, proxy=check_proxy(proxy, server))
     client = ApiClient(settings)
     try:
         report = Puller(client, args.out, _Lines(ctx)).run(since=args.since)
@@ -295,7 +296,8 @@ def run_login(args: argparse.Namespace, ctx: Context) -> int:
         request_token,
     )
 
-    server, proxy = check_server(args.server), check_proxy(args.proxy)
+    server = check_server(args.server)
+    proxy = check_proxy(args.proxy, server)
     path = args.config or config.default_path()
     password, code = _ask(args, ctx)
     issued = request_token(server, proxy, args.user, password, code, args.scope)

@@ -12,7 +12,6 @@ from tainik.cli.progress import ProgressLine, format_size
 from tainik.core.codename import normalize
 from tainik.core.errors import N_, UsageError
 from tainik.core.upload import MAX_MESSAGE_CHARS
-from tainik.core.urls import is_url
 from tainik.crypto import Secret
 
 if TYPE_CHECKING:
@@ -125,6 +124,7 @@ def run_send(args: argparse.Namespace, ctx: Context) -> int:
     from tainik.sender.client import ClientSettings  # noqa: PLC0415
     from tainik.sender.send import Sender, new_source  # noqa: PLC0415
     from tainik.sender.state import SendState  # noqa: PLC0415
+    from tainik.transport import check_proxy, check_server  # noqa: PLC0415
 
     message = args.message if args.message_file is None else _read_message(args.message_file)
     if not args.files and not message:
@@ -139,14 +139,9 @@ def run_send(args: argparse.Namespace, ctx: Context) -> int:
             raise UsageError(N_("{path}: not a regular file"), path=str(path))
     if args.jobs < 1:
         raise UsageError(N_("--jobs must be at least 1"))
-    if not is_url(args.server, ("http", "https")):
-        raise UsageError(
-            N_("--server must be an http:// or https:// address, such as http://abc...xyz.onion")
-        )
-    if args.proxy and not is_url(args.proxy, ("socks5", "socks5h", "http")):
-        raise UsageError(N_("--proxy must be a socks5h://, socks5:// or http:// URL"))
+    server = check_server(args.server)
     settings = ClientSettings(
-        server=args.server, proxy=args.proxy, give_up_after=args.give_up_after
+        server=server, proxy=check_proxy(args.proxy, server), give_up_after=args.give_up_after
     )
     codename_file = args.new_codename_out or args.codename_file
     state_path = args.state or codename_file.with_name(codename_file.name + ".state.json")

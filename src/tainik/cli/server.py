@@ -79,8 +79,13 @@ def run_init(args: argparse.Namespace, ctx: Context) -> int:
     recipients = [Recipient.parse(text) for text in args.recipients]
     config = init_instance(args.data, recipients)
     from tainik.service.instance import Instance  # noqa: PLC0415 - heavy imports, only here
+    from tainik.service.newsroom import key_change  # noqa: PLC0415
 
-    Instance.open(config).close()
+    instance = Instance.open(config)
+    try:
+        key_change.reconcile(instance)  # the keys it starts with, to tell a later hand edit
+    finally:
+        instance.close()
     ctx.say(ctx._("Created the instance in {path}.").format(path=args.data))
     return 0
 
@@ -96,6 +101,7 @@ def run_serve(args: argparse.Namespace, ctx: Context) -> int:
         recover,
         run_housekeeping,
     )
+    from tainik.service.newsroom import key_change  # noqa: PLC0415
 
     logging.basicConfig(
         stream=sys.stderr,
@@ -122,8 +128,13 @@ def run_serve(args: argparse.Namespace, ctx: Context) -> int:
                 recovered.expired_uploads,
                 recovered.empty_sources,
             )
+        if key_change.reconcile(instance):
+            logging.getLogger("tainik.server").warning(
+                "the organisation's recipients in tainik.toml differ from those last recorded: "
+                "recorded in the audit log as a change, and announced to every staff member"
+            )
         jobs = default_jobs()
-        instance.segment_workers = SegmentWorkers(config.recipients, jobs, 2 * jobs + 2)
+        instance.segment_workers = SegmentWorkers(jobs, 2 * jobs + 2)
         stop = threading.Event()
         threading.Thread(target=run_housekeeping, args=(instance, stop), daemon=True).start()
         try:

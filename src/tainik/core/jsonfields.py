@@ -43,6 +43,11 @@ class RecordError(FormatError):
     template = N_("{record}: not a JSON object")
 
 
+def reason_of(error: RecordError) -> str:
+    """Why a record was refused, without the record's name (for a message that names it)."""
+    return error.english().removeprefix(f"{error.params.get('record')}: ")
+
+
 def load_json(data: bytes, record: str) -> object:
     """The JSON value in ``data`` (UTF-8); a key given twice in one object is refused."""
     try:
@@ -112,6 +117,15 @@ class Fields:
     def has(self, name: str) -> bool:
         """Whether the object has the field ``name``."""
         return name in self._value
+
+    def names(self) -> tuple[str, ...]:
+        """The object's field names, sorted."""
+        return tuple(sorted(self._value))
+
+    def raw(self, name: str) -> object:
+        """A field of any JSON type, for a codec that checks it itself (an opaque object it
+        relays, an id that may be text or a number)."""
+        return self._get(name)
 
     def text(self, name: str) -> str:
         """A string."""

@@ -35,6 +35,8 @@ from tainik.crypto import age, bech32
 IDENTITY_PREFIX = "AGE-SECRET-KEY-1"
 RECIPIENT_PREFIX = "age1"
 ENCRYPTED_IDENTITY_MARKER = "-----BEGIN AGE ENCRYPTED FILE-----"
+# A recipient's fingerprint: this many hex digits of SHA-256(recipient text), in groups of four.
+FINGERPRINT_DIGITS = 24
 
 
 class Secret:
@@ -66,21 +68,36 @@ class Recipient:
         """Validate an ``age1…`` string."""
         text = text.strip()
         try:
-            x25519.Recipient.from_str(text)
+            native = x25519.Recipient.from_str(text)
         except (pyrage.RecipientError, ValueError) as exc:
             raise UsageError(
                 N_("'{text}' is not an age X25519 recipient (it should start with age1)"),
                 text=text[:80],
             ) from exc
-        return cls(text)
+        # The canonical (lowercase) text: one key, one text, one fingerprint.
+        return cls(str(native))
 
     @property
     def raw(self) -> bytes:
         """The 32-byte X25519 public key."""
         return _recipient_key(self.text)
 
+    @property
+    def fingerprint(self) -> str:
+        """A short digest of the key for people to compare and type back: the first
+        :data:`FINGERPRINT_DIGITS` hex digits of SHA-256 over the ``age1…`` text (ASCII, no
+        newline), in groups of four (``printf %s age1… | sha256sum`` gives the same digits)."""
+        digits = hashlib.sha256(self.text.encode("ascii")).hexdigest()[:FINGERPRINT_DIGITS]
+        return " ".join(digits[i : i + 4] for i in range(0, FINGERPRINT_DIGITS, 4))
+
     def __str__(self) -> str:
         return self.text
+
+
+def same_fingerprint(typed: str, fingerprint: str) -> bool:
+    """Whether ``typed`` is ``fingerprint``, ignoring case, spaces and dashes."""
+    kept = "".join(c for c in typed.lower() if c not in " \t-")
+    return hmac.compare_digest(kept.encode(), fingerprint.replace(" ", "").encode())
 
 
 @functools.lru_cache(maxsize=256)

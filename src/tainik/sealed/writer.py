@@ -48,15 +48,17 @@ class SegmentWorkers:
     core while the server's event loop goes on receiving. At most ``in_flight`` segments
     (plaintext held in memory) wait or run at a time across all sealers, which bounds memory
     however many uploads arrive together.
+
+    The workers hold no keys: each segment is sealed to the recipients of the sealer that
+    submits it, so a change of the organisation's recipients reaches the next upload at once.
     """
 
-    def __init__(self, recipients: Sequence[Recipient], jobs: int, in_flight: int) -> None:
+    def __init__(self, jobs: int, in_flight: int) -> None:
         self._threads = pool.make_threads(jobs)
         self._slots = threading.BoundedSemaphore(in_flight)
         self._in_flight = in_flight
         self._free: list[bytearray] = []
         self._lock = threading.Lock()
-        self.recipients = tuple(recipients)
 
     def buffer(self, size: int) -> bytearray:
         """A segment buffer of ``size`` bytes: a used one when there is one (no page faults)."""
@@ -74,15 +76,20 @@ class SegmentWorkers:
                 self._free.append(buffer)
 
     def submit(
-        self, buffer: bytearray, length: int, index: int, sink: DirectorySink
+        self,
+        buffer: bytearray,
+        length: int,
+        index: int,
+        sink: DirectorySink,
+        recipients: Sequence[Recipient],
     ) -> Future[bytes]:
-        """Seal the first ``length`` bytes of ``buffer`` as segment ``index`` into ``sink``;
-        the future gives its plaintext hash. The buffer belongs to the workers from now on
-        (they reuse it once the segment is written)."""
+        """Seal the first ``length`` bytes of ``buffer`` as segment ``index`` to ``recipients``
+        into ``sink``; the future gives its plaintext hash. The buffer belongs to the workers
+        from now on (they reuse it once the segment is written)."""
         self._slots.acquire()
         try:
             future = self._threads.submit(
-                seal_segment, memoryview(buffer)[:length], index, sink, self.recipients
+                seal_segment, memoryview(buffer)[:length], index, sink, recipients
             )
         except BaseException:
             self._slots.release()
@@ -212,7 +219,10 @@ class SegmentSealer:
             self._hashes.append(b"")
             plaintext.release()
             self._futures.append(
-                (index, self._workers.submit(self._buffer, length, index, self._sink))
+                (
+                    index,
+                    self._workers.submit(self._buffer, length, index, self._sink, self._recipients),
+                )
             )
             self._buffer = self._new_buffer()
             while len(self._futures) > 2:

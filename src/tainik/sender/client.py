@@ -1,37 +1,38 @@
-"""An HTTP client for the source interface's JSON API, through Tor if asked.
+"""A client of the source interface's JSON API (docs/protocol.md), on the one transport.
 
-Retries transient failures (connection errors, timeouts, 5xx, 429) with exponential backoff
-and jitter; gives up after ``give_up_after`` seconds without a successful request.
+Retries, the proxy policy and the bounds on answers are :mod:`tainik.transport`'s; this
+module adds the source's session: the anti-forgery token, and the refusals that retrying
+will not change.
 """
 
 from __future__ import annotations
 
-import random
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
-
-import httpx
-from socksio.exceptions import ProtocolError
 
 from tainik.core.errors import N_, TainikError
+from tainik.transport import (
+    SLICE,
+    Answer,
+    Response,
+    RetryPolicy,
+    Sent,
+    Stopped,
+    Transport,
+    error_message,
+)
+from tainik.transport import answer as read_answer
 
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-# A segment's body goes out in slices of this size: progress is counted per slice, and a
-# stopped run abandons a request between two slices.
-SLICE = 256 * 1024
+__all__ = ["SLICE", "ClientSettings", "RefusedError", "ServerError", "SourceClient", "Stopped"]
 
-Sent = Callable[[int], None]
-
-
-class Stopped(Exception):
-    """The run was stopped (Ctrl-C) while a request was under way; the request is dropped."""
+# The largest answer the source API gives: an upload's view of 2^18 segments, its note
+# holding a SHA-256 of each (about 18 MiB of JSON).
+MAX_ANSWER = 64 * 1024 * 1024
 
 
 class ServerError(TainikError):
-    """The server refused a request, or could not be reached for too long."""
+    """The server answered what this client cannot use."""
 
     exit_code = 5
 
@@ -44,7 +45,8 @@ class RefusedError(ServerError):
 
 @dataclass(frozen=True)
 class ClientSettings:
-    """Where and how to connect."""
+    """Where and how to connect; a source's link may be down for a long while, so the
+    sender gives up after ``give_up_after`` seconds without a successful request."""
 
     server: str
     proxy: str | None = None
@@ -52,6 +54,15 @@ class ClientSettings:
     give_up_after: float = 1800.0
     first_backoff: float = 1.0
     max_backoff: float = 60.0
+
+    @property
+    def policy(self) -> RetryPolicy:
+        """The transport's retry policy for these settings."""
+        return RetryPolicy(
+            first_backoff=self.first_backoff,
+            max_backoff=self.max_backoff,
+            give_up_after=self.give_up_after,
+        )
 
 
 class SourceClient:
@@ -64,21 +75,22 @@ class SourceClient:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.settings = settings
-        self._sleep = sleep
-        # Set to stop: requests in flight stop between two slices, and none starts again.
-        self.stop = threading.Event()
-        self.http = httpx.Client(
-            base_url=settings.server.rstrip("/"),
+        self.transport = Transport(
+            settings.server,
             proxy=settings.proxy,
-            timeout=httpx.Timeout(settings.timeout, connect=min(60.0, settings.timeout)),
-            cookies=cookies or {},
+            timeout=settings.timeout,
+            policy=settings.policy,
             headers={"User-Agent": "tainik-send"},
-            follow_redirects=False,
+            cookies=cookies,
+            sleep=sleep,
         )
+        self.http = self.transport.http
+        # Set to stop: requests in flight stop between two slices, and none starts again.
+        self.stop = self.transport.stop
 
     def close(self) -> None:
         """Close connections."""
-        self.http.close()
+        self.transport.close()
 
     @property
     def cookies(self) -> dict[str, str]:
@@ -103,83 +115,27 @@ class SourceClient:
         path: str,
         *,
         expect: tuple[int, ...] = (200,),
-        json: Any = None,
+        json: object = None,
         content: bytes | memoryview | None = None,
         headers: dict[str, str] | None = None,
         on_sent: Sent | None = None,
-    ) -> httpx.Response:
-        """One request, retried on transient failure.
+    ) -> Answer:
+        """One request, retried on transient failure (:mod:`tainik.transport`); an answer
+        not in ``expect`` is refused."""
 
-        A memoryview body is sent in slices with its length declared: no copy of a whole
-        segment is made for each request (nor kept by the allocator afterwards). ``on_sent``
-        hears of each slice as it leaves, and of a failed attempt's bytes taken back
-        (negative) before the request is tried again.
-        """
-        if isinstance(content, memoryview):
-            headers = {**(headers or {}), "Content-Length": str(len(content))}
-        backoff = self.settings.first_backoff
-        deadline = time.monotonic() + self.settings.give_up_after
-        while True:
-            if self.stop.is_set():
-                raise Stopped
-            sent = [0]
-            body: bytes | Iterator[memoryview] | None = (
-                self._slices(content, sent, on_sent) if isinstance(content, memoryview) else content
-            )
-            try:
-                response = self.http.request(
-                    method,
-                    path,
-                    json=json,
-                    # httpx sends any re-iterable of buffers; its annotation says bytes.
-                    content=cast(Iterable[bytes] | bytes | None, body),
-                    headers=headers,
+        def read(response: Response) -> Answer:
+            if response.status_code not in expect:
+                raise RefusedError(
+                    N_("The server refused {what} ({status}): {message}"),
+                    what=f"{method} {path.split('?', maxsplit=1)[0]}",
+                    status=response.status_code,
+                    message=error_message(response),
                 )
-            except (httpx.TransportError, ProtocolError) as exc:
-                # socksio's ProtocolError: a proxy that answered oddly (e.g. while Tor
-                # rebuilds a circuit) is as transient as a dropped connection.
-                reason = type(exc).__name__
-            else:
-                if response.status_code in expect:
-                    return response
-                if response.status_code not in RETRY_STATUSES:
-                    raise RefusedError(
-                        N_("The server refused {what} ({status}): {message}"),
-                        what=f"{method} {path.split('?', maxsplit=1)[0]}",
-                        status=response.status_code,
-                        message=_message(response),
-                    )
-                reason = f"HTTP {response.status_code}"
-            if on_sent and sent[0]:
-                on_sent(-sent[0])  # those bytes were not received: they go again
-            if time.monotonic() + backoff > deadline:
-                raise ServerError(
-                    N_(
-                        "Gave up reaching the server after {seconds:.0f} s ({reason}); run the "
-                        "same command again later to resume"
-                    ),
-                    seconds=self.settings.give_up_after,
-                    reason=reason,
-                )
-            pause = backoff * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not secrets
-            if self._sleep is time.sleep:
-                self.stop.wait(pause)  # a stop ends the wait at once
-            else:
-                self._sleep(pause)
-            backoff = min(backoff * 2, self.settings.max_backoff)
+            return read_answer(response, MAX_ANSWER, path)
 
-    def _slices(
-        self, content: memoryview, sent: list[int], on_sent: Sent | None
-    ) -> Iterator[memoryview]:
-        """``content`` in slices, counting each once it has been handed to the connection."""
-        for start in range(0, len(content), SLICE):
-            if self.stop.is_set():
-                raise Stopped
-            piece = content[start : start + SLICE]
-            yield piece
-            sent[0] += len(piece)
-            if on_sent:
-                on_sent(len(piece))
+        return self.transport.request(
+            method, path, read, json=json, content=content, headers=headers, on_sent=on_sent
+        )
 
     def api(
         self,
@@ -187,10 +143,10 @@ class SourceClient:
         path: str,
         *,
         expect: tuple[int, ...] = (200,),
-        json: Any = None,
+        json: object = None,
         content: bytes | memoryview | None = None,
         on_sent: Sent | None = None,
-    ) -> httpx.Response:
+    ) -> Answer:
         """A JSON API call carrying the anti-forgery header."""
         headers = {"X-CSRF-Token": self.csrf()}
         if content is not None:
@@ -204,13 +160,3 @@ class SourceClient:
             headers=headers,
             on_sent=on_sent,
         )
-
-
-def _message(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return response.reason_phrase
-    if isinstance(body, dict) and isinstance(body.get("message"), str):
-        return str(body["message"])[:300]
-    return response.reason_phrase

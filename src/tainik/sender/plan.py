@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import json
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import blake3
 
 from tainik.core.errors import FormatError
 from tainik.core.manifest import Kind, Manifest
 from tainik.core.segments import DEFAULT_SEGMENT_SIZE, SegmentPlan
+from tainik.core.source_api import ResumeNote
 from tainik.sealed.pool import FileShrank, map_segments
 
 
@@ -36,23 +35,23 @@ class FilePlan:
     checks: tuple[bytes, ...] | None = None  # BLAKE3 of each segment, when taken
 
     @classmethod
-    def from_note(cls, note: dict[str, Any], sealed_id: str, path: Path) -> FilePlan | None:
+    def from_note(cls, note: ResumeNote, sealed_id: str, path: Path) -> FilePlan | None:
         """The plan an upload's resume note describes (docs/protocol.md), if it describes the
         file at ``path`` as it is now (same size); its segments are then checked against the
         note's SHA-256 before they are sent."""
+        if note.kind != Kind.FILE.value or note.size != path.stat().st_size:
+            return None
         try:
             manifest = Manifest(
                 id=sealed_id,
                 kind=Kind.FILE,
                 name=os.fsencode(path.name),
-                size=int(note["size"]),
-                segment_size=int(note["segment_size"]),
-                sha256=bytes.fromhex(note["sha256"]),
-                segment_hashes=tuple(bytes.fromhex(h) for h in note["segments"]),
+                size=note.size,
+                segment_size=note.segment_size,
+                sha256=bytes.fromhex(note.sha256),
+                segment_hashes=tuple(bytes.fromhex(h) for h in note.segments),
             )
-        except (KeyError, TypeError, ValueError, FormatError):
-            return None
-        if manifest.size != path.stat().st_size or note.get("kind", "file") != "file":
+        except FormatError:
             return None
         if len(manifest.segment_hashes) != manifest.plan.count:
             return None
@@ -71,26 +70,14 @@ class FilePlan:
 
     def note(self) -> bytes:
         """The resume note (docs/protocol.md), before encryption."""
-        body: dict[str, Any] = {
-            "v": 1,
-            "name": self.manifest.name.decode("utf-8", errors="replace"),
-            "size": self.manifest.size,
-            "segment_size": self.manifest.segment_size,
-            "sha256": self.manifest.sha256.hex(),
-            "segments": [h.hex() for h in self.manifest.segment_hashes],
-            "kind": self.manifest.kind.value,
-        }
-        return json.dumps(body, separators=(",", ":")).encode("utf-8")
-
-    def matches(self, note: dict[str, Any] | None) -> bool:
-        """True when a server-side note describes this same plaintext."""
-        if not note:
-            return False
-        return (
-            note.get("size") == self.manifest.size
-            and note.get("sha256") == self.manifest.sha256.hex()
-            and note.get("name") == self.manifest.name.decode("utf-8", errors="replace")
-        )
+        return ResumeNote(
+            name=self.manifest.name.decode("utf-8", errors="replace"),
+            size=self.manifest.size,
+            segment_size=self.manifest.segment_size,
+            sha256=self.manifest.sha256.hex(),
+            segments=tuple(h.hex() for h in self.manifest.segment_hashes),
+            kind=self.manifest.kind.value,
+        ).encode()
 
     def read_segment(self, index: int) -> bytes:
         """The plaintext of one segment."""

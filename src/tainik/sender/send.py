@@ -15,16 +15,21 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Protocol, TypeVar
 
 from tainik import crypto
-from tainik.core.errors import N_, StorageError, UsageError
+from tainik.core.errors import N_, FormatError, StorageError, UsageError
+from tainik.core.jsonfields import RecordError, load_json
+from tainik.core.source_api import NewCodename, ResumeNote, SessionObject, UploadObject
 from tainik.core.units import human_bytes
 from tainik.sealed import pool
 from tainik.sealed.writer import new_sealed_id
 from tainik.sender.client import ClientSettings, SourceClient
 from tainik.sender.plan import FilePlan, plan_file, plan_message
 from tainik.sender.state import Item, SendState
+from tainik.transport import Answer
+
+C_co = TypeVar("C_co", covariant=True)
 
 # A file's progress: bytes of plaintext as their sealed form leaves (negative: taken back).
 Progress = Callable[[int], None]
@@ -80,10 +85,14 @@ class Sender:
                 expect=(204,),
                 json={"codename": codename.reveal(), "new": self.state.unconfirmed},
             )
-            session = client.api("POST", "/api/session").json()
-            organisation = [crypto.Recipient.parse(r) for r in session["organisation"]]
-            reply = crypto.Recipient.parse(session["recipient"])
-            _check_limit([p for p in files if not self._done(p)], session.get("max_upload_bytes"))
+            session = _read(SessionObject, client.api("POST", "/api/session"), "/api/session")
+            organisation = [crypto.Recipient.parse(r) for r in session.organisation]
+            if session.recipient is None:
+                raise FormatError(
+                    N_("{record}: {field} is missing"), record="/api/session", field="recipient"
+                )
+            reply = crypto.Recipient.parse(session.recipient)
+            _check_limit([p for p in files if not self._done(p)], session.max_upload_bytes)
             if message:
                 self._send_message(client, message, organisation, reply, report)
             for path in files:
@@ -113,7 +122,7 @@ class Sender:
 
     def _plan(
         self, client: SourceClient, path: Path, fp: str
-    ) -> tuple[FilePlan, dict[str, Any] | None]:
+    ) -> tuple[FilePlan, UploadObject | None]:
         """The file's plan and, when an earlier run began its upload, the server's view of it.
 
         The state holds no hash (it would describe the file): a resumed upload's hashes come
@@ -123,8 +132,8 @@ class Sender:
         if item is not None:
             found = client.request("GET", f"/api/uploads/{item.id}", expect=(200, 404))
             if found.status_code == 200:
-                view = found.json()
-                note = view.get("note")
+                view = _read(UploadObject, found, "/api/uploads/ID")
+                note = _resume_note(view)
                 plan = FilePlan.from_note(note, item.id, path) if note else None
                 if plan is not None:
                     return plan, view
@@ -209,21 +218,29 @@ class Sender:
         reply: crypto.Recipient,
         report: Report,
         label: str,
-        view: dict[str, Any] | None,
+        view: UploadObject | None,
     ) -> None:
         manifest = plan.manifest
         if view is None:
             note = base64.b64encode(crypto.encrypt(plan.note(), [reply])).decode("ascii")
-            view = client.api(
+            created = client.api(
                 "POST",
                 "/api/uploads",
                 expect=(200, 201),
                 json={"id": manifest.id, "segments": manifest.plan.count, "note": note},
-            ).json()
+            )
+            view = _read(UploadObject, created, "/api/uploads")
+            if view.id != manifest.id:
+                raise FormatError(
+                    N_("{record}: {field} should be {expected}"),
+                    record="/api/uploads",
+                    field="id",
+                    expected=manifest.id,
+                )
         if self.state.unconfirmed:  # the server keeps this codename now
             self.state.unconfirmed = False
             self.state.save()
-        received = set(view["received"])
+        received = set(view.received)
         missing = [i for i in range(manifest.plan.count) if i not in received]
         report.skipped_segments += len(received)
         held = sum(manifest.plan.size_of(i) for i in received)
@@ -236,7 +253,7 @@ class Sender:
                 )
         else:
             self._parallel(client, plan, missing, organisation, report, progress)
-        if not view["manifest"]:
+        if not view.manifest:
             client.api(
                 "PUT",
                 f"/api/uploads/{manifest.id}/manifest",
@@ -312,6 +329,27 @@ class Sender:
             os.close(fd)
             raise
         os.close(fd)
+
+
+class _Codec(Protocol[C_co]):
+    @classmethod
+    def parse(cls, value: object, record: str) -> C_co: ...
+
+
+def _read(codec: type[_Codec[C_co]], answer: Answer, record: str) -> C_co:
+    """The server's answer, read by its codec (a :class:`RecordError` names the field)."""
+    return codec.parse(load_json(answer.content, record), record)
+
+
+def _resume_note(view: UploadObject) -> ResumeNote | None:
+    """The upload's resume note, if it is one this client can read (another client's, or an
+    old one, is not: the file is then hashed again)."""
+    if view.note is None:
+        return None
+    try:
+        return ResumeNote.parse(view.note, "note")
+    except RecordError:
+        return None
 
 
 def _check_limit(files: Sequence[Path], limit: int | None) -> None:
@@ -416,7 +454,8 @@ def new_source(settings: ClientSettings, codename_out: Path) -> crypto.Secret:
         )
     client = SourceClient(settings)
     try:
-        codename = client.api("POST", "/api/sources", expect=(201,)).json()["codename"]
+        made = client.api("POST", "/api/sources", expect=(201,))
+        codename = _read(NewCodename, made, "/api/sources").codename
     finally:
         client.close()
     fd = os.open(codename_out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -22,19 +22,26 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from tainik.core.codename import normalize
 from tainik.core.errors import N_, UsageError
+from tainik.core.jsonfields import RecordError, load_json, reason_of
+from tainik.core.send_state import (
+    VERSION,
+    LegacyEntry,
+    LegacyState,
+    SendStateRecord,
+    StateItem,
+    parse_state,
+)
 from tainik.crypto import Secret
 from tainik.sealed import durable
 
-VERSION = 3
+__all__ = ["VERSION", "Item", "SendState", "owner_of"]
 
 
 def owner_of(codename: Secret) -> str:
@@ -52,10 +59,6 @@ class Item:
     id: str
     done: bool = False
 
-    def as_json(self) -> dict[str, Any]:
-        """The entry as stored."""
-        return {"id": self.id, "done": self.done}
-
 
 @dataclass
 class SendState:
@@ -72,59 +75,38 @@ class SendState:
 
     @classmethod
     def load(cls, path: Path) -> SendState:
-        """Read the state file, or start empty."""
+        """Read the state file (:mod:`tainik.core.send_state`), or start empty."""
         try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
+            data = path.read_bytes()
         except FileNotFoundError:
             return cls(path)
-        except (OSError, ValueError) as exc:
-            raise UsageError(
-                N_("{path}: the resume state is unreadable ({reason}); move it away to start over"),
-                path=str(path),
-                reason=str(exc),
-            ) from exc
-        if not isinstance(raw, dict):
-            raw = {}
-        owner = raw.get("owner")
-        state = cls(
+        except OSError as exc:
+            raise _unreadable(path, exc.strerror or str(exc)) from exc
+        try:
+            record = parse_state(load_json(data, str(path)), str(path))
+        except RecordError as exc:
+            raise _unreadable(path, reason_of(exc)) from exc
+        if isinstance(record, LegacyState):
+            state = cls(path, owner=record.owner)
+            state._adopt(record.entries)
+            return state
+        return cls(
             path,
-            owner=owner if isinstance(owner, str) else None,
-            unconfirmed=raw.get("unconfirmed") is True,
+            key=record.key,
+            items={fp: Item(item.id, item.done) for fp, item in record.items.items()},
+            owner=record.owner,
+            unconfirmed=record.unconfirmed,
         )
-        if raw.get("v") == VERSION:
-            try:
-                state.key = bytes.fromhex(raw["key"])
-                state.items = {
-                    str(fp): Item(str(item["id"]), bool(item.get("done")))
-                    for fp, item in raw["items"].items()
-                }
-            except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                raise UsageError(
-                    N_(
-                        "{path}: the resume state is unreadable ({reason}); move it away to "
-                        "start over"
-                    ),
-                    path=str(path),
-                    reason=type(exc).__name__,
-                ) from exc
-        else:
-            files = raw.get("files")
-            state._adopt(files if isinstance(files, dict) else {})
-        return state
 
-    def _adopt(self, files: dict[str, Any]) -> None:
-        """Take over the entries of a format 1 or 2 state (keyed by path, or by
-        ``message:`` and the message's SHA-256), keeping only id and done."""
-        for key, entry in files.items():
-            if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
-                continue
-            if key.startswith("message:"):
-                fp = self._fingerprint(b"message", bytes.fromhex(key.split(":", 1)[1]))
-            elif "size" in entry and "mtime_ns" in entry:
-                fp = self._file_fingerprint(key, int(entry["size"]), int(entry["mtime_ns"]))
+    def _adopt(self, entries: tuple[LegacyEntry, ...]) -> None:
+        """Take over the entries of a format 1 or 2 state, keeping only id and done."""
+        for entry in entries:
+            if entry.size is None or entry.mtime_ns is None:  # a message
+                digest = bytes.fromhex(entry.key.removeprefix("message:"))
+                fp = self._fingerprint(b"message", digest)
             else:
-                continue
-            self.items[fp] = Item(entry["id"], bool(entry.get("done")))
+                fp = self._file_fingerprint(entry.key, entry.size, entry.mtime_ns)
+            self.items[fp] = Item(entry.id, entry.done)
         self.migrated = True
 
     def is_empty(self) -> bool:
@@ -152,15 +134,13 @@ class SendState:
 
     def save(self) -> None:
         """Write atomically (temporary file, fsync, rename)."""
-        record: dict[str, Any] = {
-            "v": VERSION,
-            "owner": self.owner,
-            "key": self.key.hex(),
-            "items": {fp: item.as_json() for fp, item in self.items.items()},
-        }
-        if self.unconfirmed:
-            record["unconfirmed"] = True
-        durable.replace_file(self.path, json.dumps(record, indent=1).encode("utf-8"))
+        record = SendStateRecord(
+            key=self.key,
+            owner=self.owner,
+            items={fp: StateItem(item.id, item.done) for fp, item in self.items.items()},
+            unconfirmed=self.unconfirmed,
+        )
+        durable.replace_file(self.path, record.encode())
         self.migrated = False
 
     def forget(self) -> None:
@@ -185,3 +165,11 @@ class SendState:
     def undelivered(self) -> int:
         """How many recorded items the server has not committed yet."""
         return sum(not item.done for item in self.items.values())
+
+
+def _unreadable(path: Path, reason: str) -> UsageError:
+    return UsageError(
+        N_("{path}: the resume state is unreadable ({reason}); move it away to start over"),
+        path=str(path),
+        reason=reason,
+    )

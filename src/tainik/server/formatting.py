@@ -10,22 +10,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from babel.dates import format_date
-from babel.numbers import format_decimal
 
 from tainik.core.errors import N_
-
-# Binary units, as the rest of Tainik counts (core/units.py), with their names translated.
-UNITS = (N_("{size} B"), N_("{size} KiB"), N_("{size} MiB"), N_("{size} GiB"), N_("{size} TiB"))
+from tainik.i18n import format_size
 
 
 def human_size(count: float, language: str, gettext: Any) -> str:
-    """``1536`` -> ``1.5 KiB`` (en) or ``1,5 КиБ`` (ru)."""
-    unit = 0
-    while count >= 1024 and unit < len(UNITS) - 1:
-        count /= 1024
-        unit += 1
-    number = format_decimal(count, "#,##0" if unit == 0 else "#,##0.0", locale=language)
-    return str(gettext(UNITS[unit]).format(size=number))
+    """``10485760`` -> ``10.5 MB`` (en) or ``10,5 МБ`` (ru): :func:`tainik.i18n.format_size`,
+    the units the browser's uploader and ``tainik send`` show too. (``gettext`` is unused:
+    CLDR names the units in every language.)"""
+    del gettext
+    return format_size(count, language)
 
 
 def hour_span(moment: datetime, language: str, gettext: Any) -> str:

@@ -6,11 +6,9 @@ upload of another source is reported as not found.
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
@@ -18,7 +16,9 @@ from sqlalchemy.exc import IntegrityError
 
 from tainik import crypto
 from tainik.core.errors import N_, StorageFullError, TainikError
+from tainik.core.jsonfields import JsonObject, RecordError, load_json
 from tainik.core.manifest import MAX_MANIFEST_CIPHERTEXT, Kind, is_valid_id
+from tainik.core.source_api import UploadObject as UploadView
 from tainik.core.units import human_bytes
 from tainik.core.upload import (
     HEADER_PREFIX,
@@ -59,29 +59,6 @@ BASE_NOTE_BYTES = 64 * 1024
 MESSAGE_NOTE_BYTES = 640 * 1024
 
 
-@dataclass(frozen=True)
-class UploadView:
-    """An upload as the protocol shows it."""
-
-    id: str
-    segments: int
-    received: list[int]
-    manifest: bool
-    note: dict[str, Any] | None
-    expires: datetime
-
-    def as_json(self) -> dict[str, Any]:
-        """The protocol's ``UPLOAD`` object."""
-        return {
-            "id": self.id,
-            "segments": self.segments,
-            "received": self.received,
-            "manifest": self.manifest,
-            "note": self.note,
-            "expires": self.expires.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        }
-
-
 def max_note_bytes(segments: int) -> int:
     """The largest sealed note accepted for an upload of ``segments`` segments."""
     if segments == 1:
@@ -108,15 +85,15 @@ def _row(instance: Instance, session: SourceSession, sealed_id: str) -> Any:
     return row
 
 
-def _note(session: SourceSession, sealed_note: bytes) -> dict[str, Any] | None:
+def _note(session: SourceSession, sealed_note: bytes) -> JsonObject | None:
     """A resume note decrypted in memory with the session's reply identity (None if it is
-    not one)."""
+    not one). The note is the client's format: relayed as the JSON object it is."""
     try:
         plain = crypto.decrypt(sealed_note, [session.reply_identity], what="note")
-        loaded = json.loads(plain.decode("utf-8"))
-    except (TainikError, ValueError):
+        loaded = load_json(plain, "note")
+    except (TainikError, RecordError):
         return None
-    return loaded if isinstance(loaded, dict) else None
+    return cast("JsonObject", loaded) if isinstance(loaded, dict) else None
 
 
 def _view(instance: Instance, session: SourceSession, row: Any) -> UploadView:
@@ -124,7 +101,7 @@ def _view(instance: Instance, session: SourceSession, row: Any) -> UploadView:
     return UploadView(
         id=row.sealed_id,
         segments=int(row.segments),
-        received=instance.uploads.received(row.sealed_id),
+        received=tuple(instance.uploads.received(row.sealed_id)),
         manifest=instance.uploads.has_manifest(row.sealed_id),
         note=_note(session, row.sealed_note),
         expires=updated + timedelta(hours=instance.config.unfinished_upload_hours),
@@ -250,7 +227,7 @@ def _delivered(
     return UploadView(
         id=sealed_id,
         segments=segments,
-        received=list(range(segments)),
+        received=tuple(range(segments)),
         manifest=True,
         note=_note(session, sealed_note),
         expires=now,

@@ -35,7 +35,7 @@ def video(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ({"detector_models": [Path("missing.onnx")]}, DetectorError, "missing.onnx"),
         ({"params": TriageParams(AnalysisParams(fps=0))}, SettingError, "--fps must be between"),
         ({"inputs": ["nowhere.mp4"]}, StorageError, "no such file or directory"),
-        ({"inputs": []}, UsageError, "no video files found"),
+        ({"inputs": []}, UsageError, "No video files found"),
     ],
 )
 def test_what_would_fail_later_fails_before_any_work(

@@ -171,6 +171,7 @@ def _listing_then(download: Handler, size: int) -> Handler:
                 "kind": "file",
                 "size": size,
                 "created_at": "2026-12-01T10:00:00Z",
+                "read": False,
                 "complete": True,
                 "download": "/api/v1/submissions/1/download",
             }
@@ -178,7 +179,18 @@ def _listing_then(download: Handler, size: int) -> Handler:
         elif path == "/api/v1/replies":
             send_json(handler, {"items": [], "next_cursor": None})
         elif path == "/api/v1/sources/7":
-            send_json(handler, {"designation": "quiet owl", "created_at": None})
+            source = {
+                "id": 7,
+                "designation": "quiet owl",
+                "created_at": "2026-12-01T09:00:00Z",
+                "last_activity": "2026-12-01T10:00:00Z",
+                "starred": False,
+                "submissions": 1,
+                "replies": 0,
+                "unread": 1,
+                "uploading": 0,
+            }
+            send_json(handler, source)
         else:
             download(handler)
 

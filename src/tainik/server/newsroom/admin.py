@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
 from tainik.core.errors import N_
+from tainik.crypto import Secret
 from tainik.server.multipart import FormReader, boundary_of
 from tainik.server.newsroom.common import (
+    Form,
     credential,
     done_notice,
     page,
@@ -23,8 +26,14 @@ from tainik.server.security import CSRF_COOKIE, CSRF_FIELD, check_csrf
 from tainik.service import logo
 from tainik.service.errors import RequestError
 from tainik.service.instance import Instance
-from tainik.service.newsroom import admin, audit, profile, settings
-from tainik.service.newsroom.errors import SettingsError
+from tainik.service.newsroom import admin, audit, auth, profile, settings
+from tainik.service.newsroom.errors import (
+    KeyChangeError,
+    PasswordChecksThrottledError,
+    SettingsError,
+    StaffLoginError,
+)
+from tainik.service.newsroom.key_change import ProposedChange
 
 NOTICES = {
     "deactivated": N_("The account is deactivated; its sessions and tokens have ended."),
@@ -33,6 +42,10 @@ NOTICES = {
     "profile": N_("What sources see is saved and in force."),
     "logo": N_("The logo is cleaned, saved and in force."),
     "logo-removed": N_("The logo is removed."),
+    "keys": N_(
+        "The organisation's keys are changed: what sources send from now on is encrypted to "
+        "them. Every staff member is told so for 14 days."
+    ),
 }
 PROFILE_FIELDS = ("name", "welcome_en", "welcome_ru", "onion_address", "public_pages")
 MAX_LOGO_FORM = logo.MAX_LOGO_BYTES + 64 * 1024  # the image and the form around it
@@ -165,13 +178,10 @@ class AdminPages:
 
     async def save_settings(self, request: Request) -> Response:
         form = await read_form(request)
-        fields = {
-            name: form.get(name)[:10_000]
-            for name in ("recipients", "max_upload_bytes", "unfinished_upload_hours")
-        }
+        fields = _settings_fields(form)
         try:
-            await run_in_threadpool(
-                settings.update_settings, self.instance, credential(request), **fields
+            proposed = await run_in_threadpool(
+                settings.update_settings, self.instance, credential(request), *fields
             )
         except SettingsError as error:
             _ = self.pages.gettext(request)
@@ -181,13 +191,90 @@ class AdminPages:
                 "newsroom/settings.html",
                 None,
                 settings=None,
-                form=fields,
+                form=fields._asdict(),
                 error=error.message(_),
                 notice=None,
                 status=400,
                 **self._profile_context(),
             )
+        if proposed is not None:  # nothing written: the keys change only once confirmed
+            return await self._confirm_page(request, proposed, fields)
         return see_other("/admin/settings?done=settings")
+
+    async def confirm_keys(self, request: Request) -> Response:
+        """The second step of a change of the organisation's keys (see the service)."""
+        form = await read_form(request)
+        fields = _settings_fields(form)
+        code = form.get("code").strip()[:MAX_FIELD]
+        password = form.get("password")
+        if len(password) > MAX_FIELD:
+            raise RequestError()
+        confirmation = settings.Confirmation(
+            base=form.get("base")[:100],
+            fingerprints=tuple(typed[:200] for typed in form.getlist("fingerprint")[:100]),
+            password=Secret(password),
+            code=code,
+        )
+        try:
+            await run_in_threadpool(
+                settings.change_recipients,
+                self.instance,
+                credential(request),
+                settings.SettingsForm(*fields),
+                confirmation,
+            )
+        except (KeyChangeError, SettingsError, StaffLoginError, PasswordChecksThrottledError) as e:
+            _ = self.pages.gettext(request)
+            proposed = await run_in_threadpool(
+                settings.propose_change, self.instance, credential(request), *fields
+            )
+            if proposed is None:
+                return see_other("/admin/settings")
+            return await self._confirm_page(
+                request,
+                proposed,
+                fields,
+                error=e.message(_),
+                status=429 if isinstance(e, PasswordChecksThrottledError) else 400,
+            )
+        return see_other("/admin/settings?done=keys")
+
+    async def confirm_again(self, request: Request, form: Mapping[str, str]) -> Response:
+        """The confirmation page again, in another language (``POST /language``)."""
+        fields = SettingsFields(*(form.get(name, "")[:10_000] for name in SettingsFields._fields))
+        proposed = await run_in_threadpool(
+            settings.propose_change, self.instance, credential(request), *fields
+        )
+        if proposed is None:
+            return see_other("/admin/settings")
+        return await self._confirm_page(request, proposed, fields)
+
+    async def _confirm_page(
+        self,
+        request: Request,
+        proposed: ProposedChange,
+        fields: SettingsFields,
+        *,
+        error: str | None = None,
+        status: int = 200,
+    ) -> Response:
+        """The page that asks to confirm a change of the keys: what it adds and removes, each
+        new key's fingerprint to type back, the password and a fresh code."""
+        staff = await run_in_threadpool(auth.whoami, self.instance, credential(request))
+        # One line for the hidden field (a recipient has no spaces; commas separate them too).
+        fields = fields._replace(recipients=",".join(fields.recipients.split()))
+        return page(
+            self.pages,
+            request,
+            "newsroom/keys_confirm.html",
+            staff,
+            change=proposed,
+            fields=fields._asdict(),
+            error=error,
+            status=status,
+            language_page="keys-confirm",
+            language_keep=fields._asdict(),
+        )
 
     async def audit_log(self, request: Request) -> Response:
         found = await run_in_threadpool(
@@ -201,6 +288,18 @@ class AdminPages:
             log=found,
             actions=audit.ACTIONS,
         )
+
+
+class SettingsFields(NamedTuple):
+    """The settings form's fields, as text."""
+
+    recipients: str
+    max_upload_bytes: str
+    unfinished_upload_hours: str
+
+
+def _settings_fields(form: Form) -> SettingsFields:
+    return SettingsFields(*(form.get(name)[:10_000] for name in SettingsFields._fields))
 
 
 def _secrets_page(pages: Pages, request: Request, made: Any, *, new: bool) -> Response:

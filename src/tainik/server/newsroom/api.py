@@ -20,6 +20,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
+from tainik.core.jsonfields import JsonObject
+from tainik.core.newsroom_api import (
+    Page,
+    ReplyObject,
+    SourceObject,
+    SubmissionObject,
+    TokenObject,
+    download_path,
+)
 from tainik.crypto import Secret
 from tainik.server.json_body import SMALL_JSON, read_json
 from tainik.server.newsroom.common import MAX_ID, path_id
@@ -42,10 +51,6 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 def _bearer(request: Request) -> Credential:
     scheme, _, value = request.headers.get("authorization", "").partition(" ")
     return Credential.token(value.strip() if scheme.lower() == "bearer" else None)
-
-
-def _time(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _since(request: Request) -> datetime | None:
@@ -88,47 +93,47 @@ def _text(body: dict[str, Any], name: str, limit: int) -> str:
     return value
 
 
-def source_json(source: SourceSummary) -> dict[str, Any]:
+def source_json(source: SourceSummary) -> JsonObject:
     """A source in the API."""
-    return {
-        "id": source.id,
-        "designation": source.designation,
-        "created_at": _time(source.created_at),
-        "last_activity": _time(source.last_activity),
-        "starred": source.starred,
-        "submissions": source.submissions,
-        "replies": source.replies,
-        "unread": source.unread,
-        "uploading": source.uploading,
-    }
+    return SourceObject(
+        id=source.id,
+        designation=source.designation,
+        created_at=source.created_at,
+        last_activity=source.last_activity,
+        starred=source.starred,
+        submissions=source.submissions,
+        replies=source.replies,
+        unread=source.unread,
+        uploading=source.uploading,
+    ).to_json()
 
 
-def submission_json(item: inbox.Item) -> dict[str, Any]:
+def submission_json(item: inbox.Item) -> JsonObject:
     """A submission in the API."""
-    return {
-        "id": item.id,
-        "source_id": item.source_id,
-        "sealed_id": item.sealed_id,
-        "kind": item.kind,
-        "size": item.size,
-        "created_at": _time(item.created_at),
-        "read": item.read,
-        "complete": item.complete,
-        "download": f"{PREFIX}/submissions/{item.id}/download",
-    }
+    return SubmissionObject(
+        id=item.id,
+        source_id=item.source_id,
+        sealed_id=item.sealed_id,
+        kind=item.kind,
+        size=item.size,
+        created_at=item.created_at,
+        read=item.read,
+        complete=item.complete,
+        download=download_path("submission", item.id),
+    ).to_json()
 
 
-def reply_json(reply: ReplyItem) -> dict[str, Any]:
+def reply_json(reply: ReplyItem) -> JsonObject:
     """A reply in the API."""
-    return {
-        "id": reply.id,
-        "source_id": reply.source_id,
-        "sealed_id": reply.sealed_id,
-        "created_at": _time(reply.created_at),
-        "author": reply.author,
-        "read": reply.read,
-        "download": f"{PREFIX}/replies/{reply.id}/download",
-    }
+    return ReplyObject(
+        id=reply.id,
+        source_id=reply.source_id,
+        sealed_id=reply.sealed_id,
+        created_at=reply.created_at,
+        author=reply.author,
+        read=reply.read,
+        download=download_path("reply", reply.id),
+    ).to_json()
 
 
 class Api:
@@ -191,16 +196,14 @@ class Api:
         issued = await run_in_threadpool(
             auth.issue_token, self.instance, name, password, code, scope
         )
-        return JSONResponse(
-            {
-                "token": issued.token.reveal(),
-                "expires_at": _time(issued.expires_at),
-                "name": issued.staff.name,
-                "is_admin": issued.staff.is_admin,
-                "scope": issued.scope.value,
-            },
-            status_code=201,
-        )
+        issued_json = TokenObject(
+            token=issued.token.reveal(),
+            expires_at=issued.expires_at,
+            name=issued.staff.name,
+            is_admin=issued.staff.is_admin,
+            scope=issued.scope.value,
+        ).to_json()
+        return JSONResponse(issued_json, status_code=201)
 
     async def revoke_token(self, request: Request) -> Response:
         await run_in_threadpool(
@@ -225,9 +228,8 @@ class Api:
             request.query_params.get("cursor"),
             _int_query(request, "limit"),
         )
-        return JSONResponse(
-            {"items": [source_json(s) for s in found.items], "next_cursor": found.next_cursor}
-        )
+        page = Page(tuple(source_json(s) for s in found.items), found.next_cursor)
+        return JSONResponse(page.to_json())
 
     async def source(self, request: Request) -> Response:
         _staff, found = await run_in_threadpool(
@@ -260,7 +262,7 @@ class Api:
         self,
         request: Request,
         feed: Callable[..., inbox.Changes[Any]],
-        to_json: Callable[[Any], dict[str, Any]],
+        to_json: Callable[[Any], JsonObject],
     ) -> Response:
         """One page of a change feed (``since``, ``cursor``, ``limit``, ``source_id``)."""
         found = await run_in_threadpool(
@@ -272,9 +274,8 @@ class Api:
             _int_query(request, "limit"),
             _int_query(request, "source_id"),
         )
-        return JSONResponse(
-            {"items": [to_json(i) for i in found.items], "next_cursor": found.next_cursor}
-        )
+        page = Page(tuple(to_json(i) for i in found.items), found.next_cursor)
+        return JSONResponse(page.to_json())
 
     async def download_submission(self, request: Request) -> Response:
         return await self._download(request, "submission", path_id(request, "submission_id"))

@@ -97,16 +97,6 @@ def page(
     return pages.render(request, name, status=status, staff=staff, **context)
 
 
-def human_size(size: int) -> str:
-    """A byte count for people: 1.5 MiB."""
-    value = float(size)
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if value < 1024:
-            return f"{int(value)} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} TiB"
-
-
 def done_notice(request: Request, notices: dict[str, str]) -> str | None:
     """The message of a ``?done=`` redirect after a form (an English template, or None)."""
     return notices.get(request.query_params.get("done", ""))

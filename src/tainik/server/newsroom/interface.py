@@ -59,6 +59,7 @@ class NewsroomInterface:
             ("/admin/users/{user_id:int}/{action}", m.account_action, "POST"),
             ("/admin/settings", m.settings_page, "GET"),
             ("/admin/settings", m.save_settings, "POST"),
+            ("/admin/settings/keys", m.confirm_keys, "POST"),
             ("/admin/profile", m.save_profile, "POST"),
             ("/admin/logo", m.save_logo, "POST"),
             ("/admin/logo/delete", m.delete_logo, "POST"),
@@ -67,7 +68,7 @@ class NewsroomInterface:
         routes: list[Any] = [
             Route(path, guarded(handler), methods=[method]) for path, handler, method in table
         ]
-        routes.append(language_route({}))
+        routes.append(language_route({"keys-confirm": m.confirm_again}))
         # The logo is on every page, the login page included: it is no secret.
         routes.append(Route("/logo", self.logo, methods=["GET"]))
         # A GET of a POST-only path (a reload, a bookmark, a language switch on the page a
@@ -82,6 +83,7 @@ class NewsroomInterface:
                 ("/sources/{source_id:int}/delete", "/sources/{source_id}"),
                 ("/admin/users/{user_id:int}/{action}", "/admin/users"),
                 ("/admin/profile", "/admin/settings"),
+                ("/admin/settings/keys", "/admin/settings"),
                 ("/admin/logo", "/admin/settings"),
                 ("/admin/logo/delete", "/admin/settings"),
             ]

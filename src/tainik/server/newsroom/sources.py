@@ -10,7 +10,6 @@ from tainik.core.errors import N_
 from tainik.server.newsroom.common import (
     credential,
     done_notice,
-    human_size,
     page,
     path_id,
     query_int,
@@ -75,7 +74,6 @@ class SourcePages:
             "newsroom/source.html",
             found.staff,
             page=found,
-            human_size=human_size,
             max_reply=MAX_REPLY_CHARS,
             notice=done_notice(request, NOTICES),
         )

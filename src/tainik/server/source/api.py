@@ -11,8 +11,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tainik.core.jsonfields import JsonObject
 from tainik.core.manifest import Kind
 from tainik.core.segments import DEFAULT_SEGMENT_SIZE
+from tainik.core.source_api import NewCodename, SessionObject, UploadList
 from tainik.core.upload import UploadError, max_segment_bytes
 from tainik.server.json_body import SMALL_JSON, check_declared_length, read_json
 from tainik.server.pages import COOKIE_FLAGS
@@ -67,23 +69,24 @@ class SourceApi:
     async def _session(self, request: Request) -> sources.SourceSession:
         return await source_session(self.instance, request)
 
-    def _session_body(self, session: sources.SourceSession | NewSource) -> dict[str, object]:
+    def _session_body(self, token: str, session: sources.SourceSession | NewSource) -> JsonObject:
         if isinstance(session, NewSource):
             recipient = session.keys.recipient.text if session.keys is not None else None
         else:
             recipient = session.reply_identity.recipient.text
-        return {
-            "recipient": recipient,
-            "new": isinstance(session, NewSource),
-            "organisation": [r.text for r in self.instance.config.recipients],
-            "segment_size": DEFAULT_SEGMENT_SIZE,
-            "max_upload_bytes": uploads.upload_limit(self.instance),
-        }
+        return SessionObject(
+            csrf=token,
+            recipient=recipient,
+            new=isinstance(session, NewSource),
+            organisation=tuple(r.text for r in self.instance.config.recipients),
+            segment_size=DEFAULT_SEGMENT_SIZE,
+            max_upload_bytes=uploads.upload_limit(self.instance),
+        ).to_json()
 
     async def session_info(self, request: Request) -> Response:
         token, fresh = csrf_token(request.cookies.get(CSRF_COOKIE))
         session = await who(self.instance, request)
-        response = JSONResponse({"csrf": token, **self._session_body(session)})
+        response = JSONResponse(self._session_body(token, session))
         if fresh:
             response.set_cookie(CSRF_COOKIE, token, **COOKIE_FLAGS)
         return response
@@ -96,7 +99,7 @@ class SourceApi:
         if isinstance(session, NewSource):
             session = await run_in_threadpool(sources.with_keys, self.instance, session)
         token, _fresh = csrf_token(request.cookies.get(CSRF_COOKIE))
-        response = JSONResponse({"csrf": token, **self._session_body(session)})
+        response = JSONResponse(self._session_body(token, session))
         if isinstance(session, NewSource):
             set_session_cookie(response, sources.seal_new(self.instance, session))
         return response
@@ -104,7 +107,7 @@ class SourceApi:
     async def new_source(self, request: Request) -> Response:
         self._csrf(request)
         codename, cookie = sources.new_codename(self.instance)  # stores nothing
-        response = JSONResponse({"codename": codename.reveal()}, status_code=201)
+        response = JSONResponse(NewCodename(codename.reveal()).to_json(), status_code=201)
         set_session_cookie(response, cookie)
         return response
 
@@ -135,9 +138,9 @@ class SourceApi:
     async def list_uploads(self, request: Request) -> Response:
         session = await who(self.instance, request)
         if isinstance(session, NewSource):
-            return JSONResponse({"uploads": []})  # it has sent nothing, nor started to
+            return JSONResponse(UploadList(()).to_json())  # it has sent nothing, nor started to
         views = await run_in_threadpool(uploads.list_uploads, self.instance, session)
-        return JSONResponse({"uploads": [v.as_json() for v in views]})
+        return JSONResponse(UploadList(tuple(views)).to_json())
 
     async def create_upload(self, request: Request) -> Response:
         check_declared_length(request, MAX_CREATE_JSON)  # before the session is looked up
@@ -163,7 +166,7 @@ class SourceApi:
         view, created = await run_in_threadpool(
             uploads.create_upload, self.instance, session, sealed_id, segments, sealed_note
         )
-        response = JSONResponse(view.as_json(), status_code=201 if created else 200)
+        response = JSONResponse(view.to_json(), status_code=201 if created else 200)
         if cookie is not None:
             set_session_cookie(response, cookie)
         return response
@@ -173,7 +176,7 @@ class SourceApi:
         view = await run_in_threadpool(
             uploads.get_upload, self.instance, session, request.path_params["sealed_id"]
         )
-        return JSONResponse(view.as_json())
+        return JSONResponse(view.to_json())
 
     async def abandon(self, request: Request) -> Response:
         self._csrf(request)

@@ -33,6 +33,12 @@ ACTIONS: dict[str, str] = {
     "user-2fa-reset": N_("reset the two-factor secret of an account"),
     "user-password-reset": N_("reset the password of an account"),
     "settings-changed": N_("changed instance settings"),
+    "recipients-changed": N_("changed the organisation's encryption keys"),
+    "recipient-added": N_("added an encryption key: what sources send is now readable with it"),
+    "recipient-removed": N_("removed an encryption key"),
+    "recipients-change-refused": N_(
+        "tried to change the organisation's encryption keys and was refused"
+    ),
     "profile-changed": N_("changed what sources see of the organisation"),
     "logo-changed": N_("changed the logo"),
     "logo-removed": N_("removed the logo"),

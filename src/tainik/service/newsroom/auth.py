@@ -47,7 +47,7 @@ from tainik import crypto
 from tainik.core.errors import N_
 from tainik.crypto import KdfParams, Secret
 from tainik.service.instance import Instance
-from tainik.service.newsroom import audit, factors, password_policy
+from tainik.service.newsroom import audit, factors, key_change, password_policy
 from tainik.service.newsroom.errors import (
     CommonPasswordError,
     ForbiddenError,
@@ -55,6 +55,7 @@ from tainik.service.newsroom.errors import (
     PasswordChecksThrottledError,
     PasswordMismatchError,
     PasswordPolicyError,
+    ReauthenticationError,
     StaffLoginError,
     StaffSessionError,
     StaffThrottledError,
@@ -132,6 +133,8 @@ class Staff:
     name: str
     is_admin: bool
     must_change_password: bool
+    # A recent change of the organisation's keys, which every page tells (sessions only).
+    keys_changed: key_change.KeyChangeNotice | None = None
 
 
 @dataclass(frozen=True)
@@ -212,7 +215,8 @@ def authenticate(
         raise StaffSessionError()
     if credential.kind is CredentialKind.TOKEN and row.scope != Scope.FULL and not reading:
         raise TokenScopeError()
-    staff = Staff(int(row.id), row.name, bool(row.is_admin), bool(row.must_change_password))
+    notice = key_change.notice(db, now) if credential.kind is CredentialKind.SESSION else None
+    staff = Staff(int(row.id), row.name, bool(row.is_admin), bool(row.must_change_password), notice)
     if staff.must_change_password and not pending_ok:
         raise PasswordChangeRequiredError()
     if admin and not staff.is_admin:
@@ -546,6 +550,43 @@ def change_password(
         cookie = _open_session(db, staff.id, now)
         audit.record(db, now, audit.Actor.of(staff), "password-changed")
     return cookie
+
+
+def confirm_factors(
+    instance: Instance, credential: Credential, password: Secret, code: str
+) -> Staff:
+    """The administrator behind ``credential``, proven again by password and a fresh TOTP code
+    (for what a session alone must not be enough for: changing the organisation's keys).
+
+    The code's time step is spent, so neither the code of the login nor one seen over a
+    shoulder works twice. Wrong answers raise :class:`ReauthenticationError`; like a wrong
+    current password they count against the account, beyond
+    :data:`PASSWORD_CHECKS_PER_WINDOW` in :data:`THROTTLE_WINDOW` they are refused unchecked
+    (:class:`PasswordChecksThrottledError`).
+    """
+    with instance.engine.begin() as db:
+        staff = authenticate(db, instance, credential, admin=True)
+        row = db.execute(select(ns.users).where(ns.users.c.id == staff.id)).one()
+    with instance.engine.begin() as db:
+        key = _attempt_key(instance, "confirm", str(staff.id))
+        attempt_id, earlier = _record(db, key, instance.clock())
+        if earlier >= PASSWORD_CHECKS_PER_WINDOW:  # raising rolls the insert back
+            raise PasswordChecksThrottledError()
+    with instance.staff_kdf_gate.slot():
+        password_ok = factors.verify_password(instance.config.kdf, row.password_hash, password)
+    now = instance.clock()
+    step = factors.totp_step(Secret(row.totp_secret), code, now)
+    if not password_ok or step is None:
+        raise ReauthenticationError()
+    try:
+        with instance.engine.begin() as db:
+            staff = authenticate(db, instance, credential, admin=True)
+            if not _claim_step(db, staff.id, step, now):
+                raise ReauthenticationError()
+            db.execute(delete(ns.login_failures).where(ns.login_failures.c.id == attempt_id))
+    except IntegrityError as exc:  # the same code, accepted a moment ago by another request
+        raise ReauthenticationError() from exc
+    return staff
 
 
 def revoke_all(db: Connection, user_id: int) -> None:

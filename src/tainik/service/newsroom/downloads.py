@@ -26,6 +26,7 @@ from tainik.service.newsroom.actions import mark_read, select_items
 from tainik.service.newsroom.auth import Credential, Staff, authenticate
 from tainik.service.newsroom.ranges import ByteRange
 from tainik.storage import schema
+from tainik.storage.database import stored_time
 
 KINDS = {"submission": schema.submissions, "reply": schema.replies}
 
@@ -121,7 +122,7 @@ def _links(db: Connection, origin: str, sealed_ids: Sequence[str]) -> dict[str, 
                     designation=row.designation,
                     sealed_id=row.sealed_id,
                     kind=str(row.kind),
-                    created_at=api_time(row.created_at),
+                    created_at=api_time(stored_time(row.created_at)),
                     order=int(row.id),
                 )
     return found

@@ -36,6 +36,15 @@ class PasswordChecksThrottledError(StaffThrottledError):
     template = N_("Too many wrong passwords; try again in a quarter of an hour")
 
 
+class ReauthenticationError(StaffLoginError):
+    """A wrong password or code where a signed-in administrator must prove it again."""
+
+    template = N_(
+        "Your password or the code is wrong, or the code was used already (each code works "
+        "once: wait for the next one). Nothing was changed"
+    )
+
+
 class StaffSessionError(SessionError):
     """No valid session or token: logged out, expired, revoked or never issued."""
 
@@ -120,3 +129,28 @@ class SettingsError(RequestError):
     """An instance setting with a bad value."""
 
     template = N_("{setting}: this value is not allowed")
+
+
+class KeyChangeError(RequestError):
+    """A change of the organisation's keys refused before any password is checked."""
+
+    template = N_("The keys were not changed")
+
+
+class FingerprintMismatchError(KeyChangeError):
+    """A fingerprint typed back that is not the new key's."""
+
+    template = N_(
+        "The fingerprint typed for new key {number} is not that key's fingerprint. Nothing was "
+        "changed. Compare the key with the one your workstation shows "
+        "('tainik keys show --fingerprint') and type its fingerprint again"
+    )
+
+
+class KeysChangedMeanwhileError(KeyChangeError):
+    """The keys changed between the proposal and its confirmation."""
+
+    template = N_(
+        "The organisation's keys were changed by someone else since this page was shown. "
+        "Nothing was changed: open the settings again and check the keys in force"
+    )

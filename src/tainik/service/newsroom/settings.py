@@ -6,7 +6,9 @@ atomically, checks that it loads, and puts the new configuration into the runnin
 Other processes serving the same instance read it when they restart.
 
 Whoever can change the recipients decides who can read what sources send from then on, which
-is why only administrators can, and why every change goes into the audit log with its values.
+is why only administrators can, why a session alone is not enough (a change is proposed, then
+confirmed with each new key's fingerprint, the password and a fresh code:
+:mod:`~tainik.service.newsroom.key_change`), and why every change goes into the audit log.
 """
 
 from __future__ import annotations
@@ -16,14 +18,22 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from tainik import crypto
 from tainik.core.errors import N_, TainikError
-from tainik.crypto import Recipient
+from tainik.crypto import Recipient, Secret
 from tainik.instance import CONFIG_NAME, load_config
 from tainik.sealed import durable
 from tainik.service.instance import Instance
-from tainik.service.newsroom import audit
+from tainik.service.newsroom import audit, auth, key_change
 from tainik.service.newsroom.auth import Credential, Staff, authenticate
-from tainik.service.newsroom.errors import SettingsError
+from tainik.service.newsroom.errors import (
+    FingerprintMismatchError,
+    KeysChangedMeanwhileError,
+    PasswordChecksThrottledError,
+    ReauthenticationError,
+    SettingsError,
+)
+from tainik.service.newsroom.key_change import ProposedChange
 
 MAX_RECIPIENTS = 20
 MAX_UPLOAD_HOURS = 24 * 365
@@ -36,6 +46,11 @@ class Settings:
     recipients: tuple[str, ...]
     max_upload_bytes: int  # 0: no limit
     unfinished_upload_hours: int
+
+    @property
+    def keys(self) -> tuple[Recipient, ...]:
+        """The recipients as keys (each with its fingerprint)."""
+        return tuple(Recipient(text) for text in self.recipients)
 
 
 @dataclass(frozen=True)
@@ -130,17 +145,109 @@ def update_settings(
     recipients: str,
     max_upload_bytes: str,
     unfinished_upload_hours: str,
-) -> None:
+) -> ProposedChange | None:
     """Check the form's values, then write them into tainik.toml and the running instance.
 
-    Administrators only; a bad value raises :class:`SettingsError` and changes nothing.
+    Administrators only; a bad value raises :class:`SettingsError` and changes nothing. When
+    the form changes the recipients, nothing is written either: the change is returned, to be
+    confirmed with :func:`change_recipients`.
     """
+    proposed = propose_change(
+        instance, credential, recipients, max_upload_bytes, unfinished_upload_hours
+    )
+    if proposed is not None:
+        return proposed
+    _write(instance, credential, parse(recipients, max_upload_bytes, unfinished_upload_hours), None)
+    return None
+
+
+def propose_change(
+    instance: Instance,
+    credential: Credential,
+    recipients: str,
+    max_upload_bytes: str,
+    unfinished_upload_hours: str,
+) -> ProposedChange | None:
+    """The change of the recipients the form asks for, or None (writes nothing)."""
+    with instance.engine.begin() as db:
+        authenticate(db, instance, credential, admin=True)
+    wanted = parse(recipients, max_upload_bytes, unfinished_upload_hours)
+    return key_change.propose(instance.config.recipients, wanted.keys)
+
+
+def change_recipients(
+    instance: Instance,
+    credential: Credential,
+    form: SettingsForm,
+    confirmation: Confirmation,
+) -> None:
+    """Make a change of the recipients :func:`update_settings` proposed (with the form's other
+    settings), once it is confirmed: the form's keys are those shown (``confirmation.base``),
+    each new key's fingerprint is typed back in order, and the administrator's password and a
+    fresh TOTP code are right. Anything else raises and changes nothing; every refusal after
+    the form is understood goes into the audit log.
+    """
+    with instance.engine.begin() as db:
+        staff = authenticate(db, instance, credential, admin=True)
+    wanted = parse(form.recipients, form.max_upload_bytes, form.unfinished_upload_hours)
+    before = instance.config.recipients
+    if key_change.list_digest(before) != confirmation.base:
+        raise KeysChangedMeanwhileError()
+    added = [r for r in wanted.keys if r not in before]
+    typed = list(confirmation.fingerprints) + [""] * len(added)
+    for number, key in enumerate(added, 1):
+        if not crypto.same_fingerprint(typed[number - 1], key.fingerprint):
+            _refused(instance, staff, f"wrong fingerprint typed for {key.fingerprint}")
+            raise FingerprintMismatchError(number=number)
+    try:
+        auth.confirm_factors(instance, credential, confirmation.password, confirmation.code)
+    except (ReauthenticationError, PasswordChecksThrottledError):
+        _refused(instance, staff, "wrong password or code")
+        raise
+    _write(instance, credential, wanted, confirmation.base)
+
+
+@dataclass(frozen=True)
+class SettingsForm:
+    """The settings as the form sends them (text)."""
+
+    recipients: str
+    max_upload_bytes: str
+    unfinished_upload_hours: str
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """What confirms a change of the recipients (see :func:`change_recipients`)."""
+
+    base: str
+    fingerprints: tuple[str, ...]
+    password: Secret
+    code: str
+
+
+def _refused(instance: Instance, staff: Staff, why: str) -> None:
+    """Audit a refused change of the recipients (in a transaction of its own: the refusal
+    rolls back nothing of it)."""
+    with instance.engine.begin() as db:
+        audit.record(
+            db, instance.clock(), audit.Actor.of(staff), "recipients-change-refused", detail=why
+        )
+
+
+def _write(instance: Instance, credential: Credential, wanted: Settings, base: str | None) -> None:
+    """Write ``wanted`` into tainik.toml and the running instance, audited; a change of the
+    recipients only when ``base`` names the recipients in force."""
     data_dir = instance.config.data_dir
     path = data_dir / CONFIG_NAME
     with instance.engine.begin() as db:
+        # Again inside the write: the administrator may have been removed meanwhile.
         staff = authenticate(db, instance, credential, admin=True)
-        wanted = parse(recipients, max_upload_bytes, unfinished_upload_hours)
         before = current(instance)
+        old_keys, new_keys = instance.config.recipients, wanted.keys
+        keys_change = set(old_keys) != set(new_keys)
+        if keys_change and base != key_change.list_digest(old_keys):
+            raise KeysChangedMeanwhileError()
         try:
             original = path.read_text(encoding="utf-8")
         except OSError as exc:
@@ -151,18 +258,18 @@ def update_settings(
         text = set_key(
             text, "limits", "unfinished_upload_hours", str(wanted.unfinished_upload_hours)
         )
+        now, actor = instance.clock(), audit.Actor.of(staff)
+        if keys_change:
+            key_change.record_change(db, now, actor, old_keys, new_keys)
         changed = [
             f"{name}: {getattr(before, name)!r} -> {getattr(wanted, name)!r}"
-            for name in ("recipients", "max_upload_bytes", "unfinished_upload_hours")
+            for name in ("max_upload_bytes", "unfinished_upload_hours")
             if getattr(before, name) != getattr(wanted, name)
         ]
-        audit.record(
-            db,
-            instance.clock(),
-            audit.Actor.of(staff),
-            "settings-changed",
-            detail="; ".join(changed) or "no change",
-        )
+        if changed or not keys_change:
+            audit.record(
+                db, now, actor, "settings-changed", detail="; ".join(changed) or "no change"
+            )
         _replace(path, text)
         try:
             config = load_config(data_dir)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tainik.core.errors import N_, UsageError
+from tainik.core.timestamps import format_utc
 from tainik.sealed import durable
 from tainik.workstation.publish import credentials, manifest, sidecar
 from tainik.workstation.publish.ca import CertificateAuthority
@@ -117,7 +118,8 @@ def publish_file(
             manifest_label=label,
             manifest_sha256=hashlib.sha256(store).hexdigest(),
             actions=[str(a.get("action")) for a in manifest.actions(record)],
-            signed_at=now.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            # To the second (docs/redaction.md), in the one spelling.
+            signed_at=format_utc(now.replace(microsecond=0)),
             credentials=signing,
         )
         durable.write_file(staged_side, json.dumps(document, indent=1).encode() + b"\n")

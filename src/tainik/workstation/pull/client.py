@@ -1,48 +1,63 @@
-"""The newsroom API over HTTP (docs/api.md), through a SOCKS5 proxy (Tor) when asked.
+"""The newsroom API over HTTP (docs/api.md), on the one transport (:mod:`tainik.transport`:
+its retry policy, its proxy policy, its bounds on answers).
 
-Transient failures (a dropped connection, a timeout, 5xx, 429) are retried with exponential
-backoff and jitter; a download resumes where its partial file ends, with ``Range`` and
-``If-Range`` so that a changed archive is fetched again from the start rather than spliced.
+A download resumes where its partial file ends, with ``Range`` and ``If-Range`` so that a
+changed archive is fetched again from the start rather than spliced.
 
 The server is not trusted to be finite (docs/threat-model.md, "What the workstation accepts"):
 a JSON answer is read up to :data:`MAX_JSON` bytes, a listing up to :data:`MAX_PAGES` pages of
 at most the :data:`PAGE_ITEMS` asked for and :data:`MAX_LISTED` items, never coming back to a
 cursor it already gave, and a download up to the bound its caller gives (from the size the
-listing announced), however long the server goes on sending.
+listing announced), however long the server goes on sending. What it answers is read by the
+API's codecs (:mod:`tainik.core.newsroom_api`).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import random
 import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import httpx
-from socksio.exceptions import ProtocolError
+from typing import TypeVar
 
 from tainik import __version__
-from tainik.core.errors import N_, IdentityError, StorageError, UsageError
-from tainik.core.urls import is_url
+from tainik.core.errors import N_, IdentityError, StorageError
+from tainik.core.jsonfields import JsonObject, RecordError, load_json
+from tainik.core.newsroom_api import Page, TokenObject
+from tainik.core.timestamps import format_utc
 from tainik.crypto import Secret
 from tainik.sealed import durable
+from tainik.transport import (
+    RETRY_STATUSES,
+    Response,
+    RetryPolicy,
+    TooLargeError,
+    Transient,
+    Transport,
+    UnreachableError,
+    check_proxy,
+    check_server,
+    error_message,
+    read_at_most,
+    retry_after_of,
+)
 from tainik.workstation.pull.events import Downloaded, Progress, Start
 
+__all__ = ["ApiClient", "PullError", "PullSettings", "check_proxy", "check_server"]
+
 API = "/api/v1"
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 CHUNK = 1024 * 1024
 PAGE_ITEMS = 500  # what a page is asked for (the API's largest page)
 MAX_LISTED = 1_000_000  # items in one listing
 MAX_PAGES = 4_000  # pages in one listing, empty ones included
 MAX_JSON = 16 * 1024 * 1024  # one JSON answer (a page of 500 items is about 150 KB)
-MAX_ERROR_BODY = 64 * 1024  # read of an error answer, for its message
+MAX_TOKEN_JSON = 64 * 1024
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
 _UNSATISFIED = re.compile(r"bytes \*/(\d+)")
+T = TypeVar("T")
 
 
 class PullError(StorageError):
@@ -86,7 +101,8 @@ class IssuedToken:
     scope: str
 
 
-_TOKEN = re.compile(r"[A-Za-z0-9_-]{40,64}")
+def _agent() -> dict[str, str]:
+    return {"User-Agent": f"tainik-pull/{__version__}"}
 
 
 def request_token(
@@ -100,51 +116,41 @@ def request_token(
 ) -> IssuedToken:
     """A new API token from name, password and TOTP code (once: a code is good only once)."""
     body = {"name": name, "password": password.reveal(), "code": code, "scope": scope}
-    try:
-        with (
-            httpx.Client(
-                base_url=server,
-                proxy=proxy,
-                timeout=httpx.Timeout(timeout, connect=min(60.0, timeout)),
-                headers={"User-Agent": f"tainik-pull/{__version__}"},
-                follow_redirects=False,
-            ) as http,
-            http.stream("POST", API + "/tokens", json=body) as response,
-        ):
-            if response.status_code == 403:
-                raise LoginRefusedError()
-            if response.status_code == 429:
-                raise LoginThrottledError()
-            if response.status_code != 201:
-                raise PullError(
-                    N_("{path}: the server answered {status}: {message}"),
-                    path="/tokens",
-                    status=response.status_code,
-                    message=_message(response),
-                )
-            data = _read_at_most(response, MAX_ERROR_BODY, "/tokens")
-    except (httpx.TransportError, ProtocolError) as exc:
-        raise PullError(
-            N_("Cannot reach {server} ({reason})"), server=server, reason=type(exc).__name__
-        ) from exc
-    try:
-        value = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        value = None
-    if (
-        not isinstance(value, dict)
-        or not isinstance(value.get("token"), str)
-        or not _TOKEN.fullmatch(value["token"])
-        or not isinstance(value.get("expires_at"), str)
-        or value.get("scope") != scope
-    ):
+
+    def read(response: Response) -> bytes:
+        if response.status_code == 403:
+            raise LoginRefusedError()
+        if response.status_code == 429:
+            raise LoginThrottledError()
+        if response.status_code != 201:
+            raise PullError(
+                N_("{path}: the server answered {status}: {message}"),
+                path="/tokens",
+                status=response.status_code,
+                message=error_message(response, 200),
+            )
+        return read_at_most(response, MAX_TOKEN_JSON, "/tokens")
+
+    with Transport(server, proxy=proxy, timeout=timeout, headers=_agent()) as transport:
+        try:
+            data = transport.once("POST", API + "/tokens", read, json=body)
+            issued = TokenObject.parse(load_json(data, "/tokens"), "/tokens")
+        except UnreachableError as exc:
+            raise PullError(
+                N_("Cannot reach {server} ({reason})"), server=server, reason=exc.params["reason"]
+            ) from exc
+        except (TooLargeError, RecordError) as exc:
+            raise PullError(N_("{path}: the server did not answer a token"), path="/tokens") from (
+                exc
+            )
+    if issued.scope != scope:
         raise PullError(N_("{path}: the server did not answer a token"), path="/tokens")
-    return IssuedToken(Secret(value["token"]), value["expires_at"][:40], name, scope)
+    return IssuedToken(Secret(issued.token), format_utc(issued.expires_at), name, scope)
 
 
 @dataclass(frozen=True)
 class PullSettings:
-    """Where and how to connect."""
+    """Where and how to connect: a pull gives up on a request after ``attempts`` attempts."""
 
     server: str
     token: Secret
@@ -155,117 +161,92 @@ class PullSettings:
     max_backoff: float = 60.0
 
 
-def check_server(url: str) -> str:
-    """An ``http://`` or ``https://`` base URL without a trailing slash."""
-    if not is_url(url, ("http", "https")):
-        raise UsageError(N_("--server must be an http:// or https:// address, not {url}"), url=url)
-    return str(httpx.URL(url)).rstrip("/")
-
-
-def check_proxy(url: str | None) -> str | None:
-    """Only SOCKS5 proxies (Tor's): ``socks5h://`` resolves names at the proxy."""
-    if url is None:
-        return None
-    if not url.startswith(("socks5h://", "socks5://")):
-        raise UsageError(N_("--proxy must be a socks5h:// address (Tor's SOCKS port)"))
-    return url
-
-
 class ApiClient:
     """A token-bearing client of one newsroom API."""
 
     def __init__(self, settings: PullSettings, sleep: Callable[[float], None] = time.sleep) -> None:
         self.settings = settings
-        self._sleep = sleep
-        self.http = httpx.Client(
-            base_url=settings.server,
+        self.transport = Transport(
+            settings.server,
             proxy=settings.proxy,
-            timeout=httpx.Timeout(settings.timeout, connect=min(60.0, settings.timeout)),
-            headers={
-                "Authorization": f"Bearer {settings.token.reveal()}",
-                "User-Agent": f"tainik-pull/{__version__}",
-            },
-            follow_redirects=False,
+            timeout=settings.timeout,
+            policy=RetryPolicy(
+                first_backoff=settings.first_backoff,
+                max_backoff=settings.max_backoff,
+                attempts=settings.attempts,
+            ),
+            headers={"Authorization": f"Bearer {settings.token.reveal()}", **_agent()},
+            sleep=sleep,
         )
 
     def close(self) -> None:
         """Close connections."""
-        self.http.close()
+        self.transport.close()
 
-    def _retrying(self, what: str, attempt: Callable[[], Any]) -> Any:
-        backoff = self.settings.first_backoff
-        for number in range(1, self.settings.attempts + 1):
-            try:
-                return attempt()
-            except (httpx.TransportError, ProtocolError, _Transient) as exc:
-                reason = str(exc) if isinstance(exc, _Transient) else type(exc).__name__
-                if number == self.settings.attempts:
-                    raise PullError(
-                        N_(
-                            "Gave up on {what} after {count} attempts ({reason}); run the same "
-                            "command again to resume"
-                        ),
-                        what=what,
-                        count=number,
-                        reason=reason,
-                    ) from exc
-            self._sleep(backoff * random.uniform(0.5, 1.0))  # noqa: S311 - jitter, not secrets
-            backoff = min(backoff * 2, self.settings.max_backoff)
-        raise AssertionError("unreachable")
+    def _get(
+        self,
+        path: str,
+        read: Callable[[Response], T],
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> T:
+        """GET ``path`` under the API, retried; a give-up is this item's :class:`PullError`."""
+        try:
+            return self.transport.request("GET", API + path, read, params=params, headers=headers)
+        except UnreachableError as exc:
+            raise PullError(exc.template, **exc.params) from exc
+        except TooLargeError as exc:
+            raise PullError(exc.template, **exc.params) from exc
 
-    def get_json(self, path: str, params: dict[str, str] | None = None) -> dict[str, Any]:
-        """GET a JSON object."""
+    def get_json(self, path: str, params: dict[str, str] | None = None) -> JsonObject:
+        """GET a JSON object (read within :data:`MAX_JSON` bytes)."""
 
-        def attempt() -> dict[str, Any]:
-            with self.http.stream("GET", API + path, params=params) as response:
-                _raise_for(response, path)
-                body = _read_at_most(response, MAX_JSON, path)
-            try:
-                value = json.loads(body)
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                raise PullError(N_("{path}: the server did not answer JSON"), path=path) from exc
-            if not isinstance(value, dict):
-                raise PullError(N_("{path}: the server did not answer a JSON object"), path=path)
-            return value
+        def read(response: Response) -> bytes:
+            _raise_for(response, path)
+            return read_at_most(response, MAX_JSON, path)
 
-        result: dict[str, Any] = self._retrying(f"GET {path}", attempt)
-        return result
+        body = self._get(path, read, params)
+        try:
+            value = load_json(body, path)
+        except RecordError as exc:
+            raise PullError(N_("{path}: the server did not answer JSON"), path=path) from exc
+        if not isinstance(value, dict):
+            raise PullError(N_("{path}: the server did not answer a JSON object"), path=path)
+        return value
 
-    def pages(self, path: str, params: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
-        """Every item of a paged listing (``items`` and ``next_cursor``)."""
+    def pages(self, path: str, params: dict[str, str] | None = None) -> Iterator[JsonObject]:
+        """Every item of a paged listing (``items`` and ``next_cursor``), each for its codec."""
         query = dict(params or {})
         query.setdefault("limit", str(PAGE_ITEMS))
         asked = int(query["limit"])
         cursors: set[str] = set()
         listed = 0
         for _page in range(MAX_PAGES):
-            page = self.get_json(path, query)
-            items = page.get("items")
-            if not isinstance(items, list):
-                raise PullError(N_("{path}: the listing has no items"), path=path)
-            if len(items) > asked:
+            try:
+                page = Page.parse(self.get_json(path, query), path)
+            except RecordError as exc:
+                raise PullError(N_("{path}: the listing has no items"), path=path) from exc
+            if len(page.items) > asked:
                 raise PullError(
                     N_("{path}: a page of the listing has more items than asked for"), path=path
                 )
-            listed += len(items)
+            listed += len(page.items)
             if listed > MAX_LISTED:
                 raise PullError(
                     N_("{path}: the listing goes on past {count} items; refusing the rest"),
                     path=path,
                     count=MAX_LISTED,
                 )
-            for item in items:
-                if isinstance(item, dict):
-                    yield item
-            cursor = page.get("next_cursor")
+            yield from page.items
+            cursor = page.next_cursor
             if not cursor:
                 return
-            if str(cursor) in cursors:
+            if cursor in cursors:
                 raise PullError(
                     N_("{path}: the listing came back to a page it had already sent"), path=path
                 )
-            cursors.add(str(cursor))
-            query["cursor"] = str(cursor)
+            cursors.add(cursor)
+            query["cursor"] = cursor
         raise PullError(
             N_("{path}: the listing goes on past {count} pages; refusing the rest"),
             path=path,
@@ -282,9 +263,14 @@ class ApiClient:
         off where it passes its own announcement.
         """
         started = _size(part)
-        return self._retrying(  # type: ignore[no-any-return]
-            f"GET {path}", lambda: self._download_once(path, part, state, started, limit, start)
-        )
+        try:
+            return self.transport.retrying(
+                f"GET {path}",
+                lambda: self._download_once(path, part, state, started, limit, start),
+                lambda: None,
+            )
+        except UnreachableError as exc:
+            raise PullError(exc.template, **exc.params) from exc
 
     def _download_once(
         self, path: str, part: Path, state: Path, started: int, limit: int, start: Start | None
@@ -294,14 +280,14 @@ class ApiClient:
         headers = {}
         if offset and etag:
             headers = {"Range": f"bytes={offset}-", "If-Range": etag}
-        with self.http.stream("GET", API + path, headers=headers) as response:
+        with self.transport.http.stream("GET", API + path, headers=headers) as response:
             if response.status_code == 416:
                 match = _UNSATISFIED.fullmatch(response.headers.get("content-range", ""))
                 if match and int(match.group(1)) == offset and etag:
                     return Downloaded(offset, etag, started)
                 _truncate(part)
                 state.unlink(missing_ok=True)
-                raise _Transient("the partial download did not fit the archive; starting again")
+                raise Transient("the partial download did not fit the archive; starting again")
             _raise_for(response, path)
             etag = response.headers.get("etag", "")
             if response.status_code == 206:
@@ -331,57 +317,24 @@ class ApiClient:
             _append(response, part, offset, total, path, start(offset, total) if start else None)
         size = _size(part)
         if size != total:
-            raise _Transient(f"the connection ended at {size} of {total} bytes")
+            raise Transient(f"the connection ended at {size} of {total} bytes")
         return Downloaded(size, etag, started)
 
 
-class _Transient(Exception):
-    """A failure worth another attempt (internal)."""
-
-
-def _raise_for(response: httpx.Response, path: str) -> None:
+def _raise_for(response: Response, path: str) -> None:
     status = response.status_code
     if status in (200, 206):
         return
     if status in RETRY_STATUSES:
-        raise _Transient(f"HTTP {status}")
+        raise Transient(f"HTTP {status}", retry_after_of(response))
     if status in (401, 403):
         raise TokenRefusedError(status=status)
     raise PullError(
         N_("{path}: the server answered {status}: {message}"),
         path=path.split("?", maxsplit=1)[0],
         status=status,
-        message=_message(response),
+        message=error_message(response, 200),
     )
-
-
-def _read_at_most(response: httpx.Response, limit: int, path: str) -> bytes:
-    """The body, which must not pass ``limit`` bytes (no more is read)."""
-    chunks: list[bytes] = []
-    size = 0
-    for chunk in response.iter_bytes(CHUNK):
-        size += len(chunk)
-        if size > limit:
-            raise PullError(
-                N_("{path}: the server answered more than {limit} bytes"),
-                path=path.split("?", maxsplit=1)[0],
-                limit=limit,
-            )
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _message(response: httpx.Response) -> str:
-    try:
-        body = b""
-        for chunk in response.iter_bytes(CHUNK):
-            body += chunk
-            if len(body) > MAX_ERROR_BODY:
-                return ""
-        value = json.loads(body)
-        return str(value.get("message", ""))[:200] if isinstance(value, dict) else ""
-    except (ValueError, httpx.HTTPError, httpx.StreamError):
-        return ""
 
 
 def _size(path: Path) -> int:
@@ -411,7 +364,7 @@ def _write_state(path: Path, etag: str, size: int) -> None:
 
 
 def _append(
-    response: httpx.Response,
+    response: Response,
     part: Path,
     offset: int,
     total: int,

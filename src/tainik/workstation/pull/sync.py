@@ -9,21 +9,27 @@ and hidden partial files that the next run resumes; ``vault import`` ignores hid
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from tainik.core.errors import N_, FormatError, TainikError
+from tainik.core.jsonfields import RecordError, load_json
 from tainik.core.manifest import Kind
-from tainik.core.pulled import SourceLink
+from tainik.core.newsroom_api import PREFIX, ReplyObject, SourceObject, SubmissionObject
+from tainik.core.pulled import (
+    DownloadFacts,
+    FolderClaim,
+    Sidecar,
+    SourceLink,
+    SourceRecord,
+    api_time,
+)
 from tainik.sealed import durable, tarball
 from tainik.sealed.hashing import sha256_file
 from tainik.workstation.pull.client import ApiClient, PullError
 from tainik.workstation.pull.events import Downloaded, Entry, PullObserver, PullReport
 from tainik.workstation.pull.layout import (
-    PULL_FORMAT,
     PulledPaths,
     check_sealed_id,
     check_source_id,
@@ -36,31 +42,15 @@ READ_CHUNK = 4 * 1024 * 1024
 MAX_UNSIZED_TAR = 16 * 1024 * 1024
 
 
-def _entry(kind: Kind, raw: dict[str, Any]) -> Entry:
-    item_id = raw.get("id")
-    download = raw.get("download")
-    created = raw.get("created_at")
-    if type(item_id) is not int or not isinstance(download, str) or not isinstance(created, str):
-        raise FormatError(N_("The server sent a malformed listing entry"))
-    if not download.startswith("/api/v1/") or ".." in download or "?" in download:
-        raise FormatError(N_("The server sent a malformed download path"))
-    size = raw.get("size")
-    if kind != Kind.REPLY and (type(size) is not int or size < 0):
-        raise FormatError(N_("The server sent a malformed listing entry"))
-    if size is not None and (type(size) is not int or size < 0):
-        raise FormatError(N_("The server sent a malformed listing entry"))
-    try:
-        datetime.fromisoformat(created.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise FormatError(N_("The server sent a malformed time")) from exc
+def _entry(kind: Kind, item: SubmissionObject | ReplyObject) -> Entry:
     return Entry(
         kind=kind,
-        item_id=item_id,
-        source_id=check_source_id(raw.get("source_id")),
-        sealed_id=check_sealed_id(raw.get("sealed_id")),
-        created_at=created,
-        download=download.removeprefix("/api/v1"),
-        size=size,
+        item_id=item.id,
+        source_id=check_source_id(item.source_id),
+        sealed_id=check_sealed_id(item.sealed_id),
+        created_at=api_time(item.created_at),
+        download=item.download.removeprefix(PREFIX),
+        size=item.size if isinstance(item, SubmissionObject) else None,
     )
 
 
@@ -89,14 +79,15 @@ class Puller:
         params = {"since": since} if since else {}
         entries: list[Entry] = []
         for raw in self.client.pages("/submissions", params):
-            if raw.get("kind") not in (Kind.MESSAGE.value, Kind.FILE.value):
-                raise FormatError(N_("The server sent a submission of an unknown kind"))
-            entry = _entry(Kind(str(raw["kind"])), raw)
-            if raw.get("complete") is False:
+            submission = SubmissionObject.parse(raw, "/submissions")
+            if not submission.complete:
                 report.waiting += 1
                 continue
-            entries.append(entry)
-        entries += [_entry(Kind.REPLY, raw) for raw in self.client.pages("/replies", params)]
+            entries.append(_entry(Kind(submission.kind), submission))
+        entries += [
+            _entry(Kind.REPLY, ReplyObject.parse(raw, "/replies"))
+            for raw in self.client.pages("/replies", params)
+        ]
         for entry in entries:
             if self.paths.tar(entry.source_id, entry.sealed_id).is_file():
                 report.present += 1
@@ -112,8 +103,10 @@ class Puller:
         state = self.paths.state
         if state.is_file():
             try:
-                held = json.loads(state.read_text(encoding="utf-8")).get("server")
-            except (OSError, ValueError, AttributeError):
+                held: str | None = FolderClaim.parse(
+                    load_json(state.read_bytes(), str(state)), str(state)
+                ).server
+            except (OSError, RecordError):
                 held = None
             if held != self.server:
                 raise PullError(
@@ -122,19 +115,15 @@ class Puller:
                     other=str(held)[:200],
                 )
             return
-        write_json_atomically(state, {"format": PULL_FORMAT, "server": self.server})
+        write_json_atomically(state, FolderClaim(self.server).to_json())
 
     def _designation(self, source_id: str) -> str:
         if source_id not in self._designations:
-            raw = self.client.get_json(f"/sources/{source_id}")
-            designation = raw.get("designation")
-            if not isinstance(designation, str) or not 0 < len(designation) <= 200:
-                raise FormatError(N_("The server sent a malformed source"))
-            self._designations[source_id] = designation
-            write_json_atomically(
-                self.paths.source_file(source_id),
-                {"id": source_id, "designation": designation, "created_at": raw.get("created_at")},
-            )
+            path = f"/sources/{source_id}"
+            source = SourceObject.parse(self.client.get_json(path), path)
+            self._designations[source_id] = source.designation
+            record = SourceRecord(source_id, source.designation, api_time(source.created_at))
+            write_json_atomically(self.paths.source_file(source_id), record.to_json())
         return self._designations[source_id]
 
     def _fetch(self, entry: Entry) -> Path:
@@ -160,16 +149,12 @@ class Puller:
             created_at=entry.created_at,
             order=entry.item_id,
         )
-        write_json_atomically(
-            self.paths.sidecar(entry.source_id, entry.sealed_id),
-            {
-                **link.fields(),
-                "tar_size": result.size,
-                "tar_sha256": digest,
-                "etag": result.etag,
-                "pulled_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-            },
-        )
+        facts = DownloadFacts(result.size, digest, result.etag, api_time(datetime.now(UTC)))
+        sidecar = self.paths.sidecar(entry.source_id, entry.sealed_id)
+        try:
+            durable.replace_file(sidecar, Sidecar(link, facts).encode())
+        except OSError as exc:
+            raise durable.storage_error(exc, sidecar) from exc
         final = self.paths.tar(entry.source_id, entry.sealed_id)
         try:
             os.rename(part, final)

@@ -14,8 +14,9 @@ import binascii
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
+from tainik.core.timestamps import format_utc
 from tainik.workstation.signing import SIGNATURE_BYTES, SigningKey, VerifyKey
 from tainik.workstation.vault import canonical
 from tainik.workstation.vault.canonical import JsonObject, JsonValue, NotCanonical
@@ -64,8 +65,9 @@ class FileRef:
 
 
 def format_time(moment: datetime) -> str:
-    """UTC with microseconds and a ``Z``: ``2025-05-01T12:00:00.000000Z``."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """UTC with microseconds and a ``Z``: ``2025-05-01T12:00:00.000000Z`` (the one spelling,
+    :func:`tainik.core.timestamps.format_utc`)."""
+    return format_utc(moment)
 
 
 def _b64(raw: bytes) -> str:

@@ -9,17 +9,15 @@ filed, never what it contains (the sealed file is verified on its own).
 
 from __future__ import annotations
 
-import json
 import os
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 from tainik.core import pulled
 from tainik.core.errors import N_, FormatError, StorageError
-from tainik.core.manifest import Kind, is_valid_id
+from tainik.core.jsonfields import RecordError, reason_of
+from tainik.core.manifest import Kind
 from tainik.sealed import layout, regular
 from tainik.sealed.tarball import TAR_SUFFIX
 
@@ -27,7 +25,6 @@ SIDECAR_FORMAT = pulled.FORMAT
 MAX_SIDECAR = 64 * 1024
 UNSORTED_KEY = "unsorted"
 UNSORTED_DESIGNATION = "unsorted"
-_TEXT_RE = re.compile(r"[^\x00-\x1f\x7f]{1,200}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,56 +141,26 @@ def _read(path: Path) -> bytes:
 
 
 def parse_sidecar(container: Path, data: bytes, *, label: str | None = None) -> PulledItem:
-    """Check a sidecar strictly (docs/workstation.md) and return the item it describes;
-    ``label`` names it in errors (default: the ``ID.json`` beside ``container``)."""
+    """Check a sidecar strictly (docs/workstation.md, by the one codec
+    :class:`tainik.core.pulled.Sidecar`) and return the item it describes; ``label`` names it
+    in errors (default: the ``ID.json`` beside ``container``)."""
+    path = label or str(sidecar_path(container))
 
     def bad(reason: str) -> FormatError:
         return FormatError(
-            N_("{path}: not valid pull metadata ({reason})"),
-            path=label or str(sidecar_path(container)),
-            reason=reason,
+            N_("{path}: not valid pull metadata ({reason})"), path=path, reason=reason
         )
 
     try:
-        value = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise bad("not JSON") from exc
-    if not isinstance(value, dict) or value.get("format") != SIDECAR_FORMAT:
-        raise bad(f"format is not {SIDECAR_FORMAT}")
-    sealed_id = value.get("sealed_id")
-    if not isinstance(sealed_id, str) or not is_valid_id(sealed_id):
-        raise bad("sealed_id")
-    if layout.container_name(sealed_id) != _container_name(container):
+        link = pulled.Sidecar.decode(data, path).link
+    except RecordError as exc:
+        raise bad(reason_of(exc)) from exc
+    if layout.container_name(link.sealed_id) != _container_name(container):
         raise bad("sealed_id differs from the folder name")
-    origin, source = value.get("server"), value.get("source")
-    if not isinstance(origin, str) or not _TEXT_RE.fullmatch(origin):
-        raise bad("server")
-    if not isinstance(source, dict):
-        raise bad("source")
-    source_id, designation = source.get("id"), source.get("designation")
-    if not isinstance(source_id, str | int) or not _TEXT_RE.fullmatch(str(source_id)):
-        raise bad("source.id")
-    if not isinstance(designation, str) or not _TEXT_RE.fullmatch(designation):
-        raise bad("source.designation")
-    try:
-        kind = Kind(str(value.get("kind")))
-    except ValueError as exc:
-        raise bad("kind") from exc
-    sent_at = value.get("created_at")
-    if sent_at is not None:
-        if not isinstance(sent_at, str) or not _TEXT_RE.fullmatch(sent_at):
-            raise bad("created_at")
-        try:
-            datetime.fromisoformat(sent_at.replace("Z", "+00:00"))
-        except ValueError as exc:
-            raise bad("created_at") from exc
-    order = value.get("order")
-    if order is not None and type(order) is not int:
-        raise bad("order")
     return PulledItem(
         container,
-        SourceRef(f"{origin.rstrip('/')}/{source_id}", designation),
-        kind,
-        sent_at,
-        order,
+        SourceRef(f"{link.server.rstrip('/')}/{link.source_id}", link.designation),
+        Kind(link.kind),
+        link.created_at,
+        link.order,
     )

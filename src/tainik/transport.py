@@ -1,0 +1,359 @@
+"""The one HTTP transport of the parts that reach a Tainik server from outside: ``tainik send``
+(the source interface's API, docs/protocol.md) and ``tainik pull`` (the newsroom API,
+docs/api.md). Both go through Tor, over links that break; both are specified in
+docs/protocol.md, "Reaching the server", which this module follows:
+
+- **One proxy policy** (:func:`check_proxy`): a SOCKS5 proxy (Tor's) always, and the host name
+  is handed to it (``socks5h``; httpx does so for ``socks5://`` too); an HTTP proxy only for a
+  server that is not an ``.onion``, since it would resolve the name itself (through the
+  system's DNS: a leak of which onion service this computer looks for, and no answer).
+- **One retry policy** (:class:`RetryPolicy`): a dropped connection, a timeout, a proxy that
+  answered oddly, and the statuses in :data:`RETRY_STATUSES` are tried again after an
+  exponential backoff with jitter, at least as long as a ``Retry-After`` asks (up to the
+  largest backoff), until a number of attempts or of seconds is spent.
+- **Bounded answers** (:func:`read_at_most`): a server is not trusted to be finite; every body
+  read into memory has a limit, and a longer one is refused, not read.
+
+A run can be stopped (Ctrl-C): :attr:`Transport.stop` ends a pause at once, and a body given
+as a memoryview is sent in :data:`SLICE`-sized slices so that a request in flight is dropped
+between two of them (:class:`Stopped`).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeAlias, TypeVar, cast
+from urllib.parse import urlsplit
+
+import httpx
+from socksio.exceptions import ProtocolError
+
+from tainik.core.errors import N_, ExitCode, TainikError, UsageError
+from tainik.core.urls import is_url
+
+# An answer as the transport hands it to a reader (a streamed httpx response).
+Response: TypeAlias = httpx.Response
+T = TypeVar("T")
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+PROXY_SCHEMES = ("socks5h", "socks5")
+# An HTTP proxy resolves the server's name itself: never for an onion service.
+CLEAR_WEB_PROXY_SCHEMES = ("http", "https")
+# A request body given as a memoryview goes out in slices of this size: progress is counted
+# per slice, and a stopped run abandons a request between two slices.
+SLICE = 256 * 1024
+CHUNK = 1024 * 1024
+MAX_ERROR_BODY = 64 * 1024  # read of an error answer, for its message
+
+# Called with the bytes of a body as each slice leaves, and with the bytes of a failed
+# attempt taken back (negative) before it is tried again.
+Sent = Callable[[int], None]
+
+
+class Stopped(Exception):
+    """The run was stopped (Ctrl-C) while a request was under way; the request is dropped."""
+
+
+class UnreachableError(TainikError):
+    """The server could not be reached, or kept failing, for as long as the policy allows."""
+
+    exit_code = ExitCode.IO
+    template = N_(
+        "Gave up on {what} ({reason}; attempts: {count}, over {seconds:.0f} s); run the same "
+        "command again later to resume"
+    )
+
+
+class Transient(Exception):
+    """A failure worth another attempt: raise it from a reader (``Retry-After`` seconds, if
+    the server said)."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When to try again, and when to stop (at ``attempts`` attempts, or once the next try
+    would start ``give_up_after`` seconds after the first; either may be ``None``)."""
+
+    first_backoff: float = 1.0
+    max_backoff: float = 60.0
+    attempts: int | None = None
+    give_up_after: float | None = None
+
+    def pause(self, backoff: float, retry_after: float | None) -> float:
+        """The pause before the next attempt: ``backoff`` with jitter (half to all of it), and
+        at least what ``Retry-After`` asked, up to ``max_backoff``."""
+        pause = backoff * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not secrets
+        if retry_after is not None:
+            pause = max(pause, min(retry_after, self.max_backoff))
+        return pause
+
+
+def is_onion(url: str) -> bool:
+    """Whether ``url``'s host is an onion service's name."""
+    host = urlsplit(url).hostname or ""
+    return host.rstrip(".").endswith(".onion")
+
+
+def check_server(url: str) -> str:
+    """An ``http://`` or ``https://`` base URL, without a trailing slash; else a usage error."""
+    if not is_url(url, ("http", "https")):
+        raise UsageError(
+            N_("--server must be an http:// or https:// address, such as http://abc...xyz.onion")
+        )
+    return str(httpx.URL(url)).rstrip("/")
+
+
+def check_proxy(proxy: str | None, server: str) -> str | None:
+    """The proxy, if the policy allows it for ``server`` (see the module docstring)."""
+    if proxy is None:
+        return None
+    if is_url(proxy, PROXY_SCHEMES):
+        return proxy
+    if is_url(proxy, CLEAR_WEB_PROXY_SCHEMES):
+        if is_onion(server):
+            raise UsageError(
+                N_(
+                    "--proxy must be a socks5h:// address (Tor's SOCKS port) for an .onion "
+                    "server: an HTTP proxy would look the name up itself"
+                )
+            )
+        return proxy
+    raise UsageError(
+        N_(
+            "--proxy must be a socks5h:// address such as socks5h://127.0.0.1:9050 (Tor), or "
+            "an http:// one for a server that is not an .onion"
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A whole answer read into memory (within its bound)."""
+
+    status_code: int
+    headers: Mapping[str, str]
+    content: bytes
+
+    def json(self) -> Any:
+        """The body as JSON (for a codec's ``parse``)."""
+        return json.loads(self.content)
+
+
+class Transport:
+    """HTTP to one server, through the proxy the policy allows, retried by ``policy``."""
+
+    def __init__(
+        self,
+        server: str,
+        *,
+        proxy: str | None = None,
+        timeout: float = 120.0,
+        policy: RetryPolicy | None = None,
+        headers: Mapping[str, str] | None = None,
+        cookies: Mapping[str, str] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.server = server.rstrip("/")
+        self.policy = policy or RetryPolicy()
+        self._sleep = sleep
+        # Set to stop: requests in flight stop between two slices, and none starts again.
+        self.stop = threading.Event()
+        self.http = httpx.Client(
+            base_url=self.server,
+            proxy=check_proxy(proxy, self.server),
+            timeout=httpx.Timeout(timeout, connect=min(60.0, timeout)),
+            cookies=dict(cookies or {}),
+            headers=dict(headers or {}),
+            follow_redirects=False,
+        )
+
+    def close(self) -> None:
+        """Close connections."""
+        self.http.close()
+
+    def __enter__(self) -> Transport:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def retrying(self, what: str, attempt: Callable[[], T], on_retry: Callable[[], None]) -> T:
+        """``attempt()`` until it succeeds; :class:`Transient`, a transport failure and a
+        proxy's odd answer are tried again under the policy, then :class:`UnreachableError`."""
+        policy = self.policy
+        started = time.monotonic()
+        backoff = policy.first_backoff
+        number = 0
+        while True:
+            if self.stop.is_set():
+                raise Stopped
+            number += 1
+            retry_after = None
+            try:
+                return attempt()
+            except (httpx.TransportError, ProtocolError) as exc:
+                # socksio's ProtocolError: a proxy that answered oddly (e.g. while Tor
+                # rebuilds a circuit) is as transient as a dropped connection.
+                reason = type(exc).__name__
+                cause: Exception = exc
+            except Transient as exc:
+                reason, retry_after, cause = exc.reason, exc.retry_after, exc
+            on_retry()
+            pause = policy.pause(backoff, retry_after)
+            spent = time.monotonic() - started
+            if (policy.attempts is not None and number >= policy.attempts) or (
+                policy.give_up_after is not None and spent + pause > policy.give_up_after
+            ):
+                raise UnreachableError(what=what, count=number, seconds=spent, reason=reason) from (
+                    cause
+                )
+            if self._sleep is time.sleep:
+                self.stop.wait(pause)  # a stop ends the wait at once
+            else:
+                self._sleep(pause)
+            backoff = min(backoff * 2, policy.max_backoff)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        read: Callable[[Response], T],
+        *,
+        json: object = None,
+        content: bytes | memoryview | None = None,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        on_sent: Sent | None = None,
+    ) -> T:
+        """One request, retried: ``read`` gets each answer whose status is not in
+        :data:`RETRY_STATUSES` while it streams, and may raise :class:`Transient` too.
+
+        A memoryview body is sent in slices with its length declared: no copy of it is made
+        for each attempt. ``on_sent`` hears of each slice as it leaves, and of a failed
+        attempt's bytes taken back (negative) before the request is tried again.
+        """
+        if isinstance(content, memoryview):
+            headers = {**(headers or {}), "Content-Length": str(len(content))}
+        sent = [0]
+
+        def attempt() -> T:
+            sent[0] = 0
+            body: bytes | Iterator[memoryview] | None = (
+                self._slices(content, sent, on_sent) if isinstance(content, memoryview) else content
+            )
+            with self.http.stream(
+                method,
+                path,
+                json=json,
+                # httpx sends any re-iterable of buffers; its annotation says bytes.
+                content=cast(Iterable[bytes] | bytes | None, body),
+                headers=headers,
+                params=params,
+            ) as response:
+                if response.status_code in RETRY_STATUSES:
+                    raise Transient(f"HTTP {response.status_code}", retry_after_of(response))
+                return read(response)
+
+        def taken_back() -> None:
+            if on_sent and sent[0]:
+                on_sent(-sent[0])  # those bytes were not received: they go again
+            sent[0] = 0
+
+        return self.retrying(f"{method} {path.split('?', maxsplit=1)[0]}", attempt, taken_back)
+
+    def once(
+        self,
+        method: str,
+        path: str,
+        read: Callable[[Response], T],
+        *,
+        json: object = None,
+    ) -> T:
+        """One attempt, not retried (a login code is good only once): ``read`` gets the answer
+        whatever its status; a failure to connect is :class:`UnreachableError`."""
+        try:
+            with self.http.stream(method, path, json=json) as response:
+                return read(response)
+        except (httpx.TransportError, ProtocolError) as exc:
+            raise UnreachableError(
+                what=f"{method} {path}", count=1, seconds=0.0, reason=type(exc).__name__
+            ) from exc
+
+    def _slices(
+        self, content: memoryview, sent: list[int], on_sent: Sent | None
+    ) -> Iterator[memoryview]:
+        """``content`` in slices, counting each once it has been handed to the connection."""
+        for start in range(0, len(content), SLICE):
+            if self.stop.is_set():
+                raise Stopped
+            piece = content[start : start + SLICE]
+            yield piece
+            sent[0] += len(piece)
+            if on_sent:
+                on_sent(len(piece))
+
+
+def retry_after_of(response: Response) -> float | None:
+    """``Retry-After`` in seconds (a number of seconds, or an HTTP date), if valid."""
+    value = response.headers.get("retry-after", "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        return None
+    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
+
+
+class TooLargeError(TainikError):
+    """An answer longer than its bound: refused, not read further."""
+
+    exit_code = ExitCode.INTEGRITY
+    template = N_("{path}: the server answered more than {limit} bytes")
+
+
+def read_at_most(response: Response, limit: int, path: str) -> bytes:
+    """The body, which must not pass ``limit`` bytes (no more is read)."""
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes(CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise TooLargeError(path=path.split("?", maxsplit=1)[0], limit=limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def answer(response: Response, limit: int, path: str) -> Answer:
+    """The whole answer, its body read within ``limit`` bytes."""
+    body = read_at_most(response, limit, path)
+    return Answer(response.status_code, dict(response.headers), body)
+
+
+def error_message(response: Response, limit: int = 300) -> str:
+    """The ``message`` of a JSON error answer (read within :data:`MAX_ERROR_BODY`), or the
+    reason phrase."""
+    try:
+        body = read_at_most(response, MAX_ERROR_BODY, "")
+        value = json.loads(body)
+    except (TainikError, ValueError, httpx.HTTPError, httpx.StreamError):
+        return response.reason_phrase
+    if isinstance(value, dict) and isinstance(value.get("message"), str):
+        return str(value["message"])[:limit]
+    return response.reason_phrase
