@@ -8,16 +8,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-import json
 import struct
 import zlib
 from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from tainik.instance import CONFIG_NAME
+from tainik.instance import CONFIG_NAME, TomlValue, set_key
 from tainik.service import logo
-from tainik.service.newsroom.settings import set_key
 
 NAME = "Prison Watch"
 WELCOME_EN = "We publish what happens behind prison walls.\n\nWe read everything you send."
@@ -91,17 +89,17 @@ def configure(data_dir: Path, *, logo_bytes: bytes | None = None, onion: str = "
     onion = onion or onion_address()
     path = data_dir / CONFIG_NAME
     text = path.read_text(encoding="utf-8")
-    values: dict[str, str] = {
-        "name": json.dumps(NAME),
-        "welcome_en": json.dumps(WELCOME_EN),
-        "welcome_ru": json.dumps(WELCOME_RU, ensure_ascii=False),
-        "onion_address": json.dumps(onion),
-        "public_pages": json.dumps([PUBLIC_PAGE]),
+    values: dict[str, TomlValue] = {
+        "name": NAME,
+        "welcome_en": WELCOME_EN,
+        "welcome_ru": WELCOME_RU,
+        "onion_address": onion,
+        "public_pages": [PUBLIC_PAGE],
     }
     if logo_bytes is not None:
         cleaned = logo.clean(logo_bytes)
         (data_dir / cleaned.file_name).write_bytes(cleaned.data)
-        values["logo"] = json.dumps(cleaned.file_name)
+        values["logo"] = cleaned.file_name
     for key, value in values.items():
         text = set_key(text, "organisation", key, value)
     path.write_text(text, encoding="utf-8")

@@ -6,21 +6,18 @@ Import it as ``from raw_http import stalled_body`` (``tests/`` is on ``sys.path`
 
 from __future__ import annotations
 
-import re
 import socket
 from pathlib import Path
+
+from tainik.instance import CONFIG_NAME, set_key
 
 
 def set_connections(data_dir: Path, **values: float) -> None:
     """Set settings of the instance's ``[connections]`` section (adding it if missing)."""
-    config = data_dir / "tainik.toml"
+    config = data_dir / CONFIG_NAME
     text = config.read_text(encoding="utf-8")
-    if "\n[connections]\n" not in text:
-        text += "\n[connections]\n"
     for name, value in values.items():
-        text, count = re.subn(rf"(?m)^{name} = .*$", f"{name} = {value}", text)
-        if count == 0:
-            text = text.replace("\n[connections]\n", f"\n[connections]\n{name} = {value}\n")
+        text = set_key(text, "connections", name, value)
     config.write_text(text, encoding="utf-8")
 
 

@@ -17,9 +17,11 @@ import math
 import secrets
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
+
+import tomlkit
 
 from tainik.core.errors import N_, StorageError, UsageError
 from tainik.core.profile import Profile, profile_from
@@ -32,12 +34,73 @@ BLOBS_NAME = "blobs"
 UPLOADS_NAME = "uploads"
 SALT_BYTES = 32
 GIB = 1024**3
-# Disk space (docs/threat-model.md, "Disk full"): new uploads are refused while less than
-# MIN_FREE_BYTES would stay free; one source's unfinished uploads may claim at most
-# MAX_UNFINISHED_BYTES; RESERVE_BYTES are held back for staff logins and deletions.
-MIN_FREE_BYTES = GIB
-MAX_UNFINISHED_BYTES = 256 * GIB
-RESERVE_BYTES = 64 * 1024 * 1024
+BYTES_MAX = 2**62
+HEADER = "Tainik instance settings. Only public keys belong here: never a private key."
+# A value of tainik.toml as tomlkit writes it.
+TomlValue = str | int | float | bool | list[str]
+
+_SETTING: Final = "tainik.setting"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One number of ``tainik.toml``, declared once, on the field it fills: its table and key,
+    its default, the values it may take, and the note a new file gives it.
+
+    The parser (:func:`load_config`), the writer (:func:`init_instance`) and the settings page
+    (``service/newsroom/settings.py``) all take them from :data:`SETTINGS`.
+    """
+
+    section: str
+    key: str
+    default: int | float
+    low: int | float
+    high: int | float
+    note: str = ""
+    #: 0 in the file stands for "no limit" (None in the configuration).
+    zero_is_none: bool = False
+
+    def convert(self, raw: object) -> int | float:
+        """``raw``, as read from the file, as this setting's type (ValueError if it is not)."""
+        if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+            raise ValueError(f"{self.key}: not a number")
+        value = type(self.default)(raw)
+        if isinstance(raw, float) and value != raw:
+            raise ValueError(f"{self.key}: not a whole number")
+        return value
+
+    def allows(self, value: float) -> bool:
+        """Whether ``value`` lies within the bounds (NaN never does)."""
+        return math.isfinite(value) and self.low <= value <= self.high
+
+    @property
+    def bounds(self) -> tuple[str, str]:
+        """The bounds as people read them (whole numbers in full)."""
+        return _shown(self.low), _shown(self.high)
+
+
+def _setting(
+    section: str,
+    default: float,
+    low: float,
+    high: float,
+    note: str = "",
+    *,
+    zero_is_none: bool = False,
+) -> Any:
+    """A dataclass field that is a setting of ``tainik.toml`` (its key: the field's name)."""
+    declared = Setting(section, "", default, low, high, note, zero_is_none)
+    return field(default=None if zero_is_none else default, metadata={_SETTING: declared})
+
+
+def _declared(owner: type[Any]) -> tuple[Setting, ...]:
+    return tuple(
+        replace(f.metadata[_SETTING], key=f.name) for f in fields(owner) if _SETTING in f.metadata
+    )
+
+
+def _shown(value: float) -> str:
+    return str(value) if isinstance(value, int) else f"{value:g}"
 
 
 @dataclass(frozen=True)
@@ -48,17 +111,28 @@ class ConnectionLimits:
     # A request's line and headers must arrive within this many seconds of its first byte
     # (or of the connection, for the first request): a head is a few hundred bytes, which
     # even a slow Tor circuit delivers in a second or two.
-    head_timeout_seconds: float = 30.0
+    head_timeout_seconds: float = _setting(
+        "connections", 30.0, 0.1, 3600.0, "Seconds for a request's line and headers to arrive."
+    )
     # A request body must bring at least ``body_min_bytes_per_second`` on average over every
     # window of this many seconds while the server is reading it. 500 B/s over 60 s is
     # about a hundredth of the slowest usable Tor circuit, and allows stalls of most of a
     # minute; a body trickled slower than that is closed.
-    body_window_seconds: float = 60.0
-    body_min_bytes_per_second: int = 500
+    body_window_seconds: float = _setting(
+        "connections",
+        60.0,
+        0.1,
+        3600.0,
+        "A request body must bring body_min_bytes_per_second on average over every window of\n"
+        "this many seconds (see docs/threat-model.md).",
+    )
+    body_min_bytes_per_second: int = _setting("connections", 500, 1, 10**9)
     # Open connections per listener; more are answered 503 and closed at once. Lowered at
     # start when the process may not open that many files.
-    source_connections: int = 512
-    newsroom_connections: int = 128
+    source_connections: int = _setting(
+        "connections", 512, 1, 10**6, "Open connections per listener; more are answered 503."
+    )
+    newsroom_connections: int = _setting("connections", 128, 1, 10**6)
 
 
 @dataclass(frozen=True)
@@ -69,12 +143,39 @@ class InstanceConfig:
     recipients: tuple[Recipient, ...]
     codename_salt: bytes = field(repr=False)
     database_url: str
-    max_upload_bytes: int | None = None
-    session_idle_minutes: int = 120
-    unfinished_upload_hours: int = 72
-    min_free_bytes: int = MIN_FREE_BYTES
-    max_unfinished_bytes: int = MAX_UNFINISHED_BYTES
-    reserve_bytes: int = RESERVE_BYTES
+    max_upload_bytes: int | None = _setting(
+        "limits", 0, 0, BYTES_MAX, "Largest upload in bytes; 0 means no limit.", zero_is_none=True
+    )
+    session_idle_minutes: int = _setting(
+        "limits", 120, 1, 7 * 24 * 60, "Minutes without a request after which a session ends."
+    )
+    unfinished_upload_hours: int = _setting(
+        "limits", 72, 1, 24 * 365, "Hours an unfinished upload is kept."
+    )
+    # Disk space (docs/threat-model.md, "Disk full"): new uploads are refused while less than
+    # min_free_bytes would stay free; one source's unfinished uploads may claim at most
+    # max_unfinished_bytes; reserve_bytes are held back for staff logins and deletions.
+    min_free_bytes: int = _setting(
+        "limits",
+        GIB,
+        0,
+        BYTES_MAX,
+        "Refuse new uploads while less than this many bytes would stay free on the disk.",
+    )
+    max_unfinished_bytes: int = _setting(
+        "limits",
+        256 * GIB,
+        0,
+        BYTES_MAX,
+        "The most bytes one source's unfinished uploads may claim (their declared sizes).",
+    )
+    reserve_bytes: int = _setting(
+        "limits",
+        64 * 1024 * 1024,
+        0,
+        BYTES_MAX,
+        "Kept back on the disk so that staff can log in and delete when it is full.",
+    )
     kdf: KdfParams = DEFAULT_KDF_PARAMS
     connections: ConnectionLimits = ConnectionLimits()
     # The organisation as sources see it: name, welcome text, logo, address to check.
@@ -89,6 +190,23 @@ class InstanceConfig:
     def uploads_dir(self) -> Path:
         """Where unfinished resumable uploads live."""
         return self.data_dir / UPLOADS_NAME
+
+
+#: The codename KDF's cost ([secrets]); the defaults are KdfParams' own, the bounds Argon2id's
+#: (RFC 9106) but for the lanes, kept to what a server has.
+KDF_SETTINGS: Final = (
+    Setting("secrets", "kdf_time_cost", DEFAULT_KDF_PARAMS.time_cost, 1, 2**32 - 1),
+    Setting("secrets", "kdf_memory_kib", DEFAULT_KDF_PARAMS.memory_kib, 8, 2**32 - 1),
+    Setting("secrets", "kdf_parallelism", DEFAULT_KDF_PARAMS.parallelism, 1, 64),
+)
+#: Every number of tainik.toml, in the order a new file lists them.
+SETTINGS: Final[tuple[Setting, ...]] = (
+    *_declared(InstanceConfig),
+    *_declared(ConnectionLimits),
+    *KDF_SETTINGS,
+)
+#: The same, by key (keys are unique across the tables).
+SETTINGS_BY_KEY: Final[Mapping[str, Setting]] = {s.key: s for s in SETTINGS}
 
 
 def init_instance(
@@ -108,44 +226,62 @@ def init_instance(
         (data_dir / BLOBS_NAME).mkdir(exist_ok=True, mode=0o700)
     except OSError as exc:
         raise durable.storage_error(exc, data_dir) from exc
-    kdf = kdf or DEFAULT_KDF_PARAMS
-    listed = ", ".join(f'"{r.text}"' for r in recipients)
-    text = (
-        "# Tainik instance settings. Only public keys belong here: never a private key.\n"
-        "[organisation]\n"
-        f"recipients = [{listed}]\n\n"
-        "[limits]\n"
-        "# Largest upload in bytes; 0 means no limit.\n"
-        "max_upload_bytes = 0\n"
-        "session_idle_minutes = 120\n"
-        "unfinished_upload_hours = 72\n"
-        "# Refuse new uploads while less than this many bytes would stay free on the disk.\n"
-        f"min_free_bytes = {MIN_FREE_BYTES}\n"
-        "# The most bytes one source's unfinished uploads may claim (their declared sizes).\n"
-        f"max_unfinished_bytes = {MAX_UNFINISHED_BYTES}\n"
-        "# Kept back on the disk so that staff can log in and delete when it is full.\n"
-        f"reserve_bytes = {RESERVE_BYTES}\n\n"
-        "[connections]\n"
-        "# Seconds for a request's head; a body's minimum rate over a window (see\n"
-        "# docs/threat-model.md); open connections per listener.\n"
-        "head_timeout_seconds = 30\n"
-        "body_window_seconds = 60\n"
-        "body_min_bytes_per_second = 500\n"
-        "source_connections = 512\n"
-        "newsroom_connections = 128\n\n"
-        "[database]\n"
-        "# Empty: SQLite in this folder. Or e.g. postgresql+psycopg://user@host/db\n"
-        'url = ""\n\n'
-        "[secrets]\n"
-        "# Per-instance salt of the codename KDF. Losing it locks every source out.\n"
-        f'codename_salt = "{secrets.token_hex(SALT_BYTES)}"\n'
-        f"kdf_time_cost = {kdf.time_cost}\n"
-        f"kdf_memory_kib = {kdf.memory_kib}\n"
-        f"kdf_parallelism = {kdf.parallelism}\n"
-    )
+    text = new_config_text(recipients, secrets.token_hex(SALT_BYTES), kdf or DEFAULT_KDF_PARAMS)
     durable.write_file(config_path, text.encode("utf-8"))
     durable.fsync_dir(data_dir)
     return load_config(data_dir)
+
+
+def new_config_text(recipients: list[Recipient], salt_hex: str, kdf: KdfParams) -> str:
+    """A new ``tainik.toml``: every declared setting at its default, with its note."""
+    doc = tomlkit.document()
+    doc.add(tomlkit.comment(HEADER))
+    organisation = tomlkit.table()
+    organisation.add("recipients", [r.text for r in recipients])
+    doc.add("organisation", organisation)
+    for section in ("limits", "connections"):
+        table = tomlkit.table()
+        for setting in SETTINGS:
+            if setting.section == section:
+                _add(table, setting, setting.default)
+        doc.add(section, table)
+    database = tomlkit.table()
+    database.add(
+        tomlkit.comment("Empty: SQLite in this folder. Or e.g. postgresql+psycopg://user@host/db")
+    )
+    database.add("url", "")
+    doc.add("database", database)
+    secret = tomlkit.table()
+    secret.add(
+        tomlkit.comment("Per-instance salt of the codename KDF. Losing it locks every source out.")
+    )
+    secret.add("codename_salt", salt_hex)
+    for setting in KDF_SETTINGS:
+        _add(secret, setting, getattr(kdf, setting.key.removeprefix("kdf_")))
+    doc.add("secrets", secret)
+    return tomlkit.dumps(doc)
+
+
+def _add(table: Any, setting: Setting, value: TomlValue) -> None:
+    for line in setting.note.splitlines():
+        table.add(tomlkit.comment(line))
+    table.add(setting.key, value)
+
+
+def set_key(text: str, section: str, key: str, value: TomlValue) -> str:
+    """``text`` (a ``tainik.toml``) with ``key = value`` in ``[section]``, replaced or added.
+
+    Comments, order and every other setting stay as they are (tomlkit edits the document, not
+    its lines); a missing table is added at the end.
+    """
+    doc = tomlkit.parse(text)
+    if section not in doc:
+        doc.add(section, tomlkit.table())
+    table = doc[section]
+    if not isinstance(table, tomlkit.items.Table):
+        raise TypeError(f"[{section}] is not a table")
+    table[key] = value
+    return tomlkit.dumps(doc)
 
 
 def load_config(data_dir: Path) -> InstanceConfig:
@@ -163,29 +299,23 @@ def load_config(data_dir: Path) -> InstanceConfig:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise UsageError(N_("{path}: {reason}"), path=str(path), reason=str(exc)) from exc
     try:
-        organisation, limits = raw["organisation"], raw.get("limits", {})
-        database, secret = raw.get("database", {}), raw["secrets"]
+        organisation, database, secret = (
+            raw["organisation"],
+            raw.get("database", {}),
+            raw["secrets"],
+        )
         recipients = tuple(Recipient.parse(str(r)) for r in organisation["recipients"])
         salt = bytes.fromhex(secret["codename_salt"])
-        max_upload = int(limits.get("max_upload_bytes", 0))
+        values: dict[str, Any] = {s.key: _value(raw, s, path) for s in SETTINGS}
         config = InstanceConfig(
             data_dir=data_dir,
             recipients=recipients,
             codename_salt=salt,
             database_url=str(database.get("url") or f"sqlite:///{data_dir / DB_NAME}"),
-            max_upload_bytes=max_upload or None,
-            session_idle_minutes=int(limits.get("session_idle_minutes", 120)),
-            unfinished_upload_hours=int(limits.get("unfinished_upload_hours", 72)),
-            min_free_bytes=int(limits.get("min_free_bytes", MIN_FREE_BYTES)),
-            max_unfinished_bytes=int(limits.get("max_unfinished_bytes", MAX_UNFINISHED_BYTES)),
-            reserve_bytes=int(limits.get("reserve_bytes", RESERVE_BYTES)),
-            kdf=KdfParams(
-                time_cost=int(secret.get("kdf_time_cost", 3)),
-                memory_kib=int(secret.get("kdf_memory_kib", 65536)),
-                parallelism=int(secret.get("kdf_parallelism", 1)),
-            ),
-            connections=_connection_limits(raw.get("connections", {})),
+            kdf=KdfParams(**{s.key.removeprefix("kdf_"): values[s.key] for s in KDF_SETTINGS}),
+            connections=ConnectionLimits(**_of(ConnectionLimits, values)),
             profile=profile_from(organisation),
+            **_of(InstanceConfig, values),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise UsageError(
@@ -195,28 +325,29 @@ def load_config(data_dir: Path) -> InstanceConfig:
         ) from exc
     if not recipients:
         raise UsageError(N_("{path}: no organisation recipient"), path=str(path))
-    limits = config.connections
-    if (
-        not all(math.isfinite(v) for v in (limits.head_timeout_seconds, limits.body_window_seconds))
-        or min(limits.head_timeout_seconds, limits.body_window_seconds) <= 0
-        or min(limits.body_min_bytes_per_second, limits.source_connections) < 1
-        or limits.newsroom_connections < 1
-    ):
-        raise UsageError(
-            N_("{path}: the [connections] settings must be positive numbers"), path=str(path)
-        )
-    if min(config.min_free_bytes, config.max_unfinished_bytes, config.reserve_bytes) < 0:
-        raise UsageError(N_("{path}: a size in [limits] is negative"), path=str(path))
     if len(salt) < 16:
         raise UsageError(N_("{path}: the codename salt is too short"), path=str(path))
     return config
 
 
-def _connection_limits(raw: Mapping[str, Any]) -> ConnectionLimits:
-    """``[connections]``: each value converted to its default's type (ValueError if it fails)."""
-    default = ConnectionLimits()
-    values: dict[str, Any] = {}
-    for setting in fields(ConnectionLimits):
-        standard = getattr(default, setting.name)
-        values[setting.name] = type(standard)(raw.get(setting.name, standard))
-    return ConnectionLimits(**values)
+def _value(raw: Mapping[str, Any], setting: Setting, path: Path) -> int | float | None:
+    """A declared setting's value in the parsed file (its default where it is missing)."""
+    table = raw.get(setting.section, {})
+    if not isinstance(table, dict):
+        raise TypeError(f"[{setting.section}] is not a table")
+    value = setting.convert(table.get(setting.key, setting.default))
+    if not setting.allows(value):
+        low, high = setting.bounds
+        raise UsageError(
+            N_("{path}: {setting} must be from {low} to {high}"),
+            path=str(path),
+            setting=f"[{setting.section}] {setting.key}",
+            low=low,
+            high=high,
+        )
+    return None if setting.zero_is_none and value == 0 else value
+
+
+def _of(owner: type[Any], values: Mapping[str, Any]) -> dict[str, Any]:
+    """The values of ``owner``'s declared settings."""
+    return {s.key: values[s.key] for s in _declared(owner)}

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import errno
 import os
-import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +21,7 @@ from starlette.testclient import TestClient
 
 from tainik import crypto
 from tainik.crypto import FAST_TEST_PARAMS
-from tainik.instance import CONFIG_NAME, init_instance, load_config
+from tainik.instance import CONFIG_NAME, init_instance, load_config, set_key
 from tainik.sealed.writer import new_sealed_id
 from tainik.server.app import newsroom_app, source_app
 from tainik.service import maintenance
@@ -60,7 +59,7 @@ def configure(data_dir: Path, **limits: int) -> None:
     path = data_dir / CONFIG_NAME
     text = path.read_text()
     for key, value in limits.items():
-        text = re.sub(rf"(?m)^{key} = \d+$", f"{key} = {value}", text)
+        text = set_key(text, "limits", key, value)
     path.write_text(text)
 
 

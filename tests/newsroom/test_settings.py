@@ -7,14 +7,15 @@ import re
 import tomllib
 
 import httpx2
+import pytest
 from starlette.testclient import TestClient
 
 from tainik import crypto
 from tainik.core.errors import NotARecipientError
-from tainik.instance import CONFIG_NAME, load_config
+from tainik.instance import CONFIG_NAME, SETTINGS_BY_KEY, Setting, load_config, set_key
 from tainik.sealed.reader import read_small
 from tainik.service.instance import Instance
-from tainik.service.newsroom.settings import set_key
+from tainik.service.newsroom.settings import EDITABLE
 
 from .conftest import Clock, Staffer, csrf, seed_source
 
@@ -114,10 +115,10 @@ def test_bad_values_change_nothing(admin_client: TestClient, instance: Instance)
 
 def test_set_key_replaces_adds_and_handles_multiline_arrays() -> None:
     text = '[a]\nx = 1\nlist = [\n  "p",\n  "q",\n]\n# note\n[b]\ny = 2\n'
-    changed = set_key(set_key(text, "a", "list", '["r"]'), "b", "z", "3")
+    changed = set_key(set_key(text, "a", "list", ["r"]), "b", "z", 3)
     assert tomllib.loads(changed) == {"a": {"x": 1, "list": ["r"]}, "b": {"y": 2, "z": 3}}
     assert "# note" in changed
-    added = set_key("[a]\nx = 1\n", "c", "w", "4")
+    added = set_key("[a]\nx = 1\n", "c", "w", 4)
     assert tomllib.loads(added) == {"a": {"x": 1}, "c": {"w": 4}}
 
 
@@ -148,3 +149,70 @@ def test_new_recipients_seal_what_arrives_next(
             readers.setdefault(data, []).append(identity.recipient.text)
     assert readers[b"before the change"] == [org.recipient.text]
     assert readers[b"after the change"] == [second.recipient.text]
+
+
+def below_and_above(setting: Setting) -> list[int]:
+    return [int(setting.low) - 1, int(setting.high) + 1]
+
+
+def form(client: TestClient, instance: Instance, **numbers: str) -> dict[str, str]:
+    values = {"max_upload_bytes": "0", "unfinished_upload_hours": "72", **numbers}
+    return {"csrf": csrf(client), "recipients": instance.config.recipients[0].text, **values}
+
+
+def test_every_number_on_the_page_is_a_declared_setting(admin_client: TestClient) -> None:
+    page = admin_client.get("/admin/settings").text
+    form_html = page[page.index('action="/admin/settings"') :]
+    form_html = form_html[: form_html.index("</form>")]
+    names = set(re.findall(r'<(?:input|textarea)[^>]* name="([a-z_]+)"', form_html))
+    assert names - {"csrf", "recipients"} == {s.key for s in EDITABLE}
+    assert all(SETTINGS_BY_KEY[s.key] is s for s in EDITABLE)
+
+
+@pytest.mark.parametrize("setting", EDITABLE, ids=lambda s: s.key)
+def test_the_page_enforces_the_declared_bounds(
+    admin_client: TestClient, instance: Instance, setting: Setting
+) -> None:
+    path = instance.config.data_dir / CONFIG_NAME
+    before, config = path.read_text(), instance.config
+    low, high = setting.bounds
+    for value in below_and_above(setting):
+        data = form(admin_client, instance, **{setting.key: str(value)})
+        response = admin_client.post("/admin/settings", data=data)
+        assert response.status_code == 400, value
+        assert f"{setting.key}: a whole number from {low} to {high}" in response.text
+    assert path.read_text() == before
+    assert instance.config is config
+    for allowed in (setting.low, setting.high):
+        data = form(admin_client, instance, **{setting.key: str(allowed)})
+        assert admin_client.post("/admin/settings", data=data).status_code == 303
+        assert tomllib.loads(path.read_text())["limits"][setting.key] == allowed
+        assert load_config(instance.config.data_dir) == instance.config
+
+
+def test_a_change_round_trips_and_keeps_the_files_comments(
+    admin_client: TestClient,
+    instance: Instance,
+    org: crypto.Identity,
+    admin_user: Staffer,
+    clock: Clock,
+) -> None:
+    path = instance.config.data_dir / CONFIG_NAME
+    text = path.read_text().replace("[limits]\n", "[limits]\n# Raised for the 2025 leak.\n")
+    text += "\n[extra]\n# Kept by hand.\nnote = 'x'\n"
+    path.write_text(text)
+    comments = [line for line in text.splitlines() if line.lstrip().startswith("#")]
+    expected = tomllib.loads(text)
+    second = crypto.Identity.generate().recipient.text
+    data = form(admin_client, instance, max_upload_bytes="123456", unfinished_upload_hours="9")
+    data["recipients"] = f"{org.recipient.text}\n{second}"
+    proposal = admin_client.post("/admin/settings", data=data)
+    assert proposal.status_code == 200  # a new key waits for its confirmation
+    assert confirm_keys(admin_client, proposal.text, admin_user, clock).status_code == 303
+    changed = path.read_text()
+    expected["organisation"]["recipients"] = [org.recipient.text, second]
+    expected["limits"].update(max_upload_bytes=123456, unfinished_upload_hours=9)
+    assert tomllib.loads(changed) == expected
+    assert [line for line in changed.splitlines() if line.lstrip().startswith("#")] == comments
+    assert load_config(instance.config.data_dir) == instance.config
+    assert instance.config.max_upload_bytes == 123456

@@ -1,6 +1,8 @@
 """The ``tainik`` entry point: parse, dispatch, and map every error to a message and exit code.
 
-This is the one place where exceptions become what the user reads.
+This is the one place where exceptions become what the user reads. The parser is built from
+the declarations in :mod:`tainik.cli.syntax`; the command that runs is loaded then, from the
+table in :mod:`tainik.cli.commands`.
 """
 
 from __future__ import annotations
@@ -15,14 +17,9 @@ if TYPE_CHECKING:
     from _typeshed import SupportsWrite
 
 from tainik import __version__, i18n
-from tainik.cli import argparse_text, keys, sealing, server, users
-from tainik.cli import publish as publish_command
-from tainik.cli import pull as pull_command
-from tainik.cli import redact as redact_command
-from tainik.cli import send as send_command
-from tainik.cli import triage as triage_command
-from tainik.cli import vault as vault_command
+from tainik.cli import argparse_text, commands, syntax
 from tainik.cli.context import Context
+from tainik.cli.declare import add_command
 from tainik.core.errors import ExitCode, TainikError
 
 
@@ -70,17 +67,9 @@ def build_parser(ctx: Context) -> argparse.ArgumentParser:
         version=f"tainik {__version__}",
         help=_("show the version number and exit"),
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    keys.register(commands, ctx)
-    sealing.register(commands, ctx)
-    server.register(commands, ctx)
-    users.register(commands, ctx)
-    send_command.register(commands, ctx)
-    vault_command.register(commands, ctx)
-    pull_command.register(commands, ctx)
-    redact_command.register(commands, ctx)
-    triage_command.register(commands, ctx)
-    publish_command.register(commands, ctx)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in syntax.COMMANDS:
+        add_command(sub, command, ctx)
     return parser
 
 
@@ -89,7 +78,7 @@ def run(argv: Sequence[str] | None, ctx: Context) -> int:
     parser = build_parser(ctx)
     args = parser.parse_args(argv)
     try:
-        code: int = args.run(args, ctx)
+        code: int = commands.load(args.run)(args, ctx)
     except TainikError as error:
         ctx.say(ctx._("tainik: error: {message}").format(message=error.message(ctx._)))
         hint = error.advice(ctx._)

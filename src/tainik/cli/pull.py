@@ -9,10 +9,19 @@ from pathlib import Path
 
 from tainik.cli.context import Context
 from tainik.cli.progress import ProgressLine
-from tainik.cli.vault_options import actor, add_actor_argument
+from tainik.cli.vault_options import actor
 from tainik.core.errors import N_, UsageError
 from tainik.crypto import Secret
+from tainik.workstation.pull import config
+from tainik.workstation.pull.client import (
+    ApiClient,
+    PullSettings,
+    check_proxy,
+    check_server,
+    request_token,
+)
 from tainik.workstation.pull.events import Downloaded, Entry, Progress, PullObserver, Start
+from tainik.workstation.pull.sync import Puller
 
 MAX_TOKEN_FILE = 4096
 MAX_LINE = 4096
@@ -21,131 +30,6 @@ SCOPES = {
     "read": N_("Read only: list and download"),
     "full": N_("Full: also reply and delete"),
 }
-
-
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], ctx: Context) -> None:
-    """Add ``pull`` and ``pull login``."""
-    _ = ctx._
-    pull = commands.add_parser(
-        "pull",
-        help=_("download new sealed files from the newsroom API"),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        description=_(
-            "Download every message, file and reply the newsroom lists that DIR does not hold\n"
-            "yet, as sealed-file tars with their metadata (docs/workstation.md, 'The pulled\n"
-            "folder'). Interrupted downloads resume with HTTP Range requests; a re-run fetches\n"
-            "only what is missing. Needs no private key: carry DIR to the offline workstation\n"
-            "and run 'tainik vault import' there. The server and a read-only token come from\n"
-            "'tainik pull login' (or --server and --token-file)."
-        ),
-        epilog=_(
-            "examples:\n"
-            "  tainik pull login --server http://NEWSROOM.onion --user jo \\\n"
-            "      --proxy socks5h://127.0.0.1:9050\n"
-            "  tainik pull --out pulled/\n"
-            "  tainik pull --server http://127.0.0.1:8081 --token-file token --out pulled/\n"
-            "  tainik pull --out pulled/ --into-vault evidence   # only where the key may be"
-        ),
-    )
-    pull.add_argument(
-        "--server",
-        metavar="URL",
-        default=None,
-        help=_("the newsroom's address (default: the one 'tainik pull login' saved)"),
-    )
-    pull.add_argument(
-        "--token-file",
-        type=Path,
-        metavar="FILE",
-        default=None,
-        help=_("a file holding the token (default: the one 'tainik pull login' saved)"),
-    )
-    _config_argument(pull, ctx)
-    pull.add_argument(
-        "--out", type=Path, metavar="DIR", help=_("the pulled folder (created; required)")
-    )
-    _proxy_argument(pull, ctx)
-    pull.add_argument(
-        "--since",
-        metavar="TIME",
-        default=None,
-        help=_("only what changed at or after this RFC 3339 time (default: everything)"),
-    )
-    pull.add_argument(
-        "--into-vault",
-        type=Path,
-        metavar="VAULT",
-        default=None,
-        help=_(
-            "then import the pulled folder into this vault, keeping each item's source (as "
-            "'tainik vault import VAULT DIR'; needs the organisation's key on this machine)"
-        ),
-    )
-    pull.add_argument(
-        "--identity",
-        "-i",
-        type=Path,
-        default=None,
-        metavar="PATH",
-        help=_("with --into-vault: identity file (default: the one given to 'vault init')"),
-    )
-    add_actor_argument(pull, ctx)
-    sub = pull.add_subparsers(dest="pull_command", metavar="login", required=False)
-    login = sub.add_parser(
-        "login",
-        help=_("get a read-only token and save it for 'tainik pull'"),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        description=_(
-            "Ask for the account's password and the code of its authenticator app (in the\n"
-            "terminal, never on the command line), get an API token from the newsroom, and\n"
-            "save server, token and proxy in the pull configuration file (mode 0600), for\n"
-            "'tainik pull' to use. The token may only list and download (scope 'read'): one\n"
-            "stolen from this machine cannot delete or reply. It lasts 8 hours."
-        ),
-        epilog=_(
-            "examples:\n"
-            "  tainik pull login --server http://NEWSROOM.onion --user jo \\\n"
-            "      --proxy socks5h://127.0.0.1:9050\n"
-            '  printf \'%s\\n%s\\n\' "$PASSWORD" "$CODE" | tainik pull login --server URL \\\n'
-            "      --user jo --password-stdin"
-        ),
-    )
-    login.add_argument("--server", required=True, metavar="URL", help=_("the newsroom's address"))
-    login.add_argument("--user", required=True, metavar="NAME", help=_("the staff account"))
-    _config_argument(login, ctx)
-    _proxy_argument(login, ctx)
-    login.add_argument(
-        "--scope",
-        choices=("read", "full"),
-        default="read",
-        help=_("what the token may do: 'read' (default) lists and downloads; 'full' may also "
-               "reply and delete"),
-    )  # fmt: skip
-    login.add_argument(
-        "--password-stdin",
-        action="store_true",
-        help=_("read the password and the code from standard input, one per line (for scripts)"),
-    )
-    pull.set_defaults(run=run_pull)
-
-
-def _config_argument(parser: argparse.ArgumentParser, ctx: Context) -> None:
-    parser.add_argument(
-        "--config",
-        type=Path,
-        metavar="FILE",
-        default=None,
-        help=ctx._("the pull configuration file (default: ~/.config/tainik/pull.json)"),
-    )
-
-
-def _proxy_argument(parser: argparse.ArgumentParser, ctx: Context) -> None:
-    parser.add_argument(
-        "--proxy",
-        metavar="URL",
-        default=None,
-        help=ctx._("a SOCKS5 proxy, e.g. Tor's: socks5h://127.0.0.1:9050"),
-    )
 
 
 def read_token(path: Path) -> Secret:
@@ -193,19 +77,7 @@ class _Lines(PullObserver):
 
 
 def run_pull(args: argparse.Namespace, ctx: Context) -> int:
-    """Pull (or, for ``pull login``, log in)."""
-    if args.pull_command == "login":
-        return run_login(args, ctx)
-    # httpx loads only for this command, so that building the parser stays light.
-    from tainik.workstation.pull import config  # noqa: PLC0415
-    from tainik.workstation.pull.client import (  # noqa: PLC0415
-        ApiClient,
-        PullSettings,
-        check_proxy,
-        check_server,
-    )
-    from tainik.workstation.pull.sync import Puller  # noqa: PLC0415
-
+    """Pull new sealed files (and import them, with ``--into-vault``)."""
     if args.out is None:
         raise UsageError(N_("Give the pulled folder with --out DIR"))
     if args.identity is not None and args.into_vault is None:
@@ -259,6 +131,8 @@ def run_pull(args: argparse.Namespace, ctx: Context) -> int:
     )
     code = report.failed[0][1].exit_code if report.failed else 0
     if args.into_vault is not None:
+        # The vault (SQLAlchemy, BLAKE3) loads only where it is asked for: usually pull runs
+        # online, without the key, and the vault lives offline.
         from tainik.cli.vault import import_into  # noqa: PLC0415
 
         imported = import_into(args.into_vault, [args.out], args.identity, None, actor(args), ctx)
@@ -289,13 +163,6 @@ def _ask(args: argparse.Namespace, ctx: Context) -> tuple[Secret, str]:
 
 def run_login(args: argparse.Namespace, ctx: Context) -> int:
     """Get a token and save it in the pull configuration."""
-    from tainik.workstation.pull import config  # noqa: PLC0415
-    from tainik.workstation.pull.client import (  # noqa: PLC0415
-        check_proxy,
-        check_server,
-        request_token,
-    )
-
     server = check_server(args.server)
     proxy = check_proxy(args.proxy, server)
     path = args.config or config.default_path()

@@ -5,111 +5,16 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from tainik.cli.context import Context
 from tainik.cli.keys import load_identities
 from tainik.cli.progress import ProgressLine
 from tainik.core.errors import N_, TainikError, UsageError
 from tainik.core.manifest import Manifest
-from tainik.core.segments import DEFAULT_SEGMENT_SIZE
 from tainik.crypto import Recipient
-
-if TYPE_CHECKING:
-    from tainik.sealed.reader import SealedOpener
-
-
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser], ctx: Context) -> None:
-    """Add ``seal`` and ``open``."""
-    _ = ctx._
-    seal = commands.add_parser(
-        "seal",
-        help=_("encrypt files into sealed files"),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        description=_(
-            "Seal each FILE to the recipients: write DIR/ID.sealed/ (an encrypted manifest and\n"
-            "segments, see docs/format.md) and print its path, one a line. The original name\n"
-            "is kept only inside the encrypted manifest."
-        ),
-        epilog=_(
-            "examples:\n"
-            "  tainik seal video.mp4 --to age1... --out outbox/\n"
-            "  tainik seal *.mp4 --to age1one... --to age1two... --out outbox/"
-        ),
-    )
-    seal.add_argument("files", nargs="+", type=Path, metavar="FILE", help=_("files to seal"))
-    seal.add_argument(
-        "--to",
-        dest="recipients",
-        action="append",
-        required=True,
-        metavar="RECIPIENT",
-        help=_("an age1... recipient; repeat for several"),
-    )
-    seal.add_argument(
-        "--out",
-        required=True,
-        type=Path,
-        metavar="DIR",
-        help=_("directory for the sealed files (created if missing)"),
-    )
-    seal.add_argument(
-        "--segment-size",
-        type=int,
-        default=DEFAULT_SEGMENT_SIZE,
-        metavar="BYTES",
-        help=_("segment size, a multiple of 65536 (default: %(default)s)"),
-    )
-    seal.add_argument(
-        "--jobs",
-        type=int,
-        default=None,
-        metavar="N",
-        help=_("worker threads (default: one per core)"),
-    )
-    seal.set_defaults(run=run_seal)
-
-    opener = commands.add_parser(
-        "open",
-        help=_("verify sealed files and write their plaintext"),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        description=_(
-            "Verify every segment and both kinds of hash of each SEALED directory, then write\n"
-            "the plaintext into DIR under its original name made safe. Nothing appears in DIR\n"
-            "unless verification succeeds, and no existing file is ever replaced: a taken name\n"
-            "gets ' (2)', ' (3)'... Prints the path of each file written."
-        ),
-        epilog=_(
-            "examples:\n"
-            "  tainik open inbox/*.sealed --identity org.key --out plain/\n"
-            "  TAINIK_PASSPHRASE_FILE=pass.txt tainik open x.sealed --identity org.key --out ."
-        ),
-    )
-    opener.add_argument(
-        "sealed",
-        nargs="+",
-        type=Path,
-        metavar="SEALED",
-        help=_("sealed-file directories (ID.sealed), or sealed-file tars as downloaded"),
-    )
-    opener.add_argument(
-        "--identity", "-i", required=True, type=Path, metavar="PATH", help=_("identity file")
-    )
-    opener.add_argument(
-        "--out",
-        required=True,
-        type=Path,
-        metavar="DIR",
-        help=_("directory for the plaintext (created if missing)"),
-    )
-    opener.add_argument(
-        "--jobs",
-        type=int,
-        default=None,
-        metavar="N",
-        help=_("worker threads (default: one per core)"),
-    )
-    opener.set_defaults(run=run_open)
+from tainik.sealed import tarball
+from tainik.sealed.files import FileSealer
+from tainik.sealed.reader import SealedOpener
 
 
 def _out_dir(path: Path) -> Path:
@@ -134,8 +39,6 @@ def _jobs(value: int | None) -> int | None:
 
 def run_seal(args: argparse.Namespace, ctx: Context) -> int:
     """Seal each file; print each sealed path."""
-    from tainik.sealed.files import FileSealer  # noqa: PLC0415 - only for this command
-
     recipients = [Recipient.parse(text) for text in args.recipients]
     out = _out_dir(args.out)
     with FileSealer(recipients, segment_size=args.segment_size, jobs=_jobs(args.jobs)) as sealer:
@@ -153,9 +56,6 @@ def run_seal(args: argparse.Namespace, ctx: Context) -> int:
 
 def run_open(args: argparse.Namespace, ctx: Context) -> int:
     """Open each sealed file; on failure go on with the others, exit with the first error."""
-    from tainik.sealed import tarball  # noqa: PLC0415 - only for this command
-    from tainik.sealed.reader import SealedOpener  # noqa: PLC0415
-
     identities = load_identities(args.identity, ctx)
     out = _out_dir(args.out)
     opener = SealedOpener(identities, jobs=_jobs(args.jobs))

@@ -1,6 +1,7 @@
 """``tainik vault``: the offline evidence vault (docs/workstation.md).
 
-Sub-commands: init, import, verify, head, list, info, scrub, copy, duplicates, export, show.
+Sub-commands init, import, verify, head and list, and what every command that changes a vault
+shares (unlocking its key, saying its new head); the others are in ``vault_media``.
 """
 
 from __future__ import annotations
@@ -9,105 +10,58 @@ import argparse
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
-from tainik.cli import vault_media
 from tainik.cli.context import Context
 from tainik.cli.keys import load_identities
 from tainik.cli.passphrase import read_passphrase
 from tainik.cli.progress import CountLine, ProgressLine
-from tainik.cli.vault_options import (
-    Sub,
-    actor,
-    add_actor_argument,
-    add_jobs_argument,
-    add_vault_argument,
-    command,
-    jobs,
-    printable,
-    say_head,
-    unlock,
-)
-from tainik.core.errors import N_, ExitCode, UsageError
+from tainik.cli.vault_options import actor, jobs, printable
+from tainik.core.errors import N_, ExitCode, TainikError, UsageError
 from tainik.core.manifest import Kind
 from tainik.core.units import human_bytes
 from tainik.workstation.signing import SigningKey
-from tainik.workstation.vault import keyfile
+from tainik.workstation.vault import heads, keyfile
+from tainik.workstation.vault import items as vault_items
 from tainik.workstation.vault.errors import VaultIntegrityError
 from tainik.workstation.vault.events import ImportObserver, ImportResult, Progress
-
-# The vault's modules load SQLAlchemy, PyAV, NumPy...: each command imports them when it runs,
-# so that building the parser (every tainik command) stays light.
-if TYPE_CHECKING:
-    from tainik.workstation.vault import items as vault_items
-    from tainik.workstation.vault.vault import Vault
+from tainik.workstation.vault.importer import Importer
+from tainik.workstation.vault.vault import Vault
+from tainik.workstation.vault.verify import current_head, verify
 
 MAX_MESSAGE_SHOWN = 100_000
 
 
-def register(commands: Sub, ctx: Context) -> None:
-    """Add ``vault`` and its sub-commands."""
-    _ = ctx._
-    vault = commands.add_parser(
-        "vault",
-        help=_("keep opened submissions as evidence, with a chain of custody"),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        description=_(
-            "The evidence vault of the offline workstation: a folder with a catalogue, the\n"
-            "originals stored once by their hashes, read-only, and a custody log signed with\n"
-            "the vault's own Ed25519 key (see docs/workstation.md)."
-        ),
-        epilog=_(
-            "examples:\n"
-            "  tainik vault init evidence --identity org.key\n"
-            "  tainik vault import evidence pulled/\n"
-            "  tainik vault verify evidence"
-        ),
+def unlock(vault: Vault, ctx: Context) -> SigningKey:
+    """The vault's signing key, asking for its passphrase when it has one."""
+    path = vault.paths.key_file
+    passphrase = None
+    if keyfile.needs_passphrase(path):
+        passphrase = read_passphrase(
+            ctx._("Passphrase for the vault key {path}: ").format(path=path)
+        )
+    return keyfile.load(path, passphrase)
+
+
+def say_head(vault: Vault, ctx: Context) -> None:
+    """After a change to the vault: the custody log's new head, to be kept outside it."""
+    try:
+        head = current_head(vault)
+    except TainikError as error:
+        ctx.say(ctx._("warning: {message}").format(message=error.message(ctx._)))
+        return
+    ctx.say(
+        ctx._("custody log head {head}: keep it outside the vault ('tainik vault head')").format(
+            head=head
+        )
     )
-    sub = vault.add_subparsers(dest="vault_command", required=True, metavar="COMMAND")
-    _add_init(sub, ctx)
-    _add_import(sub, ctx)
-    _add_verify(sub, ctx)
-    _add_head(sub, ctx)
-    _add_list(sub, ctx)
-    vault_media.register(sub, ctx)
 
 
 # -- init -----------------------------------------------------------------------------------------
 
 
-def _add_init(sub: Sub, ctx: Context) -> None:
-    _ = ctx._
-    init = command(
-        sub,
-        "init",
-        _("make a new vault"),
-        _(
-            "Make a vault in VAULT (a new or empty folder): a catalogue, a folder for the\n"
-            "originals, and the vault's own Ed25519 signing key, protected by a passphrase\n"
-            "(asked twice, or read from TAINIK_PASSPHRASE_FILE). The identity file is where\n"
-            "'vault import' finds the organisation's key by default; its recipient is written\n"
-            "into the first custody record. Prints the vault key's fingerprint: write it down\n"
-            "somewhere else, and give it to 'vault verify --expect-key'."
-        ),
-        _("example:\n  tainik vault init evidence --identity org.key"),
-    )
-    add_vault_argument(init, ctx)
-    init.add_argument(
-        "--identity", "-i", required=True, type=Path, metavar="PATH", help=_("identity file")
-    )
-    init.add_argument(
-        "--no-passphrase",
-        action="store_true",
-        help=_("leave the vault key unprotected (only for tests)"),
-    )
-    add_actor_argument(init, ctx)
-    init.set_defaults(run=run_init)
-
-
 def run_init(args: argparse.Namespace, ctx: Context) -> int:
     """Make a vault."""
-    from tainik.workstation.vault.vault import Vault  # noqa: PLC0415 - heavy, see above
 
     Vault.check_new_location(args.vault)  # before asking for any passphrase
     identities = load_identities(args.identity, ctx)
@@ -137,47 +91,6 @@ def run_init(args: argparse.Namespace, ctx: Context) -> int:
 
 
 # -- import ---------------------------------------------------------------------------------------
-
-
-def _add_import(sub: Sub, ctx: Context) -> None:
-    _ = ctx._
-    imp = command(
-        sub,
-        "import",
-        _("verify sealed files and store them in the vault"),
-        _(
-            "Open and verify every sealed file in the given folders (as 'tainik pull' leaves\n"
-            "them) or sealed-file directories; store each original once under its SHA-256,\n"
-            "read-only; file it in its source's thread; and sign an 'import' custody record.\n"
-            "Nothing that fails verification enters. Sealed files already in the vault are\n"
-            "skipped, so a re-run after an interruption finishes the work. Sealed files with\n"
-            "no pull metadata go to the 'unsorted' thread."
-        ),
-        _(
-            "examples:\n"
-            "  tainik vault import evidence pulled/\n"
-            "  tainik vault import evidence inbox/*.sealed --identity org.key --jobs 4"
-        ),
-    )
-    add_vault_argument(imp, ctx)
-    imp.add_argument(
-        "inputs",
-        nargs="+",
-        type=Path,
-        metavar="PULLED_DIR_OR_SEALED",
-        help=_("folders written by 'tainik pull', or sealed-file directories"),
-    )
-    imp.add_argument(
-        "--identity",
-        "-i",
-        type=Path,
-        default=None,
-        metavar="PATH",
-        help=_("identity file (default: the one given to 'vault init')"),
-    )
-    add_jobs_argument(imp, ctx)
-    add_actor_argument(imp, ctx)
-    imp.set_defaults(run=run_import)
 
 
 class _ImportLines(ImportObserver):
@@ -245,8 +158,6 @@ def import_into(
 ) -> int:
     """Import the sealed files in ``inputs`` into the vault at ``vault_path``, reporting as
     ``vault import`` does (``tainik pull --into-vault`` too); returns the exit code."""
-    from tainik.workstation.vault.importer import Importer  # noqa: PLC0415
-    from tainik.workstation.vault.vault import Vault  # noqa: PLC0415
 
     with Vault.open(vault_path) as vault:
         identity = identity or vault.identity_path()
@@ -274,53 +185,8 @@ def import_into(
 # -- verify ---------------------------------------------------------------------------------------
 
 
-def _add_verify(sub: Sub, ctx: Context) -> None:
-    _ = ctx._
-    ver = command(
-        sub,
-        "verify",
-        _("check the custody log, the vault key and every stored file"),
-        _(
-            "Check that the custody log is complete and in order, that every record and the\n"
-            "signed head verify with the vault key, that the key is the one the log started\n"
-            "with, that the catalogue agrees with the log, and that every stored file still\n"
-            "has its SHA-256 and BLAKE3. Each problem is named; the exit code is 4 if there is\n"
-            "any. Needs no passphrase."
-        ),
-        _(
-            "examples:\n"
-            "  tainik vault verify evidence\n"
-            "  tainik vault verify evidence --expect-key SHA256:...  # from a note kept elsewhere\n"
-            "  tainik vault verify evidence --expect-head /media/usb/evidence-heads.txt"
-        ),
-    )
-    add_vault_argument(ver, ctx)
-    ver.add_argument(
-        "--expect-key",
-        metavar="FINGERPRINT",
-        default=None,
-        help=_("fail unless the vault key has this fingerprint (as 'vault init' printed it)"),
-    )
-    ver.add_argument(
-        "--expect-head",
-        metavar="HEAD",
-        action="append",
-        default=[],
-        help=_(
-            "fail unless the custody log still holds this head, COUNT:HASH as 'vault head' "
-            "printed it, kept outside the vault (or a file with one head a line: every one is "
-            "checked); may be repeated"
-        ),
-    )
-    add_jobs_argument(ver, ctx)
-    ver.set_defaults(run=run_verify)
-
-
 def run_verify(args: argparse.Namespace, ctx: Context) -> int:
     """Verify a vault."""
-    from tainik.workstation.vault import heads  # noqa: PLC0415
-    from tainik.workstation.vault.vault import Vault  # noqa: PLC0415
-    from tainik.workstation.vault.verify import verify  # noqa: PLC0415
 
     kept = [head for value in args.expect_head for head in heads.read(value)]
     with Vault.open(args.vault) as vault:
@@ -364,35 +230,8 @@ def run_verify(args: argparse.Namespace, ctx: Context) -> int:
 # -- head -----------------------------------------------------------------------------------------
 
 
-def _add_head(sub: Sub, ctx: Context) -> None:
-    _ = ctx._
-    head = command(
-        sub,
-        "head",
-        _("print the custody log's head, to keep outside the vault"),
-        _(
-            "Print the head of the custody log, COUNT:HASH: the number of records and the\n"
-            "SHA-256 of the last one, after checking that it is the head the vault signed.\n"
-            "Keep every head outside the vault (printed, sent to a colleague, appended to a\n"
-            "file on another medium) after each import, redaction or publication: an older\n"
-            "copy of the vault, log and signed head included, passes every other check, and\n"
-            "only 'vault verify --expect-head' with a head kept outside shows the records\n"
-            "cut off since. Needs no passphrase."
-        ),
-        _(
-            "examples:\n"
-            "  tainik vault head evidence\n"
-            "  tainik vault head evidence >> /media/usb/evidence-heads.txt"
-        ),
-    )
-    add_vault_argument(head, ctx)
-    head.set_defaults(run=run_head)
-
-
 def run_head(args: argparse.Namespace, ctx: Context) -> int:
     """Print the vault's head."""
-    from tainik.workstation.vault.vault import Vault  # noqa: PLC0415
-    from tainik.workstation.vault.verify import current_head  # noqa: PLC0415
 
     with Vault.open(args.vault) as vault:
         head = current_head(vault)
@@ -402,7 +241,6 @@ def run_head(args: argparse.Namespace, ctx: Context) -> int:
 
 def vault_total_bytes(vault: Vault) -> int:
     """The size of every stored file together."""
-    from tainik.workstation.vault import items as vault_items  # noqa: PLC0415
 
     return sum(
         item.ref.size for item in {i.ref.sha256: i for i in vault_items.all_items(vault)}.values()
@@ -412,28 +250,8 @@ def vault_total_bytes(vault: Vault) -> int:
 # -- list -----------------------------------------------------------------------------------------
 
 
-def _add_list(sub: Sub, ctx: Context) -> None:
-    _ = ctx._
-    lst = command(
-        sub,
-        "list",
-        _("show sources and their threads"),
-        _(
-            "Print each source's thread in order: messages and replies with their text, and\n"
-            "files with their item number, size, name and SHA-256. Item numbers are what the\n"
-            "other sub-commands take as ITEM."
-        ),
-        _("examples:\n  tainik vault list evidence\n  tainik vault list evidence --json"),
-    )
-    add_vault_argument(lst, ctx)
-    lst.add_argument("--json", action="store_true", help=_("print JSON instead of text"))
-    lst.set_defaults(run=run_list)
-
-
 def run_list(args: argparse.Namespace, ctx: Context) -> int:
     """List threads."""
-    from tainik.workstation.vault import items as vault_items  # noqa: PLC0415
-    from tainik.workstation.vault.vault import Vault  # noqa: PLC0415
 
     with Vault.open(args.vault) as vault:
         threads = [(s, vault_items.thread(vault, s.id)) for s in vault_items.sources(vault)]
@@ -446,7 +264,6 @@ def run_list(args: argparse.Namespace, ctx: Context) -> int:
 
 def message_text(vault: Vault, item: vault_items.Item) -> str:
     """The text of a message or reply (decoded leniently, cut at 100,000 characters)."""
-    from tainik.workstation.vault import items as vault_items  # noqa: PLC0415
 
     with vault_items.path_of(vault, item).open("rb") as handle:
         data = handle.read(MAX_MESSAGE_SHOWN * 4)

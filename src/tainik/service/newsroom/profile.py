@@ -10,7 +10,6 @@ an attacker with a stolen administrator session as the recipients are.
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -27,14 +26,13 @@ from tainik.core.profile import (
     parse_public_pages,
     parse_welcome,
 )
-from tainik.instance import CONFIG_NAME, load_config
+from tainik.instance import CONFIG_NAME, load_config, set_key
 from tainik.sealed import durable
 from tainik.service import logo
 from tainik.service.instance import Instance
 from tainik.service.newsroom import audit
 from tainik.service.newsroom.auth import Credential, Staff, authenticate
 from tainik.service.newsroom.errors import SettingsError
-from tainik.service.newsroom.settings import set_key
 
 SECTION = "organisation"
 
@@ -65,13 +63,6 @@ def parse(text: ProfileText, logo_name: str) -> Profile:
         )
     except ProfileError as exc:
         raise SettingsError(exc.template, **exc.params) from exc
-
-
-def _toml(value: str | tuple[str, ...]) -> str:
-    """A TOML value: JSON's string escapes are TOML's (control characters never get here)."""
-    if isinstance(value, tuple):
-        return "[" + ", ".join(json.dumps(v, ensure_ascii=False) for v in value) + "]"
-    return json.dumps(value, ensure_ascii=False)
 
 
 def _entries(profile: Profile) -> dict[str, str | tuple[str, ...]]:
@@ -107,7 +98,7 @@ def _write(instance: Instance, staff: Staff, wanted: Profile, action: str, db: C
         raise durable.storage_error(exc, path) from exc
     text = original
     for key, value in _entries(wanted).items():
-        text = set_key(text, SECTION, key, _toml(value))
+        text = set_key(text, SECTION, key, value if isinstance(value, str) else list(value))
     audit.record(
         db,
         instance.clock(),

@@ -3,6 +3,8 @@
 They live in ``tainik.toml``, the one place the instance's configuration is kept. A change
 rewrites just those keys (comments and every other setting stay as they are), writes the file
 atomically, checks that it loads, and puts the new configuration into the running instance.
+The numbers' bounds are the ones declared in :data:`tainik.instance.SETTINGS`, which the file's
+parser enforces as well.
 Other processes serving the same instance read it when they restart.
 
 Whoever can change the recipients decides who can read what sources send from then on, which
@@ -13,15 +15,13 @@ confirmed with each new key's fingerprint, the password and a fresh code:
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from tainik import crypto
 from tainik.core.errors import N_, TainikError
 from tainik.crypto import Recipient, Secret
-from tainik.instance import CONFIG_NAME, load_config
+from tainik.instance import CONFIG_NAME, SETTINGS_BY_KEY, Setting, load_config, set_key
 from tainik.sealed import durable
 from tainik.service.instance import Instance
 from tainik.service.newsroom import audit, auth, key_change
@@ -36,7 +36,8 @@ from tainik.service.newsroom.errors import (
 from tainik.service.newsroom.key_change import ProposedChange
 
 MAX_RECIPIENTS = 20
-MAX_UPLOAD_HOURS = 24 * 365
+#: The numbers the page changes, as tainik.toml declares them.
+EDITABLE = (SETTINGS_BY_KEY["max_upload_bytes"], SETTINGS_BY_KEY["unfinished_upload_hours"])
 
 
 @dataclass(frozen=True)
@@ -78,12 +79,13 @@ def settings_page(instance: Instance, credential: Credential) -> SettingsPage:
     return SettingsPage(staff, current(instance))
 
 
-def _number(text: str, setting: str, low: int, high: int) -> int:
+def _number(text: str, setting: Setting) -> int:
     value = text.strip().replace("_", "").replace(" ", "")
-    if not value.isdigit() or len(value) > 18 or not low <= int(value) <= high:
+    if not value.isdigit() or len(value) > 19 or not setting.allows(int(value)):
+        low, high = setting.bounds
         raise SettingsError(
             N_("{setting}: a whole number from {low} to {high}"),
-            setting=setting,
+            setting=setting.key,
             low=low,
             high=high,
         )
@@ -102,41 +104,10 @@ def parse(recipients: str, max_upload_bytes: str, unfinished_upload_hours: str) 
     except TainikError as exc:
         # The recipient's own message, translated where the page shows it.
         raise SettingsError(exc.template, **exc.params) from exc
+    size, hours = EDITABLE
     return Settings(
-        parsed,
-        _number(max_upload_bytes, "max_upload_bytes", 0, 2**62),
-        _number(unfinished_upload_hours, "unfinished_upload_hours", 1, MAX_UPLOAD_HOURS),
+        parsed, _number(max_upload_bytes, size), _number(unfinished_upload_hours, hours)
     )
-
-
-def set_key(text: str, section: str, key: str, value: str) -> str:
-    """``text`` (TOML) with ``key = value`` in ``[section]``, replaced or added."""
-    lines = text.splitlines(keepends=True)
-    out: list[str] = []
-    current_section: str | None = None
-    done, skipping = False, False
-    for line in lines:
-        stripped = line.strip()
-        if skipping:  # the rest of a multi-line array being replaced
-            skipping = "]" not in stripped
-            continue
-        header = re.fullmatch(r"\[([A-Za-z0-9_.-]+)\]", stripped)
-        if header:
-            if current_section == section and not done:
-                out.append(f"{key} = {value}\n")
-                done = True
-            current_section = header.group(1)
-        elif current_section == section and re.match(rf"{re.escape(key)}\s*=", stripped):
-            out.append(f"{key} = {value}\n")
-            done = True
-            skipping = "[" in stripped.split("=", 1)[1] and "]" not in stripped.split("=", 1)[1]
-            continue
-        out.append(line)
-    if not done:
-        if current_section != section:
-            out.append(f"\n[{section}]\n")
-        out.append(f"{key} = {value}\n")
-    return "".join(out)
 
 
 def update_settings(
@@ -252,12 +223,9 @@ def _write(instance: Instance, credential: Credential, wanted: Settings, base: s
             original = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise durable.storage_error(exc, path) from exc
-        listed = ", ".join(json.dumps(r) for r in wanted.recipients)
-        text = set_key(original, "organisation", "recipients", f"[{listed}]")
-        text = set_key(text, "limits", "max_upload_bytes", str(wanted.max_upload_bytes))
-        text = set_key(
-            text, "limits", "unfinished_upload_hours", str(wanted.unfinished_upload_hours)
-        )
+        text = set_key(original, "organisation", "recipients", list(wanted.recipients))
+        text = set_key(text, "limits", "max_upload_bytes", wanted.max_upload_bytes)
+        text = set_key(text, "limits", "unfinished_upload_hours", wanted.unfinished_upload_hours)
         now, actor = instance.clock(), audit.Actor.of(staff)
         if keys_change:
             key_change.record_change(db, now, actor, old_keys, new_keys)

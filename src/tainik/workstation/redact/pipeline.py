@@ -22,9 +22,10 @@ import numpy as np
 from tainik import __version__
 from tainik.sealed import durable
 from tainik.sealed.hashing import sha256_file
-from tainik.workstation.redact.audio import AudioMode, mux
+from tainik.workstation.redact.audio import mux
 from tainik.workstation.redact.detector import Detection, FaceDetector
 from tainik.workstation.redact.errors import NotAVideoError
+from tainik.workstation.redact.options import RedactOptions
 from tainik.workstation.redact.plan import PlanSettings, RedactionPlan, build_plan
 from tainik.workstation.redact.records import (
     BoxesRecord,
@@ -35,9 +36,7 @@ from tainik.workstation.redact.records import (
     RedactionSettings,
     RedactionSummary,
     RedactionTool,
-    RenderMode,
 )
-from tainik.workstation.redact.regions import ManualRegion
 from tainik.workstation.redact.render import cover
 from tainik.workstation.redact.report import (
     ReportSource,
@@ -49,28 +48,6 @@ from tainik.workstation.redact.tracker import FaceTracker
 from tainik.workstation.redact.video import Frame, VideoInfo, VideoWriter, probe, read_frames
 
 Progress = Callable[[int], None]
-
-
-@dataclass(frozen=True)
-class RedactOptions:
-    """Everything ``tainik redact`` can be told (see ``tainik redact --help``)."""
-
-    mode: RenderMode = RenderMode.SOLID
-    regions: tuple[ManualRegion, ...] = ()
-    audio: AudioMode = AudioMode.KEEP
-    #: A detection at least this sure starts a track; down to half of it, it is "weak".
-    threshold: float = 0.2
-    margin: float = 0.3
-    #: A track survives this long without a detection (seconds).
-    max_gap: float = 0.5
-    #: Covered before a track's first and after its last detection (seconds).
-    pad: float = 0.2
-    #: A face detected this close in time (seconds, either side) is covered as well.
-    window: float = 0.1
-    #: Detect on frames scaled by this factor (1.0: full resolution).
-    detect_scale: float = 1.0
-    crf: int = 18
-    threads: int | None = None
 
 
 @dataclass(frozen=True)

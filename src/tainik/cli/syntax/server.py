@@ -1,0 +1,66 @@
+"""``tainik init`` and ``tainik serve``: create and run a server instance."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tainik.cli.declare import Command, arg
+from tainik.core.errors import N_
+
+INIT = Command(
+    "init",
+    help=N_("create a server instance folder"),
+    description=N_(
+        "Create an instance folder: settings (with the organisation's recipients: public\n"
+        "keys only), an SQLite database in WAL mode, a folder for sealed files, and a\n"
+        "per-instance secret salt for codenames. The private key never goes on the server."
+    ),
+    epilog=N_("example:\n  tainik init --data /srv/tainik --recipient $(cat org.pub)"),
+    args=(
+        arg(
+            "--data",
+            required=True,
+            type=Path,
+            metavar="DIR",
+            help=N_("the instance folder to create"),
+        ),
+        arg(
+            "--recipient",
+            dest="recipients",
+            action="append",
+            required=True,
+            metavar="RECIPIENT",
+            help=N_("an organisation recipient (age1...); repeat"),
+        ),
+    ),
+)
+
+SERVE = Command(
+    "serve",
+    help=N_("run the source and newsroom interfaces"),
+    description=N_(
+        "Serve the source interface and the newsroom interface on two listeners, each to\n"
+        "be published as its own onion service. No access log is kept."
+    ),
+    epilog=N_(
+        "example:\n  tainik serve --data /srv/tainik --source-port 8080 --newsroom-port 8081"
+    ),
+    args=(
+        arg("--data", required=True, type=Path, metavar="DIR", help=N_("the instance folder")),
+        arg("--host", default="127.0.0.1", help=N_("address to listen on (default: %(default)s)")),
+        arg(
+            "--source-port",
+            type=int,
+            default=8080,
+            metavar="PORT",
+            help=N_("source interface port (default: %(default)s)"),
+        ),
+        arg(
+            "--newsroom-port",
+            type=int,
+            default=8081,
+            metavar="PORT",
+            help=N_("newsroom interface port (default: %(default)s)"),
+        ),
+    ),
+)
