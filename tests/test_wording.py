@@ -34,7 +34,9 @@ def marked_messages() -> list[tuple[str, int, str]]:
             if t.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT)
         ]
         for i, token in enumerate(tokens[:-2]):
-            marker = token.string == "N_" or (token.string == "_" and rel == "server/errors.py")
+            marker = token.string == "N_" or (
+                token.string == "_" and rel == "server/exception_handlers.py"
+            )
             if marker and tokens[i + 1].string == "(" and tokens[i + 2].type == tokenize.STRING:
                 literal = tokens[i + 2].string.lstrip("rbuRBUf").strip("\"'")
                 found.append((rel, token.start[0], literal))

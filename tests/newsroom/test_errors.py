@@ -9,8 +9,8 @@ import re
 import pytest
 from starlette.testclient import TestClient
 
-from tainik.server.errors import answer
-from tainik.server.i18n import translations
+from tainik.server.exception_handlers import answer
+from tainik.server.page_language import translations
 from tainik.service.errors import CsrfError, RequestError
 from tainik.service.newsroom.errors import StaffSessionError
 

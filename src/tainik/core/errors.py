@@ -7,7 +7,7 @@ touches a catalogue.
 
 An error also says how it ends a request: its HTTP ``status`` and its API ``code`` (one
 vocabulary for both listeners' APIs, docs/protocol.md and docs/api.md), and may carry a
-``hint``, what the person can do about it. ``tainik.server.errors`` turns them into the
+``hint``, what the person can do about it. ``tainik.server.exception_handlers`` turns them into the
 response; a test checks that every error the server can raise declares both.
 """
 
@@ -124,7 +124,7 @@ class StorageError(TainikError):
     """Reading or writing files failed (missing input, permission, full disk).
 
     On the server it is the server's failure: the answer never repeats the message, which
-    may name server paths (``tainik.server.errors``)."""
+    may name server paths (``tainik.server.exception_handlers``)."""
 
     exit_code = ExitCode.IO
     status = 500

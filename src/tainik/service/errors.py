@@ -43,7 +43,7 @@ class SessionError(TainikError):
     """No valid session: logged out, or expired after inactivity."""
 
     exit_code = ExitCode.KEY
-    status = 401  # a page answers 403: it has no challenge to offer (server/errors.py)
+    status = 401  # a page answers 403: it has no challenge to offer (server/exception_handlers.py)
     code = "session"
     template = N_("Your session has ended; please log in again with your codename")
 

@@ -4,8 +4,9 @@ A token comes from ``POST /tokens`` with name, password, TOTP code and a scope (
 default, or ``full``), and goes in ``Authorization: Bearer TOKEN``. Every route whose method
 changes state needs a ``full`` token, checked before its body is read, except the two in
 :data:`~tainik.server.newsroom.scopes.OPEN_TO_READ_TOKENS`; the service functions check
-again. Errors are answered by the newsroom app's handlers (``tainik.server.errors``), as on
-the source interface's API: ``{"error": CODE, "message": TEXT}``.
+again. Errors are answered by the newsroom app's handlers
+(``tainik.server.exception_handlers``), as on the source interface's API:
+``{"error": CODE, "message": TEXT}``.
 """
 
 from __future__ import annotations

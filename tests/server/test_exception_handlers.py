@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException
 
 from tainik.core.errors import StorageError, StorageFullError, TainikError
 from tainik.core.upload import IncompleteError
-from tainik.server.errors import answer
+from tainik.server.exception_handlers import answer
 
 DOCS = Path(__file__).parents[2] / "docs"
 

@@ -1,4 +1,5 @@
-"""Codenames for sources, and pseudonyms for the newsroom (docs/codenames.md).
+"""The word lists, and what is drawn from them: codenames for sources, and pseudonyms for the
+newsroom (docs/codenames.md). Checking a typed codename is :mod:`tainik.core.codename`'s.
 
 The word lists come from the ``diceware`` package (read through importlib.resources, never
 copied into Tainik): the EFF large wordlist for codenames, and its adjective and noun lists for
