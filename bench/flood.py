@@ -41,8 +41,8 @@ import httpx
 import pyotp
 
 from measure import BIN, free_port
+from tainik.config import load_config
 from tainik.crypto import Secret
-from tainik.instance import load_config
 from tainik.service.instance import Instance
 from tainik.service.newsroom import admin, auth
 

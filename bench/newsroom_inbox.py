@@ -33,8 +33,8 @@ from sqlalchemy import event, insert, text
 from starlette.testclient import TestClient
 
 from tainik import crypto
+from tainik.config import init_instance
 from tainik.crypto import FAST_TEST_PARAMS, Secret
-from tainik.instance import init_instance
 from tainik.sealed.writer import new_sealed_id
 from tainik.server.app import newsroom_app
 from tainik.service.instance import Instance

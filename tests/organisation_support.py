@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from tainik.instance import CONFIG_NAME, TomlValue, set_key
+from tainik.config import CONFIG_NAME, TomlValue, set_key
 from tainik.service import logo
 
 NAME = "Prison Watch"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from tainik.instance import CONFIG_NAME, set_key
+from tainik.config import CONFIG_NAME, set_key
 
 
 def set_connections(data_dir: Path, **values: float) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tainik import codenames, crypto
+from tainik import crypto, wordlists
 from tainik.core.codename import normalize
 from tainik.core.errors import NotARecipientError
 from tainik.crypto import KdfParams, Secret, derive_source_keys
@@ -98,7 +98,7 @@ def test_the_reference_argon2_agrees_with_the_vectors(argon2_cli: str, vector: V
 
 def test_the_reference_argon2_agrees_on_fresh_codenames(argon2_cli: str) -> None:
     for _ in range(5):
-        codename = codenames.generate()
+        codename = wordlists.generate()
         salt = secrets.token_hex(16).encode("ascii")  # printable: it goes on a command line
         keys = derive_source_keys(codename, salt, FAST)
         reference = reference_argon2id(argon2_cli, normalize(codename.reveal()), salt, FAST)
@@ -141,10 +141,10 @@ def test_salt_codename_and_cost_each_change_both_keys() -> None:
 
 
 def test_the_derived_identity_opens_replies_to_its_recipient() -> None:
-    keys = derive_source_keys(codenames.generate(), SALT, FAST)
+    keys = derive_source_keys(wordlists.generate(), SALT, FAST)
     reply = crypto.encrypt(b"we got it, thank you", [keys.recipient])
     assert crypto.decrypt(reply, [keys.identity], what="reply") == b"we got it, thank you"
-    other = derive_source_keys(codenames.generate(), SALT, FAST)
+    other = derive_source_keys(wordlists.generate(), SALT, FAST)
     with pytest.raises(NotARecipientError):
         crypto.decrypt(reply, [other.identity], what="reply")
 

@@ -11,12 +11,16 @@ from tainik import i18n
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "tainik"
 # Fragments, not sentences: the audit log's verbs follow a person's name ("alice logged in"),
-# the triage report's labels sit in table cells, and argparse's own words are its own.
+# the triage report's labels and the account states sit in table cells, and argparse's own
+# words are its own.
 FRAGMENTS = {
     "service/newsroom/audit.py",
+    "service/newsroom/labels.py",
     "workstation/triage/report_html.py",
     "cli/argparse_text.py",
 }
+# Option help (argparse's convention: a lowercase phrase after the option's name).
+HELP_TEXT = "cli/syntax/"
 
 
 def marked_messages() -> list[tuple[str, int, str]]:
@@ -24,7 +28,7 @@ def marked_messages() -> list[tuple[str, int, str]]:
     found = []
     for path in sorted(SRC.rglob("*.py")):
         rel = path.relative_to(SRC).as_posix()
-        if rel in FRAGMENTS:
+        if rel in FRAGMENTS or rel.startswith(HELP_TEXT):
             continue
         tokens = [
             t
@@ -32,7 +36,9 @@ def marked_messages() -> list[tuple[str, int, str]]:
             if t.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT)
         ]
         for i, token in enumerate(tokens[:-2]):
-            marker = token.string == "N_" or (token.string == "_" and rel == "server/errors.py")
+            marker = token.string == "N_" or (
+                token.string == "_" and rel == "server/exception_handlers.py"
+            )
             if marker and tokens[i + 1].string == "(" and tokens[i + 2].type == tokenize.STRING:
                 literal = tokens[i + 2].string.lstrip("rbuRBUf").strip("\"'")
                 found.append((rel, token.start[0], literal))

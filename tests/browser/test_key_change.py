@@ -17,8 +17,8 @@ from playwright.sync_api import Page
 
 from live_server import LiveServer, make_instance, tainik_cli
 from newsroom.live import past_session, ready_staffer
+from tainik.config import CONFIG_NAME
 from tainik.crypto import Recipient
-from tainik.instance import CONFIG_NAME
 
 NewPage = Callable[..., Page]
 

@@ -39,9 +39,9 @@ from organisation_support import (
     logo_png,
     onion_address,
 )
-from tainik.instance import load_config
+from tainik.config import load_config
 from tainik.server.formatting import hour_span, human_size
-from tainik.server.i18n import translations
+from tainik.server.page_language import translations
 from tainik.service import sources
 from tainik.service.instance import Instance
 from tainik.storage import schema

@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from live_server import LiveServer, make_instance
 from organisation_support import NAME, configure, logo_png
-from tainik.instance import load_config
+from tainik.config import load_config
 from tainik.service import sources
 from tainik.service.instance import Instance
 from tainik.storage import schema

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from live_server import LiveServer, make_instance
 from source_client import blob_state, open_sealed
-from tainik.instance import load_config
+from tainik.config import load_config
 from tainik.service import sources
 from tainik.service.instance import Instance
 from tainik.storage import schema

@@ -6,14 +6,14 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from tainik import codenames
+from tainik import wordlists
 from tainik.core.codename import MAX_CHARS, WORDS, check_words, normalize, split
 from tainik.core.errors import CodenameError, ExitCode, UsageError
 
 SEPARATORS = " \t\n-_.\u00a0\u2014\u2212\u3000"
 CASINGS = [str.lower, str.upper, str.title, str.capitalize, str.swapcase]
 
-entries = st.sampled_from(codenames.eff_wordlist())
+entries = st.sampled_from(wordlists.eff_wordlist())
 separator_runs = st.text(alphabet=SEPARATORS, min_size=1, max_size=4)
 
 
@@ -63,7 +63,7 @@ def test_a_typed_codename_normalizes_to_its_canonical_form_and_checks(
 ) -> None:
     words, text = typed
     assert normalize(text) == canonical(words)
-    check_words(text, codenames.vocabulary())
+    check_words(text, wordlists.vocabulary())
 
 
 def test_normalize_examples() -> None:
@@ -78,13 +78,13 @@ def test_normalize_examples() -> None:
 
 
 def test_generated_codenames_check() -> None:
-    vocabulary = codenames.vocabulary()
+    vocabulary = wordlists.vocabulary()
     for _ in range(200):
-        check_words(codenames.generate().reveal(), vocabulary)
+        check_words(wordlists.generate().reveal(), vocabulary)
 
 
 def test_hyphenated_entries_check_however_they_are_typed() -> None:
-    vocabulary = codenames.vocabulary()
+    vocabulary = wordlists.vocabulary()
     rest = "abacus zoom abide ability"
     for hyphenated in [
         "t-shirt yo-yo drop-down",
@@ -113,7 +113,7 @@ def test_hyphenated_entries_check_however_they_are_typed() -> None:
 )
 def test_check_words_rejects(text: str) -> None:
     with pytest.raises(CodenameError) as caught:
-        check_words(text, codenames.vocabulary())
+        check_words(text, wordlists.vocabulary())
     error = caught.value
     assert isinstance(error, UsageError)
     assert error.exit_code == ExitCode.USAGE
@@ -125,7 +125,7 @@ def test_check_words_rejects(text: str) -> None:
 def test_check_words_never_repeats_the_text() -> None:
     secretish = "abacus zoom abide ability ablaze able abnormalx"
     with pytest.raises(CodenameError) as caught:
-        check_words(secretish, codenames.vocabulary())
+        check_words(secretish, wordlists.vocabulary())
     assert "abnormalx" not in str(caught.value)
     assert "abacus" not in repr(caught.value)
 
@@ -133,7 +133,7 @@ def test_check_words_never_repeats_the_text() -> None:
 @given(st.text(max_size=600))
 def test_check_words_raises_only_codename_errors(text: str) -> None:
     try:
-        check_words(text, codenames.vocabulary())
+        check_words(text, wordlists.vocabulary())
     except CodenameError:
         return
     assert len(split(text)) in range(WORDS, 2 * WORDS + 1)
@@ -141,4 +141,4 @@ def test_check_words_raises_only_codename_errors(text: str) -> None:
 
 def test_many_tokens_are_refused_quickly() -> None:
     with pytest.raises(CodenameError):
-        check_words("t " * 250, codenames.vocabulary())
+        check_words("t " * 250, wordlists.vocabulary())

@@ -14,9 +14,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from tainik import crypto
+from tainik.config import init_instance
 from tainik.core.manifest import Kind
 from tainik.crypto import FAST_TEST_PARAMS
-from tainik.instance import init_instance
 from tainik.server.app import newsroom_app, source_app
 from tainik.service import sources
 from tainik.service.instance import Instance

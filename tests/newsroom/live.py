@@ -19,8 +19,8 @@ import httpx
 import pyotp
 
 from live_server import tainik_cli
+from tainik.config import load_config
 from tainik.crypto import Secret
-from tainik.instance import load_config
 from tainik.service.instance import Instance
 from tainik.service.newsroom import auth
 

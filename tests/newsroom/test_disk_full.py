@@ -20,8 +20,8 @@ from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
 from tainik import crypto
+from tainik.config import CONFIG_NAME, init_instance, load_config, set_key
 from tainik.crypto import FAST_TEST_PARAMS
-from tainik.instance import CONFIG_NAME, init_instance, load_config, set_key
 from tainik.sealed.writer import new_sealed_id
 from tainik.server.app import newsroom_app, source_app
 from tainik.service import maintenance

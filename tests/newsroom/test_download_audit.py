@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from live_server import LiveServer, make_instance
 from source_client import SourceClient
-from tainik.instance import load_config
+from tainik.config import load_config
 from tainik.service.instance import Instance
 from tainik.storage import newsroom_schema as ns
 

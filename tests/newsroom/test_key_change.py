@@ -27,7 +27,7 @@ from sqlalchemy import select
 
 from live_server import LiveServer, make_instance, tainik_cli
 from source_client import SourceClient, open_sealed
-from tainik.instance import CONFIG_NAME, load_config
+from tainik.config import CONFIG_NAME, load_config
 from tainik.sealed import layout
 from tainik.service.instance import Instance
 from tainik.storage import newsroom_schema as ns

@@ -10,7 +10,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from tainik import crypto
-from tainik.instance import CONFIG_NAME
+from tainik.config import CONFIG_NAME
 from tainik.server.app import newsroom_app
 from tainik.service.instance import Instance
 from tainik.service.newsroom import key_change

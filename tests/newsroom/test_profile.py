@@ -17,7 +17,7 @@ from organisation_support import (
     jpeg_with_secrets,
     onion_address,
 )
-from tainik.instance import CONFIG_NAME, load_config
+from tainik.config import CONFIG_NAME, load_config
 from tainik.server.security import CSP
 from tainik.service.instance import Instance
 

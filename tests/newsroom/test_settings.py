@@ -11,8 +11,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from tainik import crypto
+from tainik.config import CONFIG_NAME, SETTINGS_BY_KEY, Setting, load_config, set_key
 from tainik.core.errors import NotARecipientError
-from tainik.instance import CONFIG_NAME, SETTINGS_BY_KEY, Setting, load_config, set_key
 from tainik.sealed.reader import read_small
 from tainik.service.instance import Instance
 from tainik.service.newsroom.settings import EDITABLE

@@ -9,8 +9,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from tainik import crypto
+from tainik.config import init_instance
 from tainik.crypto import FAST_TEST_PARAMS
-from tainik.instance import init_instance
 from tainik.server.app import source_app
 from tainik.service.instance import Instance
 

@@ -80,17 +80,15 @@ def run(argv: Sequence[str] | None, ctx: Context) -> int:
     try:
         code: int = commands.load(args.run)(args, ctx)
     except TainikError as error:
-        ctx.say(ctx._("tainik: error: {message}").format(message=translate(error, ctx)))
+        ctx.say(ctx._("tainik: error: {message}").format(message=error.message(ctx._)))
+        hint = error.advice(ctx._)
+        if hint is not None:
+            ctx.say(ctx._("tainik: hint: {hint}").format(hint=hint))
         return error.exit_code
     except KeyboardInterrupt:
         ctx.say(ctx._("tainik: interrupted"))
         return ExitCode.INTERRUPTED
     return code
-
-
-def translate(error: TainikError, ctx: Context) -> str:
-    """The error's message in the user's language."""
-    return ctx._(error.template).format(**error.params)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -116,7 +116,7 @@ def run_pull(args: argparse.Namespace, ctx: Context) -> int:
     for entry, error in report.failed:
         ctx.say(
             ctx._("{id}: not pulled: {reason}").format(
-                id=entry.sealed_id, reason=ctx._(error.template).format(**error.params)
+                id=entry.sealed_id, reason=error.message(ctx._)
             )
         )
     ctx.say(

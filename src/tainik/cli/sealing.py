@@ -83,11 +83,7 @@ def run_open(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _not_opened(ctx: Context, shown: object, error: TainikError) -> None:
-    ctx.say(
-        ctx._("{path}: not opened: {reason}").format(
-            path=shown, reason=ctx._(error.template).format(**error.params)
-        )
-    )
+    ctx.say(ctx._("{path}: not opened: {reason}").format(path=shown, reason=error.message(ctx._)))
 
 
 def _open_one(

@@ -97,11 +97,7 @@ def _say_outcome(ctx: Context, prepared: PreparedSend, outcome: SendOutcome) -> 
     for item in report.completed:
         print(item, file=ctx.stdout)
     for item, error in report.failed:
-        ctx.say(
-            ctx._("{path}: not sent: {reason}").format(
-                path=item, reason=ctx._(error.template).format(**error.params)
-            )
-        )
+        ctx.say(ctx._("{path}: not sent: {reason}").format(path=item, reason=error.message(ctx._)))
     ctx.say(
         ctx._(
             "Done. Segments sent now: {sent} ({bytes} bytes); already on the server: "

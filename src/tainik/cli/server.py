@@ -8,8 +8,8 @@ import sys
 import threading
 
 from tainik.cli.context import Context
+from tainik.config import init_instance, load_config
 from tainik.crypto import Recipient
-from tainik.instance import init_instance, load_config
 from tainik.sealed.pool import default_jobs
 from tainik.sealed.writer import SegmentWorkers
 from tainik.server.app import serve

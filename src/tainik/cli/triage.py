@@ -42,12 +42,12 @@ def run_triage(args: argparse.Namespace, ctx: Context) -> int:
 
     def failed(failure: Failure) -> None:
         error = failure.error
-        reason = ctx._(error.template).format(**error.params)
+        reason = error.message(ctx._)
         ctx.say(_("skipped: {reason}").format(reason=reason))
 
     def finished(result: VideoResult) -> None:
         for note in result.notes:
-            text = ctx._(note.template).format(**note.params)
+            text = note.message(ctx._)
             ctx.say(_("{path}: warning: {note}").format(path=result.path, note=text))
 
     bar = ProgressLine(ctx.stderr, _("triage"), prepared.total_bytes)

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from tainik.cli.context import Context
-from tainik.instance import load_config
+from tainik.config import load_config
 from tainik.service.instance import Instance
 from tainik.service.newsroom import admin
 from tainik.service.newsroom.admin import NewSecrets

@@ -16,7 +16,7 @@ from tainik.cli.context import Context
 from tainik.cli.keys import load_identities
 from tainik.cli.passphrase import read_passphrase
 from tainik.cli.progress import CountLine, ProgressLine
-from tainik.cli.vault_options import actor, jobs, printable, translated
+from tainik.cli.vault_options import actor, jobs, printable
 from tainik.core.errors import N_, ExitCode, TainikError, UsageError
 from tainik.core.manifest import Kind
 from tainik.core.units import human_bytes
@@ -48,7 +48,7 @@ def say_head(vault: Vault, ctx: Context) -> None:
     try:
         head = current_head(vault)
     except TainikError as error:
-        ctx.say(ctx._("warning: {message}").format(message=translated(ctx, error)))
+        ctx.say(ctx._("warning: {message}").format(message=error.message(ctx._)))
         return
     ctx.say(
         ctx._("custody log head {head}: keep it outside the vault ('tainik vault head')").format(
@@ -128,7 +128,7 @@ class _ImportLines(ImportObserver):
             ctx.say(
                 ctx._("{path}: not imported: {reason}").format(
                     path=result.container,
-                    reason=ctx._(result.error.template).format(**result.error.params),
+                    reason=result.error.message(ctx._),
                 )
             )
             return
@@ -139,7 +139,7 @@ class _ImportLines(ImportObserver):
             flush=True,
         )
         if result.warning is not None:
-            reason = ctx._(result.warning.template).format(**result.warning.params)
+            reason = result.warning.message(ctx._)
             ctx.say(ctx._("warning: {message}").format(message=f"{result.container}: {reason}"))
 
 
@@ -203,17 +203,9 @@ def run_verify(args: argparse.Namespace, ctx: Context) -> int:
         finally:
             bar.close()
     for warning in report.warnings:
-        ctx.say(
-            ctx._("warning: {message}").format(
-                message=ctx._(warning.template).format(**warning.params)
-            )
-        )
+        ctx.say(ctx._("warning: {message}").format(message=warning.message(ctx._)))
     for problem in report.problems:
-        ctx.say(
-            ctx._("problem: {message}").format(
-                message=ctx._(problem.template).format(**problem.params)
-            )
-        )
+        ctx.say(ctx._("problem: {message}").format(message=problem.message(ctx._)))
     if not report.ok:
         raise VaultIntegrityError(
             N_("The vault failed verification: {count} problem(s), listed above"),

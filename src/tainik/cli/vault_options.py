@@ -7,8 +7,7 @@ import getpass
 import os
 import unicodedata
 
-from tainik.cli.context import Context
-from tainik.core.errors import N_, TainikError, UsageError
+from tainik.core.errors import N_, UsageError
 
 ACTOR_ENV = "TAINIK_ACTOR"
 _UNPRINTABLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
@@ -35,8 +34,3 @@ def printable(text: str) -> str:
     return "".join(
         c if c in "\n\t" or unicodedata.category(c) not in _UNPRINTABLE else "\ufffd" for c in text
     )
-
-
-def translated(ctx: Context, error: TainikError) -> str:
-    """An error's message in the user's language."""
-    return ctx._(error.template).format(**error.params)

@@ -3,7 +3,7 @@
 A codename is :data:`WORDS` entries of the codename list (the EFF large wordlist), separated by
 spaces. Sources type it by hand, so :func:`normalize` forgives case, extra spaces and other
 separators; the normalized text is what the key derivation reads. Pure: the word list itself
-is loaded by :mod:`tainik.codenames` and passed in.
+is loaded by :mod:`tainik.wordlists` and passed in.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def split(text: str) -> list[str]:
 def check_words(text: str, vocabulary: frozenset[str]) -> None:
     """Raise :class:`CodenameError` unless ``text`` is :data:`WORDS` entries of ``vocabulary``.
 
-    ``vocabulary`` holds normalized entries (see :func:`tainik.codenames.vocabulary`). The
+    ``vocabulary`` holds normalized entries (see :func:`tainik.wordlists.vocabulary`). The
     error never quotes ``text``.
     """
     tokens = split(text) if len(text) <= MAX_CHARS else []

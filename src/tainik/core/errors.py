@@ -1,17 +1,32 @@
 """The one exception root of Tainik.
 
 Every error a user can see derives from :class:`TainikError`. Messages are English templates
-marked for translation with :func:`N_`; the command line (and later the web layer) translates
-and formats them in one place, so nothing here touches a catalogue.
+marked for translation with :func:`N_`; :meth:`TainikError.message` translates and formats
+them with the catalogue it is given (the command line's, or a request's), so nothing here
+touches a catalogue.
+
+An error also says how it ends a request: its HTTP ``status`` and its API ``code`` (one
+vocabulary for both listeners' APIs, docs/protocol.md and docs/api.md), and may carry a
+``hint``, what the person can do about it. ``tainik.server.exception_handlers`` turns them into the
+response; a test checks that every error the server can raise declares both.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
+
+# A gettext function: a catalogue's ``gettext``, or :func:`english`.
+Gettext = Callable[[str], str]
 
 
 def N_(message: str) -> str:
     """Mark a string for extraction into the translation catalogue without translating it."""
+    return message
+
+
+def english(message: str) -> str:
+    """The identity "translation": English, the source language."""
     return message
 
 
@@ -30,10 +45,16 @@ class ExitCode:
 class TainikError(Exception):
     """Base of every user-facing error.
 
-    ``template`` is an English message with ``{name}`` fields filled from ``params``.
+    ``template`` is an English message with ``{name}`` fields filled from ``params``;
+    ``hint`` (optional, English, no fields) says what to do about it. ``status`` and ``code``
+    are the HTTP status and API code the server answers it with; the root's are the server's
+    own failure, for an error that never declared its own (a test forbids that).
     """
 
     exit_code: ClassVar[int] = ExitCode.INTERNAL
+    status: ClassVar[int] = 500
+    code: ClassVar[str] = "internal"
+    hint: ClassVar[str | None] = None
     template: str = N_("Internal error")
 
     def __init__(self, template: str | None = None, **params: object) -> None:
@@ -42,15 +63,25 @@ class TainikError(Exception):
         self.params = params
         super().__init__(self.english())
 
+    def message(self, gettext: Gettext = english) -> str:
+        """The message in the language of ``gettext`` (a catalogue's), English by default."""
+        return gettext(self.template).format(**self.params)
+
+    def advice(self, gettext: Gettext = english) -> str | None:
+        """The hint in the language of ``gettext``, or None when the error has none."""
+        return gettext(self.hint) if self.hint is not None else None
+
     def english(self) -> str:
         """The message in English, for logs of the developer kind and for tests."""
-        return self.template.format(**self.params)
+        return self.message()
 
 
 class UsageError(TainikError):
     """The user asked for something malformed (a bad recipient string, a bad option)."""
 
     exit_code = ExitCode.USAGE
+    status = 400
+    code = "bad_request"
 
 
 class CodenameError(UsageError):
@@ -59,6 +90,7 @@ class CodenameError(UsageError):
     The message never repeats the text: a mistyped codename is still nearly a secret.
     """
 
+    code = "bad_codename"
     template = N_("That is not a valid codename: it should be {words} words from the codename list")
 
 
@@ -66,6 +98,8 @@ class IdentityError(TainikError):
     """A key problem: not a recipient, wrong passphrase, unreadable identity file."""
 
     exit_code = ExitCode.KEY
+    status = 400
+    code = "bad_request"
 
 
 class NotARecipientError(IdentityError):
@@ -78,6 +112,8 @@ class IntegrityError(TainikError):
     """Sealed data is corrupt, tampered with, incomplete, or not in the format."""
 
     exit_code = ExitCode.INTEGRITY
+    status = 400
+    code = "bad_request"
 
 
 class FormatError(IntegrityError):
@@ -85,14 +121,21 @@ class FormatError(IntegrityError):
 
 
 class StorageError(TainikError):
-    """Reading or writing files failed (missing input, permission, full disk)."""
+    """Reading or writing files failed (missing input, permission, full disk).
+
+    On the server it is the server's failure: the answer never repeats the message, which
+    may name server paths (``tainik.server.exception_handlers``)."""
 
     exit_code = ExitCode.IO
+    status = 500
+    code = "internal"
 
 
 class StorageFullError(StorageError):
     """No space left: the disk (or the quota) is full, or below the level kept for staff."""
 
+    status = 507
+    code = "storage_full"
     template = N_("No space left on the device")
 
 

@@ -82,9 +82,11 @@ _REFUSALS = {
 
 
 class AccountStateError(TainikError):
-    """An event the account's state refuses."""
+    """An event the account's state refuses (a conflict with what the account is)."""
 
     exit_code = ExitCode.USAGE
+    status = 409
+    code = "conflict"
     template = N_("The account {name} cannot do that now")
 
 

@@ -81,24 +81,94 @@ _REFUSALS = {
 
 
 class UploadError(TainikError):
-    """A request that the upload protocol refuses; ``code`` is the protocol's error code."""
+    """A request that the upload protocol refuses; each subclass is one of the protocol's
+    error codes (docs/protocol.md)."""
 
     exit_code = 2
+    status = 400
     code = "bad_request"
+
+
+class UploadIdError(UploadError):
+    """The upload id is not a sealed-file id."""
+
+    code = "bad_id"
+
+
+class SegmentCountError(UploadError):
+    """The number of segments is out of range."""
+
+    code = "bad_segments"
+
+
+class UploadNoteError(UploadError):
+    """The upload note is missing, too large, or not an age file."""
+
+    code = "bad_note"
+
+
+class UploadConflictError(UploadError):
+    """The upload id belongs to another source (or, rarely, other requests kept changing the
+    upload while this one tried to move it)."""
+
+    status = 409
+    code = "conflict"
+
+
+class WrongStateError(UploadError):
+    """The upload's state does not allow the request (finished or gone)."""
+
+    status = 409
+    code = "wrong_state"
+
+
+class UploadTooLargeError(UploadError):
+    """A segment, manifest or upload larger than the protocol or the instance allows."""
+
+    status = 413
+    code = "too_large"
+
+
+class QuotaError(UploadError):
+    """The source's unfinished uploads would claim more than the instance allows."""
+
+    status = 413
+    code = "quota"
+
+
+class SegmentIndexError(UploadError):
+    """A segment index beyond the upload's count."""
+
+    code = "segment_index"
+
+
+class IncompleteError(UploadError):
+    """``complete`` with parts missing; ``missing`` (a parameter) lists the first of them."""
+
+    code = "incomplete"
 
 
 class SegmentRejected(UploadError):
     """A segment body that cannot be a valid segment."""
 
 
+class NotAgeError(SegmentRejected):
+    """A segment whose body is not an age file."""
+
+    code = "not_age"
+
+
+class SegmentSizeError(SegmentRejected):
+    """A segment whose payload length no segment of this upload can have."""
+
+    code = "segment_size"
+
+
 def transition(state: UploadState, event: UploadEvent) -> UploadState:
-    """The state after ``event``, or :class:`UploadError` (``wrong_state``) when the
-    protocol forbids it."""
+    """The state after ``event``, or :class:`WrongStateError` when the protocol forbids it."""
     after = UPLOAD_LIFECYCLE.next(state, event)
     if after is None:
-        error = UploadError(_REFUSALS.get(state, N_("This upload is already finished or gone")))
-        error.code = "wrong_state"
-        raise error
+        raise WrongStateError(_REFUSALS.get(state, N_("This upload is already finished or gone")))
     return after
 
 
@@ -108,12 +178,12 @@ def header_length(prefix: bytes, index: int) -> int:
     Only the framing is looked at: the magic line and the final ``---`` MAC line.
     """
     if not prefix.startswith(AGE_MAGIC):
-        raise _rejected("not_age", N_("Segment {index} is not an age file"), index)
+        raise NotAgeError(N_("Segment {index} is not an age file"), index=index)
     end = prefix.find(b"\n--- ", 0, MAX_HEADER)
     if end < 0 or len(prefix) < end + 1 + MAC_LINE_LENGTH:
-        raise _rejected("not_age", N_("Segment {index} is not an age file"), index)
+        raise NotAgeError(N_("Segment {index} is not an age file"), index=index)
     if prefix[end + MAC_LINE_LENGTH] != 0x0A:
-        raise _rejected("not_age", N_("Segment {index} is not an age file"), index)
+        raise NotAgeError(N_("Segment {index} is not an age file"), index=index)
     return end + 1 + MAC_LINE_LENGTH
 
 
@@ -143,9 +213,9 @@ def check_segment_size(
     payload = total - header
     if index < count - 1:
         if payload != payload_length(segment_size):
-            raise _rejected("segment_size", N_("Segment {index} has the wrong size"), index)
+            raise SegmentSizeError(N_("Segment {index} has the wrong size"), index=index)
     elif plaintext_length(payload, segment_size) is None:
-        raise _rejected("segment_size", N_("Segment {index} has the wrong size"), index)
+        raise SegmentSizeError(N_("Segment {index} has the wrong size"), index=index)
 
 
 # The longest message a source may send, in characters, by the form or by `tainik send`.
@@ -187,9 +257,3 @@ def missing_segments(
     if len(first) < listed:
         first.extend(range(expected, min(count, expected + listed - len(first))))
     return count - present, first
-
-
-def _rejected(code: str, template: str, index: int | str = "?") -> SegmentRejected:
-    error = SegmentRejected(template, index=index)
-    error.code = code
-    return error

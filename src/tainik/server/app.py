@@ -20,7 +20,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tainik.core.errors import N_, UsageError
-from tainik.server import errors, logs
+from tainik.server import exception_handlers, logs
 from tainik.server.newsroom.interface import NewsroomInterface
 from tainik.server.pages import Pages
 from tainik.server.security import SecurityHeaders
@@ -33,12 +33,12 @@ STATIC = Path(__file__).parent / "static"
 log = logging.getLogger("tainik.server")
 
 
-def _starlette(routes: list[Any], pages: Pages, staff_of: errors.StaffOf | None = None) -> ASGIApp:
-    handlers: dict[Any, Any] = {}
-    errors.install(handlers, pages, staff_of)
+def _starlette(
+    routes: list[Any], pages: Pages, staff_of: exception_handlers.StaffOf | None = None
+) -> ASGIApp:
     app = Starlette(
         routes=[*routes, Mount("/static", app=StaticFiles(directory=STATIC), name="static")],
-        exception_handlers=handlers,
+        exception_handlers=exception_handlers.handlers(pages, staff_of),
     )
     return SecurityHeaders(QuietErrors(app))
 

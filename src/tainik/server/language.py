@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tainik.server.i18n import LANG_COOKIE, SUPPORTED
+from tainik.server.page_language import LANG_COOKIE, SUPPORTED
 from tainik.server.pages import CHOSEN_LANGUAGE, COOKIE_FLAGS, see_other, small_form
 from tainik.server.security import CSRF_COOKIE, CSRF_FIELD, check_csrf
 from tainik.service.errors import RequestError

@@ -17,7 +17,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from tainik.core.profile import Profile
 from tainik.server.formatting import hour_span, human_size
-from tainik.server.i18n import LANG_COOKIE, SUPPORTED, negotiate, translations
+from tainik.server.page_language import LANG_COOKIE, SUPPORTED, negotiate, translations
 from tainik.server.security import CSRF_COOKIE, csrf_token
 from tainik.service import logo
 from tainik.service.errors import NotFoundError, RequestError

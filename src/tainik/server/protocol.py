@@ -23,7 +23,7 @@ and file descriptors for nothing. :class:`BoundedHttpToolsProtocol` adds three b
   busy) does not count against the client. There is no deadline for a whole body: a trove of
   gigabytes through Tor takes hours, and is welcome.
 
-The numbers, and why they suit slow Tor circuits, are in :class:`tainik.instance.ConnectionLimits`
+The numbers, and why they suit slow Tor circuits, are in :class:`tainik.config.ConnectionLimits`
 and docs/threat-model.md.
 """
 
@@ -37,7 +37,7 @@ from uvicorn.protocols.http.flow_control import FlowControl
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
-from tainik.instance import ConnectionLimits
+from tainik.config import ConnectionLimits
 from tainik.server.security import HEADERS, MAX_REQUEST_HEADERS, TOO_LARGE
 
 # The request line and the header block together; headers alone are bounded at 16 KiB.

@@ -38,7 +38,7 @@ import anyio.to_thread
 import uvicorn
 from starlette.types import ASGIApp
 
-from tainik.instance import ConnectionLimits
+from tainik.config import ConnectionLimits
 from tainik.server.protocol import SERVICE_UNAVAILABLE, BoundedHttpToolsProtocol
 
 log = logging.getLogger("tainik.server")

@@ -18,7 +18,7 @@ from sqlalchemy import delete, exists, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from tainik import codenames, crypto
+from tainik import crypto, wordlists
 from tainik.core.codename import check_words
 from tainik.core.manifest import Kind
 from tainik.crypto import Identity, Secret
@@ -99,7 +99,7 @@ def new_codename(instance: Instance) -> tuple[Secret, Secret]:
 
     Nothing is written and nothing is derived (service/new_source.py): the source's row and
     keys come with its first submission (:func:`source_row`, :func:`with_keys`)."""
-    codename = codenames.generate()
+    codename = wordlists.generate()
     new = NewSource.fresh(codename, instance.clock())
     return codename, instance.new_sources.seal(new)
 
@@ -132,7 +132,7 @@ def source_row(db: Connection, instance: Instance, keys: crypto.SourceKeys) -> i
         insert(schema.sources).values(
             lookup=keys.lookup,
             reply_recipient=keys.identity.recipient.text,
-            designation=codenames.designation(),
+            designation=wordlists.designation(),
             created_at=now,
             last_activity=now,
             starred=False,
@@ -176,7 +176,7 @@ def login(instance: Instance, typed: str, *, new_ok: bool = False) -> Secret:
     # Text that is not a codename is refused before any Argon2id work, and costs nothing;
     # a well-formed one waits its turn at the KDF gate. No failure is counted: a budget of
     # failures would let anybody lock every source out (see service/kdf_gate.py).
-    check_words(typed, codenames.vocabulary())
+    check_words(typed, wordlists.vocabulary())
     keys = _derive(instance, Secret(typed), returning=True)
     with instance.engine.begin() as db:
         row = db.execute(

@@ -35,9 +35,17 @@ from tainik.core.upload import (
     MISSING_LISTED,
     PROTOCOL_SEGMENT_SIZE,
     UPLOAD_LIFECYCLE,
+    IncompleteError,
+    QuotaError,
+    SegmentCountError,
+    SegmentIndexError,
+    UploadConflictError,
     UploadError,
     UploadEvent,
+    UploadIdError,
+    UploadNoteError,
     UploadState,
+    UploadTooLargeError,
     check_segment_size,
     header_length,
     max_segment_bytes,
@@ -73,12 +81,6 @@ def max_note_bytes(segments: int) -> int:
 
 # The largest note of all (an upload of MAX_SEGMENTS segments): about 25 MiB.
 MAX_NOTE_BYTES = max_note_bytes(MAX_SEGMENTS)
-
-
-def _error(code: str, template: str, **params: object) -> UploadError:
-    error = UploadError(template, **params)
-    error.code = code
-    return error
 
 
 def _row(instance: Instance, session: SourceSession, sealed_id: str) -> Any:
@@ -174,7 +176,7 @@ def _transaction(
         with instance.engine.begin() as db:
             return action(db)
     except _Moved:
-        raise _error("conflict", N_("Another request changed this upload; try again")) from None
+        raise UploadConflictError(N_("Another request changed this upload; try again")) from None
 
 
 def _note(session: SourceSession, sealed_note: bytes) -> JsonObject | None:
@@ -245,8 +247,7 @@ def _check_quota(db: Connection, instance: Instance, session: SourceSession, seg
     ).scalar_one()
     limit = instance.config.max_unfinished_bytes
     if reserved_bytes(int(claimed) + segments) > limit:
-        raise _error(
-            "quota",
+        raise QuotaError(
             N_(
                 "Your unfinished uploads would hold more than this server keeps for one "
                 "source ({limit}); finish or abandon some first"
@@ -258,13 +259,13 @@ def _check_quota(db: Connection, instance: Instance, session: SourceSession, seg
 def check_new_upload(sealed_id: str, segments: int, sealed_note: bytes) -> None:
     """Refuse a malformed request to create an upload (before a new source is written)."""
     if not is_valid_id(sealed_id):
-        raise _error("bad_id", N_("The upload id is not a sealed-file id"))
+        raise UploadIdError(N_("The upload id is not a sealed-file id"))
     if not 1 <= segments <= MAX_SEGMENTS:
-        raise _error("bad_segments", N_("The number of segments is out of range"))
+        raise SegmentCountError(N_("The number of segments is out of range"))
     if not sealed_note or len(sealed_note) > max_note_bytes(segments):
-        raise _error("bad_note", N_("The upload note is missing or too large"))
+        raise UploadNoteError(N_("The upload note is missing or too large"))
     if not sealed_note.startswith(b"age-encryption.org/v1\n"):
-        raise _error("bad_note", N_("The upload note is not an age file"))
+        raise UploadNoteError(N_("The upload note is not an age file"))
 
 
 def create_upload(
@@ -283,7 +284,7 @@ def create_upload(
         ).first()
         if row is not None:
             if row.source_id != session.source_id:
-                raise _error("conflict", N_("That upload id is taken"))
+                raise UploadConflictError(N_("That upload id is taken"))
             existing = row
         else:
             taken = db.execute(
@@ -294,7 +295,7 @@ def create_upload(
             if taken is not None and taken.source_id == session.source_id:
                 return _delivered(session, sealed_id, segments, sealed_note, now), False
             if taken is not None or instance.blobs.exists(sealed_id):
-                raise _error("conflict", N_("That upload id is taken"))
+                raise UploadConflictError(N_("That upload id is taken"))
             # New uploads only: one already delivered stays delivered, and an unfinished
             # one meets the limit at its last segment.
             _check_limit(instance, smallest_upload(segments))
@@ -364,16 +365,15 @@ def put_segment(
         _move(db, stored, UploadEvent.SEGMENT, **_activity(instance, stored.row))
         segments = int(stored.row.segments)
         if not 0 <= index < segments:
-            raise _error(
-                "segment_index",
+            raise SegmentIndexError(
                 N_("Segment {index} is beyond the upload's {count}"),
                 index=index,
                 count=segments,
             )
         size = sum(len(chunk) for chunk in body)
         if size > max_segment_bytes():
-            raise _error(
-                "too_large", N_("Segment {index} is larger than any valid segment"), index=index
+            raise UploadTooLargeError(
+                N_("Segment {index} is larger than any valid segment"), index=index
             )
         header = header_length(_prefix(body, HEADER_PREFIX), index)
         check_segment_size(index, segments, size, header)
@@ -422,8 +422,7 @@ def _check_limit(instance: Instance, size: int) -> None:
     same limit the no-JS form has, for each file uploaded through the API."""
     limit = instance.config.max_upload_bytes
     if limit and size > limit:
-        raise _error(
-            "too_large",
+        raise UploadTooLargeError(
             N_("The upload is larger than this server accepts ({limit})"),
             limit=human_bytes(limit),
         )
@@ -448,7 +447,7 @@ def put_manifest(instance: Instance, session: SourceSession, sealed_id: str, bod
         stored = _load(db, session.source_id, sealed_id)
         _move(db, stored, UploadEvent.MANIFEST, **_activity(instance, stored.row))
         if len(body) > MAX_MANIFEST_CIPHERTEXT:
-            raise _error("too_large", N_("The manifest is too large"))
+            raise UploadTooLargeError(N_("The manifest is too large"))
         header_length(body, -1)
 
     _transaction(instance, check)
@@ -518,13 +517,11 @@ def _check_present(instance: Instance, sealed_id: str, segments: int) -> None:
     )
     manifest = instance.uploads.has_manifest(sealed_id)
     if absent or not manifest:
-        error = _error(
-            "incomplete",
+        raise IncompleteError(
             N_("The upload is not complete; parts missing: {count}"),
             count=absent + (0 if manifest else 1),
+            missing=listed,
         )
-        error.params["missing"] = listed
-        raise error
 
 
 def _commit(

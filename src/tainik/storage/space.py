@@ -4,7 +4,7 @@
 operation, SQLite's ``SQLITE_FULL`` ("database or disk is full"), PostgreSQL's ``disk_full``
 (SQLSTATE 53100), and our own :class:`~tainik.core.errors.StorageFullError`.
 :func:`is_disk_full` recognises all of them anywhere in an exception's chain, so that the
-server answers every one with ``507`` (``tainik.server.errors``).
+server answers every one with ``507`` (``tainik.server.exception_handlers``).
 
 The **reserve** is a few files of zeros in the data folder, allocated when there is room. When
 a write that must not fail (a staff login, a deletion) finds the disk full, one of them is

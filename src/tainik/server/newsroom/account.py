@@ -61,7 +61,7 @@ class AccountPages:
                 request,
                 "newsroom/login.html",
                 None,
-                error=_(error.template).format(**error.params),
+                error=error.message(_),
                 status=429 if isinstance(error, Throttled) else 403,
             )
         response = see_other("/account/password" if staff.must_change_password else "/inbox")
@@ -96,7 +96,7 @@ class AccountPages:
                 request,
                 "newsroom/password.html",
                 None,
-                error=_(error.template).format(**error.params),
+                error=error.message(_),
                 status=429 if isinstance(error, Throttled) else 400,
             )
         response = see_other("/inbox?done=password")

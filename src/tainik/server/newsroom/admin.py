@@ -158,7 +158,7 @@ class AdminPages:
         except SettingsError as error:
             _ = self.pages.gettext(request)
             return await self._settings_refused(
-                request, profile_form=fields, profile_error=_(error.template).format(**error.params)
+                request, profile_form=fields, profile_error=error.message(_)
             )
         return see_other("/admin/settings?done=profile")
 
@@ -168,9 +168,7 @@ class AdminPages:
             await run_in_threadpool(profile.set_logo, self.instance, credential(request), data)
         except logo.LogoError as error:
             _ = self.pages.gettext(request)
-            return await self._settings_refused(
-                request, logo_error=_(error.template).format(**error.params)
-            )
+            return await self._settings_refused(request, logo_error=error.message(_))
         return see_other("/admin/settings?done=logo")
 
     async def delete_logo(self, request: Request) -> Response:
@@ -194,7 +192,7 @@ class AdminPages:
                 None,
                 settings=None,
                 form=fields._asdict(),
-                error=_(error.template).format(**error.params),
+                error=error.message(_),
                 notice=None,
                 status=400,
                 **self._profile_context(),
@@ -236,7 +234,7 @@ class AdminPages:
                 request,
                 proposed,
                 fields,
-                error=_(e.template).format(**e.params),
+                error=e.message(_),
                 status=429 if isinstance(e, PasswordChecksThrottledError) else 400,
             )
         return see_other("/admin/settings?done=keys")

@@ -4,27 +4,23 @@ A token comes from ``POST /tokens`` with name, password, TOTP code and a scope (
 default, or ``full``), and goes in ``Authorization: Bearer TOKEN``. Every route whose method
 changes state needs a ``full`` token, checked before its body is read, except the two in
 :data:`~tainik.server.newsroom.scopes.OPEN_TO_READ_TOKENS`; the service functions check
-again. Errors are JSON, ``{"error": CODE, "message": TEXT}`` as on the source interface's
-API, with the statuses of :func:`tainik.server.errors.status_of`.
+again. Errors are answered by the newsroom app's handlers
+(``tainik.server.exception_handlers``), as on the source interface's API:
+``{"error": CODE, "message": TEXT}``.
 """
 
 from __future__ import annotations
 
 import functools
-import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
-from starlette.types import ASGIApp
+from starlette.routing import Mount, Route
 
-from tainik.core.errors import StorageError, TainikError
 from tainik.core.jsonfields import JsonObject
 from tainik.core.newsroom_api import (
     Page,
@@ -35,7 +31,6 @@ from tainik.core.newsroom_api import (
     download_path,
 )
 from tainik.crypto import Secret
-from tainik.server.errors import STORAGE_CODES, status_of
 from tainik.server.json_body import SMALL_JSON, read_json
 from tainik.server.newsroom.common import MAX_ID, path_id
 from tainik.server.newsroom.openapi import document
@@ -51,52 +46,7 @@ from tainik.service.newsroom.inbox import ReplyItem, SourceSummary
 PREFIX = "/api/v1"
 # A reply of MAX_REPLY_CHARS characters, each escaped in JSON as up to 12 bytes, fits.
 MAX_REPLY_JSON = 2 * 1024 * 1024
-CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "too_large",
-    429: "throttled",
-    500: "server_error",
-    507: STORAGE_CODES[507],
-}
-log = logging.getLogger("tainik.server")
 Endpoint = Callable[[Request], Awaitable[Response]]
-
-
-def error_response(status: int, message: str) -> JSONResponse:
-    """The API's error body."""
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    body = {"error": CODES.get(status, "error"), "message": message}
-    return JSONResponse(body, status_code=status, headers=headers)
-
-
-def endpoint(handler: Endpoint) -> Endpoint:
-    """Every error becomes JSON here; an unexpected one is logged by type only."""
-
-    @functools.wraps(handler)
-    async def wrapper(request: Request) -> Response:
-        try:
-            return await handler(request)
-        except TainikError as error:
-            status = status_of(error)
-            if isinstance(error, StorageError):
-                log.error("storage failure: %s", type(error).__name__)
-                return error_response(status, "the server could not read or write its storage")
-            return error_response(status, error.english())
-        except ClientDisconnect:
-            raise  # a normal event, answered quietly by server/errors.py
-        except Exception as error:
-            log.error("internal error: %s", type(error).__name__)
-            status = status_of(error)  # 507 when storage is full, whoever said so
-            if status == 507:
-                return error_response(status, "the server's storage is full")
-            return error_response(500, "internal error")
-
-    return wrapper
 
 
 def _bearer(request: Request) -> Credential:
@@ -215,7 +165,7 @@ class Api:
         return [
             Route(
                 path,
-                endpoint(self._full_scope(handler) if needs_full_scope(method, path) else handler),
+                self._full_scope(handler) if needs_full_scope(method, path) else handler,
                 methods=[method],
             )
             for path, handler, method in table
@@ -231,14 +181,10 @@ class Api:
 
         return checked
 
-    def app(self) -> ASGIApp:
-        """A Starlette app to mount at ``/api/v1``: unknown paths and methods answer JSON."""
-
-        async def http_error(_request: Request, exc: Exception) -> Response:
-            assert isinstance(exc, HTTPException)
-            return error_response(exc.status_code, exc.detail)
-
-        return Starlette(routes=self.routes(), exception_handlers={HTTPException: http_error})
+    def mount(self) -> Mount:
+        """The API under ``/api/v1``: routes of the newsroom app, so that its errors, unknown
+        paths and methods included, are answered by the app's handlers, in JSON."""
+        return Mount(PREFIX, routes=self.routes())
 
     async def openapi(self, _request: Request) -> Response:
         return JSONResponse(document())

@@ -11,12 +11,12 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Mount, Route
+from starlette.routing import Route
 
 from tainik.server.language import get_fallback, language_route
 from tainik.server.newsroom.account import AccountPages
 from tainik.server.newsroom.admin import AdminPages
-from tainik.server.newsroom.api import PREFIX, Api
+from tainik.server.newsroom.api import Api
 from tainik.server.newsroom.common import credential, guarded
 from tainik.server.newsroom.sources import SourcePages
 from tainik.server.pages import Pages, logo_response
@@ -88,7 +88,7 @@ class NewsroomInterface:
                 ("/admin/logo/delete", "/admin/settings"),
             ]
         )
-        routes.append(Mount(PREFIX, app=self.api.app()))
+        routes.append(self.api.mount())
         return routes
 
     async def logo(self, _request: Request) -> Response:

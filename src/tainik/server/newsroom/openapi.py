@@ -140,7 +140,12 @@ _SCHEMAS: dict[str, Any] = {
         "required": ["error", "message"],
         "properties": {
             "error": {"type": "string", "description": "A stable code, e.g. not_found."},
-            "message": {"type": "string", "description": "What went wrong, in English."},
+            "message": {
+                "type": "string",
+                "description": "What went wrong, in the language of Accept-Language (English "
+                "when it names none).",
+            },
+            "hint": {"type": "string", "description": "What to do about it, when known."},
         },
     },
     "TokenRequest": {

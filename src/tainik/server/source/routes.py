@@ -13,7 +13,6 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tainik.codenames import vocabulary
 from tainik.core.codename import check_words, normalize
 from tainik.core.errors import N_, CodenameError
 from tainik.core.profile import address_groups
@@ -41,6 +40,7 @@ from tainik.service.instance import Instance
 from tainik.service.intake import Intake
 from tainik.service.new_source import NewSource
 from tainik.service.receipts import Receipts, receipts
+from tainik.wordlists import vocabulary
 
 BATCH = 1024 * 1024  # parse and seal in batches of about this much, off the event loop
 AHEAD = 2  # batches received but not yet parsed, per upload (bounds memory)
@@ -139,7 +139,7 @@ class SourceInterface:
                 request,
                 "source/login.html",
                 status=403,
-                error=_(error.template).format(**error.params),
+                error=error.message(_),
             )
         response = see_other("/lookup")
         set_session_cookie(response, cookie)

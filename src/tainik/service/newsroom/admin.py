@@ -22,7 +22,7 @@ from tainik.core.staff_account import ACCOUNT_LIFECYCLE, AccountEvent, AccountSt
 from tainik.crypto import Secret
 from tainik.service.errors import NotFoundError
 from tainik.service.instance import Instance
-from tainik.service.newsroom import audit, factors
+from tainik.service.newsroom import audit, factors, labels
 from tainik.service.newsroom.auth import (
     Credential,
     Staff,
@@ -35,14 +35,6 @@ from tainik.storage import newsroom_schema as ns
 from tainik.storage.database import stored_time
 
 AUDIT_PAGE_SIZE = 100
-
-# How the pages and `tainik users list` name each state.
-STATE_LABELS = {
-    AccountState.PENDING: N_("waiting for first login"),
-    AccountState.ACTIVE: N_("active"),
-    AccountState.DEACTIVATED: N_("deactivated"),
-    AccountState.DEACTIVATED_PENDING: N_("deactivated"),
-}
 
 
 @dataclass(frozen=True)
@@ -73,7 +65,7 @@ class Account:
     @property
     def state_label(self) -> str:
         """The state in words (an untranslated template)."""
-        return STATE_LABELS[self.state]
+        return labels.ACCOUNT_STATES[self.state]
 
 
 @dataclass(frozen=True)

@@ -9,16 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from sqlalchemy import insert
 from sqlalchemy.engine import Connection
 
 from tainik.core.errors import N_
 from tainik.storage import newsroom_schema as ns
-
-if TYPE_CHECKING:
-    from tainik.service.newsroom.auth import Staff
 
 COMMAND_LINE = "(command line)"
 
@@ -57,6 +54,18 @@ ACTIONS: dict[str, str] = {
 }
 
 
+class Account(Protocol):
+    """What the log needs of a staff account (``auth.Staff`` is one): its row and name. A
+    protocol, not an import: ``auth`` writes to this log, so the log must not import ``auth``
+    (no import cycles: an import-linter contract in pyproject.toml)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def name(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class Actor:
     """Who acts: a staff account, or the command line on the server (no account)."""
@@ -65,7 +74,7 @@ class Actor:
     name: str
 
     @classmethod
-    def of(cls, staff: Staff) -> Actor:
+    def of(cls, staff: Account) -> Actor:
         """The actor for an authenticated staff member."""
         return cls(staff.id, staff.name)
 

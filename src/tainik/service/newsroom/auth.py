@@ -436,8 +436,8 @@ def advance_account(
     """Run ``event`` on the account's stored state, inside the caller's transaction, and store
     the state it leads to (with ``values``) only where the row still holds the one loaded.
 
-    A state that refuses the event raises ``refused``, or a :class:`ConflictError` that says
-    why; so does a change made by another request in between."""
+    A state that refuses the event raises ``refused``, or the :class:`AccountStateError` that
+    says why; a change made by another request in between, ``refused`` or a conflict."""
     row = db.execute(
         select(ns.users.c.name, ns.users.c.state).where(ns.users.c.id == user_id)
     ).first()
@@ -446,8 +446,10 @@ def advance_account(
     before = AccountState(row.state)
     try:
         after = account_transition(before, event, row.name)
-    except AccountStateError as exc:
-        raise refused or ConflictError(exc.template, **exc.params) from None
+    except AccountStateError:
+        if refused is None:
+            raise
+        raise refused from None
     if after is before and not values:
         return after
     changed = db.execute(

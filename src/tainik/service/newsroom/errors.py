@@ -1,4 +1,5 @@
-"""Errors the newsroom's service functions raise; messages are written for staff."""
+"""Errors the newsroom's service functions raise; messages are written for staff. Their
+statuses and codes are the newsroom API's (docs/api.md, "Errors")."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ class StaffLoginError(LoginError):
     wrong or whether the account exists.
     """
 
+    code = "forbidden"  # not the source's "unknown_codename": it says nothing of the name
     template = N_(
         "The name, password or code is wrong, or the code was used already. Wait for the next "
         "code and try again"
@@ -46,6 +48,7 @@ class ReauthenticationError(StaffLoginError):
 class StaffSessionError(SessionError):
     """No valid session or token: logged out, expired, revoked or never issued."""
 
+    code = "unauthorized"
     template = N_("You are not logged in, or your session has ended; please log in again")
 
 
@@ -53,6 +56,8 @@ class ForbiddenError(TainikError):
     """The staff member may not do this (an administrator's action)."""
 
     exit_code = ExitCode.USAGE
+    status = 403
+    code = "forbidden"
     template = N_("Only an administrator can do this")
 
 
@@ -115,6 +120,8 @@ class ConflictError(TainikError):
     """The request conflicts with what exists (a taken name, deactivating oneself)."""
 
     exit_code = ExitCode.USAGE
+    status = 409
+    code = "conflict"
     template = N_("That conflicts with what exists")
 
 

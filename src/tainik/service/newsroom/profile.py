@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy.engine import Connection
 
+from tainik.config import CONFIG_NAME, load_config, set_key
 from tainik.core.errors import TainikError
 from tainik.core.profile import (
     LANGUAGES,
@@ -26,7 +27,6 @@ from tainik.core.profile import (
     parse_public_pages,
     parse_welcome,
 )
-from tainik.instance import CONFIG_NAME, load_config, set_key
 from tainik.sealed import durable
 from tainik.service import logo
 from tainik.service.instance import Instance

@@ -3,7 +3,7 @@
 They live in ``tainik.toml``, the one place the instance's configuration is kept. A change
 rewrites just those keys (comments and every other setting stay as they are), writes the file
 atomically, checks that it loads, and puts the new configuration into the running instance.
-The numbers' bounds are the ones declared in :data:`tainik.instance.SETTINGS`, which the file's
+The numbers' bounds are the ones declared in :data:`tainik.config.SETTINGS`, which the file's
 parser enforces as well.
 Other processes serving the same instance read it when they restart.
 
@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tainik import crypto
+from tainik.config import CONFIG_NAME, SETTINGS_BY_KEY, Setting, load_config, set_key
 from tainik.core.errors import N_, TainikError
 from tainik.crypto import Recipient, Secret
-from tainik.instance import CONFIG_NAME, SETTINGS_BY_KEY, Setting, load_config, set_key
 from tainik.sealed import durable
 from tainik.service.instance import Instance
 from tainik.service.newsroom import audit, auth, key_change

@@ -188,9 +188,7 @@ class ReportPage:
 
     def _problems(self, results: Sequence[VideoResult], failures: Sequence[Failure]) -> str:
         _ = self._
-        lines = [
-            f"<li>{escape(_(f.error.template).format(**f.error.params))}</li>" for f in failures
-        ]
+        lines = [f"<li>{escape(f.error.message(_))}</li>" for f in failures]
         for result in results:
             lines += [
                 f"<li><strong>{escape(result.label)}</strong>: {escape(self._note(n))}</li>"
@@ -204,7 +202,7 @@ class ReportPage:
         )
 
     def _note(self, note: Note) -> str:
-        return self._(note.template).format(**note.params)
+        return note.message(self._)
 
     def _ranked(self, ranked: Sequence[Ranked]) -> str:
         if not ranked:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from tainik.core.errors import TainikError
+from tainik.core.errors import Gettext, TainikError, english
 
 
 @dataclass(frozen=True)
@@ -28,9 +28,13 @@ class Note:
     template: str
     params: Mapping[str, object] = field(default_factory=dict)
 
+    def message(self, gettext: Gettext = english) -> str:
+        """The note in the language of ``gettext`` (a catalogue's), English by default."""
+        return gettext(self.template).format(**self.params)
+
     def english(self) -> str:
         """The note in English."""
-        return self.template.format(**self.params)
+        return self.message()
 
 
 @dataclass(frozen=True)

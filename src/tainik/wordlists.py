@@ -1,4 +1,5 @@
-"""Codenames for sources, and pseudonyms for the newsroom (docs/codenames.md).
+"""The word lists, and what is drawn from them: codenames for sources, and pseudonyms for the
+newsroom (docs/codenames.md). Checking a typed codename is :mod:`tainik.core.codename`'s.
 
 The word lists come from the ``diceware`` package (read through importlib.resources, never
 copied into Tainik): the EFF large wordlist for codenames, and its adjective and noun lists for
@@ -32,6 +33,8 @@ _PGP_SIGNATURE = "-----BEGIN PGP SIGNATURE-----"
 class WordListError(TainikError):
     """A word list of the installed ``diceware`` package is not what Tainik expects."""
 
+    status = 500  # the server's own installation is broken, not the request
+    code = "internal"
     template = N_(
         "The word list {name} of the installed diceware package is damaged ({problem}); "
         "reinstall Tainik"

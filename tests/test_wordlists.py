@@ -6,32 +6,32 @@ import secrets
 
 import pytest
 
-from tainik import codenames, crypto
+from tainik import crypto, wordlists
 from tainik.core.codename import WORDS, normalize
 
 
 def test_the_eff_list_is_whole() -> None:
-    words = codenames.eff_wordlist()
+    words = wordlists.eff_wordlist()
     assert len(words) == 7776
     assert len(set(words)) == 7776
     assert words[0] == "abacus"
     assert words[-1] == "zoom"
     assert {"t-shirt", "yo-yo", "yoyo"} <= set(words)
-    assert codenames.eff_wordlist() is words  # read once
+    assert wordlists.eff_wordlist() is words  # read once
 
 
 def test_vocabulary_is_the_normalized_list() -> None:
-    vocabulary = codenames.vocabulary()
+    vocabulary = wordlists.vocabulary()
     assert len(vocabulary) == 7776
     assert "t shirt" in vocabulary
     assert "t-shirt" not in vocabulary
-    assert vocabulary == {normalize(w) for w in codenames.eff_wordlist()}
+    assert vocabulary == {normalize(w) for w in wordlists.eff_wordlist()}
 
 
 def test_generated_codenames_are_seven_list_words() -> None:
-    words = set(codenames.eff_wordlist())
+    words = set(wordlists.eff_wordlist())
     for rng in [None, secrets.SystemRandom()]:
-        codename = codenames.generate(rng)
+        codename = wordlists.generate(rng)
         assert isinstance(codename, crypto.Secret)
         assert repr(codename) == str(codename) == "Secret('********')"
         parts = codename.reveal().split(" ")
@@ -40,7 +40,7 @@ def test_generated_codenames_are_seven_list_words() -> None:
 
 
 def test_generations_differ() -> None:
-    drawn = {codenames.generate().reveal() for _ in range(50)}
+    drawn = {wordlists.generate().reveal() for _ in range(50)}
     assert len(drawn) == 50
 
 
@@ -48,32 +48,32 @@ def test_generation_reaches_the_whole_list() -> None:
     # 7 * 4000 draws from 7776 entries: the first and last halves both show up.
     seen = set()
     for _ in range(4000):
-        seen.update(codenames.generate().reveal().split(" "))
-    ordered = codenames.eff_wordlist()
+        seen.update(wordlists.generate().reveal().split(" "))
+    ordered = wordlists.eff_wordlist()
     assert seen & set(ordered[:3888])
     assert seen & set(ordered[3888:])
     assert len(seen) > 7000
 
 
 def test_entropy() -> None:
-    assert codenames.entropy_bits() >= 90
-    assert codenames.entropy_bits() == pytest.approx(90.47, abs=0.01)
+    assert wordlists.entropy_bits() >= 90
+    assert wordlists.entropy_bits() == pytest.approx(90.47, abs=0.01)
 
 
 def test_designation_is_an_adjective_and_a_noun() -> None:
     for rng in [None, secrets.SystemRandom()]:
-        adjective, noun = codenames.designation(rng).split(" ")
+        adjective, noun = wordlists.designation(rng).split(" ")
         assert adjective.isalpha()
         assert noun.isalpha()
-    assert len({codenames.designation() for _ in range(50)}) > 40
+    assert len({wordlists.designation() for _ in range(50)}) > 40
 
 
 # --- reading word lists -------------------------------------------------------------------------
 
 
 def test_parse_plain_and_dice_numbered_lists() -> None:
-    assert codenames.parse_word_list("abacus\nzoom\n\n") == ("abacus", "zoom")
-    assert codenames.parse_word_list("11111\tabacus\r\n66666 zoom\n") == ("abacus", "zoom")
+    assert wordlists.parse_word_list("abacus\nzoom\n\n") == ("abacus", "zoom")
+    assert wordlists.parse_word_list("11111\tabacus\r\n66666 zoom\n") == ("abacus", "zoom")
 
 
 def test_parse_a_clear_signed_list() -> None:
@@ -88,7 +88,7 @@ def test_parse_a_clear_signed_list() -> None:
         "iQIzBAEBCgAdFiEE\n"
         "-----END PGP SIGNATURE-----\n"
     )
-    assert codenames.parse_word_list(text) == ("abacus", "drop-down")
+    assert wordlists.parse_word_list(text) == ("abacus", "drop-down")
 
 
 @pytest.mark.parametrize(
@@ -103,4 +103,4 @@ def test_parse_a_clear_signed_list() -> None:
 )
 def test_parse_rejects_what_is_not_a_list(text: str) -> None:
     with pytest.raises(ValueError, match=r"line|malformed"):
-        codenames.parse_word_list(text)
+        wordlists.parse_word_list(text)

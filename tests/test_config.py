@@ -1,4 +1,4 @@
-"""tainik.toml: every number is declared once (tainik.instance.SETTINGS), and the writer, the
+"""tainik.toml: every number is declared once (tainik.config.SETTINGS), and the writer, the
 parser and the editor all follow the declaration."""
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tainik import crypto
-from tainik.core.errors import UsageError
-from tainik.instance import (
+from tainik.config import (
     CONFIG_NAME,
     KDF_SETTINGS,
     SETTINGS,
@@ -25,6 +24,7 @@ from tainik.instance import (
     load_config,
     set_key,
 )
+from tainik.core.errors import UsageError
 
 RECIPIENT = crypto.Identity.generate().recipient
 
