@@ -57,6 +57,18 @@ class ThrottledError(TainikError):
     template = N_("Too many login attempts right now; wait a minute and try again")
 
 
+class FirstSubmissionsBusyError(ThrottledError):
+    """Too many new sources' first submissions are being received at once."""
+
+    exit_code = ExitCode.USAGE
+    status = 429
+    code = "throttled"
+    template = N_(
+        "The server is receiving many first submissions right now. Nothing was sent: wait a "
+        "minute and send again"
+    )
+
+
 class TooLargeError(TainikError):
     """The upload is over the instance's limit."""
 

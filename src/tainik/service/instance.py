@@ -24,6 +24,9 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+FIRST_SUBMISSIONS = 32
+
+
 @dataclass
 class Instance:
     """Configuration plus the resources built from it."""
@@ -44,6 +47,11 @@ class Instance:
     # One upload commit at a time in this process (a rename and a row: milliseconds), so
     # that concurrent completes of one upload see each other's result, not half of it.
     commits: threading.Lock = field(default_factory=threading.Lock)
+    # New sources' first submissions being received at once (each may hold a connection for
+    # as long as its body trickles in): bounded well below the source listener's cap.
+    first_submissions: threading.Semaphore = field(
+        default_factory=lambda: threading.Semaphore(FIRST_SUBMISSIONS)
+    )
     # Space held back on the data disk for staff logins and deletions (storage/space.py).
     reserve: Reserve = field(init=False)
 

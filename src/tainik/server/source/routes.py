@@ -35,7 +35,12 @@ from tainik.server.source.submission_form import (
     SubmissionForm,
 )
 from tainik.service import sources, uploads
-from tainik.service.errors import LoginError, SessionError, TooLargeError
+from tainik.service.errors import (
+    FirstSubmissionsBusyError,
+    LoginError,
+    SessionError,
+    TooLargeError,
+)
 from tainik.service.instance import Instance
 from tainik.service.intake import Intake
 from tainik.service.new_source import NewSource
@@ -255,6 +260,27 @@ class SourceInterface:
             if not fields.csrf_ok:
                 raise TooLargeError(limit=format_size(limit, self.pages.language(request)))
             return await self._too_large(request, session, fields.message)
+        if not isinstance(session, NewSource):
+            return await self._take_in(request, session, limit, boundary)
+        # A new source costs a stranger nothing to make: its first submissions, held open at
+        # once, are bounded, so that stalled bodies cannot take every connection the
+        # listener has from returning sources (docs/threat-model.md, "Source rows").
+        if not self.instance.first_submissions.acquire(blocking=False):
+            raise FirstSubmissionsBusyError()
+        try:
+            return await self._take_in(request, session, limit, boundary)
+        finally:
+            self.instance.first_submissions.release()
+
+    async def _take_in(
+        self,
+        request: Request,
+        session: sources.SourceSession | NewSource,
+        limit: int | None,
+        boundary: bytes,
+    ) -> Response:
+        """Read, seal and commit a form's message and files (``submit``'s checks passed)."""
+        declared = request.headers.get("content-length", "")
         # Below the free-space margin nothing new is taken in (507), before a byte is read.
         size = int(declared) if declared.isdigit() else 0
         await run_in_threadpool(uploads.check_room, self.instance, self.instance.blobs.root, size)
