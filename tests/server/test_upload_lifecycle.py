@@ -81,6 +81,37 @@ def _opens(instance: Instance, org: crypto.Identity, upload: Upload, tmp_path: P
     assert opened.path.read_bytes() == upload.data
 
 
+def _segment_retried_across_complete(
+    source: TestClient,
+    instance: Instance,
+    upload: Upload,
+    reached: threading.Event,
+    releases: list[threading.Event],
+) -> Any:
+    """Retry segment 0 from another tab; once its write is ``reached`` (held there by the
+    test), complete the upload from ``source``, then set ``releases``. The retry's answer."""
+    path = f"/api/uploads/{upload.manifest.id}"
+    answers: list[Any] = []
+
+    def retry_segment() -> None:
+        with TestClient(source_app(instance)) as tab:
+            tab.cookies.update(source.cookies)
+            answers.append(
+                tab.put(f"{path}/segments/0", headers=headers(tab), content=upload.segment(0))
+            )
+
+    thread = threading.Thread(target=retry_segment)
+    thread.start()
+    try:
+        assert reached.wait(30)
+        assert source.post(f"{path}/complete", headers=headers(source)).status_code == 200
+    finally:
+        for release in releases:
+            release.set()
+        thread.join(30)
+    return answers[0]
+
+
 def test_parts_sent_after_complete_are_refused_as_wrong_state(
     source: TestClient, instance: Instance, org: crypto.Identity, tmp_path: Path
 ) -> None:
@@ -120,7 +151,6 @@ def test_a_segment_in_flight_when_the_upload_completes_is_refused_not_lost(
     500, and nothing of it lands in the committed sealed file."""
     upload = Upload(os.urandom(S + 10), org)
     all_but_complete(source, upload)
-    path = f"/api/uploads/{upload.manifest.id}"
     writing, release = threading.Event(), threading.Event()
     write_file = durable.write_file
 
@@ -131,24 +161,8 @@ def test_a_segment_in_flight_when_the_upload_completes_is_refused_not_lost(
         write_file(target, data)
 
     monkeypatch.setattr(durable, "write_file", held)
-    answers: list[Any] = []
-
-    def retry_segment() -> None:
-        with TestClient(source_app(instance)) as tab:
-            tab.cookies.update(source.cookies)
-            answers.append(
-                tab.put(f"{path}/segments/0", headers=headers(tab), content=upload.segment(0))
-            )
-
-    thread = threading.Thread(target=retry_segment)
-    thread.start()
-    try:
-        assert writing.wait(30)
-        assert source.post(f"{path}/complete", headers=headers(source)).status_code == 200
-    finally:
-        release.set()
-        thread.join(30)
-    _refused(answers[0], "complete")
+    answer = _segment_retried_across_complete(source, instance, upload, writing, [release])
+    _refused(answer, "complete")
     assert _recorded(instance, upload.manifest.id) == ["file"]
     _opens(instance, org, upload, tmp_path)
 
@@ -166,7 +180,6 @@ def test_a_part_half_written_when_the_upload_commits_does_not_stay_in_the_sealed
     downloaded or opened; now the commit removes it, and the segment is refused."""
     upload = Upload(os.urandom(S + 10), org)
     all_but_complete(source, upload)
-    path = f"/api/uploads/{upload.manifest.id}"
     blob = instance.blobs.path_of(upload.manifest.id)
     at_write, may_write, written, may_finish = (threading.Event() for _ in range(4))
     write_file, move_into_place, rename = durable.write_file, durable.move_into_place, os.rename
@@ -194,26 +207,11 @@ def test_a_part_half_written_when_the_upload_commits_does_not_stay_in_the_sealed
     monkeypatch.setattr(durable, "write_file", write_held)
     monkeypatch.setattr(durable, "move_into_place", finish_held)
     monkeypatch.setattr(os, "rename", commit_rename)
-    answers: list[Any] = []
-
-    def retry_segment() -> None:
-        with TestClient(source_app(instance)) as tab:
-            tab.cookies.update(source.cookies)
-            answers.append(
-                tab.put(f"{path}/segments/0", headers=headers(tab), content=upload.segment(0))
-            )
-
-    thread = threading.Thread(target=retry_segment)
-    thread.start()
-    try:
-        assert at_write.wait(30)
-        assert source.post(f"{path}/complete", headers=headers(source)).status_code == 200
-    finally:
-        may_write.set()
-        may_finish.set()
-        thread.join(30)
+    answer = _segment_retried_across_complete(
+        source, instance, upload, at_write, [may_write, may_finish]
+    )
     monkeypatch.undo()
-    _refused(answers[0], "complete")
+    _refused(answer, "complete")
     sealed_file_tar(blob)  # a download of it is possible
     _opens(instance, org, upload, tmp_path)
 
