@@ -19,7 +19,9 @@ from typing import TextIO
 
 from babel.dates import format_timedelta
 from babel.numbers import format_percent
-from babel.units import format_compound_unit, format_unit
+from babel.units import format_compound_unit
+
+from tainik.i18n import format_size
 
 # Decimal units: CLDR (so Babel) names and translates these, not the binary KiB/MiB.
 _UNITS = (
@@ -38,14 +40,6 @@ def _unit(count: float) -> tuple[str, float]:
         if count >= size:
             return unit, count / size
     return "digital-byte", count
-
-
-def format_size(count: float, locale: str = "en") -> str:
-    """1_234_000 -> '1.2 MB' ('1,2 МБ' in Russian)."""
-    unit, value = _unit(count)
-    if unit == "digital-byte":
-        return format_unit(int(value), unit, length="long", locale=locale)
-    return format_unit(value, unit, length="short", locale=locale, format="#,##0.0")
 
 
 def format_rate(per_second: float, locale: str = "en") -> str:

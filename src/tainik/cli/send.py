@@ -10,7 +10,8 @@ import argparse
 
 from tainik.cli.context import Context
 from tainik.cli.declare import values_of
-from tainik.cli.progress import ProgressLine, format_size
+from tainik.cli.progress import ProgressLine
+from tainik.i18n import format_size
 from tainik.sender import command
 from tainik.sender.command import MESSAGE, PreparedSend, SendOutcome
 from tainik.sender.request import SendRequest
