@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SYSTEM_STAMP := .cache/system-packages
-DEBIAN_PACKAGES := age chromium chromium-driver argon2 ffmpeg mat2 libimage-exiftool-perl pkg-config cmake g++ libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libavdevice-dev libavfilter-dev
+DEBIAN_PACKAGES := age chromium chromium-driver argon2 ffmpeg mat2 libimage-exiftool-perl tor tesseract-ocr tesseract-ocr-rus tesseract-ocr-eng fonts-dejavu-core postgresql dosfstools e2fsprogs pkg-config cmake g++ libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libavdevice-dev libavfilter-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 LOCALES := src/tainik/locale
 PO_FILES := $(wildcard $(LOCALES)/*/LC_MESSAGES/tainik.po)
