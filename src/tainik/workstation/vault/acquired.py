@@ -1,0 +1,154 @@
+"""The acquisition manifest: what ``vault acquire`` found on a medium, one canonical JSON
+object a line (docs/workstation.md, "Acquiring a drive").
+
+Line 0 is the header (the medium, who handed it over, counts); every further line is one
+entry (a file, a link, a folder, something else, or the image), in the order the medium was
+read. An entry's number is its line number: acquired items are named ``acq-SEQ-N`` after it
+(``SEQ`` the ``acquire`` record, ``N`` the line; 0 is the manifest itself).
+
+Kept apart from :mod:`.acquire` so that ``verify`` and ``show`` read manifests without the
+reading machinery.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from tainik.workstation.vault import canonical
+from tainik.workstation.vault.canonical import JsonObject, JsonValue, NotCanonical
+from tainik.workstation.vault.custody import CustodyRecord, FileRef
+
+FORMAT = "tainik.org/acquisition/v1"
+MANIFEST_NAME = "acquisition-manifest.jsonl"
+SOURCE_PREFIX = "acquisition/"
+MAX_MANIFEST_LINE = 1 << 20  # a line longer than this is not one Tainik writes
+
+# Entry types and statuses
+FILE, LINK, DIR, OTHER, MOUNT, IMAGE = "file", "link", "dir", "other", "mount", "image"
+STORED, UNREADABLE, CHANGED = "stored", "unreadable", "changed"
+
+
+def format_ns(ns: int) -> str:
+    """A POSIX time in nanoseconds as RFC 3339 UTC with nine fraction digits:
+    ``2024-03-01T10:00:00.123456789Z`` (exact: no float on the way)."""
+    seconds, fraction = divmod(ns, 1_000_000_000)
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+    return f"{stamp}.{fraction:09d}Z"
+
+
+def path_fields(raw: bytes) -> JsonObject:
+    """``{"path": TEXT}`` for a UTF-8 name; a name that is not UTF-8 also keeps its exact
+    bytes, ``path_b64``."""
+    try:
+        return {"path": raw.decode("utf-8")}
+    except UnicodeDecodeError:
+        return {
+            "path": raw.decode("utf-8", errors="replace"),
+            "path_b64": base64.b64encode(raw).decode("ascii"),
+        }
+
+
+def raw_path(entry: JsonObject) -> bytes:
+    """The exact bytes of an entry's path."""
+    b64 = entry.get("path_b64")
+    if isinstance(b64, str):
+        return base64.b64decode(b64)
+    path = entry.get("path")
+    return path.encode("utf-8") if isinstance(path, str) else b""
+
+
+def item_id(seq: int, line: int) -> str:
+    """The catalogue's ``sealed_id`` column for the acquired item at ``line`` of the manifest
+    of ``acquire`` record ``seq`` (0: the manifest itself)."""
+    return f"acq-{seq}-{line}"
+
+
+def source_key(manifest_sha256: str) -> str:
+    """The key of an acquisition's thread."""
+    return SOURCE_PREFIX + manifest_sha256
+
+
+def entry_ref(entry: JsonObject) -> FileRef | None:
+    """The stored file of an entry (None when it was not stored)."""
+    if entry.get("status") != STORED:
+        return None
+    return FileRef.from_json(entry)
+
+
+def encode_line(value: JsonObject) -> bytes:
+    """One manifest line, LF included."""
+    return canonical.encode(value) + b"\n"
+
+
+@dataclass
+class Manifest:
+    """A parsed manifest."""
+
+    header: JsonObject
+    entries: list[JsonObject] = field(default_factory=list)  # entries[i] is line i + 1
+
+    @classmethod
+    def parse(cls, data: bytes) -> Manifest:
+        """Parse strictly: every line canonical, LF-terminated, line 0 a header of this
+        format. Raises :class:`NotCanonical`."""
+        if not data.endswith(b"\n"):
+            raise NotCanonical("the manifest does not end with a line feed")
+        lines = data[:-1].split(b"\n")
+        header = canonical.decode_object(lines[0])
+        if header.get("format") != FORMAT:
+            raise NotCanonical("not an acquisition manifest")
+        return cls(header, [canonical.decode_object(line) for line in lines[1:]])
+
+    def stored(self) -> Iterator[tuple[int, JsonObject, FileRef]]:
+        """``(line, entry, ref)`` of every stored entry."""
+        for index, entry in enumerate(self.entries, start=1):
+            ref = entry_ref(entry)
+            if ref is not None:
+                yield index, entry, ref
+
+    def count(self, kind: str, status: str | None = None) -> int:
+        """How many entries are of ``kind`` (and ``status``)."""
+        return sum(
+            1
+            for e in self.entries
+            if e.get("type") == kind and (status is None or e.get("status") == status)
+        )
+
+    def problems(self) -> list[JsonObject]:
+        """The entries that were not stored for a reason: unreadable, or changed while read."""
+        return [e for e in self.entries if e.get("status") in (UNREADABLE, CHANGED)]
+
+    def mtimes(self) -> tuple[str, str] | None:
+        """The earliest and latest modification time of the files and the image."""
+        found = sorted(
+            str(e["mtime"])
+            for e in self.entries
+            if e.get("type") in (FILE, IMAGE) and isinstance(e.get("mtime"), str)
+        )
+        return (found[0], found[-1]) if found else None
+
+
+def summary_counts(manifest: Manifest) -> JsonObject:
+    """The counts an ``acquire`` record commits to, computed from the manifest."""
+    stored = list(manifest.stored())
+    counts: dict[str, JsonValue] = {
+        "entries": len(manifest.entries),
+        "files": manifest.count(FILE) + manifest.count(IMAGE),
+        "stored": len(stored),
+        "links": manifest.count(LINK),
+        "dirs": manifest.count(DIR),
+        "other": manifest.count(OTHER) + manifest.count(MOUNT),
+        "unreadable": sum(1 for e in manifest.entries if e.get("status") == UNREADABLE),
+        "changed": sum(1 for e in manifest.entries if e.get("status") == CHANGED),
+        "bytes": sum(ref.size for _, _, ref in stored),
+    }
+    return counts
+
+
+def record_manifest(record: CustodyRecord) -> FileRef | None:
+    """The manifest an ``acquire`` record names (its first output)."""
+    refs = record.file_refs(record.outputs)
+    return refs[0] if refs else None
