@@ -33,6 +33,7 @@ COMMANDS: Final[Mapping[str, str]] = {
     "send": "tainik.cli.send:run_send",
     "vault init": "tainik.cli.vault:run_init",
     "vault import": "tainik.cli.vault:run_import",
+    "vault acquire": "tainik.cli.vault_acquire:run_acquire",
     "vault verify": "tainik.cli.vault:run_verify",
     "vault head": "tainik.cli.vault:run_head",
     "vault list": "tainik.cli.vault:run_list",

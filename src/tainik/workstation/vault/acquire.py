@@ -250,8 +250,12 @@ class Acquirer:
                 N_("{path} is not a folder, an image file or a block device"), path=str(path)
             )
         key = _request_key(str(target), from_text, note)
-        journal = self._open_journal(key, target, from_text, note)
-        done = self._committed(key, str(journal.header["run"]))
+        journal = self._open_journal(key, target)
+        try:
+            done = self._committed(key, journal)
+        except VaultUsageError:
+            self._close_journal(journal, remove=not journal.done)
+            raise
         if done is not None:
             self._close_journal(journal, remove=True)
             return done
@@ -278,7 +282,7 @@ class Acquirer:
 
     # -- the journal ------------------------------------------------------------------------
 
-    def _open_journal(self, key: str, target: Path, from_text: str, note: str) -> _Journal:
+    def _open_journal(self, key: str, target: Path) -> _Journal:
         folder = self._vault.paths.journal
         path = folder / f"acquire-{key[:32]}.jsonl"
         try:
@@ -331,10 +335,11 @@ class Acquirer:
         if remove:
             journal.path.unlink(missing_ok=True)
 
-    def _committed(self, key: str, run: str) -> AcquireResult | None:
+    def _committed(self, key: str, journal: _Journal) -> AcquireResult | None:
         """The result of this acquisition if an earlier run committed it (killed before it
         removed its journal); a usage error if the same medium was acquired before with the
         same --from and --note, by another run."""
+        run = str(journal.header["run"])
         for seq, record in self._acquire_records():
             if record.details.get("key") != key:
                 continue
