@@ -626,7 +626,8 @@ class Acquirer:
         copier: _Copier,
         out: IO[bytes],
     ) -> JsonObject:
-        description = medium.describe_image(path, is_device)
+        description: dict[str, JsonValue] = {"kind": "device" if is_device else "image"}
+        description["path"] = str(path)
         try:
             st = os.stat(path)
             size = st.st_size
@@ -655,6 +656,14 @@ class Acquirer:
             else:
                 self._observer.problem(entry)
         out.write(acquired.encode_line(entry))
+        self._flush_batch(journal)
+        ref = acquired.entry_ref(entry)
+        # The file system is probed in the stored copy, never in the evidence (blkid reads
+        # without O_NOATIME); lsblk asks the kernel and udev about a device, not the device.
+        if ref is not None:
+            description.update(medium.blkid(self._vault.objects.path(ref.sha256)))
+        if is_device:
+            description.update(medium.lsblk(str(path)))
         return description
 
     # -- the end -----------------------------------------------------------------------------

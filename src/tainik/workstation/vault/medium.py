@@ -201,14 +201,13 @@ def describe_folder(path: Path) -> tuple[JsonObject, Mount | None]:
             }
         )
         if mount.source.startswith("/dev/"):
-            known = lsblk(mount.source)
+            known = {**_probe(Path(mount.source)), **lsblk(mount.source)}
             known.pop("fs_type", None)  # the mount's word is the one in use
             medium.update(known)
     return medium, mount
 
 
-def describe_image(path: Path, is_device: bool) -> JsonObject:
-    """The manifest's ``medium`` for an image file or a block device."""
-    medium: JsonObject = {"kind": "device" if is_device else "image", "path": str(path)}
-    medium.update(lsblk(str(path)) if is_device else blkid(path))
-    return medium
+def _probe(path: Path) -> JsonObject:
+    """``blkid -p`` where it can read the device (lsblk's label and UUID come from udev's
+    database, which a container or a minimal system may not have)."""
+    return blkid(path) if os.access(path, os.R_OK) else {}
