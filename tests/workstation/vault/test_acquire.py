@@ -622,3 +622,23 @@ def test_tampering_with_an_acquired_file_or_the_manifest_fails_verify(
         f"The manifest of the acquisition recorded by custody record {record.seq} was altered"
         in failed.stderr
     )
+
+
+def test_export_of_an_acquired_file_carries_its_record_and_manifest(
+    tmp_path: Path, org_key_file: Path
+) -> None:
+    vault_path = new_cli_vault(tmp_path, org_key_file)
+    drive = tmp_path / "drive"
+    drive.mkdir()
+    (drive / "statement.txt").write_bytes(b"what happened on the night\n")
+    run("vault", "acquire", str(vault_path), str(drive), "--from", "a guard")
+    statement = hashlib.sha256(b"what happened on the night\n").hexdigest()
+    bag = tmp_path / "bag"
+    run("vault", "export", str(vault_path), statement[:16], "--out", str(bag))
+    [manifest] = (bag / "data" / "custody").glob("acquisition-*.jsonl")
+    assert b'"path":"statement.txt"' in manifest.read_bytes()
+    assert run("vault", "check-bag", str(bag)).returncode == 0
+    manifest.write_bytes(manifest.read_bytes().replace(b"statement.txt", b"statement.tx_"))
+    failed = run("vault", "check-bag", str(bag), check=False)
+    assert failed.returncode != 0
+    assert "is not the one it names" in failed.stdout + failed.stderr
