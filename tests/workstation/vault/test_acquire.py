@@ -24,7 +24,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import blake3
@@ -531,15 +531,26 @@ def test_sigkill_then_rerun_finishes_without_reading_again_or_duplicates(
         found = list(journal_dir.glob("*.jsonl")) if journal_dir.exists() else []
         return found[0].read_bytes().count(b"\n") if found else 0
 
-    process = subprocess.Popen(
-        argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-    )
-    deadline = time.monotonic() + 120
-    while process.poll() is None and journal_lines() < 2 and time.monotonic() < deadline:
-        time.sleep(0.002)
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-    assert process.returncode == -signal.SIGKILL, "the acquisition finished before the kill"
+    def staged() -> bool:
+        return any(p.is_file() for p in (vault_path / "staging").rglob("file-*"))
+
+    def kill_when(moment: Callable[[], bool]) -> None:
+        process = subprocess.Popen(
+            argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
+        deadline = time.monotonic() + 120
+        while process.poll() is None and not moment() and time.monotonic() < deadline:
+            time.sleep(0.002)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        assert process.returncode == -signal.SIGKILL, "the acquisition finished before the kill"
+
+    kill_when(staged)  # in the middle of the first files, before any is journaled
+    with Vault.open(vault_path) as vault:
+        report = verify(vault)
+        assert report.ok, [p.english() for p in report.problems]
+        assert not vault_items.all_items(vault)
+    kill_when(lambda: journal_lines() >= 2)  # the same command, killed again, later
     [journal] = journal_dir.glob("*.jsonl")
     kept = journal.read_bytes()
     reused_expected = kept.count(b"\n") - 1
@@ -642,3 +653,6 @@ def test_export_of_an_acquired_file_carries_its_record_and_manifest(
     failed = run("vault", "check-bag", str(bag), check=False)
     assert failed.returncode != 0
     assert "is not the one it names" in failed.stdout + failed.stderr
+    itself = run("vault", "acquire", str(vault_path), str(tmp_path), "--from", "x", check=False)
+    assert itself.returncode == 2
+    assert "holds the vault itself" in itself.stderr

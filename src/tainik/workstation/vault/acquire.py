@@ -249,6 +249,12 @@ class Acquirer:
             raise VaultUsageError(
                 N_("{path} is not a folder, an image file or a block device"), path=str(path)
             )
+        vault_root = Path(os.path.realpath(self._vault.paths.root))
+        if kind == "folder" and (target == vault_root or target in vault_root.parents):
+            raise VaultUsageError(
+                N_("{path} holds the vault itself: acquire the medium, not the workstation"),
+                path=str(path),
+            )
         key = _request_key(str(target), from_text, note)
         journal = self._open_journal(key, target)
         try:
@@ -377,7 +383,11 @@ class Acquirer:
         """Everything under the root, in byte order of names, each folder before its
         contents. Folders are opened with ``O_NOATIME`` and read by descriptor; other mounts
         are not entered."""
-        stack: list[tuple[int, bytes, Iterator[bytes]]] = [(root_fd, b"", iter(_names(root_fd)))]
+        try:
+            top = _names(root_fd)
+        except OSError as exc:
+            raise durable.storage_error(exc, "PATH") from exc
+        stack: list[tuple[int, bytes, Iterator[bytes]]] = [(root_fd, b"", iter(top))]
         while stack:
             fd, prefix, names = stack[-1]
             name = next(names, None)
