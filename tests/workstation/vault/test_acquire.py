@@ -31,11 +31,13 @@ import blake3
 import pytest
 
 from tainik import crypto
-from tainik.workstation.vault import acquired, keyfile
+from tainik.workstation.vault import acquired, keyfile, show
 from tainik.workstation.vault import items as vault_items
 from tainik.workstation.vault.acquire import AcquireObserver, Acquirer
 from tainik.workstation.vault.canonical import JsonObject
 from tainik.workstation.vault.custody import CustodyRecord
+from tainik.workstation.vault.errors import VaultUsageError
+from tainik.workstation.vault.export import check_bag, export
 from tainik.workstation.vault.vault import Vault
 from tainik.workstation.vault.verify import verify
 from workstation.vault.support import new_vault
@@ -163,19 +165,25 @@ def by_path(manifest: acquired.Manifest) -> dict[bytes, JsonObject]:
     return {acquired.raw_path(e): e for e in manifest.entries}
 
 
-def new_cli_vault(tmp: Path, org_key_file: Path) -> Path:
-    vault = tmp / "vault"
-    run("vault", "init", str(vault), "-i", str(org_key_file), "--no-passphrase")
-    return vault
+def new_cli_vault(tmp: Path, org: crypto.Identity) -> Path:
+    """A vault with an unprotected key, for the command line to acquire into."""
+    new_vault(tmp / "vault", org.recipient).close()
+    return tmp / "vault"
+
+
+def verified(vault_path: Path) -> list[str]:
+    """The problems ``verify`` finds (in English)."""
+    with Vault.open(vault_path) as vault:
+        return [p.english() for p in verify(vault).problems]
 
 
 # -- a folder ------------------------------------------------------------------------------------
 
 
 def test_folder_every_field_recorded_and_the_source_unchanged(
-    tmp_path: Path, org_key_file: Path
+    tmp_path: Path, org_identity: crypto.Identity
 ) -> None:
-    vault_path = new_cli_vault(tmp_path, org_key_file)
+    vault_path = new_cli_vault(tmp_path, org_identity)
     with mounted_tmpfs(tmp_path / "drive") as strict:
         drive = tmp_path / "drive"
         contents = build_folder(drive)
@@ -352,9 +360,9 @@ def failing_stick(tmp: Path) -> Iterator[Path]:
 
 
 def test_unreadable_file_listed_with_its_error_and_the_rest_acquired(
-    tmp_path: Path, org_key_file: Path
+    tmp_path: Path, org_identity: crypto.Identity
 ) -> None:
-    vault_path = new_cli_vault(tmp_path, org_key_file)
+    vault_path = new_cli_vault(tmp_path, org_identity)
     with failing_stick(tmp_path) as stick:
         done = run("vault", "acquire", str(vault_path), str(stick), "--from", "R.", check=False)
         uuid = sh(
@@ -391,9 +399,10 @@ def test_unreadable_file_listed_with_its_error_and_the_rest_acquired(
         names = {i.name for i in vault_items.all_items(vault)}
         assert b"z-bad.bin" not in names
         assert b"good.txt" in names
-    assert "OK:" in run("vault", "verify", str(vault_path)).stdout
+    assert verified(vault_path) == []
     # The view presents the acquisition: medium, counts, first and last times, what failed.
-    run("vault", "show", str(vault_path), "--out", str(tmp_path / "view"))
+    with Vault.open(vault_path) as vault:
+        show.render(vault, tmp_path / "view", jobs=1)
     page = next(p for p in (tmp_path / "view").glob("source-*.html")).read_text()
     for text in ("ext4", "STICK", "R.", "first modified", "last modified", "1 file(s) not stored"):
         assert text in page, text
@@ -405,9 +414,9 @@ def test_unreadable_file_listed_with_its_error_and_the_rest_acquired(
 
 
 def test_image_file_and_block_device_one_read_stored_whole(
-    tmp_path: Path, org_key_file: Path
+    tmp_path: Path, org_identity: crypto.Identity
 ) -> None:
-    vault_path = new_cli_vault(tmp_path, org_key_file)
+    vault_path = new_cli_vault(tmp_path, org_identity)
     image = tmp_path / "stick.img"
     with image.open("wb") as handle:
         handle.truncate(4 * 1024 * 1024)
@@ -457,7 +466,7 @@ def test_image_file_and_block_device_one_read_stored_whole(
         assert len({i.ref.sha256 for i in vault_items.all_items(vault)} & {sha}) == 1
     if loop.returncode != 0:
         pytest.skip(f"the image was acquired; no loop device for the block device: {loop.stderr}")
-    assert "OK:" in run("vault", "verify", str(vault_path)).stdout
+    assert verified(vault_path) == []
 
 
 # -- a file that changes while it is read -------------------------------------------------------
@@ -514,10 +523,11 @@ def test_file_changing_while_read_is_reported_not_stored(
 # -- killed, then run again; tampered with --------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_sigkill_then_rerun_finishes_without_reading_again_or_duplicates(
-    tmp_path: Path, org_key_file: Path
+    tmp_path: Path, org_identity: crypto.Identity
 ) -> None:
-    vault_path = new_cli_vault(tmp_path, org_key_file)
+    vault_path = new_cli_vault(tmp_path, org_identity)
     drive = tmp_path / "drive"
     drive.mkdir()
     for n in range(600):
@@ -596,9 +606,9 @@ def test_sigkill_then_rerun_finishes_without_reading_again_or_duplicates(
 
 
 def test_tampering_with_an_acquired_file_or_the_manifest_fails_verify(
-    tmp_path: Path, org_key_file: Path
+    tmp_path: Path, org_identity: crypto.Identity
 ) -> None:
-    vault_path = new_cli_vault(tmp_path, org_key_file)
+    vault_path = new_cli_vault(tmp_path, org_identity)
     drive = tmp_path / "drive"
     drive.mkdir()
     (drive / "statement.txt").write_bytes(b"what happened on the night\n")
@@ -615,10 +625,9 @@ def test_tampering_with_an_acquired_file_or_the_manifest_fails_verify(
 
     object_path = vault_path / "objects" / "sha256" / statement[:2] / statement
     tamper(object_path, b"what happened on another night\n")
-    failed = run("vault", "verify", str(vault_path), check=False)
-    assert failed.returncode == 4
-    assert f"Stored file {statement[:16]}" in failed.stderr
-    assert "was altered" in failed.stderr
+    failed = "\n".join(verified(vault_path))
+    assert f"Stored file {statement[:16]}" in failed
+    assert "was altered" in failed
 
     with Vault.open(copy) as vault:
         [record] = acquire_records(vault)
@@ -627,32 +636,35 @@ def test_tampering_with_an_acquired_file_or_the_manifest_fails_verify(
     forged = data.replace(b'"statement.txt"', b'"statement.tx_"')
     assert forged != data
     tamper(manifest_path, forged)
-    failed = run("vault", "verify", str(copy), check=False)
-    assert failed.returncode == 4
+    failed = "\n".join(verified(copy))
     assert (
         f"The manifest of the acquisition recorded by custody record {record.seq} was altered"
-        in failed.stderr
+        in failed
     )
 
 
 def test_export_of_an_acquired_file_carries_its_record_and_manifest(
-    tmp_path: Path, org_key_file: Path
+    tmp_path: Path, org_identity: crypto.Identity
 ) -> None:
-    vault_path = new_cli_vault(tmp_path, org_key_file)
+    vault_path = new_cli_vault(tmp_path, org_identity)
     drive = tmp_path / "drive"
     drive.mkdir()
     (drive / "statement.txt").write_bytes(b"what happened on the night\n")
     run("vault", "acquire", str(vault_path), str(drive), "--from", "a guard")
     statement = hashlib.sha256(b"what happened on the night\n").hexdigest()
     bag = tmp_path / "bag"
-    run("vault", "export", str(vault_path), statement[:16], "--out", str(bag))
+    with Vault.open(vault_path) as vault:
+        key = keyfile.load(vault.paths.key_file, None)
+        with vault.writer(key, "tester") as writer:
+            export(writer, [vault_items.resolve(vault, statement[:16])], bag)
     [manifest] = (bag / "data" / "custody").glob("acquisition-*.jsonl")
     assert b'"path":"statement.txt"' in manifest.read_bytes()
-    assert run("vault", "check-bag", str(bag)).returncode == 0
+    assert check_bag(bag) == []
     manifest.write_bytes(manifest.read_bytes().replace(b"statement.txt", b"statement.tx_"))
-    failed = run("vault", "check-bag", str(bag), check=False)
-    assert failed.returncode != 0
-    assert "is not the one it names" in failed.stdout + failed.stderr
-    itself = run("vault", "acquire", str(vault_path), str(tmp_path), "--from", "x", check=False)
-    assert itself.returncode == 2
-    assert "holds the vault itself" in itself.stderr
+    problems = check_bag(bag)
+    assert any("is not the one it names" in p for p in problems), problems
+    with Vault.open(vault_path) as vault:
+        key = keyfile.load(vault.paths.key_file, None)
+        with vault.writer(key, "tester") as writer, pytest.raises(VaultUsageError) as refused:
+            Acquirer(writer).run(tmp_path, "x")
+    assert "holds the vault itself" in refused.value.english()
