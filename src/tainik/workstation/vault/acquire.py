@@ -688,9 +688,18 @@ class Acquirer:
         from_text: str,
         note: str,
     ) -> AcquireResult:
+        """Store the manifest, then record everything in one transaction. The entries are
+        streamed from the staging file (memory does not grow with the number of files, but
+        for the set of distinct new stored files)."""
         self._flush.wait()
-        with entries_path.open("rb") as handle:
-            body = handle.read()
+        counter = acquired.Counter()
+        new_objects: dict[str, FileRef] = {}  # stored files the catalogue does not have yet
+        for _, entry in _entries(entries_path):
+            counter.add(entry)
+            stored = acquired.entry_ref(entry)
+            if stored is not None and stored.sha256 not in self._known:
+                new_objects.setdefault(stored.sha256, stored)
+        counts = counter.result()
         header: JsonObject = {
             "format": acquired.FORMAT,
             "medium": description,
@@ -700,18 +709,28 @@ class Acquirer:
             "started": str(journal.header["started"]),
             "finished": format_utc(self._vault.clock()),
             "tool": f"tainik {__version__}",
+            "counts": counts,
         }
-        provisional = acquired.Manifest.parse(acquired.encode_line(header) + body)
-        counts = acquired.summary_counts(provisional)
-        header["counts"] = counts
-        data = acquired.encode_line(header) + body
-        manifest = acquired.Manifest(header, provisional.entries)
-        ref = FileRef(hashlib.sha256(data).hexdigest(), blake3.blake3(data).hexdigest(), len(data))
+        staged = staging / "manifest"
+        whole, tree, size = hashlib.sha256(), blake3.blake3(), 0
+        try:
+            with staged.open("wb") as out, entries_path.open("rb") as body:
+                chunk = acquired.encode_line(header)
+                while chunk:
+                    whole.update(chunk)
+                    tree.update(chunk)
+                    out.write(chunk)
+                    size += len(chunk)
+                    chunk = body.read(CHUNK)
+                out.flush()
+                os.fsync(out.fileno())
+        except OSError as exc:
+            raise durable.storage_error(exc, staged) from exc
+        ref = FileRef(whole.hexdigest(), tree.hexdigest(), size)
         if ref.sha256 not in self._known and ref.sha256 not in self._ours:
             self._vault.objects.drop_stray(ref)
-        self._vault.objects.add_bytes(data, ref)
+        self._vault.objects.add(staged, ref)
         source = acquired.source_key(ref.sha256)
-        outputs = [ref.to_json()]
         details: dict[str, JsonValue] = {
             "medium": str(description.get("kind")),
             "from": from_text,
@@ -723,13 +742,10 @@ class Acquirer:
         }
         with self._writer.transaction() as db:
             record = self._writer.append(
-                db,
-                Action.ACQUIRE,
-                inputs=[description],
-                outputs=outputs,
-                details=details,
+                db, Action.ACQUIRE, inputs=[description], outputs=[ref.to_json()], details=details
             )
-            self._record_rows(db, record.seq, source, from_text, ref, manifest)
+            new_objects.setdefault(ref.sha256, ref)
+            self._record_rows(db, record.seq, source, from_text, ref, new_objects, entries_path)
         return AcquireResult(record.seq, source, ref, counts, reused=self._reused)
 
     def _record_rows(
@@ -739,16 +755,15 @@ class Acquirer:
         source: str,
         from_text: str,
         manifest_ref: FileRef,
-        manifest: acquired.Manifest,
+        new_objects: dict[str, FileRef],
+        entries_path: Path,
     ) -> None:
-        source_id = db.execute(
+        """The thread, the stored files first stored now, and an item a stored entry."""
+        inserted = db.execute(
             insert(catalogue.sources).values(key=source, designation=from_text or source)
         ).inserted_primary_key
-        assert source_id is not None
-        new_objects: dict[str, FileRef] = {}
-        for ref in [manifest_ref, *(r for _, _, r in manifest.stored())]:
-            if ref.sha256 not in self._known:
-                new_objects.setdefault(ref.sha256, ref)
+        assert inserted is not None
+        source_id = int(inserted[0])
         known = _existing(db, list(new_objects))
         rows = [
             {"sha256": r.sha256, "blake3": r.blake3, "size": r.size, "custody_seq": seq}
@@ -757,32 +772,17 @@ class Acquirer:
         ]
         for start in range(0, len(rows), _INSERT_ROWS):
             db.execute(insert(catalogue.objects), rows[start : start + _INSERT_ROWS])
-        items = [
-            _item_row(
-                int(source_id[0]),
-                seq,
-                0,
-                acquired.MANIFEST_NAME.encode(),
-                None,
-                manifest_ref,
-                manifest_ref,
-            )
-        ]
-        for line, entry, ref in manifest.stored():
-            mtime = entry.get("mtime")
-            items.append(
-                _item_row(
-                    int(source_id[0]),
-                    seq,
-                    line,
-                    acquired.raw_path(entry),
-                    mtime if isinstance(mtime, str) else None,
-                    ref,
-                    manifest_ref,
-                )
-            )
-        for start in range(0, len(items), _INSERT_ROWS):
-            db.execute(insert(catalogue.items), items[start : start + _INSERT_ROWS])
+        items = [_item_row(source_id, seq, 0, None, manifest_ref, manifest_ref)]
+        for line, entry in _entries(entries_path):
+            ref = acquired.entry_ref(entry)
+            if ref is None:
+                continue
+            items.append(_item_row(source_id, seq, line, entry, ref, manifest_ref))
+            if len(items) >= _INSERT_ROWS:
+                db.execute(insert(catalogue.items), items)
+                items = []
+        if items:
+            db.execute(insert(catalogue.items), items)
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -842,22 +842,26 @@ def _existing(db: Connection, shas: list[str]) -> set[str]:
     return found
 
 
+def _entries(path: Path) -> Iterator[tuple[int, JsonObject]]:
+    """``(line number, entry)`` of the entries written so far (line 1 is the first)."""
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            yield number, json.loads(line)
+
+
 def _item_row(
-    source_id: int,
-    seq: int,
-    line: int,
-    name: bytes,
-    mtime: str | None,
-    ref: FileRef,
-    manifest: FileRef,
+    source_id: int, seq: int, line: int, entry: JsonObject | None, ref: FileRef, manifest: FileRef
 ) -> dict[str, object]:
+    """An acquired item's catalogue row (``entry`` None: the manifest itself)."""
+    name = acquired.MANIFEST_NAME.encode() if entry is None else acquired.raw_path(entry)
+    mtime = None if entry is None else entry.get("mtime")
     return {
         "source_id": source_id,
         "sealed_id": acquired.item_id(seq, line),
         "kind": "file",
         "name": name,
         "display_name": safe_name(name),
-        "sent_at": _microseconds(mtime) if mtime else None,
+        "sent_at": _microseconds(mtime) if isinstance(mtime, str) else None,
         "sent_order": line,
         "manifest_sha256": manifest.sha256,
         "sha256": ref.sha256,

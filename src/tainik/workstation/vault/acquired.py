@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from tainik.workstation.vault import canonical
-from tainik.workstation.vault.canonical import JsonObject, JsonValue, NotCanonical
+from tainik.workstation.vault.canonical import JsonObject, NotCanonical
 from tainik.workstation.vault.custody import CustodyRecord, FileRef
 
 FORMAT = "tainik.org/acquisition/v1"
@@ -131,21 +131,55 @@ class Manifest:
         return (found[0], found[-1]) if found else None
 
 
+class Counter:
+    """The counts an ``acquire`` record commits to, entry by entry."""
+
+    def __init__(self) -> None:
+        self._counts = dict.fromkeys(
+            (
+                "entries",
+                "files",
+                "stored",
+                "links",
+                "dirs",
+                "other",
+                "unreadable",
+                "changed",
+                "bytes",
+            ),
+            0,
+        )
+
+    def add(self, entry: JsonObject) -> None:
+        """Count one entry."""
+        counts, kind, status = self._counts, entry.get("type"), entry.get("status")
+        counts["entries"] += 1
+        if kind in (FILE, IMAGE):
+            counts["files"] += 1
+        elif kind == LINK:
+            counts["links"] += 1
+        elif kind == DIR:
+            counts["dirs"] += 1
+        else:
+            counts["other"] += 1
+        if status in (UNREADABLE, CHANGED):
+            counts[str(status)] += 1
+        ref = entry_ref(entry)
+        if ref is not None:
+            counts["stored"] += 1
+            counts["bytes"] += ref.size
+
+    def result(self) -> JsonObject:
+        """The counts so far."""
+        return dict(self._counts)
+
+
 def summary_counts(manifest: Manifest) -> JsonObject:
-    """The counts an ``acquire`` record commits to, computed from the manifest."""
-    stored = list(manifest.stored())
-    counts: dict[str, JsonValue] = {
-        "entries": len(manifest.entries),
-        "files": manifest.count(FILE) + manifest.count(IMAGE),
-        "stored": len(stored),
-        "links": manifest.count(LINK),
-        "dirs": manifest.count(DIR),
-        "other": manifest.count(OTHER) + manifest.count(MOUNT),
-        "unreadable": sum(1 for e in manifest.entries if e.get("status") == UNREADABLE),
-        "changed": sum(1 for e in manifest.entries if e.get("status") == CHANGED),
-        "bytes": sum(ref.size for _, _, ref in stored),
-    }
-    return counts
+    """The counts of a whole manifest."""
+    counter = Counter()
+    for entry in manifest.entries:
+        counter.add(entry)
+    return counter.result()
 
 
 def record_manifest(record: CustodyRecord) -> FileRef | None:
