@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import signal
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -614,8 +615,9 @@ def test_tampering_with_an_acquired_file_or_the_manifest_fails_verify(
     (drive / "statement.txt").write_bytes(b"what happened on the night\n")
     (drive / "photo.jpg").write_bytes(os.urandom(10_000))
     run("vault", "acquire", str(vault_path), str(drive), "--from", "a guard")
-    copy = tmp_path / "vault-copy"
+    copy, edited = tmp_path / "vault-copy", tmp_path / "vault-edited"
     shutil.copytree(vault_path, copy)
+    shutil.copytree(vault_path, edited)
     statement = hashlib.sha256(b"what happened on the night\n").hexdigest()
 
     def tamper(path: Path, data: bytes) -> None:
@@ -641,6 +643,17 @@ def test_tampering_with_an_acquired_file_or_the_manifest_fails_verify(
         f"The manifest of the acquisition recorded by custody record {record.seq} was altered"
         in failed
     )
+
+    # The catalogue's row of an acquired file edited (as someone with the file could).
+    db = sqlite3.connect(edited / "catalogue.sqlite")
+    try:
+        db.execute("DROP TRIGGER IF EXISTS objects_no_update")
+        db.execute("UPDATE objects SET blake3 = ? WHERE sha256 = ?", ("0" * 64, statement))
+        db.commit()
+    finally:
+        db.close()
+    failed = "\n".join(verified(edited))
+    assert f"that the acquisition recorded by custody record {record.seq} stored" in failed
 
 
 def test_export_of_an_acquired_file_carries_its_record_and_manifest(

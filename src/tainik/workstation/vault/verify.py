@@ -440,6 +440,24 @@ def _check_catalogue(
                 seq=seq,
                 lines=", ".join(str(n) for n in missing[:10]),
             )
+        unlike = [
+            line
+            for line, _, ref in ([] if manifest is None else manifest.stored())
+            if ref.sha256 not in objects
+            or FileRef(ref.sha256, str(objects[ref.sha256].blake3), int(objects[ref.sha256].size))
+            != ref
+        ]
+        if unlike:
+            report.problem(
+                N_(
+                    "{count} file(s) that the acquisition recorded by custody record {seq} "
+                    "stored are not among the stored files, or differ from them (manifest "
+                    "lines {lines})"
+                ),
+                count=len(unlike),
+                seq=seq,
+                lines=", ".join(str(n) for n in unlike[:10]),
+            )
     # A source row is written only with an item, in its import's transaction: one that no sound
     # import names is a remainder too (its items' records cut, or the rows moved).
     named_sources = {
