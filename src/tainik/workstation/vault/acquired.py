@@ -13,9 +13,11 @@ reading machinery.
 from __future__ import annotations
 
 import base64
+import hashlib
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from tainik.workstation.vault import canonical
 from tainik.workstation.vault.canonical import JsonObject, NotCanonical
@@ -172,6 +174,49 @@ class Counter:
     def result(self) -> JsonObject:
         """The counts so far."""
         return dict(self._counts)
+
+
+@dataclass
+class Index:
+    """What ``verify`` keeps of a manifest: its header, counts and stored entries only (a
+    drive of a million files is read line by line, not held whole)."""
+
+    sha256: str
+    size: int
+    header: JsonObject
+    counts: JsonObject
+    stored: dict[int, tuple[bytes, FileRef]]  # line -> (path bytes, stored file)
+    refs: set[FileRef]
+
+    @classmethod
+    def read(cls, path: Path) -> Index:
+        """Hash and parse the manifest at ``path`` strictly, one line at a time. Raises
+        :class:`OSError` or :class:`NotCanonical`."""
+        whole = hashlib.sha256()
+        size = 0
+        header: JsonObject | None = None
+        counter = Counter()
+        stored: dict[int, tuple[bytes, FileRef]] = {}
+        with path.open("rb") as handle:
+            for number, line in enumerate(handle):
+                whole.update(line)
+                size += len(line)
+                if not line.endswith(b"\n"):
+                    raise NotCanonical("the manifest does not end with a line feed")
+                value = canonical.decode_object(line[:-1])
+                if number == 0:
+                    if value.get("format") != FORMAT:
+                        raise NotCanonical("not an acquisition manifest")
+                    header = value
+                    continue
+                counter.add(value)
+                ref = entry_ref(value)
+                if ref is not None:
+                    stored[number] = (raw_path(value), ref)
+        if header is None:
+            raise NotCanonical("the manifest is empty")
+        refs = {ref for _, ref in stored.values()}
+        return cls(whole.hexdigest(), size, header, counter.result(), stored, refs)
 
 
 def summary_counts(manifest: Manifest) -> JsonObject:

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from tainik.core.errors import N_, TainikError
 from tainik.workstation.signing import VerifyKey
 from tainik.workstation.vault import acquired, catalogue
-from tainik.workstation.vault.acquired import Manifest
+from tainik.workstation.vault.acquired import Index
 from tainik.workstation.vault.canonical import NotCanonical
 from tainik.workstation.vault.custody import GENESIS_PREV, Action, CustodyRecord, FileRef, Head
 from tainik.workstation.vault.errors import VaultIntegrityError
@@ -375,7 +375,7 @@ class _Unaccounted:
 
 
 def _check_catalogue(
-    vault: Vault, report: VerifyReport, chain: _Chain, manifests: dict[int, Manifest | None]
+    vault: Vault, report: VerifyReport, chain: _Chain, manifests: dict[int, Index | None]
 ) -> None:
     records = chain.sound
     unaccounted = _Unaccounted(report, chain)
@@ -428,7 +428,7 @@ def _check_catalogue(
                 seq=seq,
             )
     for seq, manifest in manifests.items():
-        wanted = [0] if manifest is None else [0, *(line for line, _, _ in manifest.stored())]
+        wanted = [0] if manifest is None else [0, *manifest.stored]
         missing = [n for n in wanted if acquired.item_id(seq, n) not in imported]
         if missing:
             report.problem(
@@ -442,7 +442,7 @@ def _check_catalogue(
             )
         unlike = [
             line
-            for line, _, ref in ([] if manifest is None else manifest.stored())
+            for line, (_, ref) in ([] if manifest is None else manifest.stored.items())
             if ref.sha256 not in objects
             or FileRef(ref.sha256, str(objects[ref.sha256].blake3), int(objects[ref.sha256].size))
             != ref
@@ -511,11 +511,11 @@ def _check_catalogue(
                 unaccounted.stored(seq, sha)
             continue
         ref = FileRef(sha, str(row.blake3), int(row.size))
-        vouched = record.file_refs(record.outputs)
         manifest = manifests.get(seq)
-        if record.action == Action.ACQUIRE and manifest is not None:
-            vouched += [r for _, _, r in manifest.stored()]
-        if ref not in vouched:
+        acquired_here = record.action == Action.ACQUIRE and manifest is not None
+        if ref not in record.file_refs(record.outputs) and not (
+            acquired_here and manifest is not None and ref in manifest.refs
+        ):
             report.problem(
                 N_(
                     "Stored file {sha} is not vouched for by custody record {seq}: the catalogue "
@@ -547,11 +547,11 @@ def _check_publications(vault: Vault, report: VerifyReport, chain: _Chain) -> No
 
 def _check_acquisitions(
     vault: Vault, report: VerifyReport, chain: _Chain
-) -> dict[int, Manifest | None]:
+) -> dict[int, Index | None]:
     """Each sound ``acquire`` record's manifest: present, the bytes the record names, well
     formed, and agreeing with the record's details. Returns the manifests by record (None
     for one that cannot be used; its problem is reported)."""
-    found: dict[int, Manifest | None] = {}
+    found: dict[int, Index | None] = {}
     for seq, record in sorted(chain.sound.items()):
         if record.action != Action.ACQUIRE:
             continue
@@ -561,41 +561,51 @@ def _check_acquisitions(
             report.problem(N_("Acquisition record {seq} names no manifest"), seq=seq)
             continue
         try:
-            data = vault.objects.path(ref.sha256).read_bytes()
-        except (OSError, ValueError):
+            manifest = acquired.Index.read(vault.objects.path(ref.sha256))
+        except OSError:
             report.problem(
                 N_("The manifest of the acquisition recorded by custody record {seq} is missing"),
                 seq=seq,
             )
             continue
-        if hashlib.sha256(data).hexdigest() != ref.sha256 or len(data) != ref.size:
-            report.problem(
-                N_(
-                    "The manifest of the acquisition recorded by custody record {seq} was "
-                    "altered: its SHA-256 is now {found}"
-                ),
-                seq=seq,
-                found=hashlib.sha256(data).hexdigest()[:16],
-            )
-            continue
-        try:
-            manifest = acquired.Manifest.parse(data)
         except NotCanonical as exc:
-            report.problem(
-                N_(
-                    "The manifest of the acquisition recorded by custody record {seq} is "
-                    "damaged: {reason}"
-                ),
-                seq=seq,
-                reason=str(exc),
-            )
+            manifest = None
+            damage = str(exc)
+        else:
+            damage = ""
+        if manifest is None or manifest.sha256 != ref.sha256 or manifest.size != ref.size:
+            if manifest is None:
+                try:
+                    found_sha = hash_file(vault.objects.path(ref.sha256)).sha256
+                except TainikError:
+                    found_sha = ""
+            else:
+                found_sha = manifest.sha256
+            if found_sha != ref.sha256:
+                report.problem(
+                    N_(
+                        "The manifest of the acquisition recorded by custody record {seq} was "
+                        "altered: its SHA-256 is now {found}"
+                    ),
+                    seq=seq,
+                    found=found_sha[:16],
+                )
+            else:
+                report.problem(
+                    N_(
+                        "The manifest of the acquisition recorded by custody record {seq} is "
+                        "damaged: {reason}"
+                    ),
+                    seq=seq,
+                    reason=damage,
+                )
             continue
         header = manifest.header
         details = record.details
         medium = header.get("medium")
         if (
             header.get("counts") != details.get("counts")
-            or acquired.summary_counts(manifest) != details.get("counts")
+            or manifest.counts != details.get("counts")
             or header.get("from") != details.get("from")
             or header.get("note") != details.get("note")
             or not isinstance(medium, dict)
@@ -615,7 +625,7 @@ def _check_acquisitions(
 
 
 def _acquired_matches(
-    record: CustodyRecord, manifest: Manifest | None, item: Any, source_key: str
+    record: CustodyRecord, manifest: Index | None, item: Any, source_key: str
 ) -> bool:
     """An acquired item against its record and manifest line (``acq-SEQ-LINE``)."""
     ref = acquired.record_manifest(record)
@@ -628,10 +638,9 @@ def _acquired_matches(
     line = int(sealed_id[len(prefix) :])
     if line == 0:
         expected = ref.sha256
-    elif line <= len(manifest.entries):
-        entry = manifest.entries[line - 1]
-        entry_ref = acquired.entry_ref(entry)
-        if entry_ref is None or acquired.raw_path(entry) != bytes(item.name):
+    elif line in manifest.stored:
+        path, entry_ref = manifest.stored[line]
+        if path != bytes(item.name):
             return False
         expected = entry_ref.sha256
     else:
