@@ -32,6 +32,7 @@ def run_triage(args: argparse.Namespace, ctx: Context) -> int:
             rules=SegmentRules(**values_of(SegmentRules, args)),
             clips=not args.no_clips,
             gentle=not args.plain_thumbnails,
+            overlay=not args.no_overlay,
         ),
         detector_models=args.detector,
         detector_threshold=values_of(DetectorSpec, args)["threshold"],

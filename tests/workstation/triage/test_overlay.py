@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tainik.workstation.triage.clock import clean_label, parse_clock
-from tainik.workstation.triage.overlay import Overlay, read_overlay
+from tainik.workstation.triage.clock import Overlay, clean_label, parse_clock
+from tainik.workstation.triage.overlay import read_overlay
 from workstation.triage.overlay_clips import Clock, join, make_clip
 
 T = datetime.datetime

@@ -64,6 +64,8 @@ TRIAGE = Command(
                 help=N_("show pictures plainly instead of greyscale and blurred"),
             ),
             arg("--no-clips", action="store_true", help=N_("do not cut clips")),
+            arg("--no-overlay", action="store_true",
+                help=N_("do not read the burned-in camera name and clock (Tesseract)")),
         ),
         group(
             N_("analysis (changing these re-decodes the videos)"),

@@ -9,14 +9,17 @@ finds one date and one 24-hour time in a line, in the formats CCTV recorders use
     14:32:05 12-10-2020        the time first
 
 A line with no valid date and time, or with two of either, gives None: a misread never becomes
-a guess. :func:`clean_label` tidies the rest of the text (a camera's name).
+a guess. :func:`clean_label` tidies the rest of the text (a camera's name). :class:`Overlay`
+and :class:`ClockJump` are what :mod:`overlay` finds in a video, as the reports record it.
 """
 
 from __future__ import annotations
 
 import datetime
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from tainik.core.jsonfields import Fields, JsonObject
 
 #: OCR confuses these with digits; they are read as digits only between digits and separators.
 _DIGIT_LOOKALIKES = str.maketrans("OoОоDlI|ЗSB", "00000111358")
@@ -34,6 +37,71 @@ _WEEKDAYS = frozenset(
 _TO_CYRILLIC = str.maketrans("AaBCcEeHKMOoPpTXxyk", "АаВСсЕеНКМОоРрТХхук")
 _CYRILLIC = re.compile(r"[а-яёА-ЯЁ]")
 _LETTER = re.compile(r"[^\W\d_]")
+
+
+@dataclass(frozen=True)
+class ClockJump:
+    """The overlay's clock jumping ``at`` seconds into the video, from one time to another."""
+
+    at: float
+    before: datetime.datetime
+    after: datetime.datetime
+
+    @property
+    def seconds(self) -> float:
+        """``after`` minus ``before`` in seconds (negative: the clock went back)."""
+        return (self.after - self.before).total_seconds()
+
+    def to_json(self) -> JsonObject:
+        """As in the reports: ``at``, ``from``, ``to`` (ISO local times)."""
+        return {"at": self.at, "from": self.before.isoformat(), "to": self.after.isoformat()}
+
+    @classmethod
+    def from_fields(cls, f: Fields) -> ClockJump:
+        """Read back what :meth:`to_json` wrote."""
+        return cls(f.number("at"), _local_time(f, "from"), _local_time(f, "to"))
+
+
+@dataclass(frozen=True)
+class Overlay:
+    """What the overlay says: camera name, clock at the first and last frame, clock jumps.
+
+    ``reads`` counts the lines given to OCR (what reading cost).
+    """
+
+    camera: str | None = None
+    start: datetime.datetime | None = None
+    end: datetime.datetime | None = None
+    jumps: tuple[ClockJump, ...] = ()
+    reads: int = field(default=0, compare=False)
+
+    def to_json(self) -> JsonObject:
+        """As in the reports' ``overlay`` (docs/triage.md)."""
+        return {
+            "camera": self.camera,
+            "start": None if self.start is None else self.start.isoformat(),
+            "end": None if self.end is None else self.end.isoformat(),
+            "jumps": [jump.to_json() for jump in self.jumps],
+        }
+
+    @classmethod
+    def from_fields(cls, f: Fields) -> Overlay:
+        """Read back what :meth:`to_json` wrote."""
+        with f:
+            start = None if f.raw("start") is None else _local_time(f, "start")
+            end = None if f.raw("end") is None else _local_time(f, "end")
+            return cls(
+                f.optional_text("camera"), start, end, f.objects("jumps", ClockJump.from_fields)
+            )
+
+    def clock_at(self, seconds: float) -> datetime.datetime | None:
+        """The overlay's clock ``seconds`` into the video (jumps applied), or None."""
+        if self.start is None:
+            return None
+        passed = [jump for jump in self.jumps if jump.at <= seconds]
+        if not passed:
+            return self.start + datetime.timedelta(seconds=seconds)
+        return passed[-1].after + datetime.timedelta(seconds=seconds - passed[-1].at)
 
 
 @dataclass(frozen=True)
@@ -85,6 +153,17 @@ def _as_digits(token: str) -> str:
     if _NUMERIC.match(token) and sum(c.isdigit() for c in token) >= 2:
         return token.translate(_DIGIT_LOOKALIKES)
     return token
+
+
+def _local_time(f: Fields, name: str) -> datetime.datetime:
+    """An ISO local time (no zone: the recorder's clock says none)."""
+    try:
+        moment = datetime.datetime.fromisoformat(f.text(name))
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is not None:
+        raise f.invalid(name, "a local time like 2020-10-12T14:32:05")
+    return moment
 
 
 def _overlap(a: re.Match[str], b: re.Match[str]) -> bool:

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tainik.core.errors import N_, TainikError, UsageError
-from tainik.workstation.triage import clips, detectors
+from tainik.workstation.triage import clips, detectors, ocr
+from tainik.workstation.triage.errors import ToolMissingError
 from tainik.workstation.triage.items import ItemSource, PlainFiles, TriageItem, resolve_items
 from tainik.workstation.triage.params import TriageParams
 from tainik.workstation.triage.report import write_reports
@@ -102,6 +103,8 @@ def prepare(request: TriageRequest) -> PreparedRun:
         detectors.load(spec)  # a broken model fails now, not in every worker
     if params.clips:
         clips.ffmpeg()  # fail now, not after hours of decoding
+    if params.overlay and not ocr.available():
+        raise ToolMissingError(tool="tesseract", package="tesseract-ocr")
     sources = [*request.sources, PlainFiles(exclude=[request.report_dir])]
     items = resolve_items(request.inputs, sources)
     if not items:

@@ -27,7 +27,7 @@ import itertools
 import math
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import av
@@ -35,11 +35,18 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from tainik.core.jsonfields import JsonObject
 from tainik.workstation.triage import ocr
-from tainik.workstation.triage.clock import ClockText, clean_label, parse_clock
+from tainik.workstation.triage.clock import (
+    ClockJump,
+    ClockText,
+    Overlay,
+    clean_label,
+    parse_clock,
+)
 from tainik.workstation.triage.ocr import Gray
 
+#: Changes whenever a reading would come out differently (the overlay cache's key).
+ALGORITHM = "1"
 #: A clock that moves this many seconds more or less than the video is a jump.
 JUMP_SECONDS = 3.0
 #: Clock drift tolerated against the video's timebase (recorders drop frames): 1 %.
@@ -63,56 +70,6 @@ MAX_BOXES = 4
 #: Least mean confidence (0-100) of a camera name's read.
 LABEL_CONFIDENCE = 60.0
 _EPOCH = datetime.datetime(1970, 1, 1)
-
-
-@dataclass(frozen=True)
-class ClockJump:
-    """The overlay's clock jumping ``at`` seconds into the video, from one time to another."""
-
-    at: float
-    before: datetime.datetime
-    after: datetime.datetime
-
-    @property
-    def seconds(self) -> float:
-        """How far the clock jumped beyond the video's own time (negative: backwards)."""
-        return (self.after - self.before).total_seconds()
-
-    def to_json(self) -> JsonObject:
-        """As in the reports: ``at``, ``from``, ``to`` (ISO local times)."""
-        return {"at": self.at, "from": self.before.isoformat(), "to": self.after.isoformat()}
-
-
-@dataclass(frozen=True)
-class Overlay:
-    """What the overlay says: camera name, clock at the first and last frame, clock jumps.
-
-    ``reads`` counts the lines given to OCR (what reading cost).
-    """
-
-    camera: str | None = None
-    start: datetime.datetime | None = None
-    end: datetime.datetime | None = None
-    jumps: tuple[ClockJump, ...] = ()
-    reads: int = field(default=0, compare=False)
-
-    def to_json(self) -> JsonObject:
-        """As in the reports' ``overlay`` (docs/triage.md)."""
-        return {
-            "camera": self.camera,
-            "start": None if self.start is None else self.start.isoformat(),
-            "end": None if self.end is None else self.end.isoformat(),
-            "jumps": [jump.to_json() for jump in self.jumps],
-        }
-
-    def clock_at(self, seconds: float) -> datetime.datetime | None:
-        """The overlay's clock ``seconds`` into the video (jumps applied), or None."""
-        if self.start is None:
-            return None
-        passed = [jump for jump in self.jumps if jump.at <= seconds]
-        if not passed:
-            return self.start + datetime.timedelta(seconds=seconds)
-        return passed[-1].after + datetime.timedelta(seconds=seconds - passed[-1].at)
 
 
 @dataclass(frozen=True)
