@@ -46,13 +46,16 @@ def make_clip(
     size: str = "640x360",
     seed: int = 0,
     clock_at: str = "top",
+    walk: tuple[float, float] | None = None,
 ) -> Path:
-    """An H.264 clip with the overlay asked for (none when both are None)."""
+    """An H.264 clip with the overlay asked for (none when both are None); during ``walk``
+    (seconds) a pale figure crosses the room."""
     top, bottom = "x=12:y=10", "x=12:y=h-th-12"
+    a, b = walk if walk is not None else (-2.0, -1.0)
     filters = [
-        f"color=c=0x5a5a5a:s={size}:r={rate}:d={duration}",
-        f"drawbox=x='40+mod(t*{70 + seed * 9}\\,520)':y=120+{seed % 5}*10:w=48:h=110:"
-        "c=0xd0d0d0:t=fill",
+        f"[0:v]drawbox=x={30 + seed % 7 * 20}:y=90:w=60:h=50:c=0x383838:t=fill[room]",
+        f"[room][1:v]overlay=x='(t-{a})/{b - a}*(W-50)':y={100 + seed % 5 * 6}:"
+        f"enable='between(t,{a},{b})'",
         "noise=alls=6:allf=t",
     ]
     if clock is not None:
@@ -69,7 +72,9 @@ def make_clip(
         )
     subprocess.run(
         ["ffmpeg", "-nostdin", "-y", "-hide_banner", "-loglevel", "error",
-         "-f", "lavfi", "-i", ",".join(filters),
+         "-f", "lavfi", "-i", f"color=c=0x5a5a5a:s={size}:r={rate}:d={duration}",
+         "-f", "lavfi", "-i", f"color=c=0xd0d0d0:s=50x100:r={rate}:d={duration}",
+         "-filter_complex", ",".join(filters),
          "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", str(gop),
          "-keyint_min", str(gop), "-sc_threshold", "0", "-pix_fmt", "yuv420p",
          "-threads", "1", str(target)],

@@ -116,6 +116,7 @@ def analyse(
         cached=cached,
         elapsed=round(time.monotonic() - began, 3),
         overlay=overlay,
+        near_copies=item.near_copies,
     )
     write_atomic(job.report_dir / result.result_file, VideoRecord.of(result, params).encode())
     return result
