@@ -22,7 +22,7 @@ from tainik.workstation.triage.items import ItemSource, PlainFiles, TriageItem, 
 from tainik.workstation.triage.params import TriageParams
 from tainik.workstation.triage.report import write_reports
 from tainik.workstation.triage.results import Failure
-from tainik.workstation.triage.runner import RunEvents, RunResult, triage
+from tainik.workstation.triage.runner import RunEvents, RunResult, default_jobs, triage
 from tainik.workstation.triage.scoring import review_seconds
 
 
@@ -115,7 +115,7 @@ def prepare(request: TriageRequest) -> PreparedRun:
     items = resolve_items(request.inputs, sources)
     collapsed = 0
     if request.vault is not None:
-        found = trove.from_vault(request.vault)
+        found = trove.from_vault(request.vault, request.report_dir, request.jobs or default_jobs())
         seen = {item.path.resolve() for item in found.items}
         items = [*found.items, *(i for i in items if i.path.resolve() not in seen)]
         collapsed = found.collapsed

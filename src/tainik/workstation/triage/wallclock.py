@@ -58,6 +58,11 @@ class OverlayReading:
             self._pool.shutdown()
 
 
+def cached_overlay(path: Path, sha256: str, report_dir: Path) -> Overlay | None:
+    """The overlay of one video, from the cache or read now (and kept); None if unreadable."""
+    return _read(path, cache_path(report_dir, sha256))[0]
+
+
 def _read(path: Path, cached: Path) -> tuple[Overlay | None, list[Note]]:
     try:
         return parse_overlay(cached.read_bytes(), cached.name), []
