@@ -56,7 +56,7 @@ RESOLUTION = 0.5
 #: Frames read at once when looking closer between two disagreeing readings.
 SEARCH_POINTS = 6
 #: One sample per this many seconds of video, within the bounds below.
-SAMPLE_SECONDS = 60.0
+SAMPLE_SECONDS = 120.0
 MIN_SAMPLES = 6
 MAX_SAMPLES = 16
 #: Overlay text is looked for in this share of the picture at the top and at the bottom.
