@@ -189,7 +189,10 @@ class _Reader:
         for index, box_lines in enumerate(per_box):
             if index == best and parsed >= 2:
                 self.clock = self.boxes[index]
-                texts = [c.rest if c is not None else None for c in clocks[index]]
+                # Beside a clock, only a name of some length: a misread weekday is no name.
+                texts = [
+                    c.rest if c is not None and len(c.rest) >= 4 else None for c in clocks[index]
+                ]
                 readings = [
                     _Reading(t, c.time)
                     for (t, _), c in zip(samples, clocks[index], strict=True)
@@ -293,6 +296,8 @@ class _Frames:
         self._origin = start / av.time_base if start is not None else 0.0
         duration = self._container.duration
         self.duration = duration / av.time_base if duration else 0.0
+        if not self.duration and self._stream.duration and self._stream.time_base:
+            self.duration = float(self._stream.duration * self._stream.time_base)
 
     def __enter__(self) -> _Frames:
         return self
