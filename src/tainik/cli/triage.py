@@ -7,6 +7,7 @@ import argparse
 from tainik.cli.context import Context
 from tainik.cli.declare import values_of
 from tainik.cli.progress import ProgressLine
+from tainik.core.errors import N_, UsageError
 from tainik.workstation.triage.command import TriageRequest, prepare, run
 from tainik.workstation.triage.params import (
     AnalysisParams,
@@ -22,6 +23,8 @@ from tainik.workstation.triage.runner import RunEvents
 def run_triage(args: argparse.Namespace, ctx: Context) -> int:
     """Triage every input; report failures and go on; exit with the first failure's code."""
     _ = ctx._
+    if not args.inputs and args.vault is None:
+        raise UsageError(N_("Give video files or folders to triage, or --vault VAULT"))
     request = TriageRequest(
         inputs=args.inputs,
         report_dir=args.out,

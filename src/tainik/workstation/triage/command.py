@@ -95,8 +95,6 @@ class RunOutcome:
 
 def prepare(request: TriageRequest) -> PreparedRun:
     """Check the request (see the module docstring); raises the first problem found."""
-    if not request.inputs and request.vault is None:
-        raise UsageError(N_("Give video files or folders to triage, or --vault VAULT"))
     if request.jobs is not None and request.jobs < 1:
         raise UsageError(N_("--jobs must be at least 1"))
     specs = tuple(
