@@ -59,12 +59,20 @@ def run_triage(args: argparse.Namespace, ctx: Context) -> int:
         reason = error.message(ctx._)
         ctx.say(_("skipped: {reason}").format(reason=reason))
 
+    # Videos measured by an earlier run start the bar where it was and stay out of the rate
+    # (and so of the time left); their bytes, counted again as they pass, are taken back.
+    measured = prepared.already_measured()
+
     def finished(result: VideoResult) -> None:
+        if result.cached and result.sha256 in measured:
+            bar(-measured.pop(result.sha256))
         for note in result.notes:
             text = note.message(ctx._)
             ctx.say(_("{path}: warning: {note}").format(path=result.path, note=text))
 
-    bar = ProgressLine(ctx.stderr, _("triage"), prepared.total_bytes)
+    bar = ProgressLine(
+        ctx.stderr, _("triage"), prepared.total_bytes, already=sum(measured.values())
+    )
     try:
         outcome = run(
             prepared, RunEvents(progress=bar, finished=finished, failed=failed), ctx.translations

@@ -19,6 +19,7 @@ import pytest
 
 from tainik import crypto
 from tainik.workstation.triage import wallclock
+from tainik.workstation.triage.command import TriageRequest, prepare
 from tainik.workstation.triage.report_json import RunRecord, VideoRecord
 from tainik.workstation.vault import duplicates
 from workstation.triage.overlay_clips import Clock, make_clip
@@ -117,6 +118,11 @@ def test_trove_killed_midway_resumes_without_redoing(trove: Trove, tmp_path: Pat
         ]
         for sha, record in finished.items()
     }
+
+    # The resumed run's progress starts where the killed one got to (and leaves those bytes
+    # out of the rate it estimates the time left from).
+    prepared = prepare(TriageRequest(inputs=[], report_dir=out, vault=trove.root, jobs=2))
+    assert set(finished) <= set(prepared.already_measured()) < {i.sha256 for i in prepared.items}
 
     again = subprocess.run(_triage(trove, out), capture_output=True, text=True, check=False)
     assert again.returncode == 0, again.stderr
