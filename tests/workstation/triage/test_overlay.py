@@ -11,7 +11,7 @@ import pytest
 
 from tainik.workstation.triage.clock import Overlay, clean_label, parse_clock
 from tainik.workstation.triage.overlay import read_overlay
-from workstation.triage.overlay_clips import Clock, join, make_clip
+from workstation.triage.overlay_clips import PROPORTIONAL, Clock, join, make_clip
 
 T = datetime.datetime
 
@@ -53,6 +53,13 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Exp
                   gop=250, seed=2, clock_at="bottom"),
     ]  # fmt: skip
     long_gop = join(parts, d / "ch01.mp4")
+    # Camera 7: a proportional font, name and clock on one row, a lighter room (where Otsu's
+    # threshold took the text's dark outline for the text).
+    yard = make_clip(
+        d / "ch07.mp4", 12, Clock(T(2020, 10, 12, 14, 32, 0), "%Y/%m/%d %a %H:%M:%S"),
+        "Камера 07 Прогулочный двор", size="640x360", seed=4, clock_at="top-right",
+        font=PROPORTIONAL, ground="0x707070",
+    )  # fmt: skip
     bare = make_clip(d / "bare.mp4", 12, None, None, seed=3)
     return {
         "corridor": (
@@ -80,6 +87,14 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Exp
                 ((14.0, T(2020, 10, 12, 14, 32, 43), T(2020, 10, 12, 14, 32, 4)),),
             ),
         ),
+        "yard": (
+            yard,
+            Expected(
+                "Камера 07 Прогулочный двор",
+                T(2020, 10, 12, 14, 32, 0),
+                T(2020, 10, 12, 14, 32, 12),
+            ),
+        ),
         "bare": (bare, Expected(None, None, None)),
     }
 
@@ -97,7 +112,7 @@ def _close(a: T | None, b: T | None, seconds: float) -> bool:
 
 
 @pytest.mark.media
-@pytest.mark.parametrize("name", ["corridor", "gate", "long_gop", "bare"])
+@pytest.mark.parametrize("name", ["corridor", "gate", "long_gop", "yard", "bare"])
 def test_overlay_read_from_the_picture(clips: dict[str, tuple[Path, Expected]], name: str) -> None:
     path, expected = clips[name]
     found = read_overlay(path)

@@ -70,7 +70,7 @@ EDGE = 240
 #: Most boxes read (the ones with the most burned-in edges).
 MAX_BOXES = 4
 #: Least mean confidence (0-100) of a camera name's read.
-LABEL_CONFIDENCE = 60.0
+LABEL_CONFIDENCE = 80.0
 _EPOCH = datetime.datetime(1970, 1, 1)
 
 
