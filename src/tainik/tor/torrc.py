@@ -31,6 +31,7 @@ MANAGED = frozenset(
         "HiddenServicePort",
         "HiddenServiceVersion",
         "RunAsDaemon",
+        "PidFile",
         "__OwningControllerProcess",
     )
 )
@@ -110,6 +111,7 @@ def torrc_text(
         "CookieAuthentication 1",
         f"CookieAuthFile {files.control_cookie}",
         f"__OwningControllerProcess {owner}",
+        f"PidFile {files.pid_file}",
         "Log notice stdout",
         "SafeLogging 1",
         "RunAsDaemon 0",
