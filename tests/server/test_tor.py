@@ -85,7 +85,9 @@ def _refused(client: TorNode, onion_url: str, tries: int = 2) -> set[int]:
 CLIENT_AUTH_REFUSED = {0xF4, 0xF5}
 
 
-def test_source_onion_answers_through_tor(tor_network: TorNetwork, onion_server: OnionServer):
+def test_source_onion_answers_through_tor(
+    tor_network: TorNetwork, onion_server: OnionServer
+) -> None:
     page = get_through_tor(
         tor_network.client, onion_server.source + "/", headers={"User-Agent": CANARY_AGENT}
     )
