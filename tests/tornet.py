@@ -64,6 +64,8 @@ _COMMON = (
     "V3AuthVotingInterval 10",
     "V3AuthVoteDelay 2",
     "V3AuthDistDelay 2",
+    # Stop at once on SIGTERM (a relay would keep its circuits open for 30 s).
+    "ShutdownWaitLength 0",
 )
 
 
@@ -331,8 +333,12 @@ class TorNetwork:
         )
         return folder, (or_port, dir_port)
 
-    def start_client(self, name: str | None = None, auth_dir: Path | None = None) -> TorNode:
-        """Start one more client tor with its own SOCKS port, bootstrapped when returned.
+    def start_client(
+        self, name: str | None = None, auth_dir: Path | None = None, *, wait: bool = True
+    ) -> TorNode:
+        """Start one more client tor with its own SOCKS port, bootstrapped when returned
+        (unless ``wait`` is false: then call its ``wait_bootstrapped`` yourself, e.g. after
+        starting several at once).
 
         ``auth_dir`` becomes its ``ClientOnionAuthDir``: a folder of ``*.auth_private`` files
         (``<address without .onion>:descriptor:x25519:<key>``), the keys that let it reach
@@ -347,11 +353,12 @@ class TorNetwork:
         node = TorNode(name, self.root / f"{name}-{self._extra}", lines, socks_port=free_port())
         self.nodes.append(node)
         node.start()
-        try:
-            node.wait_bootstrapped()
-        except BaseException:
-            node.stop()
-            raise
+        if wait:
+            try:
+                node.wait_bootstrapped()
+            except BaseException:
+                node.stop()
+                raise
         return node
 
     def pids(self) -> list[int]:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import run_cli
 from live_server import LiveServer, free_port, make_instance, port_open, tainik_cli
 from tornet import TorNetwork, TorNode, get_through_tor, join_instance, published_onions
 
@@ -34,12 +35,8 @@ class OnionServer:
 
 
 def _add_staff(data_dir: Path, name: str) -> str:
-    made = subprocess.run(
-        tainik_cli("users", "add", name, "--data", str(data_dir)),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    made = run_cli(["users", "add", name, "--data", str(data_dir)])
+    assert made.code == 0, made.stderr
     line = re.search(r"^\.auth_private line:\s+(\S+)$", made.stdout, re.MULTILINE)
     assert line is not None, made.stdout
     return line.group(1)
@@ -66,7 +63,7 @@ def _staff_client(network: TorNetwork, tmp_path: Path, who: OnionServer, name: s
     folder = tmp_path / f"{name}-keys"
     folder.mkdir()
     (folder / f"{name}.auth_private").write_text(who.keys[name] + "\n")
-    return network.start_client(name, auth_dir=folder)
+    return network.start_client(name, auth_dir=folder, wait=False)
 
 
 def _refused(client: TorNode, onion_url: str, tries: int = 2) -> set[int]:
@@ -106,6 +103,8 @@ def test_newsroom_onion_needs_the_staff_members_own_key_and_not_after_deactivati
         _staff_client(tor_network, tmp_path, onion_server, "alice") as alice,
         _staff_client(tor_network, tmp_path, onion_server, "bob") as bob,
     ):
+        alice.wait_bootstrapped()
+        bob.wait_bootstrapped()
         answer = get_through_tor(alice, login, headers={"User-Agent": CANARY_AGENT})
         assert answer.status_code == 200
         assert get_through_tor(bob, login).status_code == 200
@@ -183,6 +182,14 @@ def _running(pid: int) -> bool:
         return False
 
 
+@pytest.fixture(scope="module")
+def tor_less_instance(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An instance whose [tor] each test below rewrites (not joined to any network: tor never
+    gets as far as needing one)."""
+    data_dir, _identity, _recipient = make_instance(tmp_path_factory.mktemp("tor-less"))
+    return data_dir
+
+
 @pytest.mark.parametrize(
     ("tor", "said"),
     [
@@ -193,15 +200,14 @@ def _running(pid: int) -> bool:
     ids=["missing-binary", "bad-torrc", "refused-torrc"],
 )
 def test_no_tor_means_nothing_served_and_a_reason(
-    tmp_path: Path, tor: dict[str, object], said: str
+    tor_less_instance: Path, tor: dict[str, object], said: str
 ) -> None:
-    data_dir, _identity, _recipient = make_instance(tmp_path)
-    # Not joined to a network: tor never gets as far as needing one.
     from tainik.config import CONFIG_NAME, set_key
 
-    path = data_dir / CONFIG_NAME
+    path = tor_less_instance / CONFIG_NAME
     text = set_key(path.read_text(), "tor", "enabled", True)
     text = set_key(text, "tor", "binary", "/usr/sbin/tor")
+    text = set_key(text, "tor", "torrc_lines", [])
     for key, value in tor.items():
         text = set_key(text, "tor", key, value)  # type: ignore[arg-type]
     path.write_text(text)
@@ -210,7 +216,7 @@ def test_no_tor_means_nothing_served_and_a_reason(
         tainik_cli(
             "serve",
             "--data",
-            str(data_dir),
+            str(tor_less_instance),
             "--source-port",
             str(ports[0]),
             "--newsroom-port",
@@ -221,7 +227,7 @@ def test_no_tor_means_nothing_served_and_a_reason(
         timeout=60,
         check=False,
     )
-    assert served.returncode != 0
+    assert served.returncode == 5, served.stderr  # ExitCode.IO
     assert said in served.stderr
     if "NoSuchTorOption" in str(tor):
         assert "NoSuchTorOption" in served.stderr  # tor's own words on what is wrong
