@@ -99,15 +99,19 @@ def test_newsroom_onion_needs_the_staff_members_own_key_and_not_after_deactivati
     login = onion_server.newsroom + "/login"
     # Without a key: the client cannot even decrypt the descriptor (SOCKS error 0xF4).
     assert _refused(tor_network.client, login) == {0xF4}
+    # Added while the server runs: the running tor reloads the keys and lets carol in.
+    onion_server.keys["carol"] = _add_staff(onion_server.data_dir, "carol")
     with (
         _staff_client(tor_network, tmp_path, onion_server, "alice") as alice,
         _staff_client(tor_network, tmp_path, onion_server, "bob") as bob,
+        _staff_client(tor_network, tmp_path, onion_server, "carol") as carol,
     ):
-        alice.wait_bootstrapped()
-        bob.wait_bootstrapped()
+        for client in (alice, bob, carol):
+            client.wait_bootstrapped()
         answer = get_through_tor(alice, login, headers={"User-Agent": CANARY_AGENT})
         assert answer.status_code == 200
         assert get_through_tor(bob, login).status_code == 200
+        assert get_through_tor(carol, login).status_code == 200
         # Deactivated from the command line while the server runs: its tor reloads the keys.
         done = subprocess.run(
             tainik_cli("users", "deactivate", "alice", "--data", str(onion_server.data_dir)),
