@@ -28,6 +28,7 @@ circuits (``SIGNAL NEWNYM``) before it tries again.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import shutil
 import signal
@@ -95,6 +96,8 @@ class TorNode:
             f"ControlPort {LOOPBACK}:{self.control_port}",
             "CookieAuthentication 1",
             f"Log notice file {self.log}",
+            # Exit when the test process does, even killed (no teardown): no stray tors.
+            f"__OwningControllerProcess {os.getpid()}",
             # ExtendedErrors: SOCKS replies that say why an onion failed (0xF4, 0xF5: client
             # authorization missing or wrong).
             f"SocksPort {LOOPBACK}:{socks_port} ExtendedErrors" if socks_port else "SocksPort 0",
