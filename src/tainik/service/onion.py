@@ -80,5 +80,6 @@ def revoke(instance: Instance, user_id: int) -> None:
     """Take staff member ``user_id``'s newsroom key back, at once in a running tor."""
     files = files_of(instance.config)
     if access.revoke(files, user_id):
-        control.reload_running(files)
+        known = files.addresses()
+        control.reload_running(files, cut=known.newsroom if known is not None else None)
         log.info("newsroom onion: a staff key was removed")

@@ -229,9 +229,14 @@ def _control_port(files: TorFiles) -> tuple[str, int] | None:
     return (match.group(1), int(match.group(2))) if match else None
 
 
-def reload_running(files: TorFiles) -> bool:
+def reload_running(files: TorFiles, cut: str | None = None) -> bool:
     """Ask the instance's running tor, if there is one, to read its files again (``SIGNAL
-    RELOAD``): a staff key added or removed takes effect at once. Whether one was told."""
+    RELOAD``): a staff key added or removed takes effect at once. Whether one was told.
+
+    With ``cut`` (an onion address), also close that service's rendezvous circuits: tor keeps
+    the open connections of a client whose key was just taken back, so every client of the
+    service reconnects, and only those whose key still decrypts its new descriptor get back.
+    """
     port = _control_port(files)
     if port is None:
         return False
@@ -244,13 +249,14 @@ def reload_running(files: TorFiles) -> bool:
         return False
     try:
         authenticate(control)
-        control.send("SIGNAL RELOAD")
-        reply = control.recv()
-        if not reply.is_ok():
-            raise TorError(
-                N_("The running tor refused to read the staff keys again: {reason}"),
-                reason=str(reply),
-            )
+        _ask(control, "SIGNAL RELOAD")
+        if cut is not None:
+            query = f"REND_QUERY={cut.removesuffix('.onion')}"
+            status = _ask(control, "GETINFO circuit-status")
+            for line in status.splitlines():
+                words = line.removeprefix("circuit-status=").split()
+                if words and "PURPOSE=HS_SERVICE_REND" in words and query in words:
+                    _ask(control, f"CLOSECIRCUIT {words[0]}", missing_ok=True)
     except TorError:
         raise
     except Exception as exc:  # stem's authentication errors have no common base with these
@@ -261,3 +267,15 @@ def reload_running(files: TorFiles) -> bool:
     finally:
         control.close()
     return True
+
+
+def _ask(control: ControlPort, command: str, *, missing_ok: bool = False) -> str:
+    control.send(command)
+    reply = control.recv()
+    # 552: the circuit closed meanwhile.
+    if not reply.is_ok() and not (missing_ok and str(reply).startswith("Unknown circuit")):
+        raise TorError(
+            N_("The running tor refused to read the staff keys again: {reason}"),
+            reason=f"{command}: {reply}",
+        )
+    return str(reply)
