@@ -105,7 +105,8 @@ class RunningTor:
 
 def find_tor(binary: str) -> str:
     """The tor program's path, or a :class:`TorError` that says how to get it."""
-    found = shutil.which(binary)
+    # Debian installs tor in /usr/sbin, which a plain user's PATH often lacks.
+    found = shutil.which(binary) or shutil.which(binary, path="/usr/sbin:/sbin")
     if found is None:
         raise TorError(
             N_(
