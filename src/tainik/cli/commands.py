@@ -27,6 +27,7 @@ COMMANDS: Final[Mapping[str, str]] = {
     "open": "tainik.cli.sealing:run_open",
     "init": "tainik.cli.server:run_init",
     "serve": "tainik.cli.server:run_serve",
+    "migrate": "tainik.cli.server:run_migrate",
     "users add": "tainik.cli.users:run_add",
     "users list": "tainik.cli.users:run_list",
     "users reset": "tainik.cli.users:run_reset",

@@ -1,4 +1,5 @@
-"""``tainik init`` and ``tainik serve``: create and run a server instance."""
+"""``tainik init``, ``tainik serve`` and ``tainik migrate``: create, run and upgrade a server
+instance."""
 
 from __future__ import annotations
 
@@ -6,9 +7,14 @@ import argparse
 import logging
 import sys
 import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import make_url
 
 from tainik.cli.context import Context
-from tainik.config import init_instance, load_config
+from tainik.config import InstanceConfig, init_instance, load_config
 from tainik.crypto import Recipient
 from tainik.sealed.pool import default_jobs
 from tainik.sealed.writer import SegmentWorkers
@@ -16,6 +22,8 @@ from tainik.server.app import serve
 from tainik.service.instance import Instance
 from tainik.service.maintenance import ServeLock, recover, run_housekeeping
 from tainik.service.newsroom import key_change
+from tainik.service.schema_upgrade import upgrade_database
+from tainik.storage.migrations import Found, Upgraded
 
 
 def run_init(args: argparse.Namespace, ctx: Context) -> int:
@@ -39,10 +47,15 @@ def run_serve(args: argparse.Namespace, ctx: Context) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     config = load_config(args.data)
-    instance = Instance.open(config)
-    lock = None
+    lock = ServeLock(config)
     try:
-        lock = ServeLock(instance)
+        # Under the lock, before anything reads the database (service/schema_upgrade.py).
+        _upgrade(config, lock, ctx, log=logging.getLogger("tainik.server").info)
+        instance = Instance.open(config)
+    except BaseException:
+        lock.release()
+        raise
+    try:
         recovered = recover(instance, lock)
         if (
             recovered.partials
@@ -73,7 +86,55 @@ def run_serve(args: argparse.Namespace, ctx: Context) -> int:
             stop.set()
             instance.segment_workers.close()
     finally:
-        if lock is not None:
-            lock.release()
+        lock.release()
         instance.close()
     return 0
+
+
+def run_migrate(args: argparse.Namespace, ctx: Context) -> int:
+    """Upgrade the instance's database, saying what was found, copied and applied."""
+    config = load_config(args.data)
+    lock = ServeLock(config)
+    try:
+        _upgrade(config, lock, ctx, log=ctx.say)
+    finally:
+        lock.release()
+    return 0
+
+
+def _upgrade(
+    config: InstanceConfig, lock: ServeLock, ctx: Context, *, log: Callable[[str], None]
+) -> Upgraded:
+    """Upgrade under ``lock``, telling ``log`` what was found, where it was copied, each step
+    as it is done, and the outcome."""
+    _ = ctx._
+    url = make_url(config.database_url).render_as_string(hide_password=True)
+
+    def start(found: Found, backup: Path | None) -> None:
+        if found.empty:
+            return
+        log(_("Database {url}: {found}.").format(url=url, found=found.label(_)))
+        if backup is not None:
+            log(_("Copied to {path} before upgrading.").format(path=backup))
+        else:
+            log(_("No copy was taken (not SQLite): keep your own from before, such as a pg_dump."))
+
+    def step(what: str, doc: str) -> None:
+        log(_("  applied {what}: {doc}").format(what=what, doc=doc))
+
+    upgraded = upgrade_database(config, lock, now=datetime.now(UTC), on_start=start, on_step=step)
+    if upgraded.before.empty:
+        log(
+            _("Database {url}: new, created at revision {head}.").format(
+                url=url, head=upgraded.after
+            )
+        )
+    elif not upgraded.changed:
+        log(
+            _("Database {url}: at revision {head}, this Tainik's newest; nothing to do.").format(
+                url=url, head=upgraded.after
+            )
+        )
+    else:
+        log(_("Upgraded to revision {head}, this Tainik's newest.").format(head=upgraded.after))
+    return upgraded
