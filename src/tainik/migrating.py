@@ -22,7 +22,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext, MigrationStep
 from alembic.operations import Operations
 from alembic.script import Script, ScriptDirectory
@@ -105,6 +104,8 @@ class SchemaHistory:
     def differences(self, db: Connection, metadata: MetaData) -> list[Any]:
         """What autogenerate would write to bring the database to ``metadata`` (none when the
         models and the revisions agree)."""
+        from alembic.autogenerate import compare_metadata  # noqa: PLC0415 - tests and tools only
+
         context = MigrationContext.configure(
             db, opts={"compare_type": True, "compare_server_default": False}
         )
@@ -184,6 +185,8 @@ def backup_sqlite(db: Connection, folder: Path, name: str) -> Path:
         copy = sqlite3.connect(partial)
         try:
             source.backup(copy)
+            # One self-contained file: no write-ahead log beside it when it is opened.
+            copy.execute("PRAGMA journal_mode=DELETE")
         finally:
             copy.close()
             source.close()

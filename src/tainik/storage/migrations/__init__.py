@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, make_url
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from tainik.core.errors import N_, StorageError, english
 from tainik.migrating import (
@@ -52,6 +53,16 @@ class DatabaseAheadError(StorageError):
     hint = N_(
         "Run the newer Tainik. To go back to this one, restore the copy the upgrade took "
         "(in the instance's backups folder): a database is never downgraded."
+    )
+
+
+class UpgradeFailedError(StorageError):
+    """A step failed: the transaction was rolled back, the database is as it was."""
+
+    template = N_("The upgrade failed and was undone; the database is as it was: {reason}")
+    hint = N_(
+        "Nothing was changed. Keep the database and the copy in the backups folder, and "
+        "report the message to Tainik's developers."
     )
 
 
@@ -142,37 +153,50 @@ def upgrade(
     step once done (in the transaction: nothing is committed before the last)."""
     engine = migration_engine(url)
     try:
-        with upgrade_transaction(engine) as db:
-            before = found(db)
-            _check_known(before)
-            done = Upgraded(before, HISTORY.head)
-            if before.revision == HISTORY.head:
-                return done
-            if backups is not None and not before.empty and db.dialect.name == "sqlite":
-                stem = Path(make_url(url).database or "database").stem
-                done.backup = backup_sqlite(db, backups, backup_name(stem, before.short(), now))
-            on_start(before, done.backup)
-            if before.legacy_version is not None:
-                for version in range(before.legacy_version, legacy.LAST_VERSION):
-                    step = legacy.STEPS[version]
-                    what = f"schema {version} → {version + 1}"
-                    done.steps.append((what, legacy.SUMMARIES[step]))
-                legacy.to_baseline(db, before.legacy_version)
-                for what, doc in done.steps:
-                    on_step(what, doc)
-                HISTORY.stamp(db, HISTORY.base)
-                stamped = (HISTORY.base, "recorded as the baseline revision (schema 5)")
-                done.steps.append(stamped)
-                on_step(*stamped)
-
-            def applied(item: Applied) -> None:
-                done.steps.append((item.revision, item.doc))
-                on_step(item.revision, item.doc)
-
-            HISTORY.upgrade(db, on_applied=applied)
-        return done
+        return _upgrade(engine, backups, now, on_start, on_step)
+    except SQLAlchemyError as exc:
+        raise UpgradeFailedError(reason=str(exc.orig if hasattr(exc, "orig") else exc)) from exc
     finally:
         engine.dispose()
+
+
+def _upgrade(
+    engine: Engine,
+    backups: Path | None,
+    now: datetime,
+    on_start: Callable[[Found, Path | None], None],
+    on_step: Callable[[str, str], None],
+) -> Upgraded:
+    """:func:`upgrade`'s work, in one transaction."""
+    with upgrade_transaction(engine) as db:
+        before = found(db)
+        _check_known(before)
+        done = Upgraded(before, HISTORY.head)
+        if before.revision == HISTORY.head:
+            return done
+        if backups is not None and not before.empty and db.dialect.name == "sqlite":
+            stem = Path(engine.url.database or "database").stem
+            done.backup = backup_sqlite(db, backups, backup_name(stem, before.short(), now))
+        on_start(before, done.backup)
+        if before.legacy_version is not None:
+            for version in range(before.legacy_version, legacy.LAST_VERSION):
+                step = legacy.STEPS[version]
+                what = f"schema {version} → {version + 1}"
+                done.steps.append((what, legacy.SUMMARIES[step]))
+            legacy.to_baseline(db, before.legacy_version)
+            for what, doc in done.steps:
+                on_step(what, doc)
+            HISTORY.stamp(db, HISTORY.base)
+            stamped = (HISTORY.base, "recorded as the baseline revision (schema 5)")
+            done.steps.append(stamped)
+            on_step(*stamped)
+
+        def applied(item: Applied) -> None:
+            done.steps.append((item.revision, item.doc))
+            on_step(item.revision, item.doc)
+
+        HISTORY.upgrade(db, on_applied=applied)
+    return done
 
 
 def require_current(engine: Engine) -> None:
