@@ -113,7 +113,7 @@ def _upgrade(
     def start(found: Found, backup: Path | None) -> None:
         if found.empty:
             return
-        log(_("Database {url}: {found}.").format(url=url, found=found.label(_)))
+        log(_("Database {url}: {found}.").format(url=url, found=_found(found, _)))
         if backup is not None:
             log(_("Copied to {path} before upgrading.").format(path=backup))
         else:
@@ -138,3 +138,12 @@ def _upgrade(
     else:
         log(_("Upgraded to revision {head}, this Tainik's newest.").format(head=upgraded.after))
     return upgraded
+
+
+def _found(found: Found, _: Callable[[str], str]) -> str:
+    """What a database records, in the user's language."""
+    if found.revision is not None:
+        return _("revision {revision}").format(revision=found.revision)
+    if found.legacy_version is not None:
+        return _("schema version {version}").format(version=found.legacy_version)
+    return _("no tables")

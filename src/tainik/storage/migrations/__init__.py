@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from tainik.core.errors import N_, StorageError, english
+from tainik.core.errors import N_, StorageError
 from tainik.migrating import (
     Applied,
     SchemaHistory,
@@ -73,15 +73,6 @@ class Found:
     revision: str | None = None  # Alembic's
     legacy_version: int | None = None  # meta.schema_version of a release before Alembic
     empty: bool = False
-
-    def label(self, gettext: Callable[[str], str] = english) -> str:
-        """``revision 0001``, ``schema version 4``, or ``no tables``, in ``gettext``'s
-        language."""
-        if self.revision is not None:
-            return gettext(N_("revision {revision}")).format(revision=self.revision)
-        if self.legacy_version is not None:
-            return gettext(N_("schema version {version}")).format(version=self.legacy_version)
-        return gettext(N_("no tables"))
 
     def short(self) -> str:
         """For a file name: ``0001``, ``schema4``, ``new``."""
