@@ -44,6 +44,7 @@ COMMANDS: Final[Mapping[str, str]] = {
     "vault export": "tainik.cli.vault_media:run_export",
     "vault check-bag": "tainik.cli.vault_media:run_check_bag",
     "vault show": "tainik.cli.vault_media:run_show",
+    "vault migrate": "tainik.cli.vault:run_migrate",
     "pull": "tainik.cli.pull:run_pull",
     "pull login": "tainik.cli.pull:run_login",
     "redact": "tainik.cli.redact:run_redact",
