@@ -75,7 +75,9 @@ def test_a_vault_of_main_migrates_with_its_evidence_kept_and_the_upgrade_recorde
     for table in ("sources", "items", "objects", "derivations", "perceptual"):
         assert after[table] == before[table], table
     assert after["custody"][:4] == before["custody"]  # byte for byte
-    record = CustodyRecord.parse(bytes(after["custody"][4][1]))  # type: ignore[arg-type]
+    line = after["custody"][4][1]
+    assert isinstance(line, bytes)
+    record = CustodyRecord.parse(line)
     assert (record.seq, record.action, record.actor) == (4, Action.MIGRATE, "upgrader")
     assert record.details == {
         "from": "schema 1", "to": "0001", "revisions": ["0001"],
