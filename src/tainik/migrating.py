@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -76,13 +77,16 @@ class SchemaHistory:
         scripts = list(self.script.iterate_revisions(self.head, lower))
         return [s for s in reversed(scripts) if s.revision != current]
 
-    def upgrade(self, db: Connection, *, on_applied: Callable[[Applied], None]) -> list[Applied]:
-        """Apply every pending revision in the caller's transaction ``db``."""
+    def upgrade(
+        self, db: Connection, *, on_applied: Callable[[Applied], None], to: str | None = None
+    ) -> list[Applied]:
+        """Apply every pending revision up to ``to`` (the head) in the caller's transaction."""
         done: list[Applied] = []
+        target = to or self.head
 
         def steps(heads: tuple[str, ...], _ctx: MigrationContext) -> Iterable[MigrationStep]:
             # What alembic.command.upgrade runs (it passes the current heads as they are).
-            return self.script._upgrade_revs(self.head, heads)  # type: ignore[arg-type]
+            return self.script._upgrade_revs(target, heads)  # type: ignore[arg-type]
 
         def applied(*, step: Any, **_kw: Any) -> None:
             revision = str(step.up_revision_id)
@@ -204,3 +208,25 @@ def backup_sqlite(db: Connection, folder: Path, name: str) -> Path:
 def backup_name(stem: str, found: str, moment: datetime) -> str:
     """``STEM-before-FOUND-YYYYMMDDTHHMMSSZ``: sorts by time, says what it was."""
     return f"{stem}-before-{found}-{moment.strftime('%Y%m%dT%H%M%SZ')}"
+
+
+def run_env(context: Any, history: SchemaHistory, metadata: MetaData) -> None:
+    """The body of a history's ``env.py``: for the developer's ``alembic revision
+    --autogenerate`` (CONTRIBUTING.md), against a scratch SQLite database brought to the head
+    first, so that what it writes is exactly what the models add. Never used at run time."""
+    with tempfile.TemporaryDirectory() as folder:
+        engine = migration_engine(f"sqlite:///{folder}/scratch.sqlite")
+        try:
+            with upgrade_transaction(engine) as db:
+                history.upgrade(db, on_applied=lambda _item: None)
+            with engine.connect() as db:
+                context.configure(
+                    connection=db,
+                    target_metadata=metadata,
+                    render_as_batch=True,  # ALTERs that SQLite lacks become table rebuilds
+                    compare_type=True,
+                )
+                with context.begin_transaction():
+                    context.run_migrations()
+        finally:
+            engine.dispose()

@@ -16,6 +16,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -32,6 +33,7 @@ from tainik.storage.database import open_database
 
 # Made by tests/storage/make_main_instance.py with main at c451245 (schema version 5).
 MAIN = Path(__file__).parent / "fixtures" / "main-2026-12-06"
+HEAD = migrations.HISTORY.head
 KEEP = ("meta", "alembic_version")  # bookkeeping: checked apart
 
 
@@ -44,15 +46,29 @@ def copy_main(tmp_path: Path) -> Path:
     return data
 
 
-def every_row(path: Path) -> dict[str, list[tuple[object, ...]]]:
-    """Every row of every table but the bookkeeping ones, as SQLite stores it."""
+def every_row(
+    path: Path, like: dict[str, list[str]] | None = None
+) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table but the bookkeeping ones, as SQLite stores it; only the
+    columns of ``like`` (:func:`columns` of an older database), when given, so that a later
+    revision's new columns leave the comparison alone."""
+    found = like or columns(path)
+    with sqlite3.connect(path) as db:
+        return {
+            table: sorted(db.execute(f"SELECT {', '.join(names)} FROM {table}").fetchall())
+            for table, names in found.items()
+        }
+
+
+def columns(path: Path) -> dict[str, list[str]]:
+    """The columns of each table but the bookkeeping ones."""
     with sqlite3.connect(path) as db:
         tables = [
             name
             for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
             if name not in KEEP
         ]
-        return {t: sorted(db.execute(f"SELECT * FROM {t}").fetchall()) for t in tables}
+        return {t: [row[1] for row in db.execute(f"PRAGMA table_info({t})")] for t in tables}
 
 
 def recorded(path: Path) -> tuple[str, str | None]:
@@ -95,15 +111,16 @@ def test_an_instance_of_main_migrates_with_every_row_kept_and_a_copy(tmp_path: P
     assert "schema version 5" in refused.stderr
     assert "tainik migrate" in refused.stderr
 
+    old = columns(data / "tainik.db")
     done = run("migrate", "--data", str(data))
     assert done.returncode == 0, done.stderr
     copies = list((data / "backups").iterdir())
     assert [p.suffix for p in copies] == [".sqlite"]
     assert f"Copied to {copies[0]}" in done.stderr
     assert "schema version 5." in done.stderr
-    assert "Upgraded to revision 0001" in done.stderr
-    assert every_row(data / "tainik.db") == before
-    assert recorded(data / "tainik.db") == ("6", "0001")
+    assert f"Upgraded to revision {HEAD}" in done.stderr
+    assert every_row(data / "tainik.db", old) == before
+    assert recorded(data / "tainik.db") == ("6", HEAD)
     # The copy is the database as it was: rows and version.
     assert every_row(copies[0]) == before
     assert recorded(copies[0]) == ("5", None)
@@ -118,6 +135,16 @@ def test_an_instance_of_main_migrates_with_every_row_kept_and_a_copy(tmp_path: P
     assert {"ada", "jo", "pending-pat"} <= set(listed.stdout.split())
 
 
+def test_revision_0001_records_schema_5_as_it_is(tmp_path: Path) -> None:
+    """Exactly revision 0001 (the next revisions' tests start where this one ends)."""
+    path = copy_main(tmp_path) / "tainik.db"
+    before = every_row(path)
+    done = migrations.upgrade(f"sqlite:///{path}", backups=None, now=datetime.now(UTC), to="0001")
+    assert done.steps == [("0001", "recorded as the baseline revision (schema 5)")]
+    assert every_row(path) == before  # every column of every row
+    assert recorded(path) == ("6", "0001")
+
+
 @pytest.mark.slow
 def test_an_instance_of_main_served_after_serve_upgrades_it_gives_its_data_unchanged(
     tmp_path: Path,
@@ -125,7 +152,7 @@ def test_an_instance_of_main_served_after_serve_upgrades_it_gives_its_data_uncha
     data = copy_main(tmp_path)
     known = json.loads((MAIN / "known.json").read_text(encoding="utf-8"))
     with LiveServer(data, tmp_path) as server:
-        assert "Upgraded to revision 0001" in server.stderr_text()
+        assert f"Upgraded to revision {HEAD}" in server.stderr_text()
         # Staff: a new token from the stored password and TOTP secret; every submission.
         jo = known["staff"]["jo"]
         issued = httpx.post(
@@ -209,7 +236,7 @@ def test_a_database_newer_than_this_code_is_refused_by_every_way_in(tmp_path: Pa
                     run_process(*serve)):  # fmt: skip
         assert refused.returncode == 5, refused
         assert "revision 0099_later" in refused.stderr, refused
-        assert "goes up to revision 0001" in refused.stderr
+        assert f"goes up to revision {HEAD}" in refused.stderr
         assert "Run the newer Tainik" in refused.stderr
     assert every_row(data / "tainik.db") == before
     assert len(list((data / "backups").iterdir())) == 1  # the first migrate's, no other

@@ -134,8 +134,10 @@ def upgrade(
     now: datetime,
     on_start: Callable[[Found, Path | None], None] = lambda _found, _backup: None,
     on_step: Callable[[str, str], None] = lambda _what, _doc: None,
+    to: str | None = None,
 ) -> Upgraded:
-    """Bring the database at ``url`` to the newest revision, in one transaction.
+    """Bring the database at ``url`` to the newest revision (or ``to``: the tests of each
+    revision), in one transaction.
 
     An SQLite database that holds anything is first copied into ``backups`` (when given), with
     SQLite's backup API, inside the same write lock: the copy is exactly what was upgraded. A
@@ -144,7 +146,7 @@ def upgrade(
     step once done (in the transaction: nothing is committed before the last)."""
     engine = migration_engine(url)
     try:
-        return _upgrade(engine, backups, now, on_start, on_step)
+        return _upgrade(engine, backups, now, on_start, on_step, to or HISTORY.head)
     except SQLAlchemyError as exc:
         raise UpgradeFailedError(reason=str(exc.orig if hasattr(exc, "orig") else exc)) from exc
     finally:
@@ -157,13 +159,14 @@ def _upgrade(
     now: datetime,
     on_start: Callable[[Found, Path | None], None],
     on_step: Callable[[str, str], None],
+    to: str,
 ) -> Upgraded:
     """:func:`upgrade`'s work, in one transaction."""
     with upgrade_transaction(engine) as db:
         before = found(db)
         _check_known(before)
-        done = Upgraded(before, HISTORY.head)
-        if before.revision == HISTORY.head:
+        done = Upgraded(before, to)
+        if before.revision == to:
             return done
         if backups is not None and not before.empty and db.dialect.name == "sqlite":
             stem = Path(engine.url.database or "database").stem
@@ -186,7 +189,7 @@ def _upgrade(
             done.steps.append((item.revision, item.doc))
             on_step(item.revision, item.doc)
 
-        HISTORY.upgrade(db, on_applied=applied)
+        HISTORY.upgrade(db, on_applied=applied, to=to)
     return done
 
 
