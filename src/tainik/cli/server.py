@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import make_url
 
 from tainik.cli.context import Context
-from tainik.config import InstanceConfig, init_instance, load_config
+from tainik.config import init_instance, load_config
 from tainik.crypto import Recipient
 from tainik.sealed.pool import default_jobs
 from tainik.sealed.writer import SegmentWorkers
@@ -47,15 +47,12 @@ def run_serve(args: argparse.Namespace, ctx: Context) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     config = load_config(args.data)
-    lock = ServeLock(config)
+    instance = Instance.open(config, upgrading=True)  # upgraded under the lock, below
+    lock = None
     try:
-        # Under the lock, before anything reads the database (service/schema_upgrade.py).
-        _upgrade(config, lock, ctx, log=logging.getLogger("tainik.server").info)
-        instance = Instance.open(config)
-    except BaseException:
-        lock.release()
-        raise
-    try:
+        lock = ServeLock(instance)
+        # Before anything reads the database (service/schema_upgrade.py says why).
+        _upgrade(instance, lock, ctx, log=logging.getLogger("tainik.server").info)
         recovered = recover(instance, lock)
         if (
             recovered.partials
@@ -86,29 +83,33 @@ def run_serve(args: argparse.Namespace, ctx: Context) -> int:
             stop.set()
             instance.segment_workers.close()
     finally:
-        lock.release()
+        if lock is not None:
+            lock.release()
         instance.close()
     return 0
 
 
 def run_migrate(args: argparse.Namespace, ctx: Context) -> int:
     """Upgrade the instance's database, saying what was found, copied and applied."""
-    config = load_config(args.data)
-    lock = ServeLock(config)
+    instance = Instance.open(load_config(args.data), upgrading=True)
     try:
-        _upgrade(config, lock, ctx, log=ctx.say)
+        lock = ServeLock(instance)
+        try:
+            _upgrade(instance, lock, ctx, log=ctx.say)
+        finally:
+            lock.release()
     finally:
-        lock.release()
+        instance.close()
     return 0
 
 
 def _upgrade(
-    config: InstanceConfig, lock: ServeLock, ctx: Context, *, log: Callable[[str], None]
+    instance: Instance, lock: ServeLock, ctx: Context, *, log: Callable[[str], None]
 ) -> Upgraded:
     """Upgrade under ``lock``, telling ``log`` what was found, where it was copied, each step
     as it is done, and the outcome."""
     _ = ctx._
-    url = make_url(config.database_url).render_as_string(hide_password=True)
+    url = make_url(instance.config.database_url).render_as_string(hide_password=True)
 
     def start(found: Found, backup: Path | None) -> None:
         if found.empty:
@@ -122,7 +123,7 @@ def _upgrade(
     def step(what: str, doc: str) -> None:
         log(_("  applied {what}: {doc}").format(what=what, doc=doc))
 
-    upgraded = upgrade_database(config, lock, now=datetime.now(UTC), on_start=start, on_step=step)
+    upgraded = upgrade_database(instance, lock, now=datetime.now(UTC), on_start=start, on_step=step)
     if upgraded.before.empty:
         log(
             _("Database {url}: new, created at revision {head}.").format(

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from tainik.config import InstanceConfig
 from tainik.core.errors import N_, UsageError
 from tainik.service import sources, uploads
 from tainik.service.instance import Instance
@@ -36,11 +35,8 @@ class Recovered:
 class ServeLock:
     """An exclusive lock on the instance for the life of one server process."""
 
-    def __init__(self, instance: Instance | InstanceConfig) -> None:
-        # An InstanceConfig before the instance is opened: 'migrate' and 'serve' upgrade the
-        # database under this lock first (service/schema_upgrade.py).
-        config = instance.config if isinstance(instance, Instance) else instance
-        path = config.data_dir / LOCK_NAME
+    def __init__(self, instance: Instance) -> None:
+        path = instance.config.data_dir / LOCK_NAME
         self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:
             fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -48,7 +44,7 @@ class ServeLock:
             os.close(self._fd)
             raise UsageError(
                 N_("Another 'tainik serve' is already running on {path}"),
-                path=str(config.data_dir),
+                path=str(instance.config.data_dir),
             ) from exc
 
     def release(self) -> None:
