@@ -1,4 +1,5 @@
-"""``tainik init`` and ``tainik serve``: create and run a server instance."""
+"""``tainik init``, ``tainik serve`` and ``tainik migrate``: create, run and upgrade a server
+instance."""
 
 from __future__ import annotations
 
@@ -6,6 +7,11 @@ import argparse
 import logging
 import sys
 import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import make_url
 
 from tainik.cli.context import Context
 from tainik.config import init_instance, load_config
@@ -17,6 +23,8 @@ from tainik.service import onion
 from tainik.service.instance import Instance
 from tainik.service.maintenance import ServeLock, recover, run_housekeeping
 from tainik.service.newsroom import key_change
+from tainik.service.schema_upgrade import upgrade_database
+from tainik.storage.migrations import Found, Upgraded
 
 
 def run_init(args: argparse.Namespace, ctx: Context) -> int:
@@ -40,10 +48,12 @@ def run_serve(args: argparse.Namespace, ctx: Context) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     config = load_config(args.data)
-    instance = Instance.open(config)
+    instance = Instance.open(config, upgrading=True)  # upgraded under the lock, below
     lock = None
     try:
         lock = ServeLock(instance)
+        # Before anything reads the database (service/schema_upgrade.py says why).
+        _upgrade(instance, lock, ctx, log=logging.getLogger("tainik.server").info)
         recovered = recover(instance, lock)
         if (
             recovered.partials
@@ -103,3 +113,62 @@ def run_onion_show(args: argparse.Namespace, ctx: Context) -> int:
     if not config.tor.enabled:
         ctx.say(_("Tor is not enabled now: 'tainik serve' does not publish these."))
     return 0
+def run_migrate(args: argparse.Namespace, ctx: Context) -> int:
+    """Upgrade the instance's database, saying what was found, copied and applied."""
+    instance = Instance.open(load_config(args.data), upgrading=True)
+    try:
+        lock = ServeLock(instance)
+        try:
+            _upgrade(instance, lock, ctx, log=ctx.say)
+        finally:
+            lock.release()
+    finally:
+        instance.close()
+    return 0
+
+
+def _upgrade(
+    instance: Instance, lock: ServeLock, ctx: Context, *, log: Callable[[str], None]
+) -> Upgraded:
+    """Upgrade under ``lock``, telling ``log`` what was found, where it was copied, each step
+    as it is done, and the outcome."""
+    _ = ctx._
+    url = make_url(instance.config.database_url).render_as_string(hide_password=True)
+
+    def start(found: Found, backup: Path | None) -> None:
+        if found.empty:
+            return
+        log(_("Database {url}: {found}.").format(url=url, found=_found(found, _)))
+        if backup is not None:
+            log(_("Copied to {path} before upgrading.").format(path=backup))
+        else:
+            log(_("No copy was taken (not SQLite): keep your own from before, such as a pg_dump."))
+
+    def step(what: str, doc: str) -> None:
+        log(_("  applied {what}: {doc}").format(what=what, doc=doc))
+
+    upgraded = upgrade_database(instance, lock, now=datetime.now(UTC), on_start=start, on_step=step)
+    if upgraded.before.empty:
+        log(
+            _("Database {url}: new, created at revision {head}.").format(
+                url=url, head=upgraded.after
+            )
+        )
+    elif not upgraded.changed:
+        log(
+            _("Database {url}: at revision {head}, this Tainik's newest; nothing to do.").format(
+                url=url, head=upgraded.after
+            )
+        )
+    else:
+        log(_("Upgraded to revision {head}, this Tainik's newest.").format(head=upgraded.after))
+    return upgraded
+
+
+def _found(found: Found, _: Callable[[str], str]) -> str:
+    """What a database records, in the user's language."""
+    if found.revision is not None:
+        return _("revision {revision}").format(revision=found.revision)
+    if found.legacy_version is not None:
+        return _("schema version {version}").format(version=found.legacy_version)
+    return _("no tables")

@@ -59,12 +59,13 @@ class Instance:
         self.reserve = Reserve(self.config.data_dir, self.config.reserve_bytes)
 
     @classmethod
-    def open(cls, config: InstanceConfig) -> Instance:
+    def open(cls, config: InstanceConfig, *, upgrading: bool = False) -> Instance:
         """Open the database and stores. Recovery after a crash is the server's job
-        (:func:`tainik.service.maintenance.recover`), under its lock."""
+        (:func:`tainik.service.maintenance.recover`), under its lock; so is upgrading the
+        database (``upgrading``: opened as it is, :mod:`tainik.service.schema_upgrade`)."""
         return cls(
             config,
-            open_database(config.database_url),
+            open_database(config.database_url, upgrading=upgrading),
             BlobStore(config.blobs_dir),
             UploadStore(config.uploads_dir),
         )

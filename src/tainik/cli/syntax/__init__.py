@@ -28,6 +28,7 @@ COMMANDS: tuple[Command, ...] = (
     server.INIT,
     server.SERVE,
     server.ONION,
+    server.MIGRATE,
     users.USERS,
     send.SEND,
     vault.VAULT_COMMAND,

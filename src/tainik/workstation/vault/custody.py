@@ -39,7 +39,8 @@ class Action:
     DERIVE = "derive"
     EXPORT = "export"
     ACQUIRE = "acquire"
-    ALL = frozenset({INIT, IMPORT, COPY, DERIVE, EXPORT, ACQUIRE})
+    MIGRATE = "vault.migrate"  # the catalogue's schema upgraded (workstation/vault/upgrade.py)
+    ALL = frozenset({INIT, IMPORT, COPY, DERIVE, EXPORT, ACQUIRE, MIGRATE})
 
 
 @dataclass(frozen=True, slots=True)

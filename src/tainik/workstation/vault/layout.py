@@ -13,6 +13,7 @@ OBJECTS = "objects"
 STAGING = "staging"
 JOURNAL = "journal"
 LOCK = "lock"
+BACKUPS = "backups"  # copies of the catalogue taken before each upgrade (vault migrate)
 README = "README.txt"
 HASH_DIR = "sha256"
 CA_DIR = "ca"  # the publication CA (tainik.workstation.publish.castore), made on first use
@@ -78,6 +79,11 @@ class VaultPaths:
     def lock(self) -> Path:
         """The writer lock file."""
         return self.root / LOCK
+
+    @property
+    def backups(self) -> Path:
+        """Copies of the catalogue from before each upgrade of its schema."""
+        return self.root / BACKUPS
 
     @property
     def readme(self) -> Path:
