@@ -113,6 +113,8 @@ def run_onion_show(args: argparse.Namespace, ctx: Context) -> int:
     if not config.tor.enabled:
         ctx.say(_("Tor is not enabled now: 'tainik serve' does not publish these."))
     return 0
+
+
 def run_migrate(args: argparse.Namespace, ctx: Context) -> int:
     """Upgrade the instance's database, saying what was found, copied and applied."""
     instance = Instance.open(load_config(args.data), upgrading=True)
