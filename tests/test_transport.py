@@ -168,23 +168,26 @@ def test_send_reads_no_answer_without_a_bound(monkeypatch: pytest.MonkeyPatch) -
 
 
 @pytest.mark.parametrize(
-    ("proxy", "server", "allowed"),
+    ("proxy", "server", "used"),
     [
-        ("socks5h://127.0.0.1:9050", "http://abc.onion", True),
-        ("socks5://127.0.0.1:9050", "http://abc.onion", True),
-        ("http://127.0.0.1:8080", "http://abc.onion", False),
-        ("https://proxy.example:443", "http://abc.ONION.", False),
-        ("http://127.0.0.1:8080", "https://news.example", True),
-        ("socks4://127.0.0.1:9050", "https://news.example", False),
-        ("tor", "http://abc.onion", False),
-        (None, "http://abc.onion", True),
+        ("socks5h://127.0.0.1:9050", "http://abc.onion", "socks5h://127.0.0.1:9050"),
+        # Used as socks5h: the name is handed to the proxy (and the command line says so).
+        ("socks5://127.0.0.1:9150", "http://abc.onion", "socks5h://127.0.0.1:9150"),
+        ("http://127.0.0.1:8080", "http://abc.onion", "--proxy must be"),
+        ("https://proxy.example:443", "http://abc.ONION.", "--proxy must be"),
+        ("http://127.0.0.1:8080", "https://news.example", "http://127.0.0.1:8080"),
+        ("socks4://127.0.0.1:9050", "https://news.example", "--proxy must be"),
+        ("tor", "http://abc.onion", "--proxy must be"),
+        (None, "https://news.example", None),
+        (None, "http://abc.onion", "is an onion service: it is reached only through Tor"),
+        (None, "http://ABC.Onion.:8080", "is an onion service: it is reached only through Tor"),
     ],
 )
-def test_one_proxy_policy(proxy: str | None, server: str, allowed: bool) -> None:
-    if allowed:
-        assert check_proxy(proxy, check_server(server)) == proxy
+def test_one_proxy_policy(proxy: str | None, server: str, used: str | None) -> None:
+    if used is None or "://" in used:
+        assert check_proxy(proxy, check_server(server)) == used
     else:
-        with pytest.raises(UsageError, match="--proxy must be"):
+        with pytest.raises(UsageError, match=used):
             check_proxy(proxy, check_server(server))
 
 

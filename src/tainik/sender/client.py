@@ -15,6 +15,7 @@ from tainik.core.errors import N_, TainikError
 from tainik.transport import (
     SLICE,
     Answer,
+    OnWait,
     Response,
     RetryPolicy,
     Sent,
@@ -54,6 +55,8 @@ class ClientSettings:
     give_up_after: float = 1800.0
     first_backoff: float = 1.0
     max_backoff: float = 60.0
+    #: Told of each failure that is tried again (the command line prints it).
+    on_wait: OnWait | None = None
 
     @property
     def policy(self) -> RetryPolicy:
@@ -83,6 +86,7 @@ class SourceClient:
             headers={"User-Agent": "tainik-send"},
             cookies=cookies,
             sleep=sleep,
+            on_wait=settings.on_wait,
         )
         self.http = self.transport.http
         # Set to stop: requests in flight stop between two slices, and none starts again.
