@@ -297,6 +297,7 @@ class Transport:
         headers: Mapping[str, str] | None = None,
         params: Mapping[str, str] | None = None,
         on_sent: Sent | None = None,
+        held: Callable[[], T | None] | None = None,
     ) -> T:
         """One request, retried: ``read`` gets each answer whose status is not in
         :data:`RETRY_STATUSES` while it streams, and may raise :class:`Transient` too.
@@ -304,28 +305,44 @@ class Transport:
         A memoryview body is sent in slices with its length declared: no copy of it is made
         for each attempt. ``on_sent`` hears of each slice as it leaves, and of a failed
         attempt's bytes taken back (negative) before the request is tried again.
+
+        When an attempt sent the whole body and the connection broke before the answer (Tor
+        killed, a circuit lost), the server may hold it all the same: ``held`` is asked before
+        the body goes again, and what it returns (not None) is the request's result.
         """
         if isinstance(content, memoryview):
             headers = {**(headers or {}), "Content-Length": str(len(content))}
         sent = [0]
+        unanswered = [False]  # the last attempt sent the whole body and heard nothing
 
         def attempt() -> T:
+            if unanswered[0] and held is not None and isinstance(content, memoryview):
+                unanswered[0] = False
+                known = held()
+                if known is not None:
+                    if on_sent:
+                        on_sent(len(content))  # taken back after the failure: it arrived
+                    return known
             sent[0] = 0
             body: bytes | Iterator[memoryview] | None = (
                 self._slices(content, sent, on_sent) if isinstance(content, memoryview) else content
             )
-            with self.http.stream(
-                method,
-                path,
-                json=json,
-                # httpx sends any re-iterable of buffers; its annotation says bytes.
-                content=cast(Iterable[bytes] | bytes | None, body),
-                headers=headers,
-                params=params,
-            ) as response:
-                if response.status_code in RETRY_STATUSES:
-                    raise Transient(f"HTTP {response.status_code}", retry_after_of(response))
-                return read(response)
+            try:
+                with self.http.stream(
+                    method,
+                    path,
+                    json=json,
+                    # httpx sends any re-iterable of buffers; its annotation says bytes.
+                    content=cast(Iterable[bytes] | bytes | None, body),
+                    headers=headers,
+                    params=params,
+                ) as response:
+                    if response.status_code in RETRY_STATUSES:
+                        raise Transient(f"HTTP {response.status_code}", retry_after_of(response))
+                    return read(response)
+            except (httpx.TransportError, ProtocolError):
+                unanswered[0] = isinstance(content, memoryview) and sent[0] == len(content)
+                raise
 
         def taken_back() -> None:
             if on_sent and sent[0]:

@@ -123,9 +123,11 @@ class SourceClient:
         content: bytes | memoryview | None = None,
         headers: dict[str, str] | None = None,
         on_sent: Sent | None = None,
+        held: Callable[[], Answer | None] | None = None,
     ) -> Answer:
-        """One request, retried on transient failure (:mod:`tainik.transport`); an answer
-        not in ``expect`` is refused."""
+        """One request, retried on transient failure (:mod:`tainik.transport`, which asks
+        ``held`` before sending a body again that may have arrived); an answer not in
+        ``expect`` is refused."""
 
         def read(response: Response) -> Answer:
             if response.status_code not in expect:
@@ -138,7 +140,14 @@ class SourceClient:
             return read_answer(response, MAX_ANSWER, path)
 
         return self.transport.request(
-            method, path, read, json=json, content=content, headers=headers, on_sent=on_sent
+            method,
+            path,
+            read,
+            json=json,
+            content=content,
+            headers=headers,
+            on_sent=on_sent,
+            held=held,
         )
 
     def api(
@@ -150,6 +159,7 @@ class SourceClient:
         json: object = None,
         content: bytes | memoryview | None = None,
         on_sent: Sent | None = None,
+        held: Callable[[], Answer | None] | None = None,
     ) -> Answer:
         """A JSON API call carrying the anti-forgery header."""
         headers = {"X-CSRF-Token": self.csrf()}
@@ -163,4 +173,5 @@ class SourceClient:
             content=content,
             headers=headers,
             on_sent=on_sent,
+            held=held,
         )
