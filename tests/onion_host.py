@@ -23,12 +23,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from live_server import LOOPBACK, LiveServer, free_port
 from loopback import LoopbackServer
+from tainik.socks import OnionUnreachableError, probe
 from tornet import TorNetwork, TorNode
 
 PUBLISH_TIMEOUT_S = 120.0
@@ -70,7 +70,8 @@ def client_tor(network: TorNetwork, name: str, auth_dir: Path | None = None) -> 
         auth_dir.mkdir(parents=True, exist_ok=True)
         auth_dir.chmod(0o700)
         lines.append(f"ClientOnionAuthDir {auth_dir}")
-    node = TorNode(name, network.root / f"{name}-client", lines)
+    # TorNode's own SocksPort line stays (a second, plain port): "SocksPort 0" would close all.
+    node = TorNode(name, network.root / f"{name}-client", lines, socks_port=free_port())
     node.socks_port = port  # the flagged port is the one clients use
     network.nodes.append(node)  # stopped with the network, whatever happens
     return node
@@ -131,15 +132,18 @@ class OnionSite:
         self.tor.process.send_signal(signal.SIGHUP)
 
 
-def wait_answering(client: TorNode, url: str, timeout: float = PUBLISH_TIMEOUT_S) -> float:
-    """Fetch ``url`` through ``client`` (NEWNYM between tries) until any HTTP answer; the
-    seconds it took. A fresh onion service answers once its descriptor has spread."""
+def wait_answering(client: TorNode, onion: str, timeout: float = PUBLISH_TIMEOUT_S) -> float:
+    """Connect to ``onion``:80 through ``client`` (NEWNYM between tries) until Tor connects;
+    the seconds it took. A fresh onion service answers once its descriptor has spread.
+
+    Tainik's own probe (one SOCKS5 CONNECT, closed at once), not an HTTP client: httpx
+    leaves its socket open when Tor answers with an onion reply code."""
     started = time.monotonic()
     while True:
         try:
-            httpx.get(url, proxy=client.socks_url, timeout=30.0)
+            probe(client.socks_url, onion, 80, timeout=30.0)
             return time.monotonic() - started
-        except httpx.TransportError:
+        except OnionUnreachableError:
             if time.monotonic() - started > timeout:
                 raise
             with contextlib.suppress(Exception):
