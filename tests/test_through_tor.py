@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, FilePayload
 
 from browser.source_pages import get_codename, wait_enhanced, wait_sent
 from browser_fixtures import CHROMIUM, CHROMIUM_ARGS
@@ -164,14 +164,16 @@ def test_source_flow_in_chromium_through_tor(site: Site, onion_browser: Browser,
         site.codenames.append(get_codename(page, base))
         page.fill("#message", f"Through Tor, JavaScript {'on' if js else 'off'}: {site.canary}")
         content = f"{site.canary} evidence\n".encode() * 4000  # ~200 KB
-        upload = {"name": f"tor-{js}-{site.canary}.txt", "mimeType": "text/plain"}
+        upload = FilePayload(
+            name=f"tor-{js}-{site.canary}.txt", mimeType="text/plain", buffer=content
+        )
         if js:
             wait_enhanced(page)
-            page.set_input_files("#files", {**upload, "buffer": content})
+            page.set_input_files("#files", upload)
             page.click("#send")
             wait_sent(page, base, 2)
         else:
-            page.set_input_files("#files", {**upload, "buffer": content})
+            page.set_input_files("#files", upload)
             with page.expect_navigation():
                 page.click("#send")
             assert page.url == base + "/lookup?sent=2", page.inner_text("main")
