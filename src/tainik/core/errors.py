@@ -145,6 +145,15 @@ class StorageFullError(StorageError):
     template = N_("No space left on the device")
 
 
+class TorError(TainikError):
+    """The server's own tor is missing, failed to start, or could not publish an onion
+    service; or a tor setting is refused. The server then serves nothing."""
+
+    exit_code = ExitCode.IO
+    status = 503
+    code = "tor_unavailable"
+
+
 def _rebuild(cls: type[TainikError], template: str, params: dict[str, object]) -> TainikError:
     return cls(template, **params)
 
