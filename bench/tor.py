@@ -4,7 +4,7 @@ against the same trove sent over plain loopback in the same run.
 Prints both throughputs and their ratio, and the bytes on the wire against the payload: what
 the sender handed to Tor's SOCKS port (HTTP and sealed segments), and what the client's tor
 wrote to the network for it (cells and TLS: tor's ``traffic/written``). Everything runs on
-this machine: 3 directory authorities, 3 relays, the onion host and the client tor share its
+this machine: 3 directory authorities, 3 relays, the server's tor and the client tor share its
 cores with the server and the sender, so the Tor figure is a floor for the code, not a
 forecast of the live network (DESIGN.md: 1.4 to 3.3 MB/s up through an onion service here).
 Run: `.venv/bin/python bench/tor.py [--size-mib 64] [--files 4]`.
@@ -26,7 +26,15 @@ TESTS = Path(__file__).resolve().parents[1] / "tests"
 sys.path.insert(0, str(TESTS))
 
 from live_server import LiveServer, make_instance  # noqa: E402
-from onion_host import CountingRelay, OnionSite, client_tor, wait_answering  # noqa: E402
+from onion_host import (  # noqa: E402
+    PUBLISH_TIMEOUT_S,
+    CountingRelay,
+    Onions,
+    client_tor,
+    enable_tor,
+    wait_answering,
+    wait_published,
+)
 from tornet import TorNode, running_network  # noqa: E402
 
 
@@ -71,33 +79,37 @@ def main() -> None:
         payload = sum(path.stat().st_size for path in files)
         data_dir, _identity, _recipient = make_instance(work)
         started = time.perf_counter()
-        with (
-            running_network(work / "tornet") as network,
-            LiveServer(data_dir, work / "logs") as server,
-        ):
+        with running_network(work / "tornet") as network:
             built = time.perf_counter() - started
-            site = OnionSite(network, server, work / "onion-host")
+            enable_tor(data_dir, network)
+            onions = Onions.of(data_dir)
             client = client_tor(network, "benchclient")
-            site.tor.start()
             client.start()
-            for tor in (site.tor, client):
-                tor.wait_bootstrapped()
-            published = wait_answering(client, site.source_onion)
-            loopback = send(server.source_url, files, work / "codename-loopback.txt")
-            before = written(client)
-            with CountingRelay(client.socks_port) as relay:
-                through_tor = send(
-                    site.source_url,
-                    files,
-                    work / "codename-tor.txt",
-                    "--proxy",
-                    relay.url,
-                )
-                handed = relay.total()
-            on_wire = written(client) - before
+            server = LiveServer(data_dir, work / "logs", start_timeout=PUBLISH_TIMEOUT_S)
+            with server:  # tainik serve publishes both onion services before it serves
+                wait_published(server)
+                client.wait_bootstrapped()
+                published = time.perf_counter() - started - built
+                wait_answering(client, onions.source)
+                answering = time.perf_counter() - started - built
+                loopback = send(server.source_url, files, work / "codename-loopback.txt")
+                before = written(client)
+                with CountingRelay(client.socks_port) as relay:
+                    through_tor = send(
+                        onions.source_url,
+                        files,
+                        work / "codename-tor.txt",
+                        "--proxy",
+                        relay.url,
+                    )
+                    handed = relay.total()
+                on_wire = written(client) - before
         cores = len(os.sched_getaffinity(0))
         print(f"cores: {cores}; trove {payload / MIB:.0f} MiB in {len(files)} files")
-        print(f"private Tor network up in {built:.1f} s; onion answering {published:.1f} s later")
+        print(
+            f"private Tor network up in {built:.1f} s; then tainik serve published its onions "
+            f"in {published:.1f} s, answering a client after {answering:.1f} s"
+        )
         print(f"loopback     {payload / loopback / MIB:7.2f} MiB/s ({loopback:.1f} s)")
         print(
             f"through Tor  {payload / through_tor / MIB:7.2f} MiB/s ({through_tor:.1f} s)  "

@@ -1,11 +1,11 @@
 """A Tainik server reached through the private Tor network (tests/tornet.py): what the
 end-to-end tests of the clients share (tests/test_through_tor.py, bench/tor.py).
 
-:class:`OnionSite` publishes a :class:`~live_server.LiveServer`'s two listeners as v3 onion
-services from a tor joined to the network: the source listener open, the newsroom behind
-client authorization, one X25519 key per staff member (``authorized_clients/NAME.auth``, plus
-one whose private half is thrown away, so that the newsroom stays closed with no staff). This
-is the layout tor reads for ``tainik serve``'s own onion services too (docs/deployment.md).
+:func:`enable_tor` turns the instance's ``[tor]`` on, joined to the private network (its
+``DirAuthority`` lines in ``torrc_lines``): ``tainik serve`` then starts its own tor and
+publishes the source and newsroom listeners as two onion services, the newsroom behind
+client authorization, before it serves (tainik/tor, tainik/service/onion.py). Staff keys are
+handed out and taken back by the service functions the command line and the admin pages call.
 
 Clients are tors of their own with a SOCKS port flagged ``ExtendedErrors`` (Tor Browser's is),
 so that Tor's onion reply codes reach ``tainik send`` and ``tainik pull``; a staff client holds
@@ -14,51 +14,113 @@ so that Tor's onion reply codes reach ``tainik send`` and ``tainik pull``; a sta
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+import tomlkit
 
 from live_server import LOOPBACK, LiveServer, free_port
 from loopback import LoopbackServer
+from tainik.config import load_config
+from tainik.service import onion
+from tainik.service.instance import Instance
+from tainik.service.newsroom import admin
 from tainik.socks import OnionUnreachableError, probe
-from tornet import TorNetwork, TorNode
+from tornet import TOR, TorNetwork, TorNode
 
 PUBLISH_TIMEOUT_S = 120.0
 
 
-def _b32(data: bytes) -> str:
-    return base64.b32encode(data).decode("ascii").rstrip("=")
+def enable_tor(data_dir: Path, network: TorNetwork) -> None:
+    """Turn the instance's ``[tor]`` on, its tor joined to ``network``."""
+    path = data_dir / "tainik.toml"
+    doc = tomlkit.parse(path.read_text())
+    table = doc["tor"]
+    table["enabled"] = True
+    table["binary"] = TOR
+    table["torrc_lines"] = network.torrc_lines()
+    path.write_text(tomlkit.dumps(doc))
 
 
-class ClientKey:
-    """One client-authorization key pair (tor's ``x25519`` lines)."""
+@dataclass(frozen=True)
+class Onions:
+    """The instance's two onion addresses (known before its tor first runs)."""
 
-    def __init__(self) -> None:
-        self._key = X25519PrivateKey.generate()
+    source: str
+    newsroom: str
 
-    def public_line(self) -> str:
-        """The line of ``authorized_clients/NAME.auth`` (the service's side)."""
-        raw = self._key.public_key().public_bytes(
-            serialization.Encoding.Raw, serialization.PublicFormat.Raw
-        )
-        return f"descriptor:x25519:{_b32(raw)}"
+    @classmethod
+    def of(cls, data_dir: Path) -> Onions:
+        found = onion.addresses(load_config(data_dir))
+        assert found is not None, "[tor] is not enabled"
+        return cls(found.source, found.newsroom)
 
-    def private_line(self, onion: str) -> str:
-        """The line of ``NAME.auth_private`` (the client's side, Tor Browser's key prompt)."""
-        raw = self._key.private_bytes(
-            serialization.Encoding.Raw,
-            serialization.PrivateFormat.Raw,
-            serialization.NoEncryption(),
-        )
-        return f"{onion.removesuffix('.onion')}:descriptor:x25519:{_b32(raw)}"
+    @property
+    def source_url(self) -> str:
+        return f"http://{self.source}"
+
+    @property
+    def newsroom_url(self) -> str:
+        return f"http://{self.newsroom}"
+
+
+def _staff_id(instance: Instance, name: str) -> int:
+    [account] = [a for a in admin.local_accounts(instance) if a.name == name]
+    return account.id
+
+
+def grant_key(data_dir: Path, name: str) -> str:
+    """A new newsroom key for staff member ``name``: the ``.auth_private`` line they get."""
+    instance = Instance.open(load_config(data_dir))
+    try:
+        key = onion.grant(instance, _staff_id(instance, name))
+        assert key is not None, "[tor] is not enabled"
+        return key.auth_private_line().reveal()
+    finally:
+        instance.close()
+
+
+def revoke_key(data_dir: Path, name: str, timeout: float = 60.0) -> None:
+    """Take staff member ``name``'s newsroom key back (a running server's tor reloads), in a
+    process of its own, as the command line would: a hung control connection fails the test
+    instead of holding it."""
+    code = (
+        "import sys; from pathlib import Path; from onion_host import _revoke; "
+        "_revoke(Path(sys.argv[1]), sys.argv[2])"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(data_dir), name],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=Path(__file__).parent,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def _revoke(data_dir: Path, name: str) -> None:
+    instance = Instance.open(load_config(data_dir))
+    try:
+        onion.revoke(instance, _staff_id(instance, name))
+    finally:
+        instance.close()
+
+
+def wait_published(server: LiveServer, timeout: float = PUBLISH_TIMEOUT_S) -> None:
+    """Wait until ``tainik serve`` says both onion services are published."""
+    deadline = time.monotonic() + timeout
+    while "newsroom onion:" not in server.stdout_text():
+        assert server.running, server.log_text()
+        assert time.monotonic() < deadline, f"not published:\n{server.log_text()}"
+        time.sleep(0.2)
 
 
 def client_tor(network: TorNetwork, name: str, auth_dir: Path | None = None) -> TorNode:
@@ -75,61 +137,6 @@ def client_tor(network: TorNetwork, name: str, auth_dir: Path | None = None) -> 
     node.socks_port = port  # the flagged port is the one clients use
     network.nodes.append(node)  # stopped with the network, whatever happens
     return node
-
-
-class OnionSite:
-    """``server``'s listeners as two onion services on ``network``."""
-
-    def __init__(self, network: TorNetwork, server: LiveServer, folder: Path) -> None:
-        self.server = server
-        self.folder = folder
-        self.source_dir = folder / "source"
-        self.newsroom_dir = folder / "newsroom"
-        for path in (self.source_dir, self.newsroom_dir / "authorized_clients"):
-            path.mkdir(parents=True, exist_ok=True)
-            path.chmod(0o700)
-        self.authorized = self.newsroom_dir / "authorized_clients"
-        (self.authorized / "locked.auth").write_text(ClientKey().public_line() + "\n")
-        self.tor = TorNode(
-            "onionhost",
-            folder,
-            [
-                *network.torrc_lines(),
-                f"HiddenServiceDir {self.source_dir}",
-                f"HiddenServicePort 80 {LOOPBACK}:{server.source_port}",
-                f"HiddenServiceDir {self.newsroom_dir}",
-                f"HiddenServicePort 80 {LOOPBACK}:{server.newsroom_port}",
-            ],
-        )
-        network.nodes.append(self.tor)
-
-    @property
-    def source_onion(self) -> str:
-        return (self.source_dir / "hostname").read_text().strip()
-
-    @property
-    def newsroom_onion(self) -> str:
-        return (self.newsroom_dir / "hostname").read_text().strip()
-
-    @property
-    def source_url(self) -> str:
-        return f"http://{self.source_onion}"
-
-    @property
-    def newsroom_url(self) -> str:
-        return f"http://{self.newsroom_onion}"
-
-    def authorize(self, name: str) -> ClientKey:
-        """A new key for staff member ``name`` (tor reads it at start or on a reload)."""
-        key = ClientKey()
-        (self.authorized / f"{name}.auth").write_text(key.public_line() + "\n")
-        return key
-
-    def revoke(self, name: str) -> None:
-        """Remove ``name``'s key and make the running tor publish without it (SIGHUP)."""
-        (self.authorized / f"{name}.auth").unlink()
-        assert self.tor.process is not None
-        self.tor.process.send_signal(signal.SIGHUP)
 
 
 def wait_answering(client: TorNode, onion: str, timeout: float = PUBLISH_TIMEOUT_S) -> float:
