@@ -57,6 +57,16 @@ class ProxyDownError(_ReasonedError):
     )
 
 
+class ProxyLostError(_ReasonedError):
+    """The proxy stopped answering during a run (Tor Browser closed or restarting)."""
+
+    exit_code = ExitCode.IO
+    template = N_(
+        "The Tor proxy at {proxy} stopped answering ({reason}): keep Tor Browser (or the system "
+        "tor) running; the run goes on once it answers again"
+    )
+
+
 class OnionUnreachableError(_ReasonedError):
     """Tor answered, but could not connect to the server: worth trying again later."""
 

@@ -48,6 +48,7 @@ from tainik.socks import (
     OnionRefusedError,
     OnionUnreachableError,
     ProxyDownError,
+    ProxyLostError,
     probe,
 )
 
@@ -281,7 +282,7 @@ class Transport:
         except ProxyDownError as error:
             if not self.reached:
                 raise
-            return error
+            return ProxyLostError(proxy=error.params["proxy"], reason=error.params["reason"])
         except OnionUnreachableError as error:
             return error
         return None
