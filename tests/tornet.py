@@ -28,12 +28,14 @@ circuits (``SIGNAL NEWNYM``) before it tries again.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -63,6 +65,8 @@ _COMMON = (
     "V3AuthVotingInterval 10",
     "V3AuthVoteDelay 2",
     "V3AuthDistDelay 2",
+    # Stop at once on SIGTERM (a relay would keep its circuits open for 30 s).
+    "ShutdownWaitLength 0",
 )
 
 
@@ -92,7 +96,11 @@ class TorNode:
             f"ControlPort {LOOPBACK}:{self.control_port}",
             "CookieAuthentication 1",
             f"Log notice file {self.log}",
-            f"SocksPort {LOOPBACK}:{socks_port}" if socks_port else "SocksPort 0",
+            # Exit when the test process does, even killed (no teardown): no stray tors.
+            f"__OwningControllerProcess {os.getpid()}",
+            # ExtendedErrors: SOCKS replies that say why an onion failed (0xF4, 0xF5: client
+            # authorization missing or wrong).
+            f"SocksPort {LOOPBACK}:{socks_port} ExtendedErrors" if socks_port else "SocksPort 0",
             *torrc,
         ]
         self.torrc.write_text("\n".join(lines) + "\n")
@@ -169,6 +177,21 @@ class TorNode:
         reply = self.command("SIGNAL NEWNYM")
         if not reply.startswith("OK"):
             raise RuntimeError(f"tor {self.name} refused NEWNYM: {reply}")
+
+    def socks_reply(self, host: str, port: int = 80, timeout: float = 60.0) -> int:
+        """Ask this tor's SOCKS port to connect to ``host:port`` (by name, as ``socks5h``
+        does) and return the SOCKS5 reply code: 0 connected, 0xF4 an onion needs a client
+        key this tor lacks, 0xF5 the key it has is refused, 0xF0 no descriptor found…"""
+        with socket.create_connection((LOOPBACK, self.socks_port), timeout=timeout) as sock:
+            sock.sendall(b"\x05\x01\x00")
+            if sock.recv(2) != b"\x05\x00":
+                raise RuntimeError(f"tor {self.name}: unexpected SOCKS greeting")
+            name = host.encode("ascii")
+            sock.sendall(b"\x05\x01\x00\x03" + bytes([len(name)]) + name + port.to_bytes(2, "big"))
+            reply = sock.recv(4)
+            if len(reply) < 2:
+                raise RuntimeError(f"tor {self.name}: SOCKS connection closed")
+            return reply[1]
 
     def tail(self, lines: int = 30) -> str:
         """The last lines of this tor's log and stdout, for failure messages."""
@@ -313,8 +336,12 @@ class TorNetwork:
         )
         return folder, (or_port, dir_port)
 
-    def start_client(self, name: str | None = None, auth_dir: Path | None = None) -> TorNode:
-        """Start one more client tor with its own SOCKS port, bootstrapped when returned.
+    def start_client(
+        self, name: str | None = None, auth_dir: Path | None = None, *, wait: bool = True
+    ) -> TorNode:
+        """Start one more client tor with its own SOCKS port, bootstrapped when returned
+        (unless ``wait`` is false: then call its ``wait_bootstrapped`` yourself, e.g. after
+        starting several at once).
 
         ``auth_dir`` becomes its ``ClientOnionAuthDir``: a folder of ``*.auth_private`` files
         (``<address without .onion>:descriptor:x25519:<key>``), the keys that let it reach
@@ -329,11 +356,12 @@ class TorNetwork:
         node = TorNode(name, self.root / f"{name}-{self._extra}", lines, socks_port=free_port())
         self.nodes.append(node)
         node.start()
-        try:
-            node.wait_bootstrapped()
-        except BaseException:
-            node.stop()
-            raise
+        if wait:
+            try:
+                node.wait_bootstrapped()
+            except BaseException:
+                node.stop()
+                raise
         return node
 
     def pids(self) -> list[int]:
@@ -388,3 +416,37 @@ def get_through_tor(
                 raise
             client.newnym()
             time.sleep(1.0)
+
+
+def join_instance(data_dir: Path, network: TorNetwork, **tor: object) -> None:
+    """Turn on ``[tor]`` in a Tainik instance's ``tainik.toml`` so that ``tainik serve``
+    publishes its onion services on ``network`` (its ``torrc_lines``); ``tor`` sets more keys
+    of ``[tor]`` (e.g. ``binary``)."""
+    from tainik.config import CONFIG_NAME, set_key
+
+    path = data_dir / CONFIG_NAME
+    text = set_key(path.read_text(encoding="utf-8"), "tor", "enabled", True)
+    text = set_key(text, "tor", "binary", TOR)
+    text = set_key(text, "tor", "torrc_lines", network.torrc_lines())
+    for key, value in tor.items():
+        text = set_key(text, "tor", key, value)  # type: ignore[arg-type]
+    path.write_text(text, encoding="utf-8")
+
+
+def published_onions(
+    stdout: Callable[[], str], alive: Callable[[], bool], timeout: float = 120.0, after: int = 0
+) -> tuple[str, str]:
+    """Wait for ``tainik serve`` to print its two onion addresses; ``(source, newsroom)`` as
+    ``http://ADDRESS.onion`` (no trailing slash). ``stdout`` reads what the server printed so
+    far (only the part after ``after`` characters counts: a restart appends)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = stdout()[after:]
+        found = dict(re.findall(r"^(source|newsroom) onion:\s+(http://[a-z2-7]{56}\.onion)/$",
+                                text, re.MULTILINE))  # fmt: skip
+        if len(found) == 2:
+            return found["source"], found["newsroom"]
+        if not alive():
+            raise RuntimeError(f"tainik serve exited before publishing:\n{text}")
+        time.sleep(0.2)
+    raise TimeoutError(f"tainik serve did not publish in {timeout:.0f} s:\n{stdout()[after:]}")

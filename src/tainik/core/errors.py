@@ -150,8 +150,9 @@ class TorError(TainikError):
     service; or a tor setting is refused. The server then serves nothing."""
 
     exit_code = ExitCode.IO
-    status = 503
-    code = "tor_unavailable"
+    # In a request (a staff key handed out or taken back), the server's own failure.
+    status = 500
+    code = "internal"
 
 
 def _rebuild(cls: type[TainikError], template: str, params: dict[str, object]) -> TainikError:

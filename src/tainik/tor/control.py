@@ -24,8 +24,10 @@ import time
 from collections.abc import Mapping
 from typing import IO, Any
 
-from stem import Signal, SocketError
+from stem import SocketError
+from stem.connection import authenticate
 from stem.control import Controller, EventType
+from stem.socket import ControlPort
 
 from tainik.core.errors import N_, TorError
 from tainik.core.tor_settings import TorSettings
@@ -82,10 +84,6 @@ class RunningTor:
 
     def stop(self) -> None:
         """Stop tor (SIGTERM, then SIGKILL) and forget its control port."""
-        if self.controller is not None:
-            with contextlib.suppress(Exception):
-                self.controller.close()
-            self.controller = None
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -93,6 +91,13 @@ class RunningTor:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self.controller is not None:
+            # stem's close joins its event thread, which can be stuck on a lock close holds
+            # (after a SIGHUP notice): close in the background, wait a little, go on.
+            closing = threading.Thread(target=self.controller.close, daemon=True)
+            closing.start()
+            closing.join(2.0)
+            self.controller = None
         for path in (self.files.control_port_file, self.files.control_cookie):
             with contextlib.suppress(OSError):
                 path.unlink()
@@ -230,16 +235,29 @@ def reload_running(files: TorFiles) -> bool:
     port = _control_port(files)
     if port is None:
         return False
+    # A bare control socket, not a Controller: a Controller's event thread answers tor's
+    # SIGHUP notice and deadlocks its own close (stem 1.8.2).
     try:
-        with Controller.from_port(port[0], port[1]) as controller:
-            controller.authenticate()
-            controller.signal(Signal.RELOAD)
+        control = ControlPort(port[0], port[1])
     except (SocketError, OSError) as exc:
         log.info("no running tor to reload (%s)", exc)
         return False
+    try:
+        authenticate(control)
+        control.send("SIGNAL RELOAD")
+        reply = control.recv()
+        if not reply.is_ok():
+            raise TorError(
+                N_("The running tor refused to read the staff keys again: {reason}"),
+                reason=str(reply),
+            )
+    except TorError:
+        raise
     except Exception as exc:  # stem's authentication errors have no common base with these
         raise TorError(
             N_("The running tor refused to read the staff keys again: {reason}"),
             reason=str(exc),
         ) from exc
+    finally:
+        control.close()
     return True

@@ -11,6 +11,7 @@
         authorized_clients/     one STAFF-ID.auth per staff member: public halves only
     DIR/tor/control-port        where the running tor's control port is (tor writes it)
     DIR/tor/control-cookie      its authentication cookie (tor writes it, 0600)
+    DIR/tor/tor.pid             the running tor's process id
 
 Back up ``source/`` and ``newsroom/`` with the instance: losing a key loses its address.
 """
@@ -70,6 +71,10 @@ class TorFiles:
     @property
     def control_cookie(self) -> Path:
         return self.root / "control-cookie"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.root / "tor.pid"
 
     def prepare(self) -> OnionAddresses:
         """Make the folders (0700) and any missing onion key; return both addresses."""

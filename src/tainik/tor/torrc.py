@@ -31,6 +31,7 @@ MANAGED = frozenset(
         "HiddenServicePort",
         "HiddenServiceVersion",
         "RunAsDaemon",
+        "PidFile",
         "__OwningControllerProcess",
     )
 )
@@ -41,19 +42,24 @@ ONION_PORT = 80
 
 
 def refusal(line: str) -> str | None:
-    """Why an extra torrc line is refused, in English, or None when it may be used."""
+    """Why an extra torrc line is refused (an error template with ``{origin}``, ``{number}``
+    and ``{line}``), or None when it may be used."""
     words = line.split(None, 1)
     if not words or words[0].startswith("#"):
         return None
     option, value = words[0].lower(), (words[1] if len(words) > 1 else "").strip()
     if option in MANAGED or option.startswith("%"):
-        return "Tainik sets this itself"
+        return N_("{origin}, line {number}: {line}: Tainik sets this option itself")
     if option == "safelogging" and value.lower() != "1":
-        return "SafeLogging must stay 1 (it keeps addresses out of tor's messages)"
+        return N_(
+            "{origin}, line {number}: {line}: SafeLogging must stay 1 (it keeps addresses "
+            "out of tor's messages)"
+        )
     if option == "log" and _VERBOSE.search(value.split()[0] if value else ""):
-        return "tor may not log at info or debug level (those messages hold client data)"
-    if option == "logmessagedomains" and value != "0":
-        return "LogMessageDomains is not needed"
+        return N_(
+            "{origin}, line {number}: {line}: tor may not log at the info or debug level "
+            "(those messages hold client data)"
+        )
     return None
 
 
@@ -68,13 +74,7 @@ def check_lines(lines: Iterable[str], origin: str) -> None:
             )
         reason = refusal(line.strip())
         if reason is not None:
-            raise TorError(
-                N_("{origin}, line {number}: refused ({line}): {reason}"),
-                origin=origin,
-                number=number,
-                line=line.strip(),
-                reason=reason,
-            )
+            raise TorError(reason, origin=origin, number=number, line=line.strip())
 
 
 def included_lines(settings: TorSettings) -> list[str]:
@@ -110,6 +110,7 @@ def torrc_text(
         "CookieAuthentication 1",
         f"CookieAuthFile {files.control_cookie}",
         f"__OwningControllerProcess {owner}",
+        f"PidFile {files.pid_file}",
         "Log notice stdout",
         "SafeLogging 1",
         "RunAsDaemon 0",
