@@ -31,6 +31,7 @@ from onion_host import (  # noqa: E402
     CountingRelay,
     Onions,
     client_tor,
+    control,
     enable_tor,
     wait_answering,
     wait_published,
@@ -57,7 +58,7 @@ def send(server: str, files: list[Path], codename: Path, *proxy: str) -> float:
 
 def written(tor: TorNode) -> int:
     """Bytes this tor has written to the network so far."""
-    reply = tor.command("GETINFO traffic/written")
+    reply = control(tor, "GETINFO traffic/written")  # "250-traffic/written=N"
     return int(reply.split("=", 1)[1].split()[0])
 
 

@@ -5,7 +5,8 @@ end-to-end tests of the clients share (tests/test_through_tor.py, bench/tor.py).
 ``DirAuthority`` lines in ``torrc_lines``): ``tainik serve`` then starts its own tor and
 publishes the source and newsroom listeners as two onion services, the newsroom behind
 client authorization, before it serves (tainik/tor, tainik/service/onion.py). Staff keys are
-handed out and taken back by the service functions the command line and the admin pages call.
+handed out by the service function that ``tainik users add`` calls, and taken back by
+``tainik users deactivate``.
 
 Clients are tors of their own with a SOCKS port flagged ``ExtendedErrors`` (Tor Browser's is),
 so that Tor's onion reply codes reach ``tainik send`` and ``tainik pull``; a staff client holds
@@ -16,8 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -87,33 +86,6 @@ def grant_key(data_dir: Path, name: str) -> str:
         instance.close()
 
 
-def revoke_key(data_dir: Path, name: str, timeout: float = 60.0) -> None:
-    """Take staff member ``name``'s newsroom key back (a running server's tor reloads), in a
-    process of its own, as the command line would: a hung control connection fails the test
-    instead of holding it."""
-    code = (
-        "import sys; from pathlib import Path; from onion_host import _revoke; "
-        "_revoke(Path(sys.argv[1]), sys.argv[2])"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code, str(data_dir), name],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=Path(__file__).parent,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-
-
-def _revoke(data_dir: Path, name: str) -> None:
-    instance = Instance.open(load_config(data_dir))
-    try:
-        onion.revoke(instance, _staff_id(instance, name))
-    finally:
-        instance.close()
-
-
 def wait_published(server: LiveServer, timeout: float = PUBLISH_TIMEOUT_S) -> None:
     """Wait until ``tainik serve`` says both onion services are published."""
     deadline = time.monotonic() + timeout
@@ -121,6 +93,30 @@ def wait_published(server: LiveServer, timeout: float = PUBLISH_TIMEOUT_S) -> No
         assert server.running, server.log_text()
         assert time.monotonic() < deadline, f"not published:\n{server.log_text()}"
         time.sleep(0.2)
+
+
+def control(node: TorNode, line: str) -> str:
+    """One control-port command to ``node`` (cookie authentication), over a plain socket.
+
+    Not stem: tornet's tors name the test process their ``__OwningControllerProcess``, and
+    stem, connecting from that process, takes ownership, so that closing its connection
+    makes tor exit ("Owning controller connection has closed")."""
+    cookie = (node.data_dir / "control_auth_cookie").read_bytes().hex()
+    with socket.create_connection((LOOPBACK, node.control_port), timeout=30) as sock:
+        sock.sendall(f"AUTHENTICATE {cookie}\r\n{line}\r\nQUIT\r\n".encode())
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+    lines = reply.decode("utf-8", "replace").splitlines()
+    assert lines, "no answer"
+    assert lines[0].startswith("250"), lines  # authenticated
+    return "\n".join(lines[1:-1])
+
+
+def newnym(node: TorNode) -> None:
+    """New circuits, and a forgotten onion descriptor cache (``SIGNAL NEWNYM``)."""
+    reply = control(node, "SIGNAL NEWNYM")
+    assert reply.startswith("250"), reply
 
 
 def client_tor(network: TorNetwork, name: str, auth_dir: Path | None = None) -> TorNode:
@@ -154,7 +150,7 @@ def wait_answering(client: TorNode, onion: str, timeout: float = PUBLISH_TIMEOUT
             if time.monotonic() - started > timeout:
                 raise
             with contextlib.suppress(Exception):
-                client.newnym()
+                newnym(client)
             time.sleep(1.0)
 
 
