@@ -8,7 +8,7 @@ client authorization, before it serves (tainik/tor, tainik/service/onion.py). St
 handed out by the service function that ``tainik users add`` calls, and taken back by
 ``tainik users deactivate``.
 
-Clients are tors of their own with a SOCKS port flagged ``ExtendedErrors`` (Tor Browser's is),
+Clients are tors of their own with a SOCKS port flagged ``ExtendedErrors``,
 so that Tor's onion reply codes reach ``tainik send`` and ``tainik pull``; a staff client holds
 ``.auth_private`` files in its ``ClientOnionAuthDir``.
 """

@@ -7,8 +7,8 @@ CONNECT itself, with the host *name* (Tor resolves it; nothing is looked up here
 the reply into something a person can act on: Tor is not running, the onion service is not
 there yet, or it wants a client-authorization key that this Tor does not hold.
 
-Tor sends the onion codes only on a SOCKS port with the ``ExtendedErrors`` flag (Tor Browser's
-has it); without them a failure reads as RFC 1928's "host unreachable" or "general failure".
+Tor sends the onion codes only on a SOCKS port with the ``ExtendedErrors`` flag; without them
+a failure reads as RFC 1928's "host unreachable" or "general failure", explained as such.
 """
 
 from __future__ import annotations
