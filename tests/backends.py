@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    pass
+    from tainik.service.instance import Instance
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 PG_USER = "postgres"
@@ -511,3 +511,44 @@ def use_backend(data_dir: Path, chosen: str | None = None) -> str:
         text = set_key(text, "store", key, value)
     path.write_text(text, encoding="utf-8")
     return chosen
+
+
+# -- looking into an instance's store, whichever it is -----------------------------------------
+
+
+def sealed_dir(instance: Instance, sealed_id: str, work: Path) -> Path:
+    """The ``ID.sealed`` directory of a complete sealed file, to open with the workstation's
+    code: the store's own (a folder store), or a copy of its objects under ``work``."""
+    from tainik.sealed import layout
+    from tainik.storage.blobs import BlobStore
+    from tainik.storage.objects import ObjectBlobs
+
+    blobs = instance.blobs
+    if isinstance(blobs, BlobStore):
+        return blobs.path_of(sealed_id)
+    assert isinstance(blobs, ObjectBlobs)
+    assert blobs.exists(sealed_id), f"{sealed_id} is not complete in the bucket"
+    folder = work / layout.container_name(sealed_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in blobs.bucket.parts(sealed_id):
+        (folder / name).write_bytes(blobs.bucket.get(blobs.bucket.part(sealed_id, name)))
+    return folder
+
+
+def stored_entries(instance: Instance) -> list[str]:
+    """Everything the blob store holds, complete or not: the folder's entries, or the
+    bucket's keys of sealed files and uploads (the instance's probe object left out)."""
+    from tainik.storage.blobs import BlobStore
+    from tainik.storage.objects import COMPLETE, PARTS, ObjectBlobs
+
+    blobs = instance.blobs
+    if isinstance(blobs, BlobStore):
+        return sorted(p.name for p in blobs.root.iterdir())
+    assert isinstance(blobs, ObjectBlobs)
+    import obstore
+
+    found = []
+    for top in (PARTS, COMPLETE):
+        for page in obstore.list(blobs.bucket.store, prefix=blobs.bucket.prefix + top):
+            found += [meta["path"] for meta in page]
+    return sorted(found)

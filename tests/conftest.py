@@ -80,6 +80,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark media tests ``media``, and media, browser and live-server tests ``slow``."""
     mark_media(items)
     for item in items:
+        if backends.backend != "sqlite" and item.get_closest_marker("embedded") is not None:
+            item.add_marker(pytest.mark.skip(reason="the embedded backend's own mechanics"))
         fixtures = set(getattr(item, "fixturenames", ()))
         if item.get_closest_marker("media") is not None or fixtures & SLOW_FIXTURES:
             item.add_marker(pytest.mark.slow)
