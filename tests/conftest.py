@@ -82,6 +82,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if backends.backend != "sqlite" and item.get_closest_marker("embedded") is not None:
             item.add_marker(pytest.mark.skip(reason="the embedded backend's own mechanics"))
+        if backends.backend != "pg" and item.get_closest_marker("pg") is not None:
+            item.add_marker(pytest.mark.skip(reason="runs with --backend pg (make unit-pg)"))
         fixtures = set(getattr(item, "fixturenames", ()))
         if item.get_closest_marker("media") is not None or fixtures & SLOW_FIXTURES:
             item.add_marker(pytest.mark.slow)
