@@ -13,6 +13,7 @@ from tainik.crypto import Recipient
 from tainik.sealed.pool import default_jobs
 from tainik.sealed.writer import SegmentWorkers
 from tainik.server.app import serve
+from tainik.service import onion
 from tainik.service.instance import Instance
 from tainik.service.maintenance import ServeLock, recover, run_housekeeping
 from tainik.service.newsroom import key_change
@@ -81,4 +82,29 @@ def run_serve(args: argparse.Namespace, ctx: Context) -> int:
         if lock is not None:
             lock.release()
         instance.close()
+    return 0
+
+
+def run_onion_show(args: argparse.Namespace, ctx: Context) -> int:
+    """Print both onion addresses (made now if Tor is enabled and they were not yet)."""
+    config = load_config(args.data)
+    addresses = onion.addresses(config)
+    _ = ctx._
+    if addresses is None:
+        ctx.say(
+            _(
+                "No onion service: Tor is not enabled for this instance (set enabled = true "
+                "in [tor] of tainik.toml, then run 'tainik serve')."
+            )
+        )
+        return 1
+    print(
+        _("source onion:       http://{address}/").format(address=addresses.source), file=ctx.stdout
+    )
+    print(
+        _("newsroom onion:     http://{address}/").format(address=addresses.newsroom),
+        file=ctx.stdout,
+    )
+    if not config.tor.enabled:
+        ctx.say(_("Tor is not enabled now: 'tainik serve' does not publish these."))
     return 0

@@ -148,6 +148,16 @@ class StorageUnavailableError(StorageError):
     template = N_("The server's storage is not reachable at the moment")
 
 
+class TorError(TainikError):
+    """The server's own tor is missing, failed to start, or could not publish an onion
+    service; or a tor setting is refused. The server then serves nothing."""
+
+    exit_code = ExitCode.IO
+    # In a request (a staff key handed out or taken back), the server's own failure.
+    status = 500
+    code = "internal"
+
+
 def _rebuild(cls: type[TainikError], template: str, params: dict[str, object]) -> TainikError:
     return cls(template, **params)
 

@@ -27,6 +27,7 @@ from tainik.server.security import SecurityHeaders
 from tainik.server.serving import Interfaces, serve_both
 from tainik.server.source.api import SourceApi
 from tainik.server.source.routes import SourceInterface
+from tainik.service import onion
 from tainik.service.instance import Instance
 
 STATIC = Path(__file__).parent / "static"
@@ -116,8 +117,25 @@ def serve(instance: Instance, host: str, source_port: int, newsroom_port: int) -
     sockets = [bind(host, source_port), bind(host, newsroom_port)]
     ports = [s.getsockname()[1] for s in sockets]
     logs.install()
-    shown = f"[{host}]" if ":" in host else host
-    print(f"source interface:   http://{shown}:{ports[0]}/", flush=True)
-    print(f"newsroom interface: http://{shown}:{ports[1]}/", flush=True)
-    interfaces = Interfaces(source_app(instance), sockets[0], newsroom_app(instance), sockets[1])
-    serve_both(interfaces, instance.config.connections)
+    # With [tor] enabled, both onion services are published before anything is served; if
+    # either cannot be, tor is stopped and nothing is served (service/onion.py).
+    try:
+        tor = onion.publish(instance, host, (ports[0], ports[1]))
+    except BaseException:
+        for sock in sockets:
+            sock.close()
+        raise
+    try:
+        shown = f"[{host}]" if ":" in host else host
+        print(f"source interface:   http://{shown}:{ports[0]}/", flush=True)
+        print(f"newsroom interface: http://{shown}:{ports[1]}/", flush=True)
+        if tor is not None:
+            print(f"source onion:       http://{tor.addresses.source}/", flush=True)
+            print(f"newsroom onion:     http://{tor.addresses.newsroom}/", flush=True)
+        interfaces = Interfaces(
+            source_app(instance), sockets[0], newsroom_app(instance), sockets[1]
+        )
+        serve_both(interfaces, instance.config.connections)
+    finally:
+        if tor is not None:
+            tor.stop()

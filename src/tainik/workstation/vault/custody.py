@@ -38,7 +38,8 @@ class Action:
     COPY = "copy"
     DERIVE = "derive"
     EXPORT = "export"
-    ALL = frozenset({INIT, IMPORT, COPY, DERIVE, EXPORT})
+    ACQUIRE = "acquire"
+    ALL = frozenset({INIT, IMPORT, COPY, DERIVE, EXPORT, ACQUIRE})
 
 
 @dataclass(frozen=True, slots=True)
