@@ -18,12 +18,13 @@ js:
 	cd js && npm ci --no-audit --no-fund && npm run build
 
 .PHONY: help setup system-packages run test lint typecheck importlint unit catalogs \
-	extract-messages bench clean unit-fast
+	extract-messages bench clean unit-fast unit-pg
 
 help:
 	@echo "make run    set up and start Tainik"
 	@echo "make test   set up and run linters, type checks and the whole test suite"
 	@echo "make unit-fast  the fast tier of the tests (no browser, server or media)"
+	@echo "make unit-pg    the storage, service, server and newsroom tests on PostgreSQL + SeaweedFS"
 	@echo "make bench  run the benchmarks under bench/ (slow; prints ratios)"
 	@echo "make lock   refresh the Python locks in requirements/ (then test and commit them)"
 	@echo "make test-latest  the media tests on the newest versions the registry serves"
@@ -151,7 +152,21 @@ importlint: $(STAMP)
 unit: setup
 	$(BIN)/pytest -p no:cacheprovider
 
-test: setup lint typecheck importlint unit
+# The suites that store things, once more on PostgreSQL + SeaweedFS (tests/backends.py starts
+# both on loopback, PostgreSQL as the postgres user; docs/deployment.md, "Tests"), with the
+# tests marked pg (the fault tests, the object store's own). Left out: the files whose subject
+# is the HTTP layer or tor alone (connection caps, slow and stalled clients, floods,
+# descriptors, the log's quietness, the onion services), which reach the database and the
+# store only as any request does and are the slowest of the suites.
+BACKEND_SUITES := tests/storage tests/service tests/server tests/newsroom
+HTTP_LAYER_ONLY := tests/server/test_first_submissions.py tests/server/test_flood.py \
+	tests/server/test_slow_clients.py tests/server/test_file_limit.py \
+	tests/server/test_protocol_limits.py tests/server/test_quiet_log.py tests/server/test_tor.py
+unit-pg: setup
+	$(BIN)/pytest -p no:cacheprovider --backend pg $(BACKEND_SUITES) \
+		$(addprefix --ignore=,$(HTTP_LAYER_ONLY))
+
+test: setup lint typecheck importlint unit unit-pg
 
 # The edit-test loop: everything but browser, live-server and media tests (marked slow).
 unit-fast: setup

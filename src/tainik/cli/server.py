@@ -69,6 +69,11 @@ def run_serve(args: argparse.Namespace, ctx: Context) -> int:
                 recovered.expired_uploads,
                 recovered.empty_sources,
             )
+        if recovered.missing:
+            logging.getLogger("tainik.server").warning(
+                "recovery: %d recorded sealed files are missing from the blob store",
+                recovered.missing,
+            )
         if key_change.reconcile(instance):
             logging.getLogger("tainik.server").warning(
                 "the organisation's recipients in tainik.toml differ from those last recorded: "

@@ -145,6 +145,15 @@ class StorageFullError(StorageError):
     template = N_("No space left on the device")
 
 
+class StorageUnavailableError(StorageError):
+    """The database or the object store did not answer (restarting, unreachable): nothing of
+    the request was kept, and the same request may be tried again shortly."""
+
+    status = 503
+    code = "unavailable"
+    template = N_("The server's storage is not reachable at the moment")
+
+
 class TorError(TainikError):
     """The server's own tor is missing, failed to start, or could not publish an onion
     service; or a tor setting is refused. The server then serves nothing."""

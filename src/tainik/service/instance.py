@@ -9,14 +9,16 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
-from tainik.config import InstanceConfig
+from tainik.config import InstanceConfig, shown_url
+from tainik.core.errors import N_, StorageUnavailableError
 from tainik.sealed.writer import SegmentWorkers
 from tainik.service.kdf_gate import STAFF_SLOTS, KdfGate
 from tainik.service.new_source import NewSourceSeal
-from tainik.storage.blobs import BlobStore
+from tainik.storage.availability import is_unavailable
+from tainik.storage.blobs import Blobs, BlobStore
 from tainik.storage.database import open_database
 from tainik.storage.space import Reserve
-from tainik.storage.uploads import UploadStore
+from tainik.storage.uploads import Uploads, UploadStore
 
 
 def utc_now() -> datetime:
@@ -33,8 +35,8 @@ class Instance:
 
     config: InstanceConfig
     engine: Engine
-    blobs: BlobStore
-    uploads: UploadStore
+    blobs: Blobs
+    uploads: Uploads
     # Worker processes that seal no-JavaScript uploads on every core (set by the server).
     segment_workers: SegmentWorkers | None = None
     clock: Callable[[], datetime] = utc_now
@@ -63,12 +65,33 @@ class Instance:
         """Open the database and stores. Recovery after a crash is the server's job
         (:func:`tainik.service.maintenance.recover`), under its lock; so is upgrading the
         database (``upgrading``: opened as it is, :mod:`tainik.service.schema_upgrade`)."""
-        return cls(
-            config,
-            open_database(config.database_url, upgrading=upgrading),
-            BlobStore(config.blobs_dir),
-            UploadStore(config.uploads_dir),
-        )
+        blobs: Blobs
+        uploads: Uploads
+        if config.store.is_s3:
+            from tainik.storage import objects  # noqa: PLC0415 - obstore only where it is used
+
+            store = config.store
+            blobs, uploads = objects.open_stores(
+                store.bucket,
+                store.prefix,
+                endpoint=store.endpoint,
+                region=store.region,
+                access_key_id=store.access_key_id,
+                secret_access_key=store.secret_access_key,
+            )
+        else:
+            blobs, uploads = BlobStore(config.blobs_dir), UploadStore(config.uploads_dir)
+        try:
+            engine = open_database(config.database_url, upgrading=upgrading)
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            # Said with the URL's password left out (config.shown_url), never the driver's text.
+            raise StorageUnavailableError(
+                N_("The database at {url} is not reachable; is it running?"),
+                url=shown_url(config.database_url),
+            ) from exc
+        return cls(config, engine, blobs, uploads)
 
     def close(self) -> None:
         """Release the database."""
