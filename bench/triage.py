@@ -30,6 +30,7 @@ measures.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import shutil
@@ -166,11 +167,8 @@ def same(found: list[tuple[float, float]], wanted: list[tuple[float, float]]) ->
 
 
 def overlay_reader() -> bool:
-    try:
-        import tainik.workstation.triage.overlay  # noqa: F401, PLC0415
-    except ImportError:
-        return False
-    return True
+    """Whether this branch has the overlay reader (another branch brings it)."""
+    return importlib.util.find_spec("tainik.workstation.triage.overlay") is not None
 
 
 def main() -> None:
