@@ -130,7 +130,7 @@ def measure(
         return found
     counted.again()  # the second pass reads the same bytes: count only the rest
     with MediaReader(reader.path, threads=reader.threads) as again:
-        return measure_every_frame(again, analysis, (), counted, "keyframes-far", found)
+        return measure_every_frame(again, analysis, (), counted, "keyframes-far", found.interval)
 
 
 class _Counted:
@@ -305,7 +305,11 @@ def _notes(signals: Signals, info: MediaInfo) -> list[Note]:
             )
         )  # fmt: skip
     path = signals.decode_path
-    if path is not None and path.reason == "keyframes-far":
+    if path is not None and path.reason == "keyframes-far" and path.keyframe_interval is None:
+        notes.append(
+            Note(N_("No keyframe with a time was found: every frame was decoded (slower)"))
+        )
+    elif path is not None and path.reason == "keyframes-far":
         notes.append(
             Note(
                 N_("Keyframes up to {seconds} s apart, too far for the quick first pass: "

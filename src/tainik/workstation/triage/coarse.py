@@ -173,19 +173,26 @@ def _fraction(mask: Image) -> float:
     return cv2.countNonZero(opened) / opened.size
 
 
+@dataclass(frozen=True)
+class TooFar:
+    """Keyframes too far apart for the coarse pass (``interval`` seconds; None: no keyframe
+    with a time was found)."""
+
+    interval: float | None
+
+
 def scan(
     reader: MediaReader, analysis: AnalysisParams, progress: Progress | None
-) -> Coarse | float:
-    """The coarse pass over ``reader``'s file, or the longest keyframe interval seen when
-    keyframes are too far apart for it."""
+) -> Coarse | TooFar:
+    """The coarse pass over ``reader``'s file, or why it cannot be made."""
     watch = _KeyframeWatch(analysis)
     loudness = LoudnessMeter()
     has_audio = reader.info.audio_codec is not None
     report = reader.scan(
         watch, loudness.feed if has_audio else None, progress, MAX_KEYFRAME_INTERVAL
     )
-    if report.far_keyframes is not None:
-        return report.far_keyframes
+    if report.far_keyframes is not None or not report.keyframes:
+        return TooFar(report.far_keyframes)
     lufs = momentary(loudness.block_power()) if has_audio else np.empty(0)
     return Coarse(
         keyframes=report.keyframes,
@@ -319,11 +326,11 @@ class _StretchPass:
 
 def measure(
     reader: MediaReader, analysis: AnalysisParams, progress: Progress | None
-) -> Signals | float:
-    """The coarse and fine passes' measurements, or the keyframe interval that was too long
-    (the caller then decodes in full)."""
+) -> Signals | TooFar:
+    """The coarse and fine passes' measurements, or why they cannot be made (the caller then
+    decodes every frame)."""
     coarse = scan(reader, analysis, progress)
-    if isinstance(coarse, float):
+    if isinstance(coarse, TooFar):
         return coarse
     stretches = plan(coarse)
     found = fine(reader, analysis, stretches)

@@ -192,7 +192,8 @@ class MediaReader:
         """Decode the keyframes (``on_keyframe`` gets each) and all of the audio.
 
         Stops early, with ``far_keyframes`` set, at the first interval between keyframes (or
-        from the last keyframe to the end) longer than ``max_interval`` seconds."""
+        from the last keyframe to the end) longer than ``max_interval`` seconds. Finds no
+        ``keyframes`` in a file without timed keyframes (or without pictures)."""
         report = DecodeReport()
         video, audio = self._video, self._audio if on_audio is not None else None
         video.codec_context.skip_frame = "NONKEY"
@@ -241,10 +242,8 @@ class MediaReader:
             with contextlib.suppress(av.error.FFmpegError):
                 for out in resampler.resample(None):
                     _send(out, report, on_audio)
-        if not report.keyframes:
-            if report.stopped is not None:
-                raise VideoError(path=str(self.path), reason=report.stopped)
-            raise NoFrameError(path=str(self.path))
+        if not report.keyframes:  # none, or none with a time: the full decode will tell
+            return report
         tail = report.video_end - report.keyframes[-1]
         if report.stopped is None and tail > max_interval:
             report.far_keyframes = round(tail, 3)
