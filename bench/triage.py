@@ -23,6 +23,10 @@ to infrared and back (450 s, 540 s). Most of it is an empty corridor, as in a le
 It is made in 10-minute parts (two at a time) with a continuous clock, joined without
 re-encoding.
 
+Then, unless `--no-profile`, the floor: CPU seconds (all threads) per GiB of footage of the
+two ffmpeg decodes, of the coarse pass, of the fine pass and of the full decode's
+measurements (in one process, without start-up, hashing or reports).
+
 Run `.venv/bin/python bench/triage.py [--minutes 30] [--repeat 2]`. Not a test: it only
 measures.
 """
@@ -33,6 +37,7 @@ import argparse
 import importlib.util
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -171,11 +176,69 @@ def overlay_reader() -> bool:
     return importlib.util.find_spec("tainik.workstation.triage.overlay") is not None
 
 
+def cpu_profile(clip: Path) -> None:
+    """In this process: CPU seconds (all threads) of the coarse pass, the fine pass and the
+    full decode's measurements (no hashing, reports, thumbnails or worker start-up)."""
+    from tainik.workstation.triage import coarse  # noqa: PLC0415
+    from tainik.workstation.triage.analysis import measure_every_frame  # noqa: PLC0415
+    from tainik.workstation.triage.decoding import MediaReader  # noqa: PLC0415
+    from tainik.workstation.triage.params import AnalysisParams  # noqa: PLC0415
+
+    analysis = AnalysisParams()
+    with MediaReader(clip) as reader:
+        began = time.process_time()
+        found = coarse.scan(reader, analysis, None)
+        scanned = time.process_time()
+        assert isinstance(found, coarse.Coarse)
+        stretches = coarse.plan(found)
+        fine = coarse.fine(reader, analysis, stretches)
+        done = time.process_time()
+    with MediaReader(clip) as reader:
+        measure_every_frame(reader, analysis)
+        full = time.process_time() - done
+    print(json.dumps({"scan": scanned - began, "fine": done - scanned, "full": full,
+                      "fine_seconds": fine.seconds, "stretches": len(stretches)}))  # fmt: skip
+
+
+def cpu_of(argv: list[str]) -> float:
+    """CPU seconds (user + system) of a program run to its end."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+
+
+def profile(clip: Path, keys: list[str], reduced: list[str]) -> None:
+    """The floor: CPU seconds per GiB of footage of each part (module docstring)."""
+    gib = clip.stat().st_size / 2**30
+    answer = subprocess.run(
+        [sys.executable, __file__, "--cpu-profile", str(clip)],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    parts = json.loads(answer.stdout)
+    rows = [
+        ("ffmpeg -skip_frame nokey (keyframes + audio)", cpu_of(keys)),
+        ("ffmpeg -vf fps=5,scale=320:-2", cpu_of(reduced)),
+        ("coarse pass (keyframes, audio, loudness)", parts["scan"]),
+        (f"fine pass ({parts['stretches']} stretches, {parts['fine_seconds']:.0f} s)",
+         parts["fine"]),
+        ("coarse + fine measurements", parts["scan"] + parts["fine"]),
+        ("full decode's measurements (every frame)", parts["full"]),
+    ]  # fmt: skip
+    print(f"CPU time (user + system, all threads), {gib:.2f} GiB of footage:")
+    for label, seconds in rows:
+        print(f"  {label:<48} {seconds:7.2f} s  {seconds / gib:7.1f} s/GiB")
+
+
 def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == "--cpu-profile":
+        cpu_profile(Path(sys.argv[2]))
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=int, default=30)
     parser.add_argument("--repeat", type=int, default=2, help="runs of each; the best counts")
     parser.add_argument("--work", type=Path, default=ROOT / ".cache" / "bench-triage")
+    parser.add_argument("--no-profile", action="store_true", help="skip the CPU profile")
     args = parser.parse_args()
     clip = make_footage(args.work, args.minutes)
     duration = float(
@@ -243,6 +306,9 @@ def main() -> None:
     print(f"full decode / reduced ffmpeg decode: {best[FULL] / best[REDUCED]:5.2f}")
     print(f"reduced / keyframe-only decode:      {best[REDUCED] / best[KEYS]:5.2f}")
     print(f"same segments as the full decode:    {same(found, wanted)}")
+    if not args.no_profile:
+        print()
+        profile(clip, plan[3][1], plan[2][1])
 
 
 if __name__ == "__main__":
