@@ -34,13 +34,24 @@ def run_triage(args: argparse.Namespace, ctx: Context) -> int:
             rules=SegmentRules(**values_of(SegmentRules, args)),
             clips=not args.no_clips,
             gentle=not args.plain_thumbnails,
+            overlay=not args.no_overlay,
         ),
         detector_models=args.detector,
         detector_threshold=values_of(DetectorSpec, args)["threshold"],
         jobs=args.jobs,
+        vault=args.vault,
         # The vault (docs/triage.md, "Vault interface") adds its ItemSource here.
     )
     prepared = prepare(request)
+    if prepared.collapsed:
+        ctx.say(
+            ctx.translations.ngettext(
+                "{count} near-duplicate in the vault is listed under its original, not analysed.",
+                "{count} near-duplicates in the vault are listed under their originals, "
+                "not analysed.",
+                prepared.collapsed,
+            ).format(count=prepared.collapsed)
+        )
 
     def failed(failure: Failure) -> None:
         error = failure.error
