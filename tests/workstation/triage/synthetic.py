@@ -41,15 +41,22 @@ def _between(spans: tuple[Span, ...]) -> str:
 
 
 def make_scene(
-    path: Path, duration: float = DURATION, faststart: bool = False, gop: int | None = None
+    path: Path,
+    duration: float = DURATION,
+    faststart: bool = False,
+    gop: int | None = None,
+    late: float = 0.0,
 ) -> Path:
     """Write the scene described in the module docstring to ``path``: keyframes every 5 s
-    (x264's choice within ``-g 50``), or exactly every ``gop`` frames."""
+    (x264's choice within ``-g 50``), or exactly every ``gop`` frames. With ``late``, the
+    pictures start that many seconds after the sound (frames off the 0.1 s grid) and the
+    trap springs one frame after a keyframe."""
     pale, dark = MOTION
+    trap = TRAP + late
     light = (
-        f"brightness='if(gte(t,{TRAP}),0.15,"
+        f"brightness='if(gte(t,{trap}),0.15,"
         f"-0.1*clip((t-{SLOW_LIGHT.start})/{SLOW_LIGHT.duration},0,1))':"
-        f"contrast='if(gte(t,{TRAP}),1.33,1)'"
+        f"contrast='if(gte(t,{trap}),1.33,1)'"
     )
     graph = (
         "[0:v]drawbox=x=40:y=150:w=80:h=60:c=0x303030:t=fill,"
@@ -78,6 +85,16 @@ def make_scene(
         str(path),
     ]  # fmt: skip
     subprocess.run(argv, check=True)
+    if late:  # the same pictures, shifted against the sound without re-encoding
+        early = path.with_suffix(".early.mp4")
+        path.replace(early)
+        subprocess.run(
+            [ffmpeg(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+             "-i", str(early), "-itsoffset", str(late), "-i", str(early),
+             "-map", "1:v", "-map", "0:a", "-c", "copy", str(path)],
+            check=True,
+        )  # fmt: skip
+        early.unlink()
     return path
 
 

@@ -3,7 +3,7 @@ only around candidates, finding what decoding every frame finds.
 
 Two clips with keyframes exactly every 2 s are triaged both ways (the default, and
 ``--full-decode``): the synthetic scene (two moving boxes, two sounds, a slow darkening and
-the infrared-switch trap), and a room where a box is seen for exactly 2 s twice, once with a
+the infrared-switch trap, springing one frame after a keyframe), and a room where a box is seen for exactly 2 s twice, once with a
 keyframe only at its last frame and once only at its first, so that the coarse pass must
 compare consecutive keyframes and decode from the keyframe before. The scene of the shared
 run has keyframes 5 s apart: it takes the full decode, and the report says why.
@@ -51,7 +51,12 @@ def _triage(inputs: list[Path], out: Path, *options: str) -> dict[str, dict[str,
 @pytest.fixture(scope="module")
 def both_ways(tmp_path_factory: pytest.TempPathFactory) -> BothWays:
     folder = tmp_path_factory.mktemp("gop2")
-    inputs = [make_scene(folder / "scene.mp4", gop=20), make_between(folder / "between.mp4")]
+    # The scene's pictures start 0.05 s late, off the 0.2 s analysis grid, so that its trap
+    # springs just after a keyframe (a stretch from there must compare it with that frame).
+    inputs = [
+        make_scene(folder / "scene.mp4", gop=20, late=0.05),
+        make_between(folder / "between.mp4"),
+    ]
     return BothWays(
         clips={clip.name: clip for clip in inputs},
         coarse=_triage(inputs, tmp_path_factory.mktemp("coarse")),

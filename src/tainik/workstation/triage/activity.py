@@ -95,6 +95,14 @@ class ActivityMeter:
             history=self._history, varThreshold=params.sensitivity, detectShadows=False
         )
 
+    def reference(self, gray: Gray) -> None:
+        """A frame from just before the first measured one (the first decoded after a
+        seek): the model learns it, and the light-change guard compares the next frame
+        with it."""
+        picture, self._previous = normalise(gray)
+        self._model.apply(picture)
+        self._since_reset += 1
+
     def measure(self, gray: Gray, at: float | None = None) -> Measure:
         """The foreground fraction of ``gray`` (0..1), updating the background model.
 

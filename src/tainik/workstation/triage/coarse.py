@@ -296,17 +296,24 @@ class _StretchPass:
         for picture in stretch.prime:
             self._meter.prime(picture)
         self._end = stretch.end
-        report = self._reader.stretch(stretch.start, self._analysis.fps, self._frame)
+        report = self._reader.stretch(stretch.start, self._analysis.fps, self._frame, self._first)
         out.frames_decoded += report.frames_decoded
         out.errors += report.errors
         if self._began is not None:
             out.seconds += out.times[-1] - self._began + 1.0 / self._analysis.fps
 
-    def _frame(self, t: float, frame: av.VideoFrame) -> bool:
-        out = self._out
+    def _first(self, t: float, frame: av.VideoFrame) -> None:
+        del t
+        self._meter.reference(luma(frame, *self._size_of(frame)))
+
+    def _size_of(self, frame: av.VideoFrame) -> tuple[int, int]:
         if self._size is None:
             self._size = analysis_size(frame.width, frame.height, self._analysis.width)
-        found = self._meter.measure(luma(frame, *self._size), t)
+        return self._size
+
+    def _frame(self, t: float, frame: av.VideoFrame) -> bool:
+        out = self._out
+        found = self._meter.measure(luma(frame, *self._size_of(frame)), t)
         if out.times and t <= out.times[-1] + 1e-6:
             return True  # measured already, by the stretch before
         if self._began is None:

@@ -264,10 +264,13 @@ class MediaReader:
         report.video_end = max(report.video_end, t + self._frame_step())
         sink(t, frame)
 
-    def stretch(self, start: float, fps: float, on_frame: StretchSink) -> DecodeReport:
+    def stretch(
+        self, start: float, fps: float, on_frame: StretchSink, on_first: FrameSink
+    ) -> DecodeReport:
         """Seek to the keyframe at ``start`` (or the one before) and decode every frame from
-        there; ``on_frame`` gets about ``fps`` frames a second (on the same grid as
-        :meth:`read`'s) and answers whether to go on."""
+        there; ``on_frame`` gets about ``fps`` frames a second (the frames :meth:`read`
+        picks) and answers whether to go on. ``on_first`` gets the first frame decoded at or
+        after ``start`` when ``on_frame`` does not."""
         report = DecodeReport()
         video = self._video
         video.codec_context.skip_frame = "DEFAULT"
@@ -275,7 +278,11 @@ class MediaReader:
         step = 1.0 / fps
         source_fps = self.info.fps or 0.0
         sampler = _Sampler(step, 1.0 / source_fps if source_fps else step)
-        sampler.start_at(math.ceil(start / step - 1e-6) * step)
+        # read() takes the first frame at or after each multiple of the step: the frame at
+        # ``start`` is taken if the frame before it lies before its multiple.
+        slot = math.floor(start / step + 1e-6) * step
+        sampler.start_at(slot if start - sampler.frame_step < slot - 1e-6 else slot + step)
+        first = True
         try:
             target = round((start + self._origin) / base) if base else 0
             self._container.seek(target, stream=video, backward=True)
@@ -289,10 +296,15 @@ class MediaReader:
                         t = raw - self._origin
                         report.frames_decoded += 1
                         report.video_end = max(report.video_end, t + sampler.frame_step)
-                        if t >= start - 1e-6 and sampler.take(t):
+                        if t < start - 1e-6:
+                            continue
+                        if sampler.take(t):
                             report.frames_sampled += 1
                             if not on_frame(t, frame):
                                 return report
+                        elif first:
+                            on_first(t, frame)
+                        first = False
                 except av.error.EOFError:
                     continue
                 except av.error.FFmpegError as exc:
