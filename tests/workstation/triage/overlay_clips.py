@@ -1,5 +1,6 @@
-"""CCTV-like clips with a burned-in overlay, drawn by ffmpeg's ``drawtext`` (DejaVu Sans Mono,
-which has Cyrillic): a running clock and a camera name, over a grey room with a moving figure.
+"""CCTV-like clips with a burned-in overlay, drawn by ffmpeg's ``drawtext`` (DejaVu Sans Mono
+or Sans, which have Cyrillic): a running clock and a camera name, over a grey room where a
+figure may walk past.
 
 The clock is ffmpeg's ``%{pts:gmtime:EPOCH:FORMAT}``: it shows EPOCH plus the frame's time,
 as a recorder burns its own clock in. A clip with a cut is two clips whose clocks disagree,
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf"
+PROPORTIONAL = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 UTC = datetime.UTC
 
 
@@ -47,10 +49,15 @@ def make_clip(
     seed: int = 0,
     clock_at: str = "top",
     walk: tuple[float, float] | None = None,
+    font: str = FONT,
+    ground: str = "0x5a5a5a",
 ) -> Path:
     """An H.264 clip with the overlay asked for (none when both are None); during ``walk``
-    (seconds) a pale figure crosses the room."""
+    (seconds) a pale figure crosses the room. ``clock_at`` is ``top`` or ``bottom`` (the
+    camera's name at the other edge) or ``top-right`` (the name at the top left)."""
     top, bottom = "x=12:y=10", "x=12:y=h-th-12"
+    places = {"top": (top, bottom), "bottom": (bottom, top), "top-right": ("x=w-tw-16:y=10", top)}
+    clock_place, camera_place = places[clock_at]
     a, b = walk if walk is not None else (-2.0, -1.0)
     filters = [
         f"[0:v]drawbox=x={30 + seed % 7 * 20}:y=90:w=60:h=50:c=0x383838:t=fill[room]",
@@ -59,20 +66,18 @@ def make_clip(
         "noise=alls=6:allf=t",
     ]
     if clock is not None:
-        place = top if clock_at == "top" else bottom
         filters.append(
-            f"drawtext=fontfile={FONT}:fontsize=20:fontcolor=white:borderw=2:"
-            f"bordercolor=black:{place}:text='{_clock_text(clock)}'"
+            f"drawtext=fontfile={font}:fontsize=20:fontcolor=white:borderw=2:"
+            f"bordercolor=black:{clock_place}:text='{_clock_text(clock)}'"
         )
     if camera is not None:
-        place = bottom if clock_at == "top" else top
         filters.append(
-            f"drawtext=fontfile={FONT}:fontsize=20:fontcolor=white:borderw=2:"
-            f"bordercolor=black:{place}:text='{_escape(camera)}'"
+            f"drawtext=fontfile={font}:fontsize=20:fontcolor=white:borderw=2:"
+            f"bordercolor=black:{camera_place}:text='{_escape(camera)}'"
         )
     subprocess.run(
         ["ffmpeg", "-nostdin", "-y", "-hide_banner", "-loglevel", "error",
-         "-f", "lavfi", "-i", f"color=c=0x5a5a5a:s={size}:r={rate}:d={duration}",
+         "-f", "lavfi", "-i", f"color=c={ground}:s={size}:r={rate}:d={duration}",
          "-f", "lavfi", "-i", f"color=c=0xd0d0d0:s=50x100:r={rate}:d={duration}",
          "-filter_complex", ",".join(filters),
          "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", str(gop),

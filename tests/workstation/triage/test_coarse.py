@@ -3,9 +3,10 @@ only around candidates, finding what decoding every frame finds.
 
 Two clips with keyframes exactly every 2 s are triaged both ways (the default, and
 ``--full-decode``): the synthetic scene (two moving boxes, two sounds, a slow darkening and
-the infrared-switch trap, springing one frame after a keyframe), and a room where a box is seen for exactly 2 s twice, once with a
-keyframe only at its last frame and once only at its first, so that the coarse pass must
-compare consecutive keyframes and decode from the keyframe before. The scene of the shared
+the infrared-switch trap, springing one frame after a keyframe), and a room where a box is
+seen for exactly 2 s twice, once with a keyframe only at its last frame and once only at its
+first, so that the coarse pass must compare consecutive keyframes and decode from the
+keyframe before. The scene of the shared
 run has keyframes 5 s apart: it takes the full decode, and the report says why.
 """
 

@@ -11,7 +11,7 @@ import pytest
 
 from tainik.workstation.triage.clock import Overlay, clean_label, parse_clock
 from tainik.workstation.triage.overlay import read_overlay
-from workstation.triage.overlay_clips import Clock, join, make_clip
+from workstation.triage.overlay_clips import PROPORTIONAL, Clock, join, make_clip
 
 T = datetime.datetime
 
@@ -29,7 +29,8 @@ class Expected:
 
 @pytest.fixture(scope="module")
 def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Expected]]:
-    """Four cameras with overlapping times, one clock cut twice, one long GOP, one bare."""
+    """Three cameras with overlapping times, one clock cut twice, one long GOP whose clock
+    goes back, one bare clip."""
     d = tmp_path_factory.mktemp("overlay")
     iso = "%Y-%m-%d Mon %H:%M:%S"
     corridor = make_clip(d / "ch03.mp4", 24, Clock(T(2020, 10, 12, 14, 32, 0)), "КАМЕРА 3 КОРИДОР")
@@ -43,9 +44,21 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Exp
     gate = join(parts, d / "ch02.mp4")
     for part in parts:
         part.unlink()
-    long_gop = make_clip(
-        d / "ch01.mp4", 24, Clock(T(2020, 10, 12, 14, 32, 30), "%d.%m.%Y %H:%M:%S"),
-        "КАМЕРА 1 ВХОД", gop=250, seed=2, clock_at="bottom",
+    # Camera 1 keeps a keyframe every 10 s; its recorder restarted with its clock 40 s back.
+    dotted = "%d.%m.%Y %H:%M:%S"
+    parts = [
+        make_clip(d / "p4.mp4", 14, Clock(T(2020, 10, 12, 14, 32, 30), dotted), "КАМЕРА 1 ВХОД",
+                  gop=250, seed=2, clock_at="bottom"),
+        make_clip(d / "p5.mp4", 10, Clock(T(2020, 10, 12, 14, 32, 4), dotted), "КАМЕРА 1 ВХОД",
+                  gop=250, seed=2, clock_at="bottom"),
+    ]  # fmt: skip
+    long_gop = join(parts, d / "ch01.mp4")
+    # Camera 7: a proportional font, name and clock on one row, a lighter room (where Otsu's
+    # threshold took the text's dark outline for the text).
+    yard = make_clip(
+        d / "ch07.mp4", 12, Clock(T(2020, 10, 12, 14, 32, 0), "%Y/%m/%d %a %H:%M:%S"),
+        "Камера 07 Прогулочный двор", size="640x360", seed=4, clock_at="top-right",
+        font=PROPORTIONAL, ground="0x707070",
     )  # fmt: skip
     bare = make_clip(d / "bare.mp4", 12, None, None, seed=3)
     return {
@@ -67,10 +80,29 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Exp
         ),
         "long_gop": (
             long_gop,
-            Expected("КАМЕРА 1 ВХОД", T(2020, 10, 12, 14, 32, 30), T(2020, 10, 12, 14, 32, 54)),
+            Expected(
+                "КАМЕРА 1 ВХОД",
+                T(2020, 10, 12, 14, 32, 30),
+                T(2020, 10, 12, 14, 32, 14),
+                ((14.0, T(2020, 10, 12, 14, 32, 43), T(2020, 10, 12, 14, 32, 4)),),
+            ),
+        ),
+        "yard": (
+            yard,
+            Expected(
+                "Камера 07 Прогулочный двор",
+                T(2020, 10, 12, 14, 32, 0),
+                T(2020, 10, 12, 14, 32, 12),
+            ),
         ),
         "bare": (bare, Expected(None, None, None)),
     }
+
+
+@pytest.fixture(scope="module")
+def readings(clips: dict[str, tuple[Path, Expected]]) -> dict[str, Overlay]:
+    """Each clip's overlay, read once."""
+    return {name: read_overlay(path) for name, (path, _) in clips.items()}
 
 
 def _close(a: T | None, b: T | None, seconds: float) -> bool:
@@ -80,7 +112,7 @@ def _close(a: T | None, b: T | None, seconds: float) -> bool:
 
 
 @pytest.mark.media
-@pytest.mark.parametrize("name", ["corridor", "gate", "long_gop", "bare"])
+@pytest.mark.parametrize("name", ["corridor", "gate", "long_gop", "yard", "bare"])
 def test_overlay_read_from_the_picture(clips: dict[str, tuple[Path, Expected]], name: str) -> None:
     path, expected = clips[name]
     found = read_overlay(path)
@@ -98,20 +130,17 @@ def test_overlay_read_from_the_picture(clips: dict[str, tuple[Path, Expected]], 
 
 
 @pytest.mark.media
-def test_reading_is_sparse(clips: dict[str, tuple[Path, Expected]]) -> None:
+def test_reading_is_sparse(readings: dict[str, Overlay]) -> None:
     """Without jumps only the samples are read; a jump costs a few closer reads."""
-    corridor, _ = clips["corridor"]
-    gate, _ = clips["gate"]
-    plain = read_overlay(corridor)
+    plain = readings["corridor"]
     assert plain.reads <= 2 * 8  # two boxes on at most eight samples
-    cut = read_overlay(gate)
+    cut = readings["gate"]
     assert plain.reads < cut.reads <= plain.reads + 2 * 3 * 6
 
 
 @pytest.mark.media
-def test_jump_report_format(clips: dict[str, tuple[Path, Expected]]) -> None:
-    gate, _ = clips["gate"]
-    document = read_overlay(gate).to_json()
+def test_jump_report_format(readings: dict[str, Overlay]) -> None:
+    document = readings["gate"].to_json()
     assert document["camera"] == "CAM 2 GATE"
     assert document["start"] == "2020-10-12T14:31:50"
     jumps = document["jumps"]

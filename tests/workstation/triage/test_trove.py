@@ -19,6 +19,7 @@ import pytest
 
 from tainik import crypto
 from tainik.workstation.triage import wallclock
+from tainik.workstation.triage.command import TriageRequest, prepare
 from tainik.workstation.triage.report_json import RunRecord, VideoRecord
 from tainik.workstation.vault import duplicates
 from workstation.triage.overlay_clips import Clock, make_clip
@@ -118,6 +119,11 @@ def test_trove_killed_midway_resumes_without_redoing(trove: Trove, tmp_path: Pat
         for sha, record in finished.items()
     }
 
+    # The resumed run's progress starts where the killed one got to (and leaves those bytes
+    # out of the rate it estimates the time left from).
+    prepared = prepare(TriageRequest(inputs=[], report_dir=out, vault=trove.root, jobs=2))
+    assert set(finished) <= set(prepared.already_measured()) < {i.sha256 for i in prepared.items}
+
     again = subprocess.run(_triage(trove, out), capture_output=True, text=True, check=False)
     assert again.returncode == 0, again.stderr
     assert "1 near-duplicate in the vault is listed under its original" in again.stderr
@@ -130,18 +136,23 @@ def test_trove_killed_midway_resumes_without_redoing(trove: Trove, tmp_path: Pat
     fresh = [r for r in records.values() if not r.analysis.reused_from_cache]
     assert len(fresh) <= 20 - len(finished)
 
-    # Every video was read right, and the copy sits under its original.
+    # Every video was read right; of the copy and its original (whichever has the lower item
+    # number) one was analysed and lists the other.
     by_name = {r.video.label.split(" ", 1)[1]: r for r in records.values()}
-    assert set(by_name) == set(trove.clips)
-    for name, (camera, start) in trove.clips.items():
-        overlay = by_name[name].overlay
+    pair = {trove.copy_of, "copy.mp4"}
+    (analysed,) = pair & set(by_name)
+    assert set(by_name) == set(trove.clips) - pair | {analysed}
+    clips = {**trove.clips, "copy.mp4": trove.clips[trove.copy_of]}
+    for name, record in by_name.items():
+        camera, start = clips[name]
+        overlay = record.overlay
         assert overlay is not None
         assert overlay.camera == camera, name
         assert overlay.start is not None
         assert abs((overlay.start - start).total_seconds()) <= 1, name
         assert overlay.jumps == (), name
-    (copy,) = by_name[trove.copy_of].video.near_copies
-    assert copy.label.endswith("copy.mp4")
+    (copy,) = by_name[analysed].video.near_copies
+    assert copy.label.endswith((pair - {analysed}).pop())
     run = RunRecord.parse((out / "report.json").read_bytes(), "report.json")
     assert run.totals.videos == 20
 

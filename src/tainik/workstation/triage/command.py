@@ -17,6 +17,7 @@ from pathlib import Path
 
 from tainik.core.errors import N_, TainikError, UsageError
 from tainik.workstation.triage import clips, detectors, ocr, trove
+from tainik.workstation.triage.cache import SignalCache
 from tainik.workstation.triage.errors import ToolMissingError
 from tainik.workstation.triage.items import ItemSource, PlainFiles, TriageItem, resolve_items
 from tainik.workstation.triage.params import TriageParams
@@ -62,6 +63,17 @@ class PreparedRun:
         """Bytes of video to read (what progress counts)."""
         return sum(_size(item.path) for item in self.items)
 
+    def already_measured(self) -> dict[str, int]:
+        """SHA-256 and size of the items whose hash is known (the vault's) and whose
+        measurements an earlier run left in the report folder: a resumed run skips them."""
+        cache = SignalCache(self.report_dir)
+        fingerprint = self.params.analysis.fingerprint()
+        return {
+            item.sha256: _size(item.path)
+            for item in self.items
+            if item.sha256 is not None and cache.path(item.sha256, fingerprint).is_file()
+        }
+
 
 @dataclass(frozen=True)
 class RunOutcome:
@@ -95,8 +107,6 @@ class RunOutcome:
 
 def prepare(request: TriageRequest) -> PreparedRun:
     """Check the request (see the module docstring); raises the first problem found."""
-    if not request.inputs and request.vault is None:
-        raise UsageError(N_("Give video files or folders to triage, or --vault VAULT"))
     if request.jobs is not None and request.jobs < 1:
         raise UsageError(N_("--jobs must be at least 1"))
     specs = tuple(

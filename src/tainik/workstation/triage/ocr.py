@@ -8,9 +8,10 @@ loading its Russian and English models costs about 0.3 s, recognising one short 
 call: the lines come back by their position.
 
 Each crop is prepared the way Tesseract reads best: scaled so that the text is
-:data:`TEXT_HEIGHT` pixels high, thresholded (Otsu) into dark text on white, and cleared of
-blobs nested inside a letter's hole (the dot of a dotted zero, which Tesseract otherwise
-reads as a 9).
+:data:`TEXT_HEIGHT` pixels high, thresholded into dark text on white (the text is the light
+fill when there is one, halfway between the background's level and the lightest pixels; an
+outline is never taken for the text), and cleared of blobs nested inside a letter's hole (the
+dot of a dotted zero, which Tesseract otherwise reads as a 9).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ Gray = npt.NDArray[np.uint8]
 #: Height of the text (in pixels) in what Tesseract is shown.
 TEXT_HEIGHT = 32
 LANGUAGES = "rus+eng"
+#: Light text is taken when it stands this many grey levels above the background.
+FILL_CONTRAST = 48
 _GAP = 24  # white rows between stacked lines
 _MARGIN = 12
 
@@ -55,9 +58,13 @@ def prepare(crop: Gray, text_height: int) -> Gray:
     """``crop`` (grey, the text ``text_height`` pixels high) as dark text on white."""
     scale = TEXT_HEIGHT / max(text_height, 1)
     scaled = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
-    _, text = cv2.threshold(scaled, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    if np.count_nonzero(text) > text.size / 2:  # the text is the minority, whatever its shade
-        text = 255 - text
+    # Recorders draw light text with a dark outline (or the reverse) over any background: the
+    # text is the fill, the extreme far from the background's level, never the outline.
+    ground, light, dark = np.percentile(scaled, (50, 99.5, 0.5))
+    if light - ground >= FILL_CONTRAST:
+        text = np.where(scaled >= (ground + light) / 2, 255, 0).astype(np.uint8)
+    else:
+        text = np.where(scaled <= (ground + dark) / 2, 255, 0).astype(np.uint8)
     contours, hierarchy = cv2.findContours(text, cv2.RETR_TREE, cv2.CHAIN_APPROX_SIMPLE)
     if hierarchy is not None:
         links = hierarchy[0]

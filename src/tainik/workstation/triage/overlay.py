@@ -56,9 +56,11 @@ RESOLUTION = 0.5
 #: Frames read at once when looking closer between two disagreeing readings.
 SEARCH_POINTS = 6
 #: One sample per this many seconds of video, within the bounds below.
-SAMPLE_SECONDS = 60.0
+SAMPLE_SECONDS = 120.0
 MIN_SAMPLES = 6
-MAX_SAMPLES = 16
+MAX_SAMPLES = 10
+#: Samples on which every box is read (the others: only the clock).
+LABEL_SAMPLES = 4
 #: Overlay text is looked for in this share of the picture at the top and at the bottom.
 ZONE = 0.3
 #: Share of the samples in which an edge must be present to count as burned in.
@@ -68,7 +70,7 @@ EDGE = 240
 #: Most boxes read (the ones with the most burned-in edges).
 MAX_BOXES = 4
 #: Least mean confidence (0-100) of a camera name's read.
-LABEL_CONFIDENCE = 60.0
+LABEL_CONFIDENCE = 80.0
 _EPOCH = datetime.datetime(1970, 1, 1)
 
 
@@ -81,6 +83,8 @@ class Box:
     right: int
     bottom: int
     text_height: int
+    #: Share of the box's edges that are in most samples: a clock's changing digits lower it.
+    steadiness: float = 1.0
 
     def crop(self, frame: Gray) -> Gray:
         """This box of ``frame``, ready for OCR."""
@@ -142,9 +146,10 @@ def find_boxes(pictures: Sequence[Gray]) -> list[Box]:
             weight = int(persistent[band, left:right].sum())
             if right - left < 2 * text_height or weight < 2 * text_height:  # not a line
                 continue
+            steadiness = weight / max(1, int(anywhere[band, left:right].sum()))
             box = Box(
                 max(0, left - pad), max(0, top - pad), min(width, right + pad),
-                min(height, bottom + pad), text_height,
+                min(height, bottom + pad), text_height, round(steadiness, 3),
             )  # fmt: skip
             found.append((weight, box))
     found.sort(key=lambda pair: -pair[0])
@@ -177,26 +182,45 @@ class _Reader:
         self.reads = 0
 
     def read(self, samples: list[tuple[float, Gray]]) -> Overlay:
-        crops = [box.crop(picture) for _, picture in samples for box in self.boxes]
-        lines = ocr.read_lines(crops)
-        self.reads += len(crops)
-        per_box = [lines[i :: len(self.boxes)] for i in range(len(self.boxes))]
-        clocks = [[_parse(line) for line in box_lines] for box_lines in per_box]
-        best = max(range(len(self.boxes)), key=lambda i: sum(c is not None for c in clocks[i]))
-        parsed = sum(c is not None for c in clocks[best])
+        # Every box on a few samples spread over the video (enough to agree on a name); the
+        # box most likely to be the clock (the least steady) on every sample. All in one call.
+        count = len(samples)
+        spread = {round(i * (count - 1) / (LABEL_SAMPLES - 1)) for i in range(LABEL_SAMPLES)}
+        likely = min(range(len(self.boxes)), key=lambda i: self.boxes[i].steadiness)
+        plan = [
+            (s, b)
+            for s in range(count)
+            for b in range(len(self.boxes))
+            if s in spread or b == likely
+        ]
+        got = dict(zip(plan, self._ocr(plan, samples), strict=True))
+        clocks = {key: _parse(line) for key, line in got.items()}
+        best = max(
+            range(len(self.boxes)),
+            key=lambda b: sum(c is not None for (_, box), c in clocks.items() if box == b),
+        )
+        parsed = sum(c is not None for (_, box), c in clocks.items() if box == best)
+        if parsed >= 2 and best != likely:  # the clock was steadier than another box
+            rest = [(s, best) for s in range(count) if (s, best) not in got]
+            more = dict(zip(rest, self._ocr(rest, samples), strict=True))
+            got.update(more)
+            clocks.update({key: _parse(line) for key, line in more.items()})
         labels: list[str] = []
         readings: list[_Reading] = []
-        for index, box_lines in enumerate(per_box):
+        for index in range(len(self.boxes)):
+            keys = sorted(key for key in got if key[1] == index)
             if index == best and parsed >= 2:
                 self.clock = self.boxes[index]
-                texts = [c.rest if c is not None else None for c in clocks[index]]
+                # Beside a clock, only a name of some length: a misread weekday is no name.
+                found = [clocks[key] for key in keys]
+                texts = [c.rest if c is not None and len(c.rest) >= 4 else None for c in found]
                 readings = [
-                    _Reading(t, c.time)
-                    for (t, _), c in zip(samples, clocks[index], strict=True)
+                    _Reading(samples[s][0], c.time)
+                    for (s, _), c in zip(keys, found, strict=True)
                     if c is not None
                 ]
             else:
-                texts = [_label(line) for line in box_lines]
+                texts = [_label(got[key]) for key in keys]
             label = _consensus(texts)
             if label:
                 labels.append(label)
@@ -215,6 +239,13 @@ class _Reader:
         start = _moment(max(r.offset for r in first or trusted))
         end = _moment(max(r.offset for r in last or trusted) + self.frames.duration)
         return Overlay(camera, start, end, tuple(jumps), self.reads)
+
+    def _ocr(
+        self, plan: list[tuple[int, int]], samples: list[tuple[float, Gray]]
+    ) -> list[ocr.Line | None]:
+        """Read box ``b`` of sample ``s`` for each ``(s, b)`` of ``plan``, in one call."""
+        self.reads += len(plan)
+        return ocr.read_lines([self.boxes[b].crop(samples[s][1]) for s, b in plan])
 
     def _search(self, a: _Reading, b: _Reading) -> list[ClockJump]:
         """The jumps between two trusted readings that disagree."""
@@ -293,6 +324,8 @@ class _Frames:
         self._origin = start / av.time_base if start is not None else 0.0
         duration = self._container.duration
         self.duration = duration / av.time_base if duration else 0.0
+        if not self.duration and self._stream.duration and self._stream.time_base:
+            self.duration = float(self._stream.duration * self._stream.time_base)
 
     def __enter__(self) -> _Frames:
         return self
