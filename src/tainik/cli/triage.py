@@ -30,7 +30,9 @@ def run_triage(args: argparse.Namespace, ctx: Context) -> int:
         report_dir=args.out,
         params=TriageParams(
             analysis=AnalysisParams(
-                **values_of(AnalysisParams, args), skip_nonref=not args.decode_all
+                **values_of(AnalysisParams, args),
+                skip_nonref=not args.decode_all,
+                coarse=not args.full_decode,
             ),
             rules=SegmentRules(**values_of(SegmentRules, args)),
             clips=not args.no_clips,

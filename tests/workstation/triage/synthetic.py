@@ -40,13 +40,23 @@ def _between(spans: tuple[Span, ...]) -> str:
     return "+".join(f"between(t,{s.start},{s.end})" for s in spans)
 
 
-def make_scene(path: Path, duration: float = DURATION, faststart: bool = False) -> Path:
-    """Write the scene described in the module docstring to ``path``."""
+def make_scene(
+    path: Path,
+    duration: float = DURATION,
+    faststart: bool = False,
+    gop: int | None = None,
+    late: float = 0.0,
+) -> Path:
+    """Write the scene described in the module docstring to ``path``: keyframes every 5 s
+    (x264's choice within ``-g 50``), or exactly every ``gop`` frames. With ``late``, the
+    pictures start that many seconds after the sound (frames off the 0.1 s grid) and the
+    trap springs one frame after a keyframe."""
     pale, dark = MOTION
+    trap = TRAP + late
     light = (
-        f"brightness='if(gte(t,{TRAP}),0.15,"
+        f"brightness='if(gte(t,{trap}),0.15,"
         f"-0.1*clip((t-{SLOW_LIGHT.start})/{SLOW_LIGHT.duration},0,1))':"
-        f"contrast='if(gte(t,{TRAP}),1.33,1)'"
+        f"contrast='if(gte(t,{trap}),1.33,1)'"
     )
     graph = (
         "[0:v]drawbox=x=40:y=150:w=80:h=60:c=0x303030:t=fill,"
@@ -68,10 +78,56 @@ def make_scene(path: Path, duration: float = DURATION, faststart: bool = False) 
         "-f", "lavfi", "-i", f"anoisesrc=a=0.02:c=pink:r=16000:d={duration}:seed=7",
         "-f", "lavfi", "-i", f"sine=f=880:r=16000:d={duration}",
         "-filter_complex", graph, "-map", "[v]", "-map", "[a]",
-        "-c:v", "libx264", "-preset", "ultrafast", "-crf", "30", "-g", "50",
+        "-c:v", "libx264", "-preset", "ultrafast", "-crf", "30",
+        *(["-g", "50"] if gop is None else _fixed_gop(gop)),
         "-c:a", "aac", "-b:a", "48k",
         *(["-movflags", "+faststart"] if faststart else []),
         str(path),
+    ]  # fmt: skip
+    subprocess.run(argv, check=True)
+    if late:  # the same pictures, shifted against the sound without re-encoding
+        early = path.with_suffix(".early.mp4")
+        path.replace(early)
+        subprocess.run(
+            [ffmpeg(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+             "-i", str(early), "-itsoffset", str(late), "-i", str(early),
+             "-map", "1:v", "-map", "0:a", "-c", "copy", str(path)],
+            check=True,
+        )  # fmt: skip
+        early.unlink()
+    return path
+
+
+def _fixed_gop(frames: int) -> list[str]:
+    return ["-g", str(frames), "-keyint_min", str(frames), "-sc_threshold", "0"]
+
+
+#: :func:`make_between`: keyframes every 2 s (10 fps, GOP 20); each box is seen for 2.0 s
+#: (20 frames) with a keyframe only at its last frame (10.0 s) or its first (20.0 s).
+BETWEEN_GOP = 20
+BETWEEN = (Span(8.1, 10.1), Span(20.0, 22.0))
+BETWEEN_DURATION = 30.0
+
+
+def make_between(path: Path) -> Path:
+    """A still, noisy room (no sound) where a box walks across for 2 s, twice, placed
+    against the keyframes as :data:`BETWEEN` says."""
+    first, second = BETWEEN
+    graph = (
+        f"[0:v][1:v]overlay=x='40+(t-{first.start})*60':y=90:"
+        f"enable='between(t,{first.start - 0.05},{first.end - 0.05})'[one];"
+        f"[one][1:v]overlay=x='40+(t-{second.start})*60':y=90:"
+        f"enable='between(t,{second.start - 0.05},{second.end - 0.05})',"
+        "noise=alls=14:allf=t,format=yuv420p[v]"
+    )
+    argv = [
+        ffmpeg(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+        "-f", "lavfi",
+        "-i", f"color=c=0x606060:s={WIDTH}x{HEIGHT}:r={FPS}:d={BETWEEN_DURATION}",
+        "-f", "lavfi", "-i", f"color=c=0xd0d0d0:s=40x60:r={FPS}:d={BETWEEN_DURATION}",
+        "-filter_complex", graph, "-map", "[v]",
+        "-an", "-c:v", "libx264", "-preset", "ultrafast", "-crf", "30",
+        *_fixed_gop(BETWEEN_GOP), str(path),
     ]  # fmt: skip
     subprocess.run(argv, check=True)
     return path

@@ -18,6 +18,8 @@ from tainik.workstation.triage.params import (
     SegmentRules,
 )
 from tainik.workstation.triage.report_json import (
+    PATH_KINDS,
+    PATH_REASONS,
     Analysis,
     FailureEntry,
     RankedEntry,
@@ -27,7 +29,14 @@ from tainik.workstation.triage.report_json import (
     VideoFile,
     VideoRecord,
 )
-from tainik.workstation.triage.results import Clip, MediaInfo, Note, Segment, Timeline
+from tainik.workstation.triage.results import (
+    Clip,
+    DecodePath,
+    MediaInfo,
+    Note,
+    Segment,
+    Timeline,
+)
 
 OLD = Path(__file__).parents[2] / "vectors" / "records"
 
@@ -70,6 +79,14 @@ analysis_params = st.builds(
     skip_nonref=st.booleans(),
     detectors=tuples(detectors, 2),
     detector_rate=numbers,
+    coarse=st.booleans(),
+)
+decode_paths = st.builds(
+    DecodePath,
+    kind=st.sampled_from(PATH_KINDS),
+    reason=st.sampled_from(PATH_REASONS),
+    keyframe_interval=st.none() | numbers,
+    fine_seconds=numbers,
 )
 rules = st.builds(SegmentRules, *([numbers] * 8))
 media = st.builds(
@@ -104,6 +121,7 @@ video_records = st.builds(
         frames_decoded=counts,
         decode_errors=counts,
         reused_from_cache=st.booleans(),
+        path=st.none() | decode_paths,
     ),
     notes=tuples(st.builds(Note, template=texts, params=st.dictionaries(names, scalars))),
     light_changes=tuples(numbers),

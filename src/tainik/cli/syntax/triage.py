@@ -88,6 +88,9 @@ TRIAGE = Command(
                               "frames is a light change, not motion (default: %(default)s)")),
             arg("--decode-all", action="store_true",
                 help=N_("decode every frame, even those no other frame refers to")),
+            arg("--full-decode", action="store_true",
+                help=N_("analyse every frame instead of keyframes first and then only the "
+                        "stretches around candidates (slower; for comparison or in doubt)")),
             arg("--detector", action="append", default=[], type=Path, metavar="MODEL",
                 help=N_("an ONNX detector model adding its own signal (see docs/triage.md); "
                         "repeat for several")),

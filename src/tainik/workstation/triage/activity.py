@@ -13,10 +13,16 @@ Each analysed frame (greyscale, reduced size) goes through four steps:
 4. Background subtraction (MOG2 or KNN, shadows off), then a 3x3 morphological opening that
    removes isolated foreground pixels. The activity is the foreground fraction of the picture.
 
-A fresh model learns fast (OpenCV's automatic rate, 1/n for the n-th frame) but is not
-trusted during its first :data:`SETTLE_S` seconds, at the start and after each light change:
-activity there counts as zero. That second is blind, a price paid for not flagging every
-camera switch.
+A fresh model learns fast (OpenCV's automatic rate, 1/2n for the n-th frame, down to
+1/history) but is not trusted during its first :data:`SETTLE_S` seconds, at the start and
+after each light change: activity there counts as zero. That second is blind, a price paid
+for not flagging every camera switch.
+
+The coarse pass (:mod:`coarse`) measures only stretches of a video. Its meters start in the
+middle: they are *primed* with the keyframes seen before the stretch (so that they need no
+settling time), and then learn at the rate that a model running since the video's start, or
+since the last light change, would have reached (``continuing_from``), so that a person
+standing still fades into the background as late as the full decode would let them.
 """
 
 from __future__ import annotations
@@ -57,13 +63,24 @@ class Measure:
 class ActivityMeter:
     """Measures frames one after another; keeps the background model between them."""
 
-    def __init__(self, params: AnalysisParams) -> None:
+    def __init__(self, params: AnalysisParams, continuing_from: float | None = None) -> None:
+        """``continuing_from``: for a meter that starts in the middle of a video, the time
+        (seconds) where a meter running from the start would last have started afresh."""
         self._params = params
         self._history = max(2, round(params.history_s * params.fps))
         self._settle = max(1, round(SETTLE_S * params.fps))
         self._model = self._fresh_model()
         self._previous: tuple[int, int] | None = None
         self._since_reset = 0
+        self._reset_at = continuing_from
+        self._primed = False
+
+    def prime(self, gray: Gray) -> None:
+        """Teach the background model a picture from before the stretch measured (a
+        keyframe); a primed model is trusted from the first measured frame."""
+        self._model.apply(normalise(gray)[0])
+        self._primed = True
+        self._since_reset = self._settle
 
     def _fresh_model(self) -> cv2.BackgroundSubtractor:
         params = self._params
@@ -78,23 +95,46 @@ class ActivityMeter:
             history=self._history, varThreshold=params.sensitivity, detectShadows=False
         )
 
-    def measure(self, gray: Gray) -> Measure:
-        """The foreground fraction of ``gray`` (0..1), updating the background model."""
-        smooth = cv2.GaussianBlur(gray, (5, 5), 0)
-        median, spread = _median_and_spread(smooth)
-        change = self._previous is not None and _jumped(
+    def reference(self, gray: Gray) -> None:
+        """A frame from just before the first measured one (the first decoded after a
+        seek): the model learns it, and the light-change guard compares the next frame
+        with it."""
+        picture, self._previous = normalise(gray)
+        self._model.apply(picture)
+        self._since_reset += 1
+
+    def measure(self, gray: Gray, at: float | None = None) -> Measure:
+        """The foreground fraction of ``gray`` (0..1), updating the background model.
+
+        ``at`` (seconds) is needed only by a meter with ``continuing_from``."""
+        picture, (median, spread) = normalise(gray)
+        change = self._previous is not None and light_jumped(
             self._previous, (median, spread), self._params.light_jump
         )
         self._previous = (median, spread)
         if change:
             self._model = self._fresh_model()
             self._since_reset = 0
+            self._primed = False
+            if self._reset_at is not None and at is not None:
+                self._reset_at = at
         self._since_reset += 1
-        mask = self._model.apply(cv2.LUT(smooth, _SHIFTS[median]))
+        rate = -1.0  # OpenCV's own: 1 / min(2 n, history)
+        if self._primed and self._reset_at is not None and at is not None:
+            frames = max(1.0, (at - self._reset_at) * self._params.fps + 1.0)
+            rate = 1.0 / min(2.0 * frames, float(self._history))
+        mask = self._model.apply(picture, learningRate=rate)
         if self._since_reset <= self._settle:
             return Measure(0.0, change)
         mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, _KERNEL)
         return Measure(cv2.countNonZero(mask) / mask.size, False)
+
+
+def normalise(gray: Gray) -> tuple[Image, tuple[int, int]]:
+    """Steps 1 and 2 (blur, brightness offset), and the median and spread before the offset."""
+    smooth = cv2.GaussianBlur(gray, (5, 5), 0)
+    median, spread = _median_and_spread(smooth)
+    return cv2.LUT(smooth, _SHIFTS[median]), (median, spread)
 
 
 def _median_and_spread(gray: Image) -> tuple[int, int]:
@@ -105,7 +145,8 @@ def _median_and_spread(gray: Image) -> tuple[int, int]:
     return median, max(high - low, MIN_SPREAD)
 
 
-def _jumped(before: tuple[int, int], now: tuple[int, int], jump: float) -> bool:
+def light_jumped(before: tuple[int, int], now: tuple[int, int], jump: float) -> bool:
+    """Whether the light changed between two pictures' (median, spread) (step 3)."""
     if abs(now[0] - before[0]) > jump:
         return True
     return abs(math.log(now[1] / before[1])) > math.log(SPREAD_JUMP)

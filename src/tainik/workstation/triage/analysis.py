@@ -19,10 +19,10 @@ import numpy as np
 from tainik.core.errors import N_
 from tainik.sealed.durable import storage_error
 from tainik.sealed.hashing import sha256_file
-from tainik.workstation.triage import clips, evidence, segmentation
+from tainik.workstation.triage import clips, coarse, evidence, segmentation
 from tainik.workstation.triage.activity import ActivityMeter
 from tainik.workstation.triage.cache import SignalCache
-from tainik.workstation.triage.decoding import MediaReader, Progress, luma
+from tainik.workstation.triage.decoding import MediaReader, Progress, analysis_size, luma
 from tainik.workstation.triage.detectors import Detector
 from tainik.workstation.triage.errors import ClipError
 from tainik.workstation.triage.files import write_atomic
@@ -32,6 +32,7 @@ from tainik.workstation.triage.params import AnalysisParams, TriageParams
 from tainik.workstation.triage.report_json import VideoRecord
 from tainik.workstation.triage.results import (
     Clip,
+    DecodePath,
     MediaInfo,
     Note,
     Segment,
@@ -115,6 +116,7 @@ def analyse(
         fingerprint=fingerprint,
         cached=cached,
         elapsed=round(time.monotonic() - began, 3),
+        decode_path=signals.decode_path,
         overlay=overlay,
         near_copies=item.near_copies,
     )
@@ -128,7 +130,48 @@ def measure(
     detectors: Sequence[Detector] = (),
     progress: Progress | None = None,
 ) -> Signals:
-    """Decode once and take every raw measurement."""
+    """Take every raw measurement: coarse to fine where it is safe (:mod:`coarse`), else by
+    decoding every frame; the measurements say which path was taken and why."""
+    if not analysis.coarse:
+        return measure_every_frame(reader, analysis, detectors, progress, "asked")
+    if detectors:
+        return measure_every_frame(reader, analysis, detectors, progress, "detectors")
+    counted = _Counted(progress)
+    found = coarse.measure(reader, analysis, counted)
+    if isinstance(found, Signals):
+        return found
+    counted.again()  # the second pass reads the same bytes: count only the rest
+    with MediaReader(reader.path, threads=reader.threads) as again:
+        return measure_every_frame(again, analysis, (), counted, "keyframes-far", found.interval)
+
+
+class _Counted:
+    """Progress in bytes, counted once over two passes of the same file."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self._progress = progress
+        self._done = 0
+        self._pass = 0
+
+    def __call__(self, count: int) -> None:
+        self._pass += count
+        if self._progress is not None and self._pass > self._done:
+            self._progress(self._pass - self._done)
+            self._done = self._pass
+
+    def again(self) -> None:
+        self._pass = 0
+
+
+def measure_every_frame(
+    reader: MediaReader,
+    analysis: AnalysisParams,
+    detectors: Sequence[Detector] = (),
+    progress: Progress | None = None,
+    reason: str = "asked",
+    keyframe_interval: float | None = None,
+) -> Signals:
+    """Decode every frame once and take every raw measurement (the full decode)."""
     meter = ActivityMeter(analysis)
     loudness = LoudnessMeter()
     times: list[float] = []
@@ -179,14 +222,10 @@ def measure(
         frames_decoded=report.frames_decoded,
         decode_errors=report.errors,
         stopped=report.stopped,
+        decode_path=DecodePath(
+            "full", reason, keyframe_interval, round(max(report.video_end, audio_end), 1)
+        ),
     )
-
-
-def analysis_size(width: int, height: int, target: int) -> tuple[int, int]:
-    """Analysis frame size: ``target`` wide (never wider than the source), even sides."""
-    out_width = min(target, width) // 2 * 2 or 2
-    out_height = max(2, round(height * out_width / max(width, 1) / 2) * 2)
-    return out_width, out_height
 
 
 def _segments(
@@ -275,6 +314,19 @@ def _notes(signals: Signals, info: MediaInfo) -> list[Note]:
                 N_("The pictures end at {at} s although the file claims {claimed} s: "
                    "it may be truncated"),
                 {"at": round(signals.duration, 1), "claimed": round(info.duration, 1)},
+            )
+        )  # fmt: skip
+    path = signals.decode_path
+    if path is not None and path.reason == "keyframes-far" and path.keyframe_interval is None:
+        notes.append(
+            Note(N_("No keyframe with a time was found: every frame was decoded (slower)"))
+        )
+    elif path is not None and path.reason == "keyframes-far":
+        notes.append(
+            Note(
+                N_("Keyframes up to {seconds} s apart, too far for the quick first pass: "
+                   "every frame was decoded (slower)"),
+                {"seconds": path.keyframe_interval},
             )
         )  # fmt: skip
     if signals.decode_errors:

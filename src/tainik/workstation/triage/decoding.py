@@ -6,6 +6,11 @@ frames between the analysis samples are never scaled or converted, and when the 
 is at least four times the analysis rate, frames that no other frame refers to (most
 B-frames) are not decoded at all (``skip_frame = NONREF``).
 
+The coarse pass (:mod:`coarse`) reads differently: :meth:`MediaReader.scan` decodes only the
+keyframes (the other video packets are not even handed to the decoder, and the decoder skips
+any that are, ``skip_frame = NONKEY``) and all of the audio; :meth:`MediaReader.stretch`
+then seeks to a keyframe and decodes every frame from there for as long as it is asked to.
+
 Times are seconds from the container's start. A decoding error in one packet is counted and
 passed over; a read error ends the pass early and is reported as a truncation.
 """
@@ -13,8 +18,9 @@ passed over; a read error ends the pass early and is reported as a truncation.
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
@@ -44,6 +50,8 @@ _LUMA_FIRST = frozenset(
 )  # fmt: skip
 
 FrameSink = Callable[[float, av.VideoFrame], None]
+#: Gets each sampled frame of a stretch; answers whether to go on.
+StretchSink = Callable[[float, av.VideoFrame], bool]
 AudioSink = Callable[[npt.NDArray[np.float32]], None]
 Progress = Callable[[int], None]
 
@@ -60,6 +68,10 @@ class DecodeReport:
     errors: int = 0
     packets: int = 0
     stopped: str | None = None
+    #: :meth:`MediaReader.scan` only: the keyframes' times, and the first interval between
+    #: keyframes found longer than it accepts (the scan then stopped there).
+    keyframes: list[float] = field(default_factory=list)
+    far_keyframes: float | None = None
 
 
 class MediaReader:
@@ -67,6 +79,7 @@ class MediaReader:
 
     def __init__(self, path: Path, threads: int = 0) -> None:
         self.path = path
+        self.threads = threads
         try:
             self._container = av.open(str(path), metadata_errors="ignore")
         except OSError as exc:  # FFmpeg's ENOENT, EACCES... (and other errors of the OS)
@@ -169,6 +182,141 @@ class MediaReader:
             raise NoFrameError(path=str(self.path))
         return report
 
+    def scan(
+        self,
+        on_keyframe: FrameSink,
+        on_audio: AudioSink | None,
+        progress: Progress | None,
+        max_interval: float,
+    ) -> DecodeReport:
+        """Decode the keyframes (``on_keyframe`` gets each) and all of the audio.
+
+        Stops early, with ``far_keyframes`` set, at the first interval between keyframes (or
+        from the last keyframe to the end) longer than ``max_interval`` seconds. Finds no
+        ``keyframes`` in a file without timed keyframes (or without pictures)."""
+        report = DecodeReport()
+        video, audio = self._video, self._audio if on_audio is not None else None
+        video.codec_context.skip_frame = "NONKEY"
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=AUDIO_RATE)
+        streams = [video] if audio is None else [video, audio]
+        position = 0
+        base = float(video.time_base) if video.time_base is not None else 0.0
+        last_key: float | None = None
+        try:
+            for packet in self._container.demux(streams):
+                report.packets += 1
+                if progress is not None and packet.pos is not None and packet.pos > position:
+                    progress(packet.pos - position)
+                    position = packet.pos
+                try:
+                    if packet.stream.index == video.index:
+                        flush = packet.size == 0
+                        if packet.pts is not None:
+                            t = packet.pts * base - self._origin
+                            report.video_end = max(report.video_end, t + self._frame_step())
+                        if not (packet.is_keyframe or flush):
+                            continue
+                        if not flush and packet.pts is not None:
+                            t = packet.pts * base - self._origin
+                            gap = t - (0.0 if last_key is None else last_key)
+                            if gap > max_interval:
+                                report.far_keyframes = round(gap, 3)
+                                return report
+                            last_key = t
+                        for frame in video.codec_context.decode(packet):
+                            self._keyframe(frame, report, on_keyframe)
+                    elif audio is not None and on_audio is not None:
+                        for chunk in audio.codec_context.decode(packet):
+                            self._audio_frame(chunk, resampler, report, on_audio)
+                except av.error.EOFError:
+                    continue
+                except av.error.FFmpegError as exc:
+                    report.errors += 1
+                    if report.errors > max(MAX_ERRORS, report.packets // 10):
+                        raise VideoError(path=str(self.path), reason=_reason(exc)) from exc
+        except av.error.FFmpegError as exc:
+            report.stopped = _reason(exc)
+        except OSError as exc:
+            raise storage_error(exc, self.path) from exc
+        if audio is not None and on_audio is not None:
+            with contextlib.suppress(av.error.FFmpegError):
+                for out in resampler.resample(None):
+                    _send(out, report, on_audio)
+        if not report.keyframes:  # none, or none with a time: the full decode will tell
+            return report
+        tail = report.video_end - report.keyframes[-1]
+        if report.stopped is None and tail > max_interval:
+            report.far_keyframes = round(tail, 3)
+        return report
+
+    def _frame_step(self) -> float:
+        fps = self.info.fps
+        return 1.0 / fps if fps else 0.0
+
+    def _keyframe(self, frame: av.VideoFrame, report: DecodeReport, sink: FrameSink) -> None:
+        raw: float | None = frame.time  # None for a frame without a timestamp
+        if raw is None:
+            return
+        t = raw - self._origin
+        report.frames_decoded += 1
+        report.frames_sampled += 1
+        report.keyframes.append(t)
+        report.video_end = max(report.video_end, t + self._frame_step())
+        sink(t, frame)
+
+    def stretch(
+        self, start: float, fps: float, on_frame: StretchSink, on_first: FrameSink
+    ) -> DecodeReport:
+        """Seek to the keyframe at ``start`` (or the one before) and decode every frame from
+        there; ``on_frame`` gets about ``fps`` frames a second (the frames :meth:`read`
+        picks) and answers whether to go on. ``on_first`` gets the first frame decoded at or
+        after ``start`` when ``on_frame`` does not."""
+        report = DecodeReport()
+        video = self._video
+        video.codec_context.skip_frame = "DEFAULT"
+        base = float(video.time_base) if video.time_base is not None else 0.0
+        step = 1.0 / fps
+        source_fps = self.info.fps or 0.0
+        sampler = _Sampler(step, 1.0 / source_fps if source_fps else step)
+        # read() takes the first frame at or after each multiple of the step: the frame at
+        # ``start`` is taken if the frame before it lies before its multiple.
+        slot = math.floor(start / step + 1e-6) * step
+        sampler.start_at(slot if start - sampler.frame_step < slot - 1e-6 else slot + step)
+        first = True
+        try:
+            target = round((start + self._origin) / base) if base else 0
+            self._container.seek(target, stream=video, backward=True)
+            for packet in self._container.demux(video):
+                report.packets += 1
+                try:
+                    for frame in video.codec_context.decode(packet):
+                        raw: float | None = frame.time
+                        if raw is None:
+                            continue
+                        t = raw - self._origin
+                        report.frames_decoded += 1
+                        report.video_end = max(report.video_end, t + sampler.frame_step)
+                        if t < start - 1e-6:
+                            continue
+                        if sampler.take(t):
+                            report.frames_sampled += 1
+                            if not on_frame(t, frame):
+                                return report
+                        elif first:
+                            on_first(t, frame)
+                        first = False
+                except av.error.EOFError:
+                    continue
+                except av.error.FFmpegError as exc:
+                    report.errors += 1
+                    if report.errors > max(MAX_ERRORS, report.packets // 10):
+                        raise VideoError(path=str(self.path), reason=_reason(exc)) from exc
+        except av.error.FFmpegError as exc:
+            report.stopped = _reason(exc)
+        except OSError as exc:
+            raise storage_error(exc, self.path) from exc
+        return report
+
     def _video_frame(
         self, frame: av.VideoFrame, sampler: _Sampler, report: DecodeReport, on_frame: FrameSink
     ) -> None:
@@ -202,6 +350,10 @@ class _Sampler:
         self.frame_step = frame_step
         self._next = 0.0
 
+    def start_at(self, t: float) -> None:
+        """Take the first frame at or after ``t`` next."""
+        self._next = t
+
     def take(self, t: float) -> bool:
         if t < self._next - 1e-6:
             return False
@@ -210,6 +362,13 @@ class _Sampler:
 
     def guess(self, count: int) -> float:
         return (count - 1) * self.frame_step
+
+
+def analysis_size(width: int, height: int, target: int) -> tuple[int, int]:
+    """Analysis frame size: ``target`` wide (never wider than the source), even sides."""
+    out_width = min(target, width) // 2 * 2 or 2
+    out_height = max(2, round(height * out_width / max(width, 1) / 2) * 2)
+    return out_width, out_height
 
 
 def luma(frame: av.VideoFrame, width: int, height: int) -> npt.NDArray[np.uint8]:

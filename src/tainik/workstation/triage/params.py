@@ -25,6 +25,9 @@ from tainik.workstation.triage.errors import SettingError
 
 #: Changes whenever the raw measurements change meaning, so old cache entries are not reused.
 ALGORITHM = "tainik-triage-1"
+#: The same for the coarse pass (keyframes first, then every frame around candidates): part
+#: of the fingerprint only when it is on, so a ``--full-decode`` run keeps the older key.
+COARSE_ALGORITHM = "tainik-coarse-1"
 
 SUBTRACTORS = ("mog2", "knn")
 
@@ -71,6 +74,8 @@ class AnalysisParams:
     skip_nonref: bool = True
     detectors: tuple[DetectorSpec, ...] = ()
     detector_rate: float = 1.0
+    #: Keyframes first, then every frame only around candidates (``--full-decode``: off).
+    coarse: bool = True
 
     def check(self) -> None:
         """Raise :class:`SettingError` for a value out of range."""
@@ -95,11 +100,15 @@ class AnalysisParams:
         settings = self.to_json()
         # The model's hash identifies it, not where it lies; the threshold applies later.
         settings["detectors"] = [{"name": d.name, "sha256": d.sha256} for d in self.detectors]
+        if self.coarse:
+            settings["coarse"] = COARSE_ALGORITHM
         text = json.dumps({"algorithm": ALGORITHM, **settings}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def to_json(self) -> JsonObject:
-        """As recorded in the reports' ``settings``."""
+        """As recorded in the reports' ``settings`` (``coarse`` only when on: reports written
+        before the coarse pass existed decoded every frame, and read back as such)."""
+        coarse: JsonObject = {"coarse": True} if self.coarse else {}
         return {
             "fps": self.fps,
             "width": self.width,
@@ -110,6 +119,7 @@ class AnalysisParams:
             "skip_nonref": self.skip_nonref,
             "detectors": [d.to_json() for d in self.detectors],
             "detector_rate": self.detector_rate,
+            **coarse,
         }
 
     @classmethod
@@ -125,6 +135,7 @@ class AnalysisParams:
             skip_nonref=f.boolean("skip_nonref"),
             detectors=f.objects("detectors", DetectorSpec.from_fields),
             detector_rate=f.number("detector_rate"),
+            coarse=f.boolean("coarse") if f.has("coarse") else False,
         )
 
 

@@ -19,6 +19,7 @@ from tainik.workstation.triage.clock import Overlay
 from tainik.workstation.triage.params import AnalysisParams, SegmentRules, TriageParams
 from tainik.workstation.triage.results import (
     Clip,
+    DecodePath,
     Failure,
     MediaInfo,
     NearCopy,
@@ -192,9 +193,12 @@ class Analysis:
     frames_decoded: int
     decode_errors: int
     reused_from_cache: bool
+    #: How the video was decoded and why; None in records written before the coarse pass.
+    path: DecodePath | None = None
 
     def to_json(self) -> JsonObject:
         """The ``analysis`` object."""
+        path: JsonObject = {} if self.path is None else {"path": _path_json(self.path)}
         return {
             "fingerprint": self.fingerprint,
             "settings": self.settings.to_json(),
@@ -203,6 +207,7 @@ class Analysis:
             "frames_decoded": self.frames_decoded,
             "decode_errors": self.decode_errors,
             "reused_from_cache": self.reused_from_cache,
+            **path,
         }
 
     @classmethod
@@ -217,7 +222,31 @@ class Analysis:
                 frames_decoded=f.integer("frames_decoded"),
                 decode_errors=f.integer("decode_errors"),
                 reused_from_cache=f.boolean("reused_from_cache"),
+                path=_read_path(f.nested("path")) if f.has("path") else None,
             )
+
+
+PATH_KINDS = ("coarse", "full")
+PATH_REASONS = ("keyframes-close", "asked", "keyframes-far", "detectors")
+
+
+def _path_json(path: DecodePath) -> JsonObject:
+    return {
+        "kind": path.kind,
+        "reason": path.reason,
+        "keyframe_interval": path.keyframe_interval,
+        "fine_seconds": path.fine_seconds,
+    }
+
+
+def _read_path(f: Fields) -> DecodePath:
+    with f:
+        return DecodePath(
+            kind=f.choice("kind", PATH_KINDS),
+            reason=f.choice("reason", PATH_REASONS),
+            keyframe_interval=f.optional_number("keyframe_interval"),
+            fine_seconds=f.number("fine_seconds"),
+        )
 
 
 @dataclass(frozen=True)
@@ -258,6 +287,7 @@ class VideoRecord:
                 frames_decoded=result.frames_decoded,
                 decode_errors=result.decode_errors,
                 reused_from_cache=result.cached,
+                path=result.decode_path,
             ),
             notes=result.notes,
             light_changes=result.light_changes,

@@ -23,6 +23,24 @@ class MediaInfo:
 
 
 @dataclass(frozen=True)
+class DecodePath:
+    """How a video was decoded, and why (docs/triage.md, "Coarse to fine").
+
+    ``kind`` is ``coarse`` (keyframes first, then every frame only around candidates) or
+    ``full`` (every frame). ``reason``: ``keyframes-close`` (coarse: keyframes at most
+    ``keyframe_interval`` seconds apart), ``asked`` (``--full-decode``), ``keyframes-far``
+    (keyframes up to ``keyframe_interval`` seconds apart, too far for the coarse pass) or
+    ``detectors`` (detector models look at every analysed frame). ``fine_seconds``: seconds
+    of video decoded frame by frame.
+    """
+
+    kind: str
+    reason: str
+    keyframe_interval: float | None
+    fine_seconds: float
+
+
+@dataclass(frozen=True)
 class Note:
     """A warning about one video, as a translatable template and its fields."""
 
@@ -109,6 +127,7 @@ class VideoResult:
     cached: bool
     elapsed: float
     copies: tuple[str, ...] = ()
+    decode_path: DecodePath | None = None
     #: The burned-in overlay (camera, wall-clock time); None when it was not read.
     overlay: Overlay | None = None
     #: Near-duplicates (the vault's vPDQ matches) ranked under this video and not analysed.

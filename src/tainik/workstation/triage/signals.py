@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from tainik.workstation.triage.results import DecodePath
+
 Floats = npt.NDArray[np.float64]
 
 
@@ -24,7 +26,8 @@ class Signals:
     - ``light_changes``: times where the light-change guard relearnt the background;
     - ``loudness``: momentary loudness (LUFS) every 0.1 s from ``audio_start`` (empty when
       the file has no audio track);
-    - ``detector_times``/``detectors``: each detector's score at the frames shown to it.
+    - ``detector_times``/``detectors``: each detector's score at the frames shown to it;
+    - ``decode_path``: how the video was decoded (coarse to fine, or every frame) and why.
     """
 
     duration: float
@@ -38,6 +41,7 @@ class Signals:
     frames_decoded: int = 0
     decode_errors: int = 0
     stopped: str | None = None
+    decode_path: DecodePath | None = None
 
     @property
     def has_audio(self) -> bool:
@@ -58,6 +62,11 @@ class Signals:
             "stopped": np.array(self.stopped or ""),
             "detector_names": np.array(sorted(self.detectors), dtype=np.str_),
         }
+        if self.decode_path is not None:
+            path = self.decode_path
+            interval = np.nan if path.keyframe_interval is None else path.keyframe_interval
+            arrays["path"] = np.array([path.kind, path.reason], dtype=np.str_)
+            arrays["path_numbers"] = np.array([interval, path.fine_seconds])
         for number, name in enumerate(sorted(self.detectors)):
             arrays[f"detector_{number}"] = self.detectors[name]
         buffer = io.BytesIO()
@@ -71,6 +80,11 @@ class Signals:
             names = [str(n) for n in archive["detector_names"]]
             counts = archive["counts"]
             stopped = str(archive["stopped"])
+            path = None
+            if "path" in archive:
+                kind, reason = (str(v) for v in archive["path"])
+                interval, fine = (float(v) for v in archive["path_numbers"])
+                path = DecodePath(kind, reason, None if np.isnan(interval) else interval, fine)
             return cls(
                 duration=float(archive["duration"]),
                 video_times=archive["video_times"].astype(np.float64),
@@ -86,4 +100,5 @@ class Signals:
                 frames_decoded=int(counts[0]),
                 decode_errors=int(counts[1]),
                 stopped=stopped or None,
+                decode_path=path,
             )
