@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -109,15 +110,30 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def listen(host: str, source_port: int, newsroom_port: int) -> tuple[socket.socket, socket.socket]:
+    """The two listening sockets, their addresses printed."""
+    sockets = (bind(host, source_port), bind(host, newsroom_port))
+    ports = [s.getsockname()[1] for s in sockets]
+    shown = f"[{host}]" if ":" in host else host
+    print(f"source interface:   http://{shown}:{ports[0]}/", flush=True)
+    print(f"newsroom interface: http://{shown}:{ports[1]}/", flush=True)
+    return sockets
+
+
 def serve(instance: Instance, host: str, source_port: int, newsroom_port: int) -> None:
     """Serve both interfaces until interrupted (SIGINT or SIGTERM): each on its own listener,
     thread and event loop, with the bounds of the instance's ``[connections]`` settings
     (server/serving.py)."""
-    sockets = [bind(host, source_port), bind(host, newsroom_port)]
-    ports = [s.getsockname()[1] for s in sockets]
+    serve_on(instance, listen(host, source_port, newsroom_port))
+
+
+def serve_on(
+    instance: Instance,
+    sockets: tuple[socket.socket, socket.socket],
+    orphaned: Callable[[], bool] | None = None,
+) -> None:
+    """Serve both interfaces on listening ``sockets`` (source, newsroom) until interrupted,
+    or until ``orphaned()`` (a worker whose parent has gone: server/workers.py)."""
     logs.install()
-    shown = f"[{host}]" if ":" in host else host
-    print(f"source interface:   http://{shown}:{ports[0]}/", flush=True)
-    print(f"newsroom interface: http://{shown}:{ports[1]}/", flush=True)
     interfaces = Interfaces(source_app(instance), sockets[0], newsroom_app(instance), sockets[1])
-    serve_both(interfaces, instance.config.connections)
+    serve_both(interfaces, instance.config.connections, orphaned)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
 
@@ -42,8 +42,8 @@ class Instance:
     # staff's apart, so that a flood on the source side never takes the staff's slots.
     kdf_gate: KdfGate = field(default_factory=KdfGate)
     staff_kdf_gate: KdfGate = field(default_factory=lambda: KdfGate(slots=STAFF_SLOTS))
-    # The key that seals new sources' cookies: in this process's memory only.
-    new_sources: NewSourceSeal = field(default_factory=NewSourceSeal)
+    # The keys that seal new sources' cookies (in the database: every process opens them).
+    new_sources: NewSourceSeal = field(init=False)
     # One upload commit at a time in this process (a rename and a row: milliseconds), so
     # that concurrent completes of one upload see each other's result, not half of it.
     commits: threading.Lock = field(default_factory=threading.Lock)
@@ -57,6 +57,8 @@ class Instance:
 
     def __post_init__(self) -> None:
         self.reserve = Reserve(self.config.data_dir, self.config.reserve_bytes)
+        lifetime = timedelta(minutes=self.config.session_idle_minutes)
+        self.new_sources = NewSourceSeal(self.engine, lifetime)
 
     @classmethod
     def open(cls, config: InstanceConfig) -> Instance:
