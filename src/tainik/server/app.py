@@ -35,13 +35,30 @@ log = logging.getLogger("tainik.server")
 
 
 def _starlette(
-    routes: list[Any], pages: Pages, staff_of: exception_handlers.StaffOf | None = None
+    instance: Instance,
+    routes: list[Any],
+    pages: Pages,
+    staff_of: exception_handlers.StaffOf | None = None,
 ) -> ASGIApp:
     app = Starlette(
         routes=[*routes, Mount("/static", app=StaticFiles(directory=STATIC), name="static")],
         exception_handlers=exception_handlers.handlers(pages, staff_of),
     )
-    return SecurityHeaders(QuietErrors(app))
+    return SecurityHeaders(FreshSettings(QuietErrors(app), instance))
+
+
+@dataclass
+class FreshSettings:
+    """Read tainik.toml again before a request if another process has changed it (several
+    worker processes serve one instance: server/workers.py)."""
+
+    app: ASGIApp
+    instance: Instance
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            self.instance.refresh_config()
+        await self.app(scope, receive, send)
 
 
 def routing_of(app: ASGIApp) -> Starlette:
@@ -73,13 +90,13 @@ def source_app(instance: Instance) -> ASGIApp:
     """The source interface."""
     interface = SourceInterface(instance)
     api = SourceApi(instance)
-    return _starlette([*interface.routes(), *api.routes()], interface.pages)
+    return _starlette(instance, [*interface.routes(), *api.routes()], interface.pages)
 
 
 def newsroom_app(instance: Instance) -> ASGIApp:
     """The newsroom interface: staff pages and the workstation's API."""
     interface = NewsroomInterface(instance)
-    return _starlette(interface.routes(), interface.pages, interface.staff_or_none)
+    return _starlette(instance, interface.routes(), interface.pages, interface.staff_or_none)
 
 
 def bind(host: str, port: int) -> socket.socket:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import Engine
 
-from tainik.config import InstanceConfig
+from tainik.config import CONFIG_NAME, InstanceConfig, load_config
+from tainik.core.errors import TainikError
 from tainik.sealed.writer import SegmentWorkers
 from tainik.service.kdf_gate import STAFF_SLOTS, KdfGate
 from tainik.service.new_source import NewSourceSeal
@@ -25,6 +28,16 @@ def utc_now() -> datetime:
 
 
 FIRST_SUBMISSIONS = 32
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    """What tells a file's versions apart: its inode (files are replaced by a rename), its
+    modification time and its size; None when it cannot be read."""
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return found.st_ino, found.st_mtime_ns, found.st_size
 
 
 @dataclass
@@ -54,9 +67,13 @@ class Instance:
     )
     # Space held back on the data disk for staff logins and deletions (storage/space.py).
     reserve: Reserve = field(init=False)
+    # What tainik.toml was when ``config`` was read: another process of this host (a worker)
+    # may change it from the newsroom, and every process then reads it again.
+    _config_stamp: tuple[int, int, int] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.reserve = Reserve(self.config.data_dir, self.config.reserve_bytes)
+        self._config_stamp = _stamp(self.config.data_dir / CONFIG_NAME)
         lifetime = timedelta(minutes=self.config.session_idle_minutes)
         self.new_sources = NewSourceSeal(self.engine, lifetime)
 
@@ -70,6 +87,24 @@ class Instance:
             BlobStore(config.blobs_dir),
             UploadStore(config.uploads_dir),
         )
+
+    def refresh_config(self) -> None:
+        """Read tainik.toml again if it changed since it was read (every request does this
+        first: a stat). So a change made through the newsroom of one worker process, the
+        recipients above all, holds in every process of the host from the next request."""
+        path = self.config.data_dir / CONFIG_NAME
+        stamp = _stamp(path)
+        if stamp == self._config_stamp:
+            return
+        self._config_stamp = stamp  # a file that does not load is not read again and again
+        try:
+            self.config = load_config(self.config.data_dir)
+        except TainikError as exc:
+            logging.getLogger("tainik.server").error(
+                "%s changed and does not load (%s): the settings read before stay in force",
+                CONFIG_NAME,
+                type(exc).__name__,
+            )
 
     def close(self) -> None:
         """Release the database."""
