@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+import backends
+
 # A failing media test prints the versions of ffmpeg, libx264, onnxruntime, opencv, ...
 from media_versions import (  # noqa: F401 - pytest finds hooks by name here
     mark_media,
@@ -25,10 +27,61 @@ from tainik.cli.main import run
 SLOW_FIXTURES = frozenset({"browser", "live_server", "page_js", "page_nojs", "new_page"})
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--backend``: where the instances the tests make keep their data (tests/backends.py)."""
+    parser.addoption(
+        "--backend",
+        choices=backends.BACKENDS,
+        default="sqlite",
+        help="sqlite: SQLite + a folder (default); pg: PostgreSQL + SeaweedFS (started here)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    backends.backend = config.getoption("--backend")
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Stop PostgreSQL and SeaweedFS if a test started them (by process id)."""
+    backends.close_session_services()
+
+
+@pytest.fixture
+def backend() -> str:
+    """The backend under test: ``sqlite`` or ``pg`` (``--backend``)."""
+    return backends.backend
+
+
+@pytest.fixture(scope="session")
+def postgres() -> backends.PostgresCluster:
+    """The session's PostgreSQL cluster (started on first use, stopped at the end)."""
+    return backends.session_postgres()
+
+
+@pytest.fixture(scope="session")
+def seaweed() -> backends.SeaweedS3:
+    """The session's SeaweedFS ``weed mini`` (started on first use, stopped at the end)."""
+    return backends.session_seaweed()
+
+
+@pytest.fixture
+def pg_url(postgres: backends.PostgresCluster) -> str:
+    """The URL of a fresh, empty PostgreSQL database (password included: never print it)."""
+    return postgres.new_database()
+
+
+@pytest.fixture
+def s3_bucket(seaweed: backends.SeaweedS3) -> str:
+    """The name of a fresh, empty SeaweedFS bucket."""
+    return seaweed.new_bucket()
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark media tests ``media``, and media, browser and live-server tests ``slow``."""
     mark_media(items)
     for item in items:
+        if backends.backend != "sqlite" and item.get_closest_marker("embedded") is not None:
+            item.add_marker(pytest.mark.skip(reason="the embedded backend's own mechanics"))
         fixtures = set(getattr(item, "fixturenames", ()))
         if item.get_closest_marker("media") is not None or fixtures & SLOW_FIXTURES:
             item.add_marker(pytest.mark.slow)

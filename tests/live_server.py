@@ -19,6 +19,8 @@ from types import TracebackType
 
 import pytest
 
+import backends
+
 LOOPBACK = "127.0.0.1"
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
@@ -46,11 +48,15 @@ def tainik_cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "tainik", *args]
 
 
-def make_instance(tmp_path: Path, name: str = "instance") -> tuple[Path, Path, str]:
+def make_instance(
+    tmp_path: Path, name: str = "instance", backend: str | None = None
+) -> tuple[Path, Path, str]:
     """Make an organisation key and a server instance under ``tmp_path``.
 
     Runs ``tainik keys new --no-passphrase`` and ``tainik init --data DIR --recipient R``
-    as subprocesses. Returns ``(data_dir, identity_file, recipient)``.
+    as subprocesses, then points the instance at ``backend`` (default: the ``--backend``
+    option; ``pg`` is PostgreSQL + SeaweedFS, tests/backends.py). Returns
+    ``(data_dir, identity_file, recipient)``.
     """
     identity_file = tmp_path / f"{name}.key"
     data_dir = tmp_path / name
@@ -71,6 +77,7 @@ def make_instance(tmp_path: Path, name: str = "instance") -> tuple[Path, Path, s
     )
     if init.returncode != 0:
         pytest.fail(f"tainik init failed ({init.returncode}):\n{init.stdout}{init.stderr}")
+    backends.use_backend(data_dir, backend)
     return data_dir, identity_file, recipient
 
 

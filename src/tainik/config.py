@@ -6,6 +6,7 @@ Layout of an instance folder (``tainik init --data DIR``)::
     DIR/tainik.db        SQLite database (WAL mode), unless database_url says otherwise
     DIR/blobs/           sealed files (ciphertext only), one ID.sealed directory each
     DIR/uploads/         unfinished resumable uploads (ciphertext only), one folder each
+                         (both in an S3 bucket instead when [store] url says so)
     DIR/logo.png         the organisation's logo, if an administrator set one (or .jpg, .webp)
 
 The configuration holds only public keys: the organisation's private key never exists here.
@@ -136,13 +137,70 @@ class ConnectionLimits:
 
 
 @dataclass(frozen=True)
+class StoreConfig:
+    """Where sealed files and unfinished uploads live (the ``[store]`` table): this folder's
+    ``blobs/`` and ``uploads/`` (``url`` empty), or an S3 bucket (``url = "s3://BUCKET"``, or
+    ``"s3://BUCKET/PREFIX"``) at ``endpoint``, e.g. SeaweedFS (docs/deployment.md)."""
+
+    url: str = ""
+    endpoint: str = ""
+    region: str = "us-east-1"
+    access_key_id: str = ""
+    secret_access_key: str = field(default="", repr=False)
+
+    @property
+    def is_s3(self) -> bool:
+        """Whether the blobs live in an S3 bucket."""
+        return bool(self.url)
+
+    @property
+    def bucket(self) -> str:
+        """The bucket of an ``s3://`` URL."""
+        return self.url.removeprefix("s3://").split("/", 1)[0]
+
+    @property
+    def prefix(self) -> str:
+        """The key prefix of an ``s3://BUCKET/PREFIX`` URL ("" or ending in "/")."""
+        rest = self.url.removeprefix("s3://").partition("/")[2].strip("/")
+        return f"{rest}/" if rest else ""
+
+
+def _store_config(table: Mapping[str, Any]) -> StoreConfig:
+    """The ``[store]`` table, checked."""
+    if not isinstance(table, dict):
+        raise TypeError("[store] is not a table")
+    unknown = set(table) - {f.name for f in fields(StoreConfig)}
+    if unknown:
+        raise ValueError(f"[store] has no setting {sorted(unknown)[0]}")
+    store = StoreConfig(**{key: str(value) for key, value in table.items()})
+    if store.url and not (store.url.startswith("s3://") and store.bucket):
+        raise ValueError("[store] url must be empty or s3://BUCKET[/PREFIX]")
+    if store.url and not store.endpoint.startswith(("http://", "https://")):
+        raise ValueError("[store] endpoint must be an http:// or https:// address")
+    return store
+
+
+def shown_url(url: str) -> str:
+    """A database URL fit to print or log: its password, if any, replaced by ``***``."""
+    scheme, found, rest = url.partition("://")
+    if not found:
+        return url
+    credentials, at, place = rest.rpartition("@")
+    if not at or ":" not in credentials:
+        return url
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{place}"
+
+
+@dataclass(frozen=True)
 class InstanceConfig:
     """Everything the server needs to know, read once at start."""
 
     data_dir: Path
     recipients: tuple[Recipient, ...]
     codename_salt: bytes = field(repr=False)
-    database_url: str
+    # May hold a password: print it only through shown_url.
+    database_url: str = field(repr=False)
     max_upload_bytes: int | None = _setting(
         "limits", 0, 0, BYTES_MAX, "Largest upload in bytes; 0 means no limit.", zero_is_none=True
     )
@@ -180,6 +238,7 @@ class InstanceConfig:
     connections: ConnectionLimits = ConnectionLimits()
     # The organisation as sources see it: name, welcome text, logo, address to check.
     profile: Profile = field(default_factory=Profile)
+    store: StoreConfig = StoreConfig()
 
     @property
     def blobs_dir(self) -> Path:
@@ -251,6 +310,15 @@ def new_config_text(recipients: list[Recipient], salt_hex: str, kdf: KdfParams) 
     )
     database.add("url", "")
     doc.add("database", database)
+    store = tomlkit.table()
+    store.add(
+        tomlkit.comment(
+            'Empty: sealed files in this folder. Or url = "s3://BUCKET" with endpoint, region,'
+        )
+    )
+    store.add(tomlkit.comment("access_key_id and secret_access_key (docs/deployment.md)."))
+    store.add("url", "")
+    doc.add("store", store)
     secret = tomlkit.table()
     secret.add(
         tomlkit.comment("Per-instance salt of the codename KDF. Losing it locks every source out.")
@@ -315,6 +383,7 @@ def load_config(data_dir: Path) -> InstanceConfig:
             kdf=KdfParams(**{s.key.removeprefix("kdf_"): values[s.key] for s in KDF_SETTINGS}),
             connections=ConnectionLimits(**_of(ConnectionLimits, values)),
             profile=profile_from(organisation),
+            store=_store_config(raw.get("store", {})),
             **_of(InstanceConfig, values),
         )
     except (KeyError, TypeError, ValueError) as exc:

@@ -13,8 +13,9 @@ import pyotp
 import pytest
 from starlette.testclient import TestClient
 
+from backends import use_backend
 from tainik import crypto
-from tainik.config import init_instance
+from tainik.config import init_instance, load_config
 from tainik.core.manifest import Kind
 from tainik.crypto import FAST_TEST_PARAMS
 from tainik.server.app import newsroom_app, source_app
@@ -70,7 +71,8 @@ def clock() -> Clock:
 @pytest.fixture
 def instance(tmp_path: Path, org: crypto.Identity, clock: Clock) -> Iterator[Instance]:
     config = init_instance(tmp_path / "instance", [org.recipient], kdf=FAST_TEST_PARAMS)
-    opened = Instance.open(config)
+    use_backend(config.data_dir)
+    opened = Instance.open(load_config(config.data_dir))
     opened.clock = clock
     yield opened
     opened.close()

@@ -141,7 +141,7 @@ def test_housekeeping_expires_sources_left_with_nothing(
     assert later.uploads == 1
     assert later.empty_sources == 2
     assert source_ids(instance) == {source.id}
-    assert not instance.uploads.folder(sealed_id).exists()
+    assert not instance.uploads.exists(sealed_id)
     assert empty not in source_ids(instance)
 
 

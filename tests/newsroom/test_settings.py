@@ -13,7 +13,6 @@ from starlette.testclient import TestClient
 from tainik import crypto
 from tainik.config import CONFIG_NAME, SETTINGS_BY_KEY, Setting, load_config, set_key
 from tainik.core.errors import NotARecipientError
-from tainik.sealed.reader import read_small
 from tainik.server.app import source_app
 from tainik.service.instance import Instance
 from tainik.service.newsroom.settings import EDITABLE
@@ -144,7 +143,7 @@ def test_new_recipients_seal_what_arrives_next(
     for sealed_id in list(instance.blobs.ids()):
         for identity in (org, second):
             try:
-                data = read_small(instance.blobs.path_of(sealed_id), [identity], 1 << 20).data
+                data = instance.blobs.read_small(sealed_id, [identity], 1 << 20).data
             except NotARecipientError:
                 continue
             readers.setdefault(data, []).append(identity.recipient.text)

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
+from backends import use_backend
 from tainik import crypto
-from tainik.config import init_instance
+from tainik.config import init_instance, load_config
 from tainik.crypto import FAST_TEST_PARAMS
 from tainik.server.app import source_app
 from tainik.service.instance import Instance
@@ -24,7 +25,8 @@ def org() -> crypto.Identity:
 @pytest.fixture
 def instance(tmp_path: Path, org: crypto.Identity) -> Iterator[Instance]:
     config = init_instance(tmp_path / "instance", [org.recipient], kdf=FAST_TEST_PARAMS)
-    opened = Instance.open(config)
+    use_backend(config.data_dir)
+    opened = Instance.open(load_config(config.data_dir))
     yield opened
     opened.close()
 

@@ -7,11 +7,14 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from starlette.testclient import TestClient
 
 from tainik import crypto
 from tainik.service import sources
 from tainik.service.instance import Instance
+from tainik.storage.blobs import BlobStore
+from tainik.storage.uploads import UploadStore
 
 from .conftest import csrf
 from .test_uploads_api import S, Upload, finish, put, start
@@ -30,6 +33,7 @@ EXPECTED = {
 }
 
 
+@pytest.mark.embedded
 def test_source_times_are_coarse_and_blob_files_timeless(
     client: TestClient, instance: Instance, org: crypto.Identity
 ) -> None:
@@ -69,6 +73,8 @@ def test_source_times_are_coarse_and_blob_files_timeless(
         assert b"13:47:29" not in data, path
         assert b".123456" not in data, path
 
+    assert isinstance(instance.blobs, BlobStore)
+    assert isinstance(instance.uploads, UploadStore)
     stores = [instance.blobs.root, instance.uploads.root]
     paths: list[Path] = [*stores]
     for store in stores:

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
+from backends import sealed_dir, stored_entries
 from source_client import multipart_file_head, multipart_tail
 from tainik import crypto
 from tainik.sealed.reader import SealedOpener
@@ -82,7 +83,8 @@ def test_full_flow_and_stored_files_open(
     assert "We received 3 items" in page.text
     opener = SealedOpener([org], jobs=1)
     out = tmp_path / "out"
-    opened = {opener.open(p, out).path.name for p in instance.blobs.root.glob("*.sealed")}
+    blobs = [sealed_dir(instance, i, tmp_path / "blobs") for i in instance.blobs.ids()]
+    opened = {opener.open(p, out).path.name for p in blobs}
     assert opened == {"clip.mp4", "notes.txt", "message.txt"}
     assert (out / "clip.mp4").read_bytes() == data
     assert (out / "message.txt").read_text() == "привет"
@@ -132,7 +134,7 @@ def test_csrf_is_required_to_submit_and_delete(client: TestClient, instance: Ins
     assert response.status_code == 403
     assert count(instance, "submissions") == 0
     assert client.post("/replies/1/delete", data={"csrf": "x"}).status_code == 403
-    assert list(instance.blobs.root.iterdir()) == []
+    assert stored_entries(instance) == []
 
 
 def test_no_session_no_submission(client: TestClient) -> None:
@@ -191,7 +193,7 @@ def test_honeypot_keeps_nothing(client: TestClient, instance: Instance) -> None:
     new_source(client)
     assert submit(client, csrf(client), "spam", website="http://spam.example") == 303
     assert count(instance, "submissions") == 0
-    assert list(instance.blobs.root.iterdir()) == []
+    assert stored_entries(instance) == []
 
 
 def test_message_too_long(client: TestClient, instance: Instance) -> None:
@@ -212,7 +214,7 @@ def test_upload_limit(client: TestClient, instance: Instance) -> None:
     new_source(client)
     assert submit(client, csrf(client), files=[("big.bin", os.urandom(200_000))]) == 413
     assert count(instance, "submissions") == 0
-    assert [p for p in instance.blobs.root.iterdir()] == []
+    assert stored_entries(instance) == []
 
 
 def test_the_limit_is_said_in_units_and_a_refused_form_keeps_its_message(
@@ -239,7 +241,7 @@ def test_the_limit_is_said_in_units_and_a_refused_form_keeps_its_message(
     assert "Your message is still below" in response.text
     assert ">\nKeep &lt;this&gt;, please:\nsecond line</textarea>" in response.text
     assert count(instance, "submissions") == 0
-    assert [p for p in instance.blobs.root.iterdir()] == []
+    assert stored_entries(instance) == []
     # Without the form's token, the page says no more than the limit, and echoes nothing.
     response = client.post("/submit", data={"message": message}, files=big)
     assert response.status_code in (403, 413)
@@ -275,6 +277,7 @@ def test_a_form_with_no_declared_length_over_the_limit_keeps_its_message(
     assert count(instance, "submissions") == 0
 
 
+@pytest.mark.embedded
 def test_full_disk_is_a_clear_error_and_loses_nothing(
     client: TestClient, instance: Instance, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -301,7 +304,7 @@ def test_full_disk_is_a_clear_error_and_loses_nothing(
     assert "storage may be full" in response.text
     assert "/instance" not in response.text  # no server paths
     assert count(instance, "submissions") == 1
-    assert len(list(instance.blobs.root.iterdir())) == 1
+    assert len(stored_entries(instance)) == 1
 
 
 RAW_BODIES = {
@@ -341,7 +344,7 @@ def test_malformed_bodies_get_a_clear_4xx(
     assert "Traceback" not in response.text
     assert "Something is wrong" in response.text
     assert count(instance, "submissions") == 0
-    assert [p for p in instance.blobs.root.iterdir()] == []
+    assert stored_entries(instance) == []
 
 
 @settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -367,10 +370,11 @@ def test_hostile_file_names_are_stored_safely(
     client: TestClient, instance: Instance, org: crypto.Identity, name: str, tmp_path: Path
 ) -> None:
     new_source(client)
-    before = set(instance.blobs.root.iterdir())
+    before = set(instance.blobs.ids())
     assert submit(client, csrf(client), files=[(name, b"data")]) == 303
-    [container] = set(instance.blobs.root.iterdir()) - before
+    [sealed_id] = set(instance.blobs.ids()) - before
     out = tmp_path / "safe"
+    container = sealed_dir(instance, sealed_id, tmp_path / "blobs")
     opened = SealedOpener([org], jobs=1).open(container, out)
     assert opened.path.resolve().parent == out.resolve()
     for extra in out.iterdir():
@@ -386,6 +390,7 @@ def test_pages_in_russian(client: TestClient) -> None:
     assert client.cookies.get("tainik_lang") == "en"
 
 
+@pytest.mark.embedded
 def test_database_file_is_private(instance: Instance) -> None:
     sqlite3.connect(instance.config.data_dir / "tainik.db").close()
     assert oct(instance.config.data_dir.stat().st_mode & 0o777) == oct(0o700)

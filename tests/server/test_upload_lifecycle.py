@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select, update
 from starlette.testclient import TestClient
 
+from backends import sealed_dir
 from tainik import crypto
 from tainik.core.upload import UploadState
 from tainik.sealed import durable
@@ -24,6 +25,7 @@ from tainik.service import uploads
 from tainik.service.instance import Instance
 from tainik.service.maintenance import ServeLock, recover
 from tainik.storage import schema
+from tainik.storage.blobs import BlobStore
 from tainik.storage.coarse import MINUTE, round_down
 
 from .conftest import csrf, known_source
@@ -75,7 +77,7 @@ def _refused(response: Any, message: str) -> None:
 
 
 def _opens(instance: Instance, org: crypto.Identity, upload: Upload, tmp_path: Path) -> None:
-    blob = instance.blobs.path_of(upload.manifest.id)
+    blob = sealed_dir(instance, upload.manifest.id, tmp_path / "blobs")
     assert not [p.name for p in blob.iterdir() if p.name.startswith(".")]
     opened = SealedOpener([org], jobs=1).open(blob, tmp_path / upload.manifest.id)
     assert opened.path.read_bytes() == upload.data
@@ -167,6 +169,7 @@ def test_a_segment_in_flight_when_the_upload_completes_is_refused_not_lost(
     _opens(instance, org, upload, tmp_path)
 
 
+@pytest.mark.embedded
 def test_a_part_half_written_when_the_upload_commits_does_not_stay_in_the_sealed_file(
     source: TestClient,
     instance: Instance,
@@ -180,6 +183,7 @@ def test_a_part_half_written_when_the_upload_commits_does_not_stay_in_the_sealed
     downloaded or opened; now the commit removes it, and the segment is refused."""
     upload = Upload(os.urandom(S + 10), org)
     all_but_complete(source, upload)
+    assert isinstance(instance.blobs, BlobStore)
     blob = instance.blobs.path_of(upload.manifest.id)
     at_write, may_write, written, may_finish = (threading.Event() for _ in range(4))
     write_file, move_into_place, rename = durable.write_file, durable.move_into_place, os.rename
@@ -257,7 +261,7 @@ def test_a_commit_that_stopped_half_way_is_finished_by_the_next_complete(
     sealed_id = upload.manifest.id
     _set_state(instance, sealed_id, COMMITTING)
     if renamed:
-        instance.uploads.move_to(sealed_id, instance.blobs.path_of(sealed_id))
+        instance.uploads.commit(sealed_id, instance.blobs)
     path = f"/api/uploads/{sealed_id}"
     refused = source.put(f"{path}/segments/0", headers=headers(source), content=b"x")
     _refused(refused, "This upload is being completed")
@@ -310,7 +314,7 @@ def test_recovery_records_a_commit_renamed_but_not_recorded(
     upload = Upload(os.urandom(S + 10), org)
     all_but_complete(source, upload)
     _set_state(instance, upload.manifest.id, COMMITTING)
-    instance.uploads.move_to(upload.manifest.id, instance.blobs.path_of(upload.manifest.id))
+    instance.uploads.commit(upload.manifest.id, instance.blobs)
     _recover(instance)
     assert _state(instance, upload.manifest.id) is None
     assert _recorded(instance, upload.manifest.id) == ["file"]
@@ -331,4 +335,4 @@ def test_a_committing_upload_does_not_expire(
     assert uploads.expire_uploads(instance) == 1
     assert _state(instance, committing.manifest.id) == COMMITTING
     assert _state(instance, idle.manifest.id) is None
-    assert instance.uploads.folder(committing.manifest.id).exists()
+    assert instance.uploads.exists(committing.manifest.id)

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
+from backends import sealed_dir
 from tainik import crypto
 from tainik.core.manifest import Kind, Manifest
 from tainik.core.segments import DEFAULT_SEGMENT_SIZE, SegmentPlan
@@ -177,7 +178,8 @@ def test_resumable_upload_round_trip(
         ).status_code
         == 200
     )
-    opened = SealedOpener([org], jobs=1).open(instance.blobs.path_of(upload.manifest.id), tmp_path)
+    blob = sealed_dir(instance, upload.manifest.id, tmp_path / "blobs")
+    opened = SealedOpener([org], jobs=1).open(blob, tmp_path)
     assert opened.path.read_bytes() == upload.data
     with instance.engine.begin() as db:
         kinds = db.execute(select(schema.submissions.c.kind)).scalars().all()
@@ -524,11 +526,11 @@ def test_abandon_and_expiry(source: TestClient, instance: Instance, org: crypto.
         source.delete(f"/api/uploads/{first.manifest.id}", headers=headers(source)).status_code
         == 204
     )
-    assert not instance.uploads.folder(first.manifest.id).exists()
+    assert not instance.uploads.exists(first.manifest.id)
     later = instance.clock() + timedelta(hours=instance.config.unfinished_upload_hours + 1)
     instance.clock = lambda: later
     assert uploads.expire_uploads(instance) == 1
-    assert not instance.uploads.folder(second.manifest.id).exists()
+    assert not instance.uploads.exists(second.manifest.id)
     with instance.engine.begin() as db:
         assert db.execute(select(schema.uploads)).all() == []
 
@@ -545,7 +547,7 @@ def test_recovery_finishes_a_commit_cut_short(
         content=crypto.encrypt(upload.manifest.encode(), [org.recipient]),
     )
     # The crash: renamed into the blob store, not yet recorded.
-    instance.uploads.move_to(upload.manifest.id, instance.blobs.path_of(upload.manifest.id))
+    instance.uploads.commit(upload.manifest.id, instance.blobs)
     stray = new_sealed_id()
     instance.blobs.new_sink(stray).commit()  # a complete container with no record at all
     lock = ServeLock(instance)
@@ -555,7 +557,8 @@ def test_recovery_finishes_a_commit_cut_short(
         lock.release()
     assert recovered.orphans == 1
     assert not instance.blobs.exists(stray)
-    opened = SealedOpener([org], jobs=1).open(instance.blobs.path_of(upload.manifest.id), tmp_path)
+    blob = sealed_dir(instance, upload.manifest.id, tmp_path / "blobs")
+    opened = SealedOpener([org], jobs=1).open(blob, tmp_path)
     assert opened.path.read_bytes() == upload.data
 
 

@@ -139,6 +139,15 @@ class StorageFullError(StorageError):
     template = N_("No space left on the device")
 
 
+class StorageUnavailableError(StorageError):
+    """The database or the object store did not answer (restarting, unreachable): nothing of
+    the request was kept, and the same request may be tried again shortly."""
+
+    status = 503
+    code = "unavailable"
+    template = N_("The server's storage is not reachable at the moment")
+
+
 def _rebuild(cls: type[TainikError], template: str, params: dict[str, object]) -> TainikError:
     return cls(template, **params)
 

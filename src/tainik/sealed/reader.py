@@ -14,7 +14,7 @@ import hashlib
 import os
 import secrets
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -140,6 +140,18 @@ def open_segment(
 ) -> bytearray | memoryview:
     """Rules 5-7 for one segment: its verified plaintext (in ``out`` when that is given)."""
     ciphertext = _read_segment(segment_path, index, max_ciphertext)
+    return verify_segment(identities, ciphertext, index, expected_size, expected_hash, out)
+
+
+def verify_segment(
+    identities: Sequence[Identity],
+    ciphertext: bytes | memoryview,
+    index: int,
+    expected_size: int,
+    expected_hash: bytes,
+    out: bytearray | memoryview | None = None,
+) -> bytearray | memoryview:
+    """Rules 5-7 for one segment's ciphertext held in memory: its verified plaintext."""
     try:
         plaintext = crypto.decrypt_into(ciphertext, identities, f"segment {index}", out)
     except NotARecipientError as exc:
@@ -327,6 +339,37 @@ class _PendingOutput:
         os.close(self.fd)
         if self._temp is not None:
             self._temp.unlink(missing_ok=True)
+
+
+def read_small_parts(
+    label: str,
+    manifest_ciphertext: bytes,
+    segments: Mapping[int, bytes],
+    identities: Sequence[Identity],
+    max_bytes: int,
+) -> OpenedBytes:
+    """:func:`read_small` for a sealed file whose parts are held in memory (fetched from an
+    object store): the same rules, ``label`` naming it in errors (``ID.sealed``)."""
+    if len(manifest_ciphertext) > MAX_MANIFEST_CIPHERTEXT:
+        raise FormatError(N_("{path}: the manifest is too large"), path=label)
+    manifest = decode_manifest(manifest_ciphertext, identities, Path(label))
+    check_segment_set(segments, manifest.plan.count)
+    if manifest.size > max_bytes:
+        raise IntegrityError(N_("The sealed file is larger than expected"))
+    plan = manifest.plan
+    limit = max_segment_ciphertext(plan.segment_size)
+    parts = []
+    for i in range(plan.count):
+        if len(segments[i]) > limit:
+            raise IntegrityError(N_("Segment {index} is larger than any valid segment"), index=i)
+        found = verify_segment(
+            identities, segments[i], i, plan.size_of(i), manifest.segment_hashes[i]
+        )
+        parts.append(bytes(found))
+    data = b"".join(parts)
+    if crypto.sha256(data) != manifest.sha256:
+        raise IntegrityError(N_("The whole-file hash does not match the manifest"))
+    return OpenedBytes(data, manifest)
 
 
 def read_small(container: Path, identities: Sequence[Identity], max_bytes: int) -> OpenedBytes:

@@ -23,7 +23,7 @@ import dataclasses
 import os
 import secrets
 import shutil
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,7 +64,15 @@ class FileRegion:
     size: int
 
 
-Piece = Inline | FileRegion
+@dataclass(frozen=True, slots=True)
+class Streamed:
+    """``size`` bytes that ``read(begin, end)`` streams from elsewhere (an object store)."""
+
+    size: int
+    read: Callable[[int, int], Iterator[bytes]]
+
+
+Piece = Inline | FileRegion | Streamed
 
 
 class TarLayout:
@@ -92,6 +100,8 @@ class TarLayout:
             end = min(piece.size, stop - piece_start)
             if isinstance(piece, Inline):
                 yield piece.data[begin:end]
+            elif isinstance(piece, Streamed):
+                yield from piece.read(begin, end)
             else:
                 yield from _file_bytes(piece, begin, end)
             position = piece_start + end
@@ -135,9 +145,19 @@ def sealed_file_tar(container: Path) -> TarLayout:
         sizes = [part.stat().st_size for part in parts]
     except OSError as exc:
         raise durable.storage_error(exc, container) from exc
-    pieces: list[Piece] = [Inline(ustar.encode_header(container.name + "/", 0, directory=True))]
-    for part, size in zip(parts, sizes, strict=True):
-        pieces += _member(f"{container.name}/{part.name}", [FileRegion(part, size)], size)
+    regions: list[Piece] = [FileRegion(part, size) for part, size in zip(parts, sizes, strict=True)]
+    return sealed_tar_of(
+        sealed_id, [(part.name, region) for part, region in zip(parts, regions, strict=True)]
+    )
+
+
+def sealed_tar_of(sealed_id: str, parts: Sequence[tuple[str, Piece]]) -> TarLayout:
+    """The sealed-file tar of ``sealed_id`` from its parts, each ``(name, content)``: the
+    manifest first, then the segments in order (where the parts live is the caller's)."""
+    folder = layout.container_name(sealed_id)
+    pieces: list[Piece] = [Inline(ustar.encode_header(folder + "/", 0, directory=True))]
+    for name, content in parts:
+        pieces += _member(f"{folder}/{name}", [content], content.size)
     pieces.append(Inline(END_OF_ARCHIVE))
     return TarLayout(pieces)
 

@@ -27,9 +27,10 @@ from tainik.sealed import durable, layout, pool
 
 class SegmentSink(Protocol):
     """Where a sealer puts ciphertext. What it was given must be durable once its owner
-    commits it (see :meth:`DirectorySink.commit`)."""
+    commits it (see :meth:`DirectorySink.commit`). A sink whose class sets ``threadsafe``
+    takes segments from several threads at once (:class:`SegmentWorkers`)."""
 
-    def put_segment(self, index: int, ciphertext: bytes) -> None:
+    def put_segment(self, index: int, ciphertext: bytes | bytearray | memoryview) -> None:
         """Store the ciphertext of segment ``index``."""
 
     def put_manifest(self, ciphertext: bytes) -> None:
@@ -80,7 +81,7 @@ class SegmentWorkers:
         buffer: bytearray,
         length: int,
         index: int,
-        sink: DirectorySink,
+        sink: SegmentSink,
         recipients: Sequence[Recipient],
     ) -> Future[bytes]:
         """Seal the first ``length`` bytes of ``buffer`` as segment ``index`` to ``recipients``
@@ -108,7 +109,7 @@ class SegmentWorkers:
 
 
 def seal_segment(
-    plaintext: bytes | memoryview, index: int, sink: DirectorySink, recipients: Sequence[Recipient]
+    plaintext: bytes | memoryview, index: int, sink: SegmentSink, recipients: Sequence[Recipient]
 ) -> bytes:
     """Hash one segment, encrypt it into this thread's buffer and write it into ``sink``
     (flushed in the background; durable once the sink commits); returns its plaintext hash.
@@ -145,7 +146,7 @@ class SegmentSealer:
         self._name = name
         self._segment_size = segment_size
         # With workers, segments of this sealer in progress (at most two at a time).
-        self._workers = workers if isinstance(sink, DirectorySink) else None
+        self._workers = workers if getattr(sink, "threadsafe", False) else None
         self._futures: deque[tuple[int, Future[bytes]]] = deque()
         # One segment of plaintext, filled in place (no reallocation as it grows).
         self._buffer = self._new_buffer()
@@ -215,7 +216,6 @@ class SegmentSealer:
         self._size += length
         index = len(self._hashes)
         if self._workers is not None:
-            assert isinstance(self._sink, DirectorySink)
             self._hashes.append(b"")
             plaintext.release()
             self._futures.append(
@@ -249,6 +249,8 @@ class DirectorySink:
     Parts go to a hidden ``.ID.sealed.partial`` directory; :meth:`commit` flushes it and
     renames it into place, so a directory named ``ID.sealed`` is always complete.
     """
+
+    threadsafe = True
 
     def __init__(self, parent: Path, sealed_id: str) -> None:
         self.final = parent / layout.container_name(sealed_id)

@@ -8,7 +8,8 @@ it is raised. What an error answers is the error's own (``status``, ``code``, ``
 ``core/errors.py``); :func:`answer` adds only what no error can know:
 
 - storage failures and unexpected exceptions never show their text (it may name server
-  paths or quote the request), and "disk full", whoever says it, is ``507``;
+  paths or quote the request), and "disk full", whoever says it, is ``507``; a database or
+  object store that is away (restarting, unreachable) is ``503`` with ``Retry-After``;
 - a page never answers ``401``, which asks for a challenge that a cookie session has none of:
   ``403`` instead; the newsroom API's ``401`` challenges ``Bearer`` (its tokens);
 - a JSON error is ``{"error": CODE, "message": TEXT}``, with ``"hint"`` when the error has
@@ -28,9 +29,18 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
-from tainik.core.errors import N_, Gettext, StorageError, StorageFullError, TainikError, english
+from tainik.core.errors import (
+    N_,
+    Gettext,
+    StorageError,
+    StorageFullError,
+    StorageUnavailableError,
+    TainikError,
+    english,
+)
 from tainik.server.pages import Pages
 from tainik.service.newsroom.errors import StaffSessionError
+from tainik.storage.availability import is_unavailable
 from tainik.storage.space import is_disk_full
 
 log = logging.getLogger("tainik.server")
@@ -47,6 +57,13 @@ STORAGE_MESSAGE = N_("The server could not store what you sent (its storage may 
 STORAGE_HINT = N_(
     "Nothing of this attempt was kept, and everything sent before is safe. Please try again later"
 )
+UNAVAILABLE_MESSAGE = N_("The server's storage is not reachable at the moment")
+UNAVAILABLE_HINT = N_(
+    "Nothing of this attempt was kept, and everything sent before is safe. Please try again in "
+    "a minute"
+)
+# Seconds a client is asked to wait before it tries again when a backend is away.
+RETRY_AFTER_SECONDS = 5
 INTERNAL_MESSAGE = N_("Something went wrong on the server")
 INTERNAL_HINT = N_("Nothing you sent was kept from this attempt. Please try again later")
 
@@ -83,6 +100,14 @@ def answer(error: Exception, gettext: Gettext = english) -> Answer:
     unexpected exception (``500``)."""
     if is_disk_full(error) and not isinstance(error, StorageFullError):
         error = StorageFullError()
+    elif isinstance(error, StorageUnavailableError) or is_unavailable(error):
+        return Answer(
+            503,
+            StorageUnavailableError.code,
+            gettext(UNAVAILABLE_MESSAGE),
+            gettext(UNAVAILABLE_HINT),
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     if isinstance(error, StorageError):
         return Answer(error.status, error.code, gettext(STORAGE_MESSAGE), gettext(STORAGE_HINT))
     if isinstance(error, TainikError):

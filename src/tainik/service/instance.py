@@ -16,10 +16,10 @@ from tainik.core.errors import TainikError
 from tainik.sealed.writer import SegmentWorkers
 from tainik.service.kdf_gate import STAFF_SLOTS, KdfGate
 from tainik.service.new_source import NewSourceSeal
-from tainik.storage.blobs import BlobStore
+from tainik.storage.blobs import Blobs, BlobStore
 from tainik.storage.database import open_database
 from tainik.storage.space import Reserve
-from tainik.storage.uploads import UploadStore
+from tainik.storage.uploads import Uploads, UploadStore
 
 
 def utc_now() -> datetime:
@@ -46,8 +46,8 @@ class Instance:
 
     config: InstanceConfig
     engine: Engine
-    blobs: BlobStore
-    uploads: UploadStore
+    blobs: Blobs
+    uploads: Uploads
     # Worker processes that seal no-JavaScript uploads on every core (set by the server).
     segment_workers: SegmentWorkers | None = None
     clock: Callable[[], datetime] = utc_now
@@ -81,12 +81,23 @@ class Instance:
     def open(cls, config: InstanceConfig) -> Instance:
         """Open the database and stores. Recovery after a crash is the server's job
         (:func:`tainik.service.maintenance.recover`), under its lock."""
-        return cls(
-            config,
-            open_database(config.database_url),
-            BlobStore(config.blobs_dir),
-            UploadStore(config.uploads_dir),
-        )
+        blobs: Blobs
+        uploads: Uploads
+        if config.store.is_s3:
+            from tainik.storage import objects  # noqa: PLC0415 - obstore only where it is used
+
+            store = config.store
+            blobs, uploads = objects.open_stores(
+                store.bucket,
+                store.prefix,
+                endpoint=store.endpoint,
+                region=store.region,
+                access_key_id=store.access_key_id,
+                secret_access_key=store.secret_access_key,
+            )
+        else:
+            blobs, uploads = BlobStore(config.blobs_dir), UploadStore(config.uploads_dir)
+        return cls(config, open_database(config.database_url), blobs, uploads)
 
     def refresh_config(self) -> None:
         """Read tainik.toml again if it changed since it was read (every request does this

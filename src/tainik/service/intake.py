@@ -20,19 +20,20 @@ from sqlalchemy import insert, update
 
 from tainik.core.manifest import Kind
 from tainik.crypto import Secret
-from tainik.sealed.writer import DirectorySink, SegmentSealer, new_sealed_id
+from tainik.sealed.writer import SegmentSealer, new_sealed_id
 from tainik.service import sources
 from tainik.service.instance import Instance
 from tainik.service.new_source import NewSource
 from tainik.service.sources import SourceSession
 from tainik.storage import schema
+from tainik.storage.blobs import BlobSink
 
 
 @dataclass
 class _Pending:
     sealed_id: str
     kind: Kind
-    sink: DirectorySink
+    sink: BlobSink
     sealer: SegmentSealer
     finished: bool = False
 

@@ -74,7 +74,10 @@ class ServeLock:
 def recover(instance: Instance, lock: ServeLock) -> Recovered:
     """Sweep partial containers, finish interrupted upload commits, drop unrecorded blobs."""
     assert lock.exclusive  # the caller proves it holds the lock, and nobody else serves
-    partials = instance.blobs.sweep_partials()
+    with instance.engine.begin() as db:
+        unfinished = set(db.execute(select(schema.uploads.c.sealed_id)).scalars())
+    # An object store keeps unfinished uploads' parts beside the blobs': those stay.
+    partials = instance.blobs.sweep_partials(keep=unfinished)
     uploads.reconcile(instance)
     expired = uploads.expire_uploads(instance)
     with instance.engine.begin() as db:

@@ -22,7 +22,6 @@ from tainik import crypto, wordlists
 from tainik.core.codename import check_words
 from tainik.core.manifest import Kind
 from tainik.crypto import Identity, Secret
-from tainik.sealed.reader import read_small
 from tainik.sealed.writer import SegmentSealer, new_sealed_id
 from tainik.service.errors import LoginError, NotFoundError, SessionError
 from tainik.service.instance import Instance
@@ -354,9 +353,7 @@ def list_replies(instance: Instance, session: SourceSession) -> list[Reply]:
         ).all()
     replies = []
     for row in rows:
-        opened = read_small(
-            instance.blobs.path_of(row.sealed_id), [session.reply_identity], MAX_REPLY_BYTES
-        )
+        opened = instance.blobs.read_small(row.sealed_id, [session.reply_identity], MAX_REPLY_BYTES)
         replies.append(
             Reply(
                 int(row.id),

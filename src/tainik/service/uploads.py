@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import ColumnElement, delete, func, insert, select, update
@@ -58,8 +57,9 @@ from tainik.service.errors import NotFoundError
 from tainik.service.instance import Instance
 from tainik.service.sources import ACTIVITY_GRANULARITY, SourceSession, touch_in
 from tainik.storage import schema
+from tainik.storage.blobs import Blobs
 from tainik.storage.database import stored_time
-from tainik.storage.space import free_bytes
+from tainik.storage.uploads import Uploads
 
 BASE_NOTE_BYTES = 64 * 1024
 # A one-segment upload's note may carry a message's segment, sealed to the organisation, in
@@ -222,13 +222,17 @@ def _activity(instance: Instance, row: Any) -> dict[str, object]:
     return {"updated_at": now}
 
 
-def check_room(instance: Instance, folder: Path, size: int, *, started: bool = False) -> None:
-    """Refuse (``507``) to write ``size`` more bytes under ``folder`` when less than the
+def check_room(
+    instance: Instance, store: Blobs | Uploads, size: int, *, started: bool = False
+) -> None:
+    """Refuse (``507``) to write ``size`` more bytes into ``store`` when less than the
     instance's ``min_free_bytes`` would stay free: new uploads stop there, leaving the rest to
     staff. Uploads already under way may go on into the first half of that margin, so that
-    most can finish, never into the second."""
+    most can finish, never into the second. (An object store does not tell its free space:
+    it answers "full" itself, and that is ``507`` too.)"""
     keep = instance.config.min_free_bytes // (2 if started else 1)
-    if free_bytes(folder) - size < keep:
+    free = store.free_bytes()
+    if free is not None and free - size < keep:
         raise StorageFullError(N_("The server's storage is nearly full"))
 
 
@@ -300,7 +304,7 @@ def create_upload(
             # one meets the limit at its last segment.
             _check_limit(instance, smallest_upload(segments))
             _check_quota(db, instance, session, segments)
-            check_room(instance, instance.uploads.root, 0)
+            check_room(instance, instance.uploads, 0)
             db.execute(
                 insert(schema.uploads).values(
                     sealed_id=sealed_id,
@@ -382,7 +386,7 @@ def put_segment(
             _check_limit(instance, smallest_upload(segments, last))
 
     _transaction(instance, check)
-    check_room(instance, instance.uploads.root, sum(len(chunk) for chunk in body), started=True)
+    check_room(instance, instance.uploads, sum(len(chunk) for chunk in body), started=True)
     _receive(
         instance,
         session,
@@ -538,12 +542,11 @@ def _commit(
     by another process completing the same upload at the same moment. The record is one
     transaction: the submission, the upload's row gone (``record``), the source's activity
     and the completing session's."""
-    destination = instance.blobs.path_of(sealed_id)
-    if not destination.exists():
+    if not instance.blobs.exists(sealed_id):
         try:
-            instance.uploads.move_to(sealed_id, destination)
+            instance.uploads.commit(sealed_id, instance.blobs)
         except OSError:
-            if not destination.exists():  # not renamed by someone else: a real failure
+            if not instance.blobs.exists(sealed_id):  # not by someone else: a real failure
                 raise
 
     def record(db: Connection) -> None:

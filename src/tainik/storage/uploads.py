@@ -1,4 +1,6 @@
-"""Unfinished uploads on disk: ``DATA/uploads/ID/`` holding segments and the manifest.
+"""Unfinished uploads: :class:`Uploads` is what the services use; :class:`UploadStore` keeps
+them on disk, ``DATA/uploads/ID/`` holding segments and the manifest (``storage/objects.py``
+keeps them in an S3 bucket).
 
 Each part is written to a temporary name, fsynced and renamed, so a part is wholly present or
 absent whatever happens. Completing renames the folder into the blob store. Parts and folders
@@ -10,13 +12,55 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Protocol
 
 from tainik.core.errors import N_, IntegrityError
 from tainik.core.manifest import is_valid_id
 from tainik.sealed import durable, layout
+from tainik.storage.blobs import Blobs, BlobStore
 from tainik.storage.coarse import fix_times
+from tainik.storage.space import free_bytes
 
 TEMP_PREFIX = ".incoming-"
+
+
+class Uploads(Protocol):
+    """The parts of unfinished uploads by sealed id (ciphertext only). Each part is wholly
+    present or absent, whatever happens; writing one again replaces it atomically."""
+
+    def create(self, sealed_id: str) -> None:
+        """Make room for an upload (no error if there is)."""
+
+    def put_segment(self, sealed_id: str, index: int, data: bytes | list[bytes]) -> None:
+        """Store segment ``index`` durably."""
+
+    def put_manifest(self, sealed_id: str, data: bytes) -> None:
+        """Store the manifest durably."""
+
+    def received(self, sealed_id: str) -> list[int]:
+        """Indexes of the segments present, ascending."""
+
+    def has_manifest(self, sealed_id: str) -> bool:
+        """True when the manifest is present."""
+
+    def exists(self, sealed_id: str) -> bool:
+        """True when the store holds the upload (parts or only its place)."""
+
+    def clear_temporaries(self, sealed_id: str) -> None:
+        """Remove half-written parts left by a crash."""
+
+    def commit(self, sealed_id: str, blobs: Blobs) -> None:
+        """Make the upload's parts the complete sealed file ``sealed_id`` of ``blobs``,
+        durably and atomically (the caller has checked every part is present)."""
+
+    def remove(self, sealed_id: str) -> None:
+        """Delete an unfinished upload's parts (never a sealed file already complete)."""
+
+    def ids(self) -> list[str]:
+        """Ids of the uploads the store holds."""
+
+    def free_bytes(self) -> int | None:
+        """Bytes the store may still take, when it can tell (None: it cannot)."""
 
 
 class UploadStore:
@@ -101,6 +145,19 @@ class UploadStore:
         fix_times(destination, destination.parent, self.root)
         durable.fsync_dir(destination.parent)
         durable.fsync_dir(self.root)
+
+    def exists(self, sealed_id: str) -> bool:
+        """True when the upload's folder is there."""
+        return self.folder(sealed_id).is_dir()
+
+    def commit(self, sealed_id: str, blobs: Blobs) -> None:
+        """Rename the folder into ``blobs`` (a :class:`BlobStore` on the same file system)."""
+        assert isinstance(blobs, BlobStore)
+        self.move_to(sealed_id, blobs.path_of(sealed_id))
+
+    def free_bytes(self) -> int | None:
+        """Free bytes on the folder's file system."""
+        return free_bytes(self.root)
 
     def remove(self, sealed_id: str) -> None:
         """Delete an upload's folder and everything in it."""

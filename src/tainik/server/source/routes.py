@@ -283,7 +283,7 @@ class SourceInterface:
         declared = request.headers.get("content-length", "")
         # Below the free-space margin nothing new is taken in (507), before a byte is read.
         size = int(declared) if declared.isdigit() else 0
-        await run_in_threadpool(uploads.check_room, self.instance, self.instance.blobs.root, size)
+        await run_in_threadpool(uploads.check_room, self.instance, self.instance.blobs, size)
         if isinstance(session, NewSource):
             # Its first submission: derive its keys now, before a byte of the body is read, so
             # that a busy KDF gate (429) costs the source a retry, not a whole upload.

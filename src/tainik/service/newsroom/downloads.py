@@ -70,7 +70,7 @@ def download_one(
         links = _links(db, origin, [sealed_id]) if origin and sealed_id else {}
     if sealed_id is None or not instance.blobs.exists(sealed_id):
         raise NotFoundError()
-    layout = tarball.sealed_file_tar(instance.blobs.path_of(sealed_id))
+    layout = instance.blobs.tar(sealed_id)
     filename = f"{sealed_id}.sealed.tar"
     etag = f'"{sealed_id}-{layout.size}"'
     if origin is not None:
@@ -159,7 +159,7 @@ def download_selection(
     if not present:
         raise NotFoundError()
     layout = tarball.selection_tar(
-        [(s, tarball.sealed_file_tar(instance.blobs.path_of(s))) for s in present],
+        [(s, instance.blobs.tar(s)) for s in present],
         {s: link.encode() for s, link in links.items()},
     )
     now = instance.clock()

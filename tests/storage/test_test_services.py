@@ -1,0 +1,38 @@
+"""The test services themselves (tests/backends.py): a real PostgreSQL and a real SeaweedFS
+on loopback, a fresh database and bucket per test, passwords kept out of what is printed."""
+
+from __future__ import annotations
+
+import obstore
+import sqlalchemy as sa
+
+from backends import PostgresCluster, SeaweedS3
+from tainik.config import shown_url
+
+
+def test_each_test_gets_an_empty_database(postgres: PostgresCluster, pg_url: str) -> None:
+    engine = sa.create_engine(pg_url)
+    try:
+        with engine.begin() as db:
+            assert db.execute(sa.text("SELECT current_user")).scalar() == "tainik"
+            tables = db.execute(
+                sa.text("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
+            ).scalar()
+            assert tables == 0
+            db.execute(sa.text("CREATE TABLE here (x int)"))
+        assert postgres.password not in repr(engine)
+    finally:
+        engine.dispose()
+    other = postgres.new_database()
+    assert other != pg_url
+    assert postgres.password in pg_url
+    assert postgres.password not in shown_url(pg_url)
+    assert shown_url(pg_url).startswith("postgresql+psycopg://tainik:***@127.0.0.1:")
+
+
+def test_buckets_are_apart(seaweed: SeaweedS3, s3_bucket: str) -> None:
+    store = seaweed.store(s3_bucket)
+    obstore.put(store, "a/b", b"ciphertext")
+    assert obstore.get(store, "a/b").bytes() == b"ciphertext"
+    other = seaweed.store(seaweed.new_bucket())
+    assert [page for page in obstore.list(other) if page] == []
