@@ -2,7 +2,8 @@
 
 Two separate ``tainik serve`` processes on one instance folder, on ports of their own, are the
 model of several hosts sharing one database and one store (here SQLite and the folder, which
-one host shares between processes). ``tainik serve --workers N`` is the same on one pair of
+one host shares between processes), or PostgreSQL and SeaweedFS (``--backend pg``).
+``tainik serve --workers N`` is the same on one pair of
 ports, with a parent that replaces a killed worker.
 
 - one upload's segment PUTs alternate between two servers, one of which is SIGKILLed in the
@@ -28,14 +29,19 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 
+from backends import sealed_dir
 from live_server import LiveServer, make_instance
 from newsroom.live import ready_staffer, web_login
-from source_client import SourceClient, open_sealed, query_db
+from source_client import SourceClient, open_sealed
 from tainik import crypto
+from tainik.config import load_config
 from tainik.core.manifest import Kind, Manifest
 from tainik.core.segments import DEFAULT_SEGMENT_SIZE, SegmentPlan
 from tainik.sealed.writer import new_sealed_id
+from tainik.service.instance import Instance
+from tainik.storage import schema
 
 pytestmark = pytest.mark.slow
 
@@ -155,7 +161,7 @@ def test_one_upload_across_two_servers_one_killed_mid_put(
         assert refused.status_code == 400, refused.text
         assert refused.json()["error"] == "incomplete"
         assert refused.json()["missing"] == [2, 4]
-        assert query_db(data_dir, "SELECT count(*) FROM submissions") == [(0,)]
+        assert submissions(data_dir) == []
         # The killed server comes back beside the running one: it must not recover (that
         # would remove work the other is doing), and says so.
         second.start()
@@ -171,8 +177,12 @@ def test_one_upload_across_two_servers_one_killed_mid_put(
         assert done.status_code == 200, done.text
         again = client.post(upload.path(bases[0], "/complete"), headers=csrf_headers(client))
         assert again.status_code == 200, again.text  # idempotent, on the other process too
-    sealed = data_dir / "blobs" / f"{upload.manifest.id}.sealed"
-    assert query_db(data_dir, "SELECT sealed_id FROM submissions") == [(upload.manifest.id,)]
+    assert submissions(data_dir) == [upload.manifest.id]
+    instance = Instance.open(load_config(data_dir))
+    try:
+        sealed = sealed_dir(instance, upload.manifest.id, tmp_path / "fetched")
+    finally:
+        instance.close()
     opened = open_sealed([sealed], identity, tmp_path / "opened")
     assert opened == {"cell-block.mp4": upload.data}
     # Each segment is an age file the stock CLI opens.
@@ -182,6 +192,16 @@ def test_one_upload_across_two_servers_one_killed_mid_put(
         check=True,
     )
     assert stock.stdout == upload.slices[2]
+
+
+def submissions(data_dir: Path) -> list[str]:
+    """The sealed ids of the instance's submissions, whichever its database."""
+    instance = Instance.open(load_config(data_dir))
+    try:
+        with instance.engine.begin() as db:
+            return list(db.execute(select(schema.submissions.c.sealed_id)).scalars())
+    finally:
+        instance.close()
 
 
 def csrf_token(client: httpx.Client, base: str) -> str:
