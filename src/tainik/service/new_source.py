@@ -13,13 +13,13 @@ once. Its row is written with its first submission or its first resumable upload
 several hosts on one database), or a cookie made by one process would not open on the next:
 they live in the database (``cookie_keys``), one random key per *epoch*, an epoch being one
 session lifetime long. A cookie is sealed under the key of the epoch it is issued in, so it
-has expired by the end of the next epoch; from then on its key is deleted (SQLite overwrites
-deleted rows: ``secure_delete``). The key used to live in one process's memory only, so
-that nothing on the server's disk could ever open a cookie. What a seized disk gives now is
-no more than before: a cookie still valid is itself the credential (presented to the server, it
-opens the new source's pages), and a cookie older than two epochs opens under no key that
-still exists. No source identifier is stored: a key names nobody, and its row says only that
-somebody was given a codename within that epoch.
+has expired by the end of the next epoch; from then on its key is deleted, when the next key
+is made or by housekeeping (SQLite overwrites deleted rows: ``secure_delete``). The key used
+to live in one process's memory only, so that nothing on the server's disk could ever open a
+cookie. What a seized disk adds is little: a cookie still valid is itself the credential (it
+carries the codename's keys), and a lapsed one opens under no key that still exists. No
+source identifier is stored: a key names nobody, and its row says only that somebody was
+given a codename within that epoch.
 
 Logging out revokes the cookie in every process: its random id (never the codename) is
 stored in ``revoked_cookies`` until its key is gone.
