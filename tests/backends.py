@@ -46,6 +46,8 @@ PG_USER = "postgres"
 PG_ROLE = "tainik"
 PG_TEMPLATE = "template0"
 S3_REGION = "us-east-1"
+# The bucket every instance of a test session keeps its blobs in, each under its own prefix.
+SHARED_BUCKET = "tainik-tests"
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 20.0
 
@@ -313,6 +315,7 @@ class SeaweedS3:
         self.process: subprocess.Popen[bytes] | None = None
         self.start_seconds = 0.0
         self._names = itertools.count(1)
+        self._shared = False
 
     @property
     def endpoint(self) -> str:
@@ -392,7 +395,10 @@ class SeaweedS3:
         return self.process is not None and self.process.poll() is None
 
     def new_bucket(self) -> str:
-        """A new, empty bucket (SeaweedFS makes one on the first write of an admin)."""
+        """A new, empty bucket (SeaweedFS makes one on the first write of an admin). Each
+        bucket is a SeaweedFS collection with volumes of its own, and a disk has room for a
+        few dozen: instances share :data:`SHARED_BUCKET`, each under a prefix of its own
+        (:meth:`new_prefix`)."""
         import obstore
 
         name = f"tainik-{os.getpid()}-{next(self._names)}"
@@ -415,10 +421,20 @@ class SeaweedS3:
             client_options={"allow_http": True},
         )
 
-    def store_settings(self, bucket: str) -> dict[str, str]:
-        """The ``[store]`` table of a ``tainik.toml`` that keeps its blobs in ``bucket``."""
+    def new_prefix(self) -> str:
+        """A key prefix no instance used yet, in :data:`SHARED_BUCKET` (made if need be)."""
+        if not self._shared:
+            import obstore
+
+            obstore.put(self.store(SHARED_BUCKET), "new", b"")
+            self._shared = True
+        return f"instance-{os.getpid()}-{next(self._names)}"
+
+    def store_settings(self, bucket: str, prefix: str = "") -> dict[str, str]:
+        """The ``[store]`` table of a ``tainik.toml`` that keeps its blobs in ``bucket``
+        (under ``prefix``)."""
         return {
-            "url": f"s3://{bucket}",
+            "url": f"s3://{bucket}/{prefix}" if prefix else f"s3://{bucket}",
             "endpoint": self.endpoint,
             "region": S3_REGION,
             "access_key_id": self.access_key,
@@ -494,7 +510,8 @@ def close_session_services() -> None:
 def use_backend(data_dir: Path, chosen: str | None = None) -> str:
     """Point the instance folder ``data_dir`` (made by ``tainik init``) at the backend under
     test (``chosen``, or the ``--backend`` option): for ``pg`` a fresh PostgreSQL database
-    and a fresh SeaweedFS bucket, written into its ``tainik.toml``; for ``sqlite`` nothing
+    and a fresh key prefix in SeaweedFS (``s3://tainik-tests/PREFIX``), written into its
+    ``tainik.toml``; for ``sqlite`` nothing
     changes. Returns the backend used."""
     from tainik.config import CONFIG_NAME, set_key
 
@@ -507,7 +524,7 @@ def use_backend(data_dir: Path, chosen: str | None = None) -> str:
     text = path.read_text(encoding="utf-8")
     text = set_key(text, "database", "url", session_postgres().new_database())
     weed = session_seaweed()
-    for key, value in weed.store_settings(weed.new_bucket()).items():
+    for key, value in weed.store_settings(SHARED_BUCKET, weed.new_prefix()).items():
         text = set_key(text, "store", key, value)
     path.write_text(text, encoding="utf-8")
     return chosen

@@ -30,6 +30,9 @@ from types import TracebackType
 from urllib.parse import urlsplit
 
 import httpx
+import sqlalchemy
+
+from tainik.config import load_config
 
 CSRF_COOKIE = "tainik_csrf"
 SESSION_COOKIE = "tainik_source"
@@ -287,7 +290,24 @@ class BlobState:
 
 
 def blob_state(data_dir: Path) -> BlobState:
-    """What ``DIR/blobs`` holds now."""
+    """What ``DIR/blobs`` holds now (or the instance's bucket: its complete sealed files, and
+    as "partial" the ids whose parts no marker vouches for, by id)."""
+    config = load_config(data_dir)
+    if config.store.is_s3:
+        from tainik.storage import objects
+
+        store = config.store
+        blobs, _uploads = objects.open_stores(
+            store.bucket,
+            store.prefix,
+            endpoint=store.endpoint,
+            region=store.region,
+            access_key_id=store.access_key_id,
+            secret_access_key=store.secret_access_key,
+        )
+        done = blobs.bucket.complete_ids()
+        loose = blobs.bucket.loose_ids()
+        return BlobState(frozenset(done), tuple(Path(i) for i in sorted(loose)))
     complete: set[str] = set()
     partial: list[Path] = []
     for entry in (data_dir / "blobs").iterdir():
@@ -299,7 +319,17 @@ def blob_state(data_dir: Path) -> BlobState:
 
 
 def query_db(data_dir: Path, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
-    """Rows of a read query on the instance's SQLite database (WAL: safe while serving)."""
+    """Rows of a read query on the instance's database: SQLite (WAL: safe while serving), or
+    the PostgreSQL database its ``tainik.toml`` names (``?`` placeholders either way)."""
+    url = load_config(data_dir).database_url
+    if not url.startswith("sqlite"):
+        engine = sqlalchemy.create_engine(url)
+        try:
+            with engine.connect() as db:
+                found = db.exec_driver_sql(sql.replace("?", "%s"), tuple(params)).all()
+                return [tuple(row) for row in found]
+        finally:
+            engine.dispose()
     connection = sqlite3.connect(data_dir / "tainik.db", timeout=30)
     try:
         return list(connection.execute(sql, tuple(params)).fetchall())

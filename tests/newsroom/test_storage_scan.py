@@ -13,10 +13,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from backends import sealed_dir
 from canary import files_under, holds
 from live_server import LiveServer, make_instance
 from source_client import SourceClient, open_sealed
+from tainik.config import load_config
 from tainik.core.manifest import is_valid_id
+from tainik.service.instance import Instance
 
 from .live import ready_staffer, web_login
 
@@ -81,7 +84,15 @@ def test_no_plaintext_of_submissions_or_replies_on_disk(tmp_path: Path) -> None:
     for needle in (canary, reply_canary, codename, *secrets_of_staff):
         assert needle not in log
     # Not vacuous: the organisation opens the replies, canary and all.
-    replies = [p for p in (data_dir / "blobs").glob("*.sealed") if p.name[:26] not in chosen]
+    instance = Instance.open(load_config(data_dir))
+    try:
+        replies = [
+            sealed_dir(instance, sealed_id, tmp_path / "blobs")
+            for sealed_id in instance.blobs.ids()
+            if sealed_id not in chosen
+        ]
+    finally:
+        instance.close()
     assert len(replies) == 2
     opened = open_sealed(replies, identity, tmp_path / "opened")
     assert sorted(opened.values()) == sorted(

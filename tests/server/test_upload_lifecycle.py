@@ -141,6 +141,7 @@ def test_parts_sent_after_complete_are_refused_as_wrong_state(
     _opens(instance, org, upload, tmp_path)
 
 
+@pytest.mark.embedded
 def test_a_segment_in_flight_when_the_upload_completes_is_refused_not_lost(
     source: TestClient,
     instance: Instance,

@@ -480,6 +480,7 @@ def test_the_session_states_the_largest_upload(source: TestClient, instance: Ins
     assert source.get("/api/session").json()["max_upload_bytes"] == 5_000_000
 
 
+@pytest.mark.embedded
 def test_a_full_disk_has_its_own_error_code(
     source: TestClient, instance: Instance, org: crypto.Identity, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -107,6 +107,11 @@ def _recover(instance: Instance, lock: ServeLock) -> None:
             recovered.expired_uploads,
             recovered.empty_sources,
         )
+    if recovered.missing:
+        logging.getLogger("tainik.server").warning(
+            "recovery: %d recorded sealed files are missing from the blob store",
+            recovered.missing,
+        )
 
 
 def _serve_worker(config: InstanceConfig, worker: workers.WorkerSetup) -> int:

@@ -56,7 +56,7 @@ from tainik.core.upload import (
 from tainik.service.errors import NotFoundError
 from tainik.service.instance import Instance
 from tainik.service.sources import ACTIVITY_GRANULARITY, SourceSession, touch_in
-from tainik.storage import schema
+from tainik.storage import locks, schema
 from tainik.storage.blobs import Blobs
 from tainik.storage.database import stored_time
 from tainik.storage.uploads import Uploads
@@ -243,7 +243,9 @@ def reserved_bytes(segments: int) -> int:
 
 def _check_quota(db: Connection, instance: Instance, session: SourceSession, segments: int) -> None:
     """Refuse (``413 quota``) a new upload that would take the source's unfinished uploads
-    past ``max_unfinished_bytes`` of declared size."""
+    past ``max_unfinished_bytes`` of declared size (one new upload of a source at a time, so
+    that concurrent ones see each other's claim)."""
+    locks.hold(db, "upload quota", session.source_id)
     claimed = db.execute(
         select(func.coalesce(func.sum(schema.uploads.c.segments), 0)).where(
             schema.uploads.c.source_id == session.source_id

@@ -1,8 +1,18 @@
-"""Locks shared by every server process of an instance, kept where its database is.
+"""Locks: named locks held for the rest of a transaction, and locks shared by every server
+process of an instance.
 
-Several processes may serve one instance: ``tainik serve --workers N`` on one host, and
-several hosts on one PostgreSQL database and one object store. Two things must still happen
-in one process at a time:
+**Transaction locks** (:func:`hold`): what SQLite's one writer gives for free. SQLite lets
+one transaction write at a time: a transaction that writes first and then reads (a login
+attempt recorded, then the attempts counted) sees every concurrent one, and two that read and
+then write are serialised or one fails. PostgreSQL runs them side by side (READ COMMITTED), so
+a check-then-write that must see its concurrent peers (the login throttle, a source's upload
+quota, a TOTP step spent once) first takes :func:`hold` on the same name: a transaction-level
+advisory lock (``pg_advisory_xact_lock``), let go at commit or rollback. On SQLite
+:func:`hold` does nothing; the database's write lock does the same work.
+
+**Process locks** (:func:`instance_lock`, :func:`job_lock`). Several processes may serve one
+instance: ``tainik serve --workers N`` on one host, and several hosts on one PostgreSQL
+database and one object store. Two things must still happen in one process at a time:
 
 - **recovery at start** (service/maintenance.py) removes what no row owns: it must run only
   while no other process serves, or it would remove a sealed file another process has put in
@@ -11,23 +21,40 @@ in one process at a time:
 - **periodic jobs** (housekeeping: expiries) need not run twice at once: a *job lock* is
   tried, and a process that does not get it skips that round.
 
-The lock lives where the database lives, so that it covers every process that shares the
-data: on SQLite (one host by nature) a ``flock`` on a file in the instance folder; on
-PostgreSQL an advisory lock (``pg_advisory_lock_shared`` and friends), held by a connection
-of its own for as long as the lock is held, so that it ends with the process however it ends.
+These live where the database lives, so that they cover every process that shares the data:
+on SQLite (one host by nature) a ``flock`` on a file in the instance folder; on PostgreSQL a
+session-level advisory lock in the two-key space (``pg_advisory_lock_shared(TAINIK, 1)`` and
+friends; the transaction locks use the one-key space, which never overlaps it), held by a
+connection of its own for as long as the lock is held, so that it ends with the process
+however it ends.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import Connection
+
+
+def lock_id(*name: object) -> int:
+    """A 64-bit signed number for ``name`` (its parts joined), stable across processes."""
+    text = "\x1f".join(str(part) for part in name).encode()
+    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big", signed=True)
+
+
+def hold(db: Connection, *name: object) -> None:
+    """Hold the lock ``name`` until ``db``'s transaction ends (waiting for it if another
+    transaction holds it). Only on PostgreSQL; SQLite serialises writers itself."""
+    if db.dialect.name == "postgresql":
+        db.execute(select(func.pg_advisory_xact_lock(lock_id(*name))))
+
 
 # The advisory lock keys: (TAINIK, what). 0x7461696e is "tain" in ASCII.
 TAINIK = 0x7461696E

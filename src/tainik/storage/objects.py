@@ -25,14 +25,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import timedelta
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 import obstore
+from obstore.exceptions import AlreadyExistsError, PreconditionError
 from obstore.exceptions import BaseError as ObstoreError
 from obstore.exceptions import NotFoundError as ObjectNotFound
 from obstore.store import S3Store
 
-from tainik.core.errors import N_, IntegrityError, StorageUnavailableError
+from tainik.core.errors import N_, IntegrityError, StorageError, StorageUnavailableError
 from tainik.core.manifest import is_valid_id
 from tainik.crypto import Identity
 from tainik.sealed import layout, reader, tarball
@@ -47,12 +48,13 @@ T = TypeVar("T")
 
 
 def _calling(action: Callable[[], T]) -> T:
-    """Run one request; any failure of the store but "not found" becomes ``503``."""
+    """Run one request; any failure of the store but "not found" and a refused condition
+    becomes ``503``."""
     try:
         return action()
-    except ObjectNotFound:
+    except (ObjectNotFound, FileNotFoundError, AlreadyExistsError, PreconditionError):
         raise
-    except ObstoreError as exc:
+    except (ObstoreError, OSError) as exc:
         # The store's message may quote the endpoint and keys' names, never a secret; it is
         # kept as the cause for the log's type name only.
         raise StorageUnavailableError(N_("The object store did not answer")) from exc
@@ -106,16 +108,24 @@ class Bucket:
             raise IntegrityError(N_("Not a sealed-file id"))
         return f"{self.prefix}{COMPLETE}{sealed_id}"
 
-    def put(self, key: str, data: bytes | bytearray | memoryview | list[bytes]) -> None:
-        """One PUT: the object is there, whole, once it returns."""
+    def put(
+        self, key: str, data: bytes | bytearray | memoryview | list[bytes], *, create: bool = False
+    ) -> bool:
+        """One PUT: the object is there, whole, once it returns. With ``create``, only if no
+        object has the key (``If-None-Match: *``): False, and nothing written, if one has."""
         body = b"".join(data) if isinstance(data, list) else bytes(data)
-        _calling(lambda: obstore.put(self.store, key, body, use_multipart=False))
+        mode: Literal["create", "overwrite"] = "create" if create else "overwrite"
+        try:
+            _calling(lambda: obstore.put(self.store, key, body, mode=mode, use_multipart=False))
+        except (AlreadyExistsError, PreconditionError):
+            return False
+        return True
 
     def present(self, key: str) -> bool:
         """Whether ``key`` exists."""
         try:
             _calling(lambda: obstore.head(self.store, key))
-        except ObjectNotFound:
+        except (ObjectNotFound, FileNotFoundError):
             return False
         return True
 
@@ -138,8 +148,13 @@ class Bucket:
     def _delete(self, keys: list[str]) -> None:
         _calling(lambda: obstore.delete(self.store, keys))
 
+    def loose_ids(self) -> set[str]:
+        """Ids that have parts and no marker: unfinished uploads, and what a crash left."""
+        candidates = self.part_ids() - self.complete_ids()
+        return {sealed_id for sealed_id in candidates if self.parts(sealed_id)}
+
     def part_ids(self) -> set[str]:
-        """Ids that have parts."""
+        """Ids that have, or had, parts (a store may keep a key's "folder" once empty)."""
         start = f"{self.prefix}{PARTS}"
         listed = _calling(lambda: obstore.list_with_delimiter(self.store, prefix=start))
         found = set()
@@ -227,7 +242,7 @@ class ObjectBlobs:
 
     def sweep_partials(self, keep: Collection[str] = ()) -> int:
         """Delete parts that no marker vouches for and no unfinished upload (``keep``) owns."""
-        strays = self.bucket.part_ids() - self.bucket.complete_ids() - set(keep)
+        strays = self.bucket.loose_ids() - set(keep)
         for sealed_id in strays:
             self.bucket.delete_parts(sealed_id)
         return len(strays)
@@ -301,11 +316,24 @@ class ObjectUploads:
 
     def put_segment(self, sealed_id: str, index: int, data: bytes | list[bytes]) -> None:
         """One PUT of segment ``index`` (replacing an earlier one whole)."""
-        self.bucket.put(self.bucket.part(sealed_id, layout.segment_name(index)), data)
+        self._put_part(sealed_id, layout.segment_name(index), data)
 
     def put_manifest(self, sealed_id: str, data: bytes) -> None:
         """One PUT of the manifest."""
-        self.bucket.put(self.bucket.part(sealed_id, layout.MANIFEST), data)
+        self._put_part(sealed_id, layout.MANIFEST, data)
+
+    def _put_part(self, sealed_id: str, name: str, data: bytes | list[bytes]) -> None:
+        """A part is written only where none is (``If-None-Match``). Where one is, the upload
+        may be complete already: a part sent late (its request checked the state just before
+        a complete) is refused then and never replaces a part of a committed sealed file, as
+        on disk its rename finds the folder gone. Otherwise it is a client's retry, written
+        over the earlier one whole."""
+        key = self.bucket.part(sealed_id, name)
+        if self.bucket.put(key, data, create=True):
+            return
+        if self.bucket.present(self.bucket.marker(sealed_id)):
+            raise StorageError(N_("The upload is complete; the part was not written"))
+        self.bucket.put(key, data)
 
     def received(self, sealed_id: str) -> list[int]:
         """Indexes of the segments present."""
@@ -339,7 +367,7 @@ class ObjectUploads:
 
     def ids(self) -> list[str]:
         """Ids with parts and no marker."""
-        return sorted(self.bucket.part_ids() - self.bucket.complete_ids())
+        return sorted(self.bucket.loose_ids())
 
     def free_bytes(self) -> int | None:
         """An S3 store does not say."""

@@ -75,6 +75,7 @@ from tainik.service.newsroom.errors import (
     TokenScopeError,
     TokenScopeUnknownError,
 )
+from tainik.storage import locks
 from tainik.storage import newsroom_schema as ns
 from tainik.storage.database import stored_time
 from tainik.storage.space import unless_full
@@ -303,6 +304,9 @@ def _record(db: Connection, key: str, now: datetime) -> tuple[int, int]:
     """Record an attempt; returns its id and how many attempts for ``key`` came before it
     within the window (this one included in none, every concurrent one included)."""
     attempts = ns.login_failures
+    # One attempt of a name at a time (storage/locks.py), so that the count sees every
+    # concurrent attempt: SQLite's write lock, taken by the insert, does it there.
+    locks.hold(db, "login attempts", key)
     forget_old_attempts(db, now)
     # Insert first: the write lock makes the count below see every concurrent attempt.
     attempt_id = db.execute(insert(attempts).values(account=key, at=now)).inserted_primary_key[0]  # type: ignore[index]
@@ -316,6 +320,7 @@ def _record(db: Connection, key: str, now: datetime) -> tuple[int, int]:
 
 def _claim_step(db: Connection, user_id: int, step: int, now: datetime) -> bool:
     """Spend a TOTP time step of an account; False when it, or a later one, was used."""
+    locks.hold(db, "totp", user_id)
     last = db.execute(
         select(func.max(ns.totp_used.c.step)).where(ns.totp_used.c.user_id == user_id)
     ).scalar()
