@@ -31,6 +31,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+import backends
 from backends import sealed_dir
 from live_server import LiveServer, make_instance
 from newsroom.live import ready_staffer, web_login
@@ -308,3 +309,19 @@ def _zombie(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
     except OSError:
         return True
+
+
+def test_the_instance_lock_is_taken_again_after_postgresql_restarts(
+    backend: str, instance_dir: tuple[Path, Path, str], tmp_path: Path
+) -> None:
+    """A restart of PostgreSQL ends the session that held a server's instance lock: the server
+    takes it again, so that a server starting beside it still skips recovery."""
+    if backend != "pg":
+        pytest.skip("PostgreSQL's advisory lock (SQLite's is a file lock, never lost)")
+    data_dir, _identity, _organisation = instance_dir
+    first, second = two_servers(data_dir, tmp_path)
+    with first:
+        backends.session_postgres().restart()
+        wait_for(lambda: "the instance lock was lost" in first.stderr_text())
+        with second:
+            assert "recovery at start skipped" in second.stderr_text()

@@ -16,7 +16,7 @@ from tainik.sealed.writer import SegmentWorkers
 from tainik.server import workers
 from tainik.server.app import listen, serve_on
 from tainik.service.instance import Instance
-from tainik.service.maintenance import ServeLock, recover, run_housekeeping
+from tainik.service.maintenance import ServeLock, recover, run_housekeeping, run_lock_keeper
 from tainik.service.newsroom import key_change
 
 
@@ -71,6 +71,7 @@ def run_serve(args: argparse.Namespace, ctx: Context) -> int:
         sockets = listen(args.host, args.source_port, args.newsroom_port)
         stop = threading.Event()
         threading.Thread(target=run_housekeeping, args=(instance, stop), daemon=True).start()
+        threading.Thread(target=run_lock_keeper, args=(lock, stop), daemon=True).start()
         try:
             if args.workers == 1:
                 jobs = default_jobs()

@@ -69,9 +69,35 @@ class ServeLock:
         self._lock.share()
         self.exclusive = False
 
+    def keep(self) -> bool:
+        """Take the lock again if it was lost (False then): see :func:`run_lock_keeper`."""
+        return self._lock.keep()
+
     def release(self) -> None:
         """Let go of the lock."""
         self._lock.release()
+
+
+# How often a server checks that it still holds the instance lock.
+LOCK_CHECK_SECONDS = 5.0
+
+
+def run_lock_keeper(
+    lock: ServeLock, stop: threading.Event, every: float = LOCK_CHECK_SECONDS
+) -> None:
+    """Check every ``every`` seconds that ``lock`` is still held, until ``stop`` is set.
+
+    On PostgreSQL the lock lives in a database session, and a restart of the database ends
+    it: until it is taken again, a server starting elsewhere would find nobody serving and run
+    recovery beside this one (removing sealed files this one is about to record). So it is
+    taken again, shared, as soon as the database answers."""
+    log = logging.getLogger("tainik.server")
+    while not stop.wait(every):
+        try:
+            if not lock.keep():
+                log.warning("the instance lock was lost (the database restarted): taken again")
+        except Exception as exc:
+            log.error("the instance lock could not be checked: %s", type(exc).__name__)
 
 
 def recover(instance: Instance, lock: ServeLock) -> Recovered:

@@ -41,6 +41,7 @@ from typing import Protocol
 
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 
 def lock_id(*name: object) -> int:
@@ -74,6 +75,10 @@ class InstanceLock(Protocol):
         """Hold the lock shared (waiting while another holds it exclusive); from exclusive,
         this lets others in."""
 
+    def keep(self) -> bool:
+        """Check that the lock is still held, and take it shared again if not; False when it
+        had been lost (PostgreSQL restarted: the session that held it ended)."""
+
     def release(self) -> None:
         """Let go of the lock."""
 
@@ -96,6 +101,9 @@ class FileInstanceLock:
         # exclusive in between, recover, and share it in turn, which is harmless here).
         fcntl.flock(self._fd, fcntl.LOCK_SH)
 
+    def keep(self) -> bool:
+        return True  # a lock on an open file lasts as long as the process
+
     def release(self) -> None:
         with contextlib.suppress(OSError):
             fcntl.flock(self._fd, fcntl.LOCK_UN)
@@ -106,6 +114,7 @@ class PostgresInstanceLock:
     """:class:`InstanceLock` as a session-level advisory lock on a connection of its own."""
 
     def __init__(self, engine: Engine) -> None:
+        self._engine = engine
         self._connection: Connection = engine.connect()
         self._exclusive = False
 
@@ -124,6 +133,26 @@ class PostgresInstanceLock:
         if self._exclusive:
             self._ask("SELECT pg_advisory_unlock(:a, :b)")
             self._exclusive = False
+
+    def keep(self) -> bool:
+        try:
+            held = self._connection.execute(
+                text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+                    " AND pid = pg_backend_pid() AND classid = :a AND objid = :b"
+                ),
+                {"a": TAINIK, "b": INSTANCE_KEY},
+            ).scalar_one()
+            self._connection.commit()
+            if held:
+                return True
+        except DBAPIError:
+            with contextlib.suppress(DBAPIError):
+                self._connection.close()
+        self._connection = self._engine.connect()  # raises while the database is away
+        self._exclusive = False
+        self.share()
+        return False
 
     def release(self) -> None:
         self._connection.close()  # ends the session, and every lock it held
