@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
+
+from sqlalchemy import Engine
+
+from tainik.storage import migrations
+from tainik.storage.database import open_database
 
 # Version 4's tables and indexes, as its open_database made them (sqlite3 .dump, no rows but
 # the schema version).
@@ -15,3 +21,9 @@ def schema_4_database(path: Path) -> str:
     with sqlite3.connect(path) as db:
         db.executescript(SCHEMA_4.read_text(encoding="utf-8"))
     return f"sqlite:///{path}"
+
+
+def upgraded(url: str) -> Engine:
+    """The database at ``url`` upgraded as ``tainik migrate`` does (no copy), then opened."""
+    migrations.upgrade(url, backups=None, now=datetime.now(UTC))
+    return open_database(url)

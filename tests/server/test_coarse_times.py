@@ -88,13 +88,15 @@ def test_an_older_database_has_its_times_coarsened(tmp_path: Path) -> None:
     """Schema 1 kept times to the microsecond: opening it rounds them down, data kept."""
     from sqlalchemy import select
 
-    from tainik.storage import schema
+    from old_schemas import upgraded
+    from tainik.storage import migrations, schema
     from tainik.storage.database import open_database
 
     url = f"sqlite:///{tmp_path / 'old.db'}"
     open_database(url).dispose()
     precise = MOMENT.strftime("%Y-%m-%d %H:%M:%S.%f")
     with sqlite3.connect(tmp_path / "old.db") as db:  # as schema 1 wrote it
+        db.execute("DROP TABLE alembic_version")
         db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
         db.execute(
             "INSERT INTO sources (id, lookup, reply_recipient, designation, created_at,"
@@ -104,7 +106,7 @@ def test_an_older_database_has_its_times_coarsened(tmp_path: Path) -> None:
         db.execute(
             "INSERT INTO source_sessions VALUES (?, 7, ?, ?)", (b"t" * 32, b"sealed", precise)
         )
-    engine = open_database(url)
+    engine = upgraded(url)
     with engine.begin() as db:
         row = db.execute(select(schema.sources)).one()
         assert row.designation == "old friend"
@@ -113,5 +115,5 @@ def test_an_older_database_has_its_times_coarsened(tmp_path: Path) -> None:
         seen = db.execute(select(schema.source_sessions.c.last_seen)).scalar_one()
         assert seen == datetime.fromisoformat(MINUTE)
         version = db.execute(select(schema.meta.c.value)).scalar_one()
-        assert version == str(schema.SCHEMA_VERSION) == "5"
+        assert (version, migrations.HISTORY.current(db)) == ("6", migrations.HISTORY.head)
     engine.dispose()

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from sqlalchemy import inspect, select
 
-from tainik.storage import schema
+from old_schemas import upgraded
+from tainik.storage import migrations, schema
 from tainik.storage.database import open_database
 
 
@@ -16,6 +17,7 @@ def test_a_schema_2_database_gains_seen_by_source_with_its_replies_kept(tmp_path
     path = tmp_path / "old.db"
     open_database(f"sqlite:///{path}").dispose()
     with sqlite3.connect(path) as db:  # as schema 2 left it: no such column, two replies
+        db.execute("DROP TABLE alembic_version")  # made before Alembic kept the history
         db.execute("ALTER TABLE replies DROP COLUMN seen_by_source")
         db.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
         db.execute(
@@ -28,7 +30,7 @@ def test_a_schema_2_database_gains_seen_by_source_with_its_replies_kept(tmp_path
                 "INSERT INTO replies (id, source_id, sealed_id, created_at) VALUES (?, 7, ?, ?)",
                 (reply_id, sealed_id, "2026-01-02 03:00:00"),
             )
-    engine = open_database(f"sqlite:///{path}")
+    engine = upgraded(f"sqlite:///{path}")
     try:
         columns = {c["name"] for c in inspect(engine).get_columns("replies")}
         assert "seen_by_source" in columns
@@ -39,8 +41,9 @@ def test_a_schema_2_database_gains_seen_by_source_with_its_replies_kept(tmp_path
                 ).order_by(schema.replies.c.id)
             ).all()
             version = db.execute(select(schema.meta.c.value)).scalar_one()
+            revision = migrations.HISTORY.current(db)
         assert [tuple(row) for row in rows] == [(1, "a" * 26, False), (2, "b" * 26, False)]
-        assert version == str(schema.SCHEMA_VERSION) == "5"
+        assert (version, revision) == ("6", migrations.HISTORY.head)
     finally:
         engine.dispose()
     # Opening it again changes nothing.

@@ -1,4 +1,5 @@
-"""``tainik init`` and ``tainik serve``: create and run a server instance."""
+"""``tainik init``, ``tainik serve`` and ``tainik migrate``: create, run and upgrade a server
+instance."""
 
 from __future__ import annotations
 
@@ -6,6 +7,11 @@ import argparse
 import logging
 import sys
 import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import make_url
 
 from tainik.cli.context import Context
 from tainik.config import InstanceConfig, init_instance, load_config
@@ -18,6 +24,8 @@ from tainik.server.app import listen, serve_on
 from tainik.service.instance import Instance
 from tainik.service.maintenance import ServeLock, recover, run_housekeeping, run_lock_keeper
 from tainik.service.newsroom import key_change
+from tainik.service.schema_upgrade import upgrade_database
+from tainik.storage.migrations import Found, Upgraded
 
 
 def run_init(args: argparse.Namespace, ctx: Context) -> int:
@@ -35,7 +43,11 @@ def run_init(args: argparse.Namespace, ctx: Context) -> int:
 
 def run_serve(args: argparse.Namespace, ctx: Context) -> int:
     """Run the server until interrupted: in this process, or in ``--workers`` processes
-    (server/workers.py) while this one recovers, keeps house and replaces any that exits."""
+    (server/workers.py) while this one recovers, keeps house and replaces any that exits.
+
+    The first server of an instance (no other serving it: the instance lock is free) upgrades
+    the database, recovers and then shares the lock; one that starts beside others does
+    neither, and its code must then be the database's revision (else it is refused)."""
     logging.basicConfig(
         stream=sys.stderr,
         level=logging.INFO,
@@ -51,17 +63,23 @@ def run_serve(args: argparse.Namespace, ctx: Context) -> int:
     if worker is not None:
         return _serve_worker(config, worker)
     log = logging.getLogger("tainik.server")
-    instance = Instance.open(config)
-    lock = None
+    lock = ServeLock.serving(config)
     try:
-        lock = ServeLock.serving(instance)
+        if lock.exclusive:
+            # Under the lock, before anything reads the database (service/schema_upgrade.py).
+            _upgrade(config, lock, ctx, log=log.info)
+        instance = Instance.open(config)
+    except BaseException:
+        lock.release()
+        raise
+    try:
         if lock.exclusive:
             _recover(instance, lock)
             lock.share()
         else:
             log.info(
-                "other server processes serve this instance: recovery at start skipped "
-                "(it runs when a server starts with none other serving)"
+                "other server processes serve this instance: upgrade and recovery at start "
+                "skipped (they run when a server starts with none other serving)"
             )
         if key_change.reconcile(instance):
             log.warning(
@@ -86,8 +104,7 @@ def run_serve(args: argparse.Namespace, ctx: Context) -> int:
         finally:
             stop.set()
     finally:
-        if lock is not None:
-            lock.release()
+        lock.release()
         instance.close()
     return 0
 
@@ -128,3 +145,61 @@ def _serve_worker(config: InstanceConfig, worker: workers.WorkerSetup) -> int:
     finally:
         instance.close()
     return 0
+
+
+def run_migrate(args: argparse.Namespace, ctx: Context) -> int:
+    """Upgrade the instance's database, saying what was found, copied and applied."""
+    config = load_config(args.data)
+    lock = ServeLock(config)
+    try:
+        _upgrade(config, lock, ctx, log=ctx.say)
+    finally:
+        lock.release()
+    return 0
+
+
+def _upgrade(
+    config: InstanceConfig, lock: ServeLock, ctx: Context, *, log: Callable[[str], None]
+) -> Upgraded:
+    """Upgrade under ``lock``, telling ``log`` what was found, where it was copied, each step
+    as it is done, and the outcome."""
+    _ = ctx._
+    url = make_url(config.database_url).render_as_string(hide_password=True)
+
+    def start(found: Found, backup: Path | None) -> None:
+        if found.empty:
+            return
+        log(_("Database {url}: {found}.").format(url=url, found=_found(found, _)))
+        if backup is not None:
+            log(_("Copied to {path} before upgrading.").format(path=backup))
+        else:
+            log(_("No copy was taken (not SQLite): keep your own from before, such as a pg_dump."))
+
+    def step(what: str, doc: str) -> None:
+        log(_("  applied {what}: {doc}").format(what=what, doc=doc))
+
+    upgraded = upgrade_database(config, lock, now=datetime.now(UTC), on_start=start, on_step=step)
+    if upgraded.before.empty:
+        log(
+            _("Database {url}: new, created at revision {head}.").format(
+                url=url, head=upgraded.after
+            )
+        )
+    elif not upgraded.changed:
+        log(
+            _("Database {url}: at revision {head}, this Tainik's newest; nothing to do.").format(
+                url=url, head=upgraded.after
+            )
+        )
+    else:
+        log(_("Upgraded to revision {head}, this Tainik's newest.").format(head=upgraded.after))
+    return upgraded
+
+
+def _found(found: Found, _: Callable[[str], str]) -> str:
+    """What a database records, in the user's language."""
+    if found.revision is not None:
+        return _("revision {revision}").format(revision=found.revision)
+    if found.legacy_version is not None:
+        return _("schema version {version}").format(version=found.legacy_version)
+    return _("no tables")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -21,7 +22,7 @@ from tainik.core.errors import N_, ExitCode, TainikError, UsageError
 from tainik.core.manifest import Kind
 from tainik.core.units import human_bytes
 from tainik.workstation.signing import SigningKey
-from tainik.workstation.vault import heads, keyfile
+from tainik.workstation.vault import heads, keyfile, upgrade
 from tainik.workstation.vault import items as vault_items
 from tainik.workstation.vault.errors import VaultIntegrityError
 from tainik.workstation.vault.events import ImportObserver, ImportResult, Progress
@@ -55,6 +56,35 @@ def say_head(vault: Vault, ctx: Context) -> None:
             head=head
         )
     )
+
+
+# -- migrate --------------------------------------------------------------------------------------
+
+
+def run_migrate(args: argparse.Namespace, ctx: Context) -> int:
+    """Upgrade the vault's catalogue, the custody log recording it."""
+    _ = ctx._
+    with Vault.open(args.vault, upgrading=True) as vault:
+        key = unlock(vault, ctx)
+        with vault.writer(key, actor(args)) as writer:
+            done = upgrade.upgrade(writer, datetime.now(UTC))
+        if done.record is None:
+            current = _(
+                "Vault {path}: catalogue at revision {head}, this Tainik's newest; nothing to do."
+            )
+            ctx.say(current.format(path=args.vault, head=done.after))
+            return ExitCode.OK
+        ctx.say(_("Vault {path}: catalogue at {found}.").format(path=args.vault, found=done.before))
+        ctx.say(_("Copied to {path} before upgrading.").format(path=done.backup))
+        for what, doc in done.steps:
+            ctx.say(_("  applied {what}: {doc}").format(what=what, doc=doc))
+        ctx.say(
+            _("Upgraded to revision {head}; custody record {seq} records it.").format(
+                head=done.after, seq=done.record.seq
+            )
+        )
+        say_head(vault, ctx)
+    return ExitCode.OK
 
 
 # -- init -----------------------------------------------------------------------------------------

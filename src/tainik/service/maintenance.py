@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from tainik.config import InstanceConfig
 from tainik.core.errors import N_, UsageError
 from tainik.service import new_source, sources, uploads
 from tainik.service.instance import Instance
@@ -45,8 +46,11 @@ class ServeLock:
     """The instance lock of one server process, for its life: exclusive (nobody else serves;
     recovery may run), or shared with the other processes serving the instance."""
 
-    def __init__(self, instance: Instance, *, share: bool = False) -> None:
-        self._lock = instance_lock(instance.engine, instance.config.data_dir)
+    def __init__(self, instance: Instance | InstanceConfig, *, share: bool = False) -> None:
+        # An InstanceConfig before the instance is opened: 'migrate' and 'serve' upgrade the
+        # database under this lock first (service/schema_upgrade.py).
+        config = instance.config if isinstance(instance, Instance) else instance
+        self._lock = instance_lock(config.database_url, config.data_dir)
         self.exclusive = self._lock.try_exclusive()
         if self.exclusive:
             return
@@ -54,14 +58,14 @@ class ServeLock:
             self._lock.release()
             raise UsageError(
                 N_("Another 'tainik serve' is already running on {path}"),
-                path=str(instance.config.data_dir),
+                path=str(config.data_dir),
             )
         self._lock.share()
 
     @classmethod
-    def serving(cls, instance: Instance) -> ServeLock:
+    def serving(cls, instance: Instance | InstanceConfig) -> ServeLock:
         """The lock of a server about to serve: exclusive when no other process serves the
-        instance (then :func:`recover`, then :meth:`share`), else shared at once."""
+        instance (then upgrade, :func:`recover`, and :meth:`share`), else shared at once."""
         return cls(instance, share=True)
 
     def share(self) -> None:

@@ -39,7 +39,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, create_engine, func, make_url, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
@@ -156,6 +156,7 @@ class PostgresInstanceLock:
 
     def release(self) -> None:
         self._connection.close()  # ends the session, and every lock it held
+        self._engine.dispose()
 
 
 def is_postgres(engine: Engine) -> bool:
@@ -163,10 +164,12 @@ def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
 
 
-def instance_lock(engine: Engine, folder: Path) -> InstanceLock:
-    """The instance lock for a database ``engine`` whose instance folder is ``folder``."""
-    if is_postgres(engine):
-        return PostgresInstanceLock(engine)
+def instance_lock(url: str, folder: Path) -> InstanceLock:
+    """The instance lock for the database at ``url`` whose instance folder is ``folder``: taken
+    before the instance is opened (the database may need upgrading first), so on PostgreSQL
+    through an engine of its own, one connection held for the life of the lock."""
+    if make_url(url).get_backend_name() == "postgresql":
+        return PostgresInstanceLock(create_engine(url, pool_size=1, pool_pre_ping=True))
     return FileInstanceLock(folder / INSTANCE_FILE)
 
 

@@ -1,18 +1,16 @@
 """Tables of the newsroom: staff accounts, their sessions and tokens, read marks, the audit log.
 
-Defined on :data:`tainik.storage.schema.metadata`, so :func:`tainik.storage.database.open_database`
-creates them with the rest. Nothing here identifies a source: staff see a source only by its
-random designation, and the audit log names submissions and replies by their random sealed-file
-id and sources by their row number.
+Defined on :data:`tainik.storage.schema.metadata`, beside the source interface's tables; the
+revisions (storage/migrations) make them. Nothing here identifies a source: staff see a source
+only by its random designation, and the audit log names submissions and replies by their random
+sealed-file id and sources by their row number.
 
 Also here: the indexes the newsroom's listings need on the source interface's tables (sources by
-last activity, submissions and replies by time). An existing database gets them on its next
-open, through the ``after_create`` hook below.
+last activity, submissions and replies by time). Databases get them, like every table, from the
+revisions (storage/migrations).
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -25,9 +23,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    event,
 )
-from sqlalchemy.engine import Connection
 
 from tainik.storage.schema import metadata, replies, sources, submissions
 
@@ -139,10 +135,3 @@ NEWSROOM_INDEXES = (
     Index("submissions_sealed_by_source", submissions.c.source_id, submissions.c.sealed_id),
     Index("replies_sealed_by_source", replies.c.source_id, replies.c.sealed_id),
 )
-
-
-@event.listens_for(metadata, "after_create")
-def _add_missing_indexes(_target: Any, connection: Connection, **_kw: Any) -> None:
-    """Indexes on tables that existed before the newsroom: create_all skips existing tables."""
-    for index in NEWSROOM_INDEXES:
-        index.create(connection, checkfirst=True)

@@ -27,6 +27,7 @@ COMMANDS: tuple[Command, ...] = (
     sealing.OPEN,
     server.INIT,
     server.SERVE,
+    server.MIGRATE,
     users.USERS,
     send.SEND,
     vault.VAULT_COMMAND,

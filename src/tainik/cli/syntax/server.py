@@ -74,3 +74,18 @@ SERVE = Command(
         ),
     ),
 )
+
+MIGRATE = Command(
+    "migrate",
+    help=N_("upgrade an instance's database to this version of Tainik"),
+    description=N_(
+        "Upgrade the instance's database to the schema this version of Tainik needs, in one\n"
+        "transaction, and say what was done. An SQLite database is first copied into\n"
+        "DIR/backups/ (keep the copy until the upgraded instance is checked: it is the way\n"
+        "back). Stop 'tainik serve' first; 'tainik serve' also upgrades at start, the same\n"
+        "way. A database made by a newer Tainik is refused: nothing is ever downgraded.\n"
+        "With PostgreSQL no copy is taken: make one with pg_dump before."
+    ),
+    epilog=N_("example:\n  tainik migrate --data /srv/tainik"),
+    args=(arg("--data", required=True, type=Path, metavar="DIR", help=N_("the instance folder")),),
+)

@@ -276,6 +276,20 @@ SHOW = Command(
     ),
 )
 
+MIGRATE = Command(
+    "migrate",
+    help=N_("upgrade a vault's catalogue to this version of Tainik"),
+    description=N_(
+        "Upgrade the vault's catalogue to the schema this version of Tainik needs, in one\n"
+        "transaction with a signed 'vault.migrate' custody record that names the revisions\n"
+        "and a copy of the catalogue from before, kept in VAULT/backups/ (its SHA-256 is in\n"
+        "the record). Needs the vault key. Every other command refuses a catalogue that is\n"
+        "older or newer than this version; nothing is ever downgraded."
+    ),
+    epilog=N_("example:\n  tainik vault migrate evidence"),
+    args=(VAULT, ACTOR),
+)
+
 VAULT_COMMAND = Command(
     "vault",
     help=N_("keep opened submissions as evidence, with a chain of custody"),
@@ -303,5 +317,6 @@ VAULT_COMMAND = Command(
         EXPORT,
         CHECK_BAG,
         SHOW,
+        MIGRATE,
     ),
 )

@@ -2,7 +2,8 @@
 
 The catalogue is an index that :mod:`.verify` checks against the custody log and the stored
 files; it is never the only witness of anything. Triggers make the evidence tables
-append-only, which stops mistakes, not an attacker with the file (the signatures do that).
+append-only, which stops mistakes, not an attacker with the file (the signatures do that);
+they are made by the revisions (:mod:`.migrations`), as every change of the schema is.
 """
 
 from __future__ import annotations
@@ -23,10 +24,12 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
-    text,
 )
 
-SCHEMA_VERSION = 1
+from tainik.workstation.vault import migrations
+
+# A change here needs an Alembic revision in workstation/vault/migrations/versions
+# (CONTRIBUTING.md); tests/workstation/vault/test_migrations.py fails until they agree.
 metadata = MetaData()
 
 meta = Table(
@@ -97,19 +100,6 @@ perceptual = Table(
     Column("data", LargeBinary, nullable=False),
 )
 
-_APPEND_ONLY = ("custody", "items", "objects", "derivations")
-
-
-def _triggers() -> list[str]:
-    statements = []
-    for table in _APPEND_ONLY:
-        for verb in ("UPDATE", "DELETE"):
-            statements.append(
-                f"CREATE TRIGGER IF NOT EXISTS {table}_no_{verb.lower()} BEFORE {verb} ON "
-                f"{table} BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
-            )
-    return statements
-
 
 def connect(path: Path) -> Engine:
     """An engine on the catalogue at ``path`` (WAL, full fsync, foreign keys)."""
@@ -128,9 +118,6 @@ def connect(path: Path) -> Engine:
 
 
 def create(engine: Engine) -> None:
-    """Create the tables and triggers of a new catalogue."""
-    metadata.create_all(engine)
-    with engine.begin() as db:
-        for statement in _triggers():
-            db.execute(text(statement))
-        db.execute(meta.insert().values(key="schema", value=str(SCHEMA_VERSION)))
+    """Create the tables and triggers of a new catalogue, at the newest revision."""
+    assert engine.url.database
+    migrations.create(Path(engine.url.database))

@@ -38,7 +38,8 @@ class Action:
     COPY = "copy"
     DERIVE = "derive"
     EXPORT = "export"
-    ALL = frozenset({INIT, IMPORT, COPY, DERIVE, EXPORT})
+    MIGRATE = "vault.migrate"  # the catalogue's schema upgraded (workstation/vault/upgrade.py)
+    ALL = frozenset({INIT, IMPORT, COPY, DERIVE, EXPORT, MIGRATE})
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ PUBLIC_KEY_FILE = "vault.pub"
 OBJECTS = "objects"
 STAGING = "staging"
 LOCK = "lock"
+BACKUPS = "backups"  # copies of the catalogue taken before each upgrade (vault migrate)
 README = "README.txt"
 HASH_DIR = "sha256"
 CA_DIR = "ca"  # the publication CA (tainik.workstation.publish.castore), made on first use
@@ -71,6 +72,11 @@ class VaultPaths:
     def lock(self) -> Path:
         """The writer lock file."""
         return self.root / LOCK
+
+    @property
+    def backups(self) -> Path:
+        """Copies of the catalogue from before each upgrade of its schema."""
+        return self.root / BACKUPS
 
     @property
     def readme(self) -> Path:

@@ -24,7 +24,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from tainik.core.errors import N_, IdentityError
 from tainik.sealed import durable
 from tainik.workstation.signing import SigningKey, VerifyKey
-from tainik.workstation.vault import catalogue, keyfile
+from tainik.workstation.vault import catalogue, keyfile, migrations
 from tainik.workstation.vault.canonical import JsonObject
 from tainik.workstation.vault.custody import (
     GENESIS_PREV,
@@ -56,12 +56,20 @@ class Vault:
         self.clock = clock
 
     @classmethod
-    def open(cls, root: Path, clock: Clock = utc_now) -> Vault:
-        """Open an existing vault (nothing is checked yet: that is ``verify``'s job)."""
+    def open(cls, root: Path, clock: Clock = utc_now, *, upgrading: bool = False) -> Vault:
+        """Open an existing vault (nothing is checked yet: that is ``verify``'s job), refusing
+        a catalogue older or newer than this code unless ``upgrading`` (``vault migrate``)."""
         paths = VaultPaths(root)
         if not paths.catalogue.is_file():
             raise NotAVaultError(path=str(root))
-        return cls(root, catalogue.connect(paths.catalogue), clock)
+        engine = catalogue.connect(paths.catalogue)
+        if not upgrading:
+            try:
+                migrations.require_current(engine, root)
+            except BaseException:
+                engine.dispose()
+                raise
+        return cls(root, engine, clock)
 
     @classmethod
     def create(
