@@ -18,12 +18,13 @@ js:
 	cd js && npm ci --no-audit --no-fund && npm run build
 
 .PHONY: help setup system-packages run test lint typecheck importlint unit catalogs \
-	extract-messages bench clean unit-fast
+	extract-messages bench clean unit-fast unit-pg
 
 help:
 	@echo "make run    set up and start Tainik"
 	@echo "make test   set up and run linters, type checks and the whole test suite"
 	@echo "make unit-fast  the fast tier of the tests (no browser, server or media)"
+	@echo "make unit-pg    the storage, service, server and newsroom tests on PostgreSQL + SeaweedFS"
 	@echo "make bench  run the benchmarks under bench/ (slow; prints ratios)"
 	@echo "make lock   refresh the Python locks in requirements/ (then test and commit them)"
 	@echo "make test-latest  the media tests on the newest versions the registry serves"
@@ -151,7 +152,13 @@ importlint: $(STAMP)
 unit: setup
 	$(BIN)/pytest -p no:cacheprovider
 
-test: setup lint typecheck importlint unit
+# The suites that store things, once more on PostgreSQL + SeaweedFS (tests/backends.py starts
+# both on loopback, PostgreSQL as the postgres user; docs/deployment.md, "Tests").
+BACKEND_SUITES := tests/storage tests/service tests/server tests/newsroom
+unit-pg: setup
+	$(BIN)/pytest -p no:cacheprovider --backend pg $(BACKEND_SUITES)
+
+test: setup lint typecheck importlint unit unit-pg
 
 # The edit-test loop: everything but browser, live-server and media tests (marked slow).
 unit-fast: setup

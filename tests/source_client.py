@@ -286,7 +286,11 @@ class BlobState:
     """The containers in a blob store: complete ``ID.sealed`` and hidden partial ones."""
 
     complete: frozenset[str]  # sealed ids
-    partial: tuple[Path, ...]  # .ID.sealed.partial directories
+    partial: tuple[Path, ...]  # .ID.sealed.partial directories (in a bucket: ids with parts)
+
+    def begun(self) -> bool:
+        """Whether an incomplete container holds a part already."""
+        return any(not p.is_absolute() or any(p.iterdir()) for p in self.partial)
 
 
 def blob_state(data_dir: Path) -> BlobState:

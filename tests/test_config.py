@@ -23,6 +23,7 @@ from tainik.config import (
     init_instance,
     load_config,
     set_key,
+    shown_url,
 )
 from tainik.core.errors import UsageError
 
@@ -166,3 +167,32 @@ def test_every_setting_is_documented_with_its_default_and_bounds() -> None:
         expected.append(f"| `[{setting.section}] {setting.key}` | {default} | {low} to {high} |")
     assert [row[: len(prefix)] for row, prefix in zip(rows, expected, strict=False)] == expected
     assert len(rows) == len(expected), "docs/settings.md lists a setting that is not declared"
+
+
+def test_the_database_url_and_the_store_are_read_and_their_secrets_never_shown(
+    tmp_path: Path,
+) -> None:
+    org = crypto.Identity.generate()
+    config = init_instance(tmp_path / "i", [org.recipient])
+    path = config.data_dir / "tainik.toml"
+    url = "postgresql+psycopg://tainik:s3cr3t-pw@db.internal:5432/tainik"
+    text = set_key(path.read_text(), "database", "url", url)
+    for key, value in {
+        "url": "s3://bucket/some/prefix",
+        "endpoint": "http://127.0.0.1:8333",
+        "access_key_id": "tainik",
+        "secret_access_key": "s3cr3t-key",
+    }.items():
+        text = set_key(text, "store", key, value)
+    path.write_text(text)
+    loaded = load_config(config.data_dir)
+    assert loaded.database_url == url
+    assert (loaded.store.bucket, loaded.store.prefix) == ("bucket", "some/prefix/")
+    assert loaded.store.is_s3
+    assert "s3cr3t" not in repr(loaded)
+    assert shown_url(url) == "postgresql+psycopg://tainik:***@db.internal:5432/tainik"
+    assert shown_url("sqlite:////srv/tainik.db") == "sqlite:////srv/tainik.db"
+    path.write_text(set_key(text, "store", "url", "http://bucket"))
+    with pytest.raises(UsageError, match="s3://BUCKET"):
+        load_config(config.data_dir)
+    assert not init_instance(tmp_path / "j", [org.recipient]).store.is_s3

@@ -25,13 +25,13 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
+from backends import sealed_dir
 from live_server import LiveServer, make_instance, tainik_cli
 from source_client import SourceClient, open_sealed
 from tainik.config import CONFIG_NAME, load_config
 from tainik.sealed import layout
 from tainik.service.instance import Instance
 from tainik.storage import newsroom_schema as ns
-from tainik.storage.blobs import BlobStore
 
 from .live import LiveStaffer, past_session, ready_staffer, web_login
 
@@ -319,5 +319,12 @@ def send_without_javascript(newsroom: Newsroom, message: str, file: bytes = b"")
         f"{newsroom.server.newsroom_url}/api/v1/submissions", headers=headers, timeout=60
     ).json()["items"]
     newest_source = max(item["source_id"] for item in listed)
-    blobs = BlobStore(load_config(newsroom.data_dir).blobs_dir)
-    return [blobs.path_of(i["sealed_id"]) for i in listed if i["source_id"] == newest_source]
+    instance = Instance.open(load_config(newsroom.data_dir))
+    try:
+        return [
+            sealed_dir(instance, i["sealed_id"], newsroom.data_dir.parent / "fetched")
+            for i in listed
+            if i["source_id"] == newest_source
+        ]
+    finally:
+        instance.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 from starlette.testclient import TestClient
 
@@ -15,6 +16,7 @@ from .conftest import Clock, SeededSource, Staffer, api_token, log_in, seed_sour
 FULL_SCAN = re.compile(r"\bSCAN (\w+)\b(?! USING)")
 
 
+@pytest.mark.embedded  # SQLite's EXPLAIN QUERY PLAN; PostgreSQL plans by statistics
 def test_listing_statements_use_indexes(
     client: TestClient, instance: Instance, journalist: Staffer, clock: Clock, source: SeededSource
 ) -> None:

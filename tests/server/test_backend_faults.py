@@ -53,8 +53,10 @@ def _outage(
     trove = tmp_path / "trove.bin"
     content = os.urandom(SIZE)
     trove.write_bytes(content)
-    with LiveServer(data_dir, tmp_path / "logs") as server:
-        source = SourceClient(server.source_url)
+    with (
+        LiveServer(data_dir, tmp_path / "logs") as server,
+        SourceClient(server.source_url) as source,
+    ):
         codename = source.generate()
         assert source.submit_ok("before the outage: Привет") == 1
         [(first_id,)] = query_db(data_dir, "SELECT sealed_id FROM submissions")

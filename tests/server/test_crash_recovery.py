@@ -15,8 +15,11 @@ import signal
 import time
 from pathlib import Path
 
+from backends import sealed_dir
 from live_server import LiveServer, make_instance
 from source_client import RawUpload, SourceClient, blob_state, open_sealed, query_db
+from tainik.config import load_config
+from tainik.service.instance import Instance
 
 MIB = 1024 * 1024
 INTERRUPTED_SIZE = 40 * MIB
@@ -73,9 +76,7 @@ def test_sigkill_mid_upload_keeps_acknowledged_and_records_nothing_partial(
                 assert time.monotonic() < deadline, "the upload took too long"
                 upload.send(piece)
                 time.sleep(PAUSE_S)
-                if upload.sent >= KILL_AFTER and any(
-                    any(p.iterdir()) for p in blob_state(data_dir).partial
-                ):
+                if upload.sent >= KILL_AFTER and blob_state(data_dir).begun():
                     killed_at = upload.sent
                     status = server.kill(signal.SIGKILL)
                     assert status == -signal.SIGKILL, f"exit status {status}"
@@ -84,7 +85,7 @@ def test_sigkill_mid_upload_keeps_acknowledged_and_records_nothing_partial(
             upload.close()
         assert killed_at is not None, (
             f"the server sealed nothing to disk while receiving {upload.sent} bytes; "
-            f"blobs: {sorted(p.name for p in (data_dir / 'blobs').iterdir())}"
+            f"blobs: {blob_state(data_dir)}"
         )
         assert killed_at < upload.content_length  # it really was mid-body
         left = blob_state(data_dir)
@@ -104,7 +105,11 @@ def test_sigkill_mid_upload_keeps_acknowledged_and_records_nothing_partial(
         assert sorted(kind for _id, kind in rows) == ["file", "file", "message", "message"]
 
         # Both acknowledged submissions open intact (bytes and names).
-        containers = [data_dir / "blobs" / f"{sealed_id}.sealed" for sealed_id in acknowledged]
+        instance = Instance.open(load_config(data_dir))
+        try:
+            containers = [sealed_dir(instance, i, tmp_path / "blobs") for i in acknowledged]
+        finally:
+            instance.close()
         opened = open_sealed(containers, identity, tmp_path / "opened")
         for name in ("evidence-1.bin", "evidence-2.bin"):
             assert opened.pop(name, None) == expected[name], f"{name} differs or is missing"

@@ -152,18 +152,22 @@ def handlers(pages: Pages, staff_of: StaffOf | None = None) -> dict[Any, Handler
             return found.json()
         status = found.page_status
         if staff_of is None:
-            return pages.render(
+            page = pages.render(
                 request, "error.html", status=status, message=found.message, hint=found.hint
             )
-        staff = await staff_of(request)
-        return pages.render(
-            request,
-            "newsroom/error.html",
-            status=status,
-            message=found.message,
-            hint=found.hint,
-            staff=staff,
-        )
+        else:
+            staff = await staff_of(request)
+            page = pages.render(
+                request,
+                "newsroom/error.html",
+                status=status,
+                message=found.message,
+                hint=found.hint,
+                staff=staff,
+            )
+        if found.status == 503 and found.headers:  # a page says when to try again, too
+            page.headers.update(found.headers)
+        return page
 
     async def known(request: Request, exc: Exception) -> Response:
         found = answer(exc, pages.gettext(request))

@@ -11,11 +11,12 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from tainik.config import CONFIG_NAME, InstanceConfig, load_config
-from tainik.core.errors import TainikError
+from tainik.config import CONFIG_NAME, InstanceConfig, load_config, shown_url
+from tainik.core.errors import N_, StorageUnavailableError, TainikError
 from tainik.sealed.writer import SegmentWorkers
 from tainik.service.kdf_gate import STAFF_SLOTS, KdfGate
 from tainik.service.new_source import NewSourceSeal
+from tainik.storage.availability import is_unavailable
 from tainik.storage.blobs import Blobs, BlobStore
 from tainik.storage.database import open_database
 from tainik.storage.space import Reserve
@@ -97,7 +98,17 @@ class Instance:
             )
         else:
             blobs, uploads = BlobStore(config.blobs_dir), UploadStore(config.uploads_dir)
-        return cls(config, open_database(config.database_url), blobs, uploads)
+        try:
+            engine = open_database(config.database_url)
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            # Said with the URL's password left out (config.shown_url), never the driver's text.
+            raise StorageUnavailableError(
+                N_("The database at {url} is not reachable; is it running?"),
+                url=shown_url(config.database_url),
+            ) from exc
+        return cls(config, engine, blobs, uploads)
 
     def refresh_config(self) -> None:
         """Read tainik.toml again if it changed since it was read (every request does this

@@ -37,9 +37,9 @@ def _sqlite_pragmas(connection: Any, _record: ConnectionPoolEntry) -> None:
     cursor.close()
 
 
-# The largest row id the database holds (SQLite and PostgreSQL integers are 64-bit signed):
-# a larger number from a request names no row, and would overflow the driver.
-MAX_ROW_ID = 2**62
+# The largest row id the database holds (ids are INTEGER columns: 64-bit in SQLite, 32-bit
+# in PostgreSQL): a larger number from a request names no row, and would overflow the column.
+MAX_ROW_ID = 2**31 - 1
 
 
 def stored_time(moment: datetime) -> datetime:
