@@ -25,6 +25,7 @@ from tainik.service.instance import Instance
 from tainik.service.maintenance import ServeLock, recover, run_housekeeping, run_lock_keeper
 from tainik.service.newsroom import key_change
 from tainik.service.schema_upgrade import upgrade_database
+from tainik.storage import migrations
 from tainik.storage.migrations import Found, Upgraded
 
 
@@ -63,20 +64,18 @@ def run_serve(args: argparse.Namespace, ctx: Context) -> int:
     if worker is not None:
         return _serve_worker(config, worker)
     log = logging.getLogger("tainik.server")
-    lock = ServeLock.serving(config)
+    instance = Instance.open(config, upgrading=True)  # upgraded under the lock, below
+    lock = None
     try:
+        lock = ServeLock.serving(instance)
         if lock.exclusive:
-            # Under the lock, before anything reads the database (service/schema_upgrade.py).
-            _upgrade(config, lock, ctx, log=log.info)
-        instance = Instance.open(config)
-    except BaseException:
-        lock.release()
-        raise
-    try:
-        if lock.exclusive:
+            # Before anything reads the database (service/schema_upgrade.py says why).
+            _upgrade(instance, lock, ctx, log=log.info)
             _recover(instance, lock)
             lock.share()
         else:
+            # The first server upgraded it; this code must be at its revision to join.
+            migrations.require_current(instance.engine)
             log.info(
                 "other server processes serve this instance: upgrade and recovery at start "
                 "skipped (they run when a server starts with none other serving)"
@@ -104,7 +103,8 @@ def run_serve(args: argparse.Namespace, ctx: Context) -> int:
         finally:
             stop.set()
     finally:
-        lock.release()
+        if lock is not None:
+            lock.release()
         instance.close()
     return 0
 
@@ -149,22 +149,25 @@ def _serve_worker(config: InstanceConfig, worker: workers.WorkerSetup) -> int:
 
 def run_migrate(args: argparse.Namespace, ctx: Context) -> int:
     """Upgrade the instance's database, saying what was found, copied and applied."""
-    config = load_config(args.data)
-    lock = ServeLock(config)
+    instance = Instance.open(load_config(args.data), upgrading=True)
     try:
-        _upgrade(config, lock, ctx, log=ctx.say)
+        lock = ServeLock(instance)
+        try:
+            _upgrade(instance, lock, ctx, log=ctx.say)
+        finally:
+            lock.release()
     finally:
-        lock.release()
+        instance.close()
     return 0
 
 
 def _upgrade(
-    config: InstanceConfig, lock: ServeLock, ctx: Context, *, log: Callable[[str], None]
+    instance: Instance, lock: ServeLock, ctx: Context, *, log: Callable[[str], None]
 ) -> Upgraded:
     """Upgrade under ``lock``, telling ``log`` what was found, where it was copied, each step
     as it is done, and the outcome."""
     _ = ctx._
-    url = make_url(config.database_url).render_as_string(hide_password=True)
+    url = make_url(instance.config.database_url).render_as_string(hide_password=True)
 
     def start(found: Found, backup: Path | None) -> None:
         if found.empty:
@@ -178,7 +181,7 @@ def _upgrade(
     def step(what: str, doc: str) -> None:
         log(_("  applied {what}: {doc}").format(what=what, doc=doc))
 
-    upgraded = upgrade_database(config, lock, now=datetime.now(UTC), on_start=start, on_step=step)
+    upgraded = upgrade_database(instance, lock, now=datetime.now(UTC), on_start=start, on_step=step)
     if upgraded.before.empty:
         log(
             _("Database {url}: new, created at revision {head}.").format(

@@ -79,9 +79,10 @@ class Instance:
         self.new_sources = NewSourceSeal(self.engine, lifetime)
 
     @classmethod
-    def open(cls, config: InstanceConfig) -> Instance:
+    def open(cls, config: InstanceConfig, *, upgrading: bool = False) -> Instance:
         """Open the database and stores. Recovery after a crash is the server's job
-        (:func:`tainik.service.maintenance.recover`), under its lock."""
+        (:func:`tainik.service.maintenance.recover`), under its lock; so is upgrading the
+        database (``upgrading``: opened as it is, :mod:`tainik.service.schema_upgrade`)."""
         blobs: Blobs
         uploads: Uploads
         if config.store.is_s3:
@@ -99,7 +100,7 @@ class Instance:
         else:
             blobs, uploads = BlobStore(config.blobs_dir), UploadStore(config.uploads_dir)
         try:
-            engine = open_database(config.database_url)
+            engine = open_database(config.database_url, upgrading=upgrading)
         except Exception as exc:
             if not is_unavailable(exc):
                 raise

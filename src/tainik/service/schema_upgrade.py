@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from tainik.config import InstanceConfig
+from tainik.service.instance import Instance
 from tainik.service.maintenance import ServeLock
 from tainik.storage import migrations
 from tainik.storage.migrations import Found, Upgraded
@@ -26,7 +26,7 @@ BACKUPS_NAME = "backups"
 
 
 def upgrade_database(
-    config: InstanceConfig,
+    instance: Instance,
     lock: ServeLock,
     *,
     now: datetime,
@@ -34,8 +34,10 @@ def upgrade_database(
     on_step: Callable[[str, str], None] = lambda _what, _doc: None,
 ) -> Upgraded:
     """Bring the instance's database to the newest revision; ``lock`` proves the caller holds
-    the instance. An SQLite database is copied into ``DATA/backups`` first."""
+    the instance (opened with ``upgrading``). An SQLite database is copied into
+    ``DATA/backups`` first."""
     assert lock is not None  # the caller proves it holds the lock
+    config = instance.config
     return migrations.upgrade(
         config.database_url,
         backups=config.data_dir / BACKUPS_NAME,

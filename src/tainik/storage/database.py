@@ -11,8 +11,10 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from tainik.storage import migrations, newsroom_schema  # noqa: F401 - registers its tables
 
 
-def open_database(url: str) -> Engine:
-    """An engine on a database at the newest revision (created on first use)."""
+def open_database(url: str, *, upgrading: bool = False) -> Engine:
+    """An engine on a database at the newest revision (created on first use); with
+    ``upgrading``, on the database as it is, for the holder of the instance lock to upgrade
+    (:mod:`tainik.service.schema_upgrade`) before anything reads it."""
     is_sqlite = url.startswith("sqlite")
     engine = create_engine(
         url,
@@ -23,7 +25,8 @@ def open_database(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
     # Created at the newest revision when new; refused, saying what to do, when older or
     # newer than this code: only 'tainik migrate' and 'tainik serve' upgrade, under the lock.
-    migrations.require_current(engine)
+    if not upgrading:
+        migrations.require_current(engine)
     return engine
 
 

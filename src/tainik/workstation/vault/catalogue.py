@@ -26,8 +26,6 @@ from sqlalchemy import (
     event,
 )
 
-from tainik.workstation.vault import migrations
-
 # A change here needs an Alembic revision in workstation/vault/migrations/versions
 # (CONTRIBUTING.md); tests/workstation/vault/test_migrations.py fails until they agree.
 metadata = MetaData()
@@ -115,9 +113,3 @@ def connect(path: Path) -> Engine:
         cursor.close()
 
     return engine
-
-
-def create(engine: Engine) -> None:
-    """Create the tables and triggers of a new catalogue, at the newest revision."""
-    assert engine.url.database
-    migrations.create(Path(engine.url.database))

@@ -100,8 +100,8 @@ class Vault:
             os.chmod(paths.key_file, 0o400)
             durable.write_file(paths.public_key_file, (key.verify_key.text + "\n").encode())
             os.chmod(paths.public_key_file, 0o444)
+            migrations.create(paths.catalogue)  # at the newest revision
             engine = catalogue.connect(paths.catalogue)
-            catalogue.create(engine)
             with engine.begin() as db:
                 _set_meta(db, "format", FORMAT)
                 _set_meta(db, "vault_key", key.verify_key.text)
