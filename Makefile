@@ -153,10 +153,18 @@ unit: setup
 	$(BIN)/pytest -p no:cacheprovider
 
 # The suites that store things, once more on PostgreSQL + SeaweedFS (tests/backends.py starts
-# both on loopback, PostgreSQL as the postgres user; docs/deployment.md, "Tests").
+# both on loopback, PostgreSQL as the postgres user; docs/deployment.md, "Tests"), with the
+# tests marked pg (the fault tests, the object store's own). Left out: the files whose subject
+# is the HTTP layer or tor alone (connection caps, slow and stalled clients, floods,
+# descriptors, the log's quietness, the onion services), which reach the database and the
+# store only as any request does and are the slowest of the suites.
 BACKEND_SUITES := tests/storage tests/service tests/server tests/newsroom
+HTTP_LAYER_ONLY := tests/server/test_first_submissions.py tests/server/test_flood.py \
+	tests/server/test_slow_clients.py tests/server/test_file_limit.py \
+	tests/server/test_protocol_limits.py tests/server/test_quiet_log.py tests/server/test_tor.py
 unit-pg: setup
-	$(BIN)/pytest -p no:cacheprovider --backend pg $(BACKEND_SUITES)
+	$(BIN)/pytest -p no:cacheprovider --backend pg $(BACKEND_SUITES) \
+		$(addprefix --ignore=,$(HTTP_LAYER_ONLY))
 
 test: setup lint typecheck importlint unit unit-pg
 
@@ -165,7 +173,7 @@ unit-fast: setup
 	$(BIN)/pytest -p no:cacheprovider -q -m "not slow"
 
 bench: setup
-	for b in seal_open upload_nojs send newsroom_inbox vault_import triage redact flood scale; do \
+	for b in seal_open upload_nojs send newsroom_inbox vault_import acquire triage redact flood tor scale; do \
 		echo "== bench/$$b.py"; $(BIN)/python bench/$$b.py || exit 1; done
 
 # Screenshots of the source pages in English and Russian, into docs/screenshots/ (look at

@@ -8,6 +8,7 @@ special, unreadable and oversized files are left out.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -73,3 +74,20 @@ def scan(
         if holds(path, needle):
             found.append(path)
     return found, scanned
+
+
+def log_leaks(log: str, listen: set[int], needles: dict[str, str]) -> list[str]:
+    """What a server log must not hold: a client address (any ``127.0.0.1`` that is not one
+    of the ``listen`` ports on a ``... interface:`` line), or any of ``needles`` (text: what
+    it is, e.g. a codename, a user agent, a canary)."""
+    leaks = []
+    for line in log.splitlines():
+        if "127.0.0.1" in line:
+            match = re.fullmatch(r"(source|newsroom) interface:\s+http://127\.0\.0\.1:(\d+)/", line)
+            if not match or int(match.group(2)) not in listen:
+                leaks.append(f"a client address is logged: {line}")
+    ports = {int(p) for p in re.findall(r"127\.0\.0\.1:(\d+)", log)}
+    if not ports <= listen:
+        leaks.append(f"client ports in the log: {ports - listen}")
+    leaks.extend(f"the log holds the {what}" for secret, what in needles.items() if secret in log)
+    return leaks

@@ -24,7 +24,9 @@ from tainik.cli.main import run
 
 # Tests that start a browser, a server or a media pipeline are the slow tier: `make unit-fast`
 # leaves them out for the edit-test loop; `make test` runs everything.
-SLOW_FIXTURES = frozenset({"browser", "live_server", "page_js", "page_nojs", "new_page"})
+SLOW_FIXTURES = frozenset(
+    {"browser", "live_server", "page_js", "page_nojs", "new_page", "tor_network"}
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -82,6 +84,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if backends.backend != "sqlite" and item.get_closest_marker("embedded") is not None:
             item.add_marker(pytest.mark.skip(reason="the embedded backend's own mechanics"))
+        if backends.backend != "pg" and item.get_closest_marker("pg") is not None:
+            item.add_marker(pytest.mark.skip(reason="runs with --backend pg (make unit-pg)"))
         fixtures = set(getattr(item, "fixturenames", ()))
         if item.get_closest_marker("media") is not None or fixtures & SLOW_FIXTURES:
             item.add_marker(pytest.mark.slow)
@@ -147,4 +151,15 @@ from browser_fixtures import (  # noqa: E402
     page_nojs,
 )
 
-__all__ = ["browser", "browser_locale", "live_server", "new_page", "page_js", "page_nojs"]
+# The private Tor network on loopback (one per session, started by the first test that asks).
+from tornet import tor_network  # noqa: E402
+
+__all__ = [
+    "browser",
+    "browser_locale",
+    "live_server",
+    "new_page",
+    "page_js",
+    "page_nojs",
+    "tor_network",
+]

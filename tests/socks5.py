@@ -1,7 +1,8 @@
 """A minimal SOCKS5 proxy (RFC 1928, no authentication, CONNECT only) for tests, on loopback.
 
 It records each CONNECT target so a test can prove a client used it, and whether the client
-sent a host name (``socks5h``: the name is resolved by the proxy, as Tor does).
+sent a host name (``socks5h``: the name is resolved by the proxy, as Tor does). Given a reply
+code, it answers every CONNECT with it, as Tor does when it cannot reach an onion service.
 """
 
 from __future__ import annotations
@@ -16,9 +17,12 @@ from loopback import LoopbackServer, pipe
 class Socks5Proxy(LoopbackServer):
     """Serve SOCKS5 on 127.0.0.1 until closed. Use as a context manager."""
 
-    def __init__(self) -> None:
+    def __init__(self, reply: int = 0) -> None:
         super().__init__()
         self.requests: list[tuple[str, int, bool]] = []  # (host, port, was a name)
+        # A reply code other than 0 answers every CONNECT so, as Tor does for an onion service
+        # it cannot reach (0xF0-0xF7 on a SocksPort with ExtendedErrors), and closes.
+        self.reply = reply
 
     @property
     def url(self) -> str:
@@ -46,6 +50,10 @@ class Socks5Proxy(LoopbackServer):
                 client.close()
                 return
             self.requests.append((host, port, is_name))
+            if self.reply:
+                client.sendall(bytes([5, self.reply, 0, 1]) + bytes(6))
+                client.close()
+                return
         except (OSError, ValueError):
             client.close()
             return

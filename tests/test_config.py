@@ -44,6 +44,8 @@ def configured(config: InstanceConfig, setting: Setting) -> Any:
         return getattr(config.kdf, setting.key.removeprefix("kdf_"))
     if setting.section == "connections":
         return getattr(config.connections, setting.key)
+    if setting.section == "tor":
+        return getattr(config.tor, setting.key)
     return getattr(config, setting.key)
 
 

@@ -22,14 +22,16 @@ from tainik.core.errors import UsageError
 from tainik.crypto import Secret
 from tainik.sender import client as send_client
 from tainik.sender.client import ClientSettings, RefusedError, SourceClient
-from tainik.transport import TooLargeError, UnreachableError, check_proxy, check_server
+from tainik.transport import SLICE, TooLargeError, UnreachableError, check_proxy, check_server
+from tainik.transport import Answer as WholeAnswer
 from tainik.workstation.pull.client import ApiClient, PullError, PullSettings
 
 Answer = tuple[int, dict[str, str], bytes]
 
 
 class Scripted:
-    """A loopback HTTP server answering from a script, then 200 ``{}`` for ever."""
+    """A loopback HTTP server answering from a script, then 200 ``{}`` for ever; status 0
+    reads the request and hangs up without an answer."""
 
     def __init__(self, script: list[Answer]) -> None:
         self.script = list(script)
@@ -44,6 +46,9 @@ class Scripted:
                 length = int(self.headers.get("content-length", "0"))
                 self.rfile.read(length)
                 status, headers, body = fake.script.pop(0) if fake.script else (200, {}, b"{}")
+                if status == 0:  # the body arrived, and the connection broke before the answer
+                    self.close_connection = True
+                    return
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)
@@ -168,23 +173,26 @@ def test_send_reads_no_answer_without_a_bound(monkeypatch: pytest.MonkeyPatch) -
 
 
 @pytest.mark.parametrize(
-    ("proxy", "server", "allowed"),
+    ("proxy", "server", "used"),
     [
-        ("socks5h://127.0.0.1:9050", "http://abc.onion", True),
-        ("socks5://127.0.0.1:9050", "http://abc.onion", True),
-        ("http://127.0.0.1:8080", "http://abc.onion", False),
-        ("https://proxy.example:443", "http://abc.ONION.", False),
-        ("http://127.0.0.1:8080", "https://news.example", True),
-        ("socks4://127.0.0.1:9050", "https://news.example", False),
-        ("tor", "http://abc.onion", False),
-        (None, "http://abc.onion", True),
+        ("socks5h://127.0.0.1:9050", "http://abc.onion", "socks5h://127.0.0.1:9050"),
+        # Used as socks5h: the name is handed to the proxy (and the command line says so).
+        ("socks5://127.0.0.1:9150", "http://abc.onion", "socks5h://127.0.0.1:9150"),
+        ("http://127.0.0.1:8080", "http://abc.onion", "--proxy must be"),
+        ("https://proxy.example:443", "http://abc.ONION.", "--proxy must be"),
+        ("http://127.0.0.1:8080", "https://news.example", "http://127.0.0.1:8080"),
+        ("socks4://127.0.0.1:9050", "https://news.example", "--proxy must be"),
+        ("tor", "http://abc.onion", "--proxy must be"),
+        (None, "https://news.example", None),
+        (None, "http://abc.onion", "is an onion service: it is reached only through Tor"),
+        (None, "http://ABC.Onion.:8080", "is an onion service: it is reached only through Tor"),
     ],
 )
-def test_one_proxy_policy(proxy: str | None, server: str, allowed: bool) -> None:
-    if allowed:
-        assert check_proxy(proxy, check_server(server)) == proxy
+def test_one_proxy_policy(proxy: str | None, server: str, used: str | None) -> None:
+    if used is None or "://" in used:
+        assert check_proxy(proxy, check_server(server)) == used
     else:
-        with pytest.raises(UsageError, match="--proxy must be"):
+        with pytest.raises(UsageError, match=used):
             check_proxy(proxy, check_server(server))
 
 
@@ -227,3 +235,28 @@ def test_neither_command_takes_an_http_proxy_to_an_onion(
     assert done.returncode == 2, done.stderr
     assert "--proxy must be a socks5h:// address" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("arrived", [True, False])
+def test_a_body_sent_whole_and_unanswered_is_asked_about_before_it_goes_again(
+    arrived: bool,
+) -> None:
+    """Tor killed just after a segment left whole: the server may hold it, and a resumed
+    link re-sends what was missing, not what was in flight (tests/test_through_tor.py)."""
+    body = memoryview(b"s" * (3 * SLICE + 5))
+    asked: list[int] = []
+    progress: list[int] = []
+
+    def held() -> WholeAnswer | None:
+        asked.append(1)
+        return WholeAnswer(200, {}, b'{"stored": 0}') if arrived else None
+
+    with Scripted([(0, {}, b"")]) as fake:
+        settings = ClientSettings(fake.url, first_backoff=0.01)
+        client = SourceClient(settings, sleep=lambda _: None)
+        with client.transport:
+            got = client.request("PUT", "/seg", content=body, held=held, on_sent=progress.append)
+    assert asked == [1]
+    assert got.status_code == 200
+    assert fake.requests == ["PUT /seg"] * (1 if arrived else 2)
+    assert sum(progress) == len(body)  # taken back after the loss, then counted once

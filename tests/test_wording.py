@@ -12,8 +12,9 @@ from tainik import i18n
 SRC = Path(__file__).resolve().parents[1] / "src" / "tainik"
 # Fragments, not sentences: the audit log's verbs follow a person's name ("alice logged in"),
 # the triage report's labels and the account states sit in table cells, and argparse's own
-# words are its own.
+# words are its own. Tor's reasons for failing follow "Tor could not reach HOST:".
 FRAGMENTS = {
+    "socks.py",
     "service/newsroom/audit.py",
     "service/newsroom/labels.py",
     "workstation/triage/report_html.py",

@@ -26,6 +26,7 @@ import tomlkit
 
 from tainik.core.errors import N_, StorageError, UsageError
 from tainik.core.profile import Profile, profile_from
+from tainik.core.tor_settings import DEFAULT_PUBLISH_TIMEOUT_SECONDS, TorSettings
 from tainik.crypto import DEFAULT_KDF_PARAMS, KdfParams, Recipient
 from tainik.sealed import durable
 
@@ -239,6 +240,8 @@ class InstanceConfig:
     # The organisation as sources see it: name, welcome text, logo, address to check.
     profile: Profile = field(default_factory=Profile)
     store: StoreConfig = StoreConfig()
+    # The server's own tor and its two onion services ([tor]; off unless enabled).
+    tor: TorSettings = field(default_factory=TorSettings)
 
     @property
     def blobs_dir(self) -> Path:
@@ -258,11 +261,23 @@ KDF_SETTINGS: Final = (
     Setting("secrets", "kdf_memory_kib", DEFAULT_KDF_PARAMS.memory_kib, 8, 2**32 - 1),
     Setting("secrets", "kdf_parallelism", DEFAULT_KDF_PARAMS.parallelism, 1, 64),
 )
+#: The numbers of [tor] (its switch, program and torrc lines are parsed by _tor_settings).
+TOR_SETTINGS: Final = (
+    Setting(
+        "tor",
+        "publish_timeout_seconds",
+        DEFAULT_PUBLISH_TIMEOUT_SECONDS,
+        10,
+        3600,
+        "Seconds for tor to start, bootstrap and publish both onion services.",
+    ),
+)
 #: Every number of tainik.toml, in the order a new file lists them.
 SETTINGS: Final[tuple[Setting, ...]] = (
     *_declared(InstanceConfig),
     *_declared(ConnectionLimits),
     *KDF_SETTINGS,
+    *TOR_SETTINGS,
 )
 #: The same, by key (keys are unique across the tables).
 SETTINGS_BY_KEY: Final[Mapping[str, Setting]] = {s.key: s for s in SETTINGS}
@@ -327,7 +342,24 @@ def new_config_text(recipients: list[Recipient], salt_hex: str, kdf: KdfParams) 
     for setting in KDF_SETTINGS:
         _add(secret, setting, getattr(kdf, setting.key.removeprefix("kdf_")))
     doc.add("secrets", secret)
+    doc.add("tor", _new_tor_table())
     return tomlkit.dumps(doc)
+
+
+def _new_tor_table() -> Any:
+    """[tor] of a new file: off, with a word on each key (docs/deployment.md says more)."""
+    table = tomlkit.table()
+    table.add(tomlkit.comment("true: 'tainik serve' starts tor and publishes two onion services."))
+    table.add("enabled", False)
+    table.add(tomlkit.comment("The tor program (Debian: apt-get install tor)."))
+    table.add("binary", "tor")
+    table.add(tomlkit.comment('More torrc lines, e.g. ["UseBridges 1", "Bridge obfs4 ..."].'))
+    table.add("torrc_lines", tomlkit.array())
+    table.add(tomlkit.comment("A torrc file to include as well, or empty."))
+    table.add("torrc_file", "")
+    for setting in TOR_SETTINGS:
+        _add(table, setting, setting.default)
+    return table
 
 
 def _add(table: Any, setting: Setting, value: TomlValue) -> None:
@@ -384,6 +416,7 @@ def load_config(data_dir: Path) -> InstanceConfig:
             connections=ConnectionLimits(**_of(ConnectionLimits, values)),
             profile=profile_from(organisation),
             store=_store_config(raw.get("store", {})),
+            tor=_tor_settings(raw.get("tor", {}), values),
             **_of(InstanceConfig, values),
         )
     except (KeyError, TypeError, ValueError) as exc:
@@ -397,6 +430,31 @@ def load_config(data_dir: Path) -> InstanceConfig:
     if len(salt) < 16:
         raise UsageError(N_("{path}: the codename salt is too short"), path=str(path))
     return config
+
+
+def _tor_settings(table: object, values: Mapping[str, Any]) -> TorSettings:
+    """[tor]: a missing table or key is the default (off)."""
+    if not isinstance(table, dict):
+        raise TypeError("[tor] is not a table")
+    enabled = table.get("enabled", False)
+    binary = table.get("binary", "tor")
+    lines = table.get("torrc_lines", [])
+    torrc_file = table.get("torrc_file", "")
+    if not isinstance(enabled, bool):
+        raise TypeError("[tor] enabled: not true or false")
+    if not isinstance(binary, str) or not binary.strip():
+        raise TypeError("[tor] binary: not a program name")
+    if not isinstance(lines, list) or not all(isinstance(line, str) for line in lines):
+        raise TypeError("[tor] torrc_lines: not a list of strings")
+    if not isinstance(torrc_file, str):
+        raise TypeError("[tor] torrc_file: not a string")
+    return TorSettings(
+        enabled=enabled,
+        binary=binary,
+        torrc_lines=tuple(lines),
+        torrc_file=torrc_file,
+        publish_timeout_seconds=values["publish_timeout_seconds"],
+    )
 
 
 def _value(raw: Mapping[str, Any], setting: Setting, path: Path) -> int | float | None:

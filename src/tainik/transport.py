@@ -3,10 +3,16 @@
 docs/api.md). Both go through Tor, over links that break; both are specified in
 docs/protocol.md, "Reaching the server", which this module follows:
 
-- **One proxy policy** (:func:`check_proxy`): a SOCKS5 proxy (Tor's) always, and the host name
-  is handed to it (``socks5h``; httpx does so for ``socks5://`` too); an HTTP proxy only for a
-  server that is not an ``.onion``, since it would resolve the name itself (through the
-  system's DNS: a leak of which onion service this computer looks for, and no answer).
+- **One proxy policy** (:func:`check_proxy`): an ``.onion`` server only through a SOCKS5
+  proxy (Tor's), refused at once without one (its name would go to the system's DNS: a leak of
+  which onion service this computer looks for, and no answer); the host name is always handed
+  to the proxy (``socks5h``; a ``socks5://`` proxy is used as ``socks5h://``); an HTTP proxy
+  only for a server that is not an ``.onion``, since it would resolve the name itself.
+- **Failures through Tor explained** (:mod:`tainik.socks`): when a connection through the
+  SOCKS proxy fails, one CONNECT of our own reads Tor's reply code. Tor not running ends a run
+  that has reached nothing yet; a missing or revoked client-authorization key, or an invalid
+  onion address, ends it at once; the rest is retried, and each pause is reported
+  (``on_wait``), so a run is never silent for long.
 - **One retry policy** (:class:`RetryPolicy`): a dropped connection, a timeout, a proxy that
   answered oddly, and the statuses in :data:`RETRY_STATUSES` are tried again after an
   exponential backoff with jitter, at least as long as a ``Retry-After`` asks (up to the
@@ -37,6 +43,14 @@ from socksio.exceptions import ProtocolError
 
 from tainik.core.errors import N_, ExitCode, TainikError, UsageError
 from tainik.core.urls import is_url
+from tainik.socks import (
+    NoProxyForOnionError,
+    OnionRefusedError,
+    OnionUnreachableError,
+    ProxyDownError,
+    ProxyLostError,
+    probe,
+)
 
 # An answer as the transport hands it to a reader (a streamed httpx response).
 Response: TypeAlias = httpx.Response
@@ -55,6 +69,8 @@ MAX_ERROR_BODY = 64 * 1024  # read of an error answer, for its message
 # Called with the bytes of a body as each slice leaves, and with the bytes of a failed
 # attempt taken back (negative) before it is tried again.
 Sent = Callable[[int], None]
+# Told of each failure that will be tried again, with the pause before the next attempt.
+OnWait = Callable[[TainikError, float], None]
 
 
 class Stopped(Exception):
@@ -69,6 +85,13 @@ class UnreachableError(TainikError):
         "Gave up on {what} ({reason}; attempts: {count}, over {seconds:.0f} s); run the same "
         "command again later to resume"
     )
+
+
+class FailedAttempt(TainikError):
+    """An attempt that failed and will be tried again (told to ``on_wait``)."""
+
+    exit_code = ExitCode.IO
+    template = N_("{what} failed ({reason})")
 
 
 class Transient(Exception):
@@ -116,11 +139,14 @@ def check_server(url: str) -> str:
 
 
 def check_proxy(proxy: str | None, server: str) -> str | None:
-    """The proxy, if the policy allows it for ``server`` (see the module docstring)."""
+    """The proxy to use for ``server``, if the policy allows (see the module docstring): a
+    ``socks5://`` one comes back as ``socks5h://``, which is how it is used."""
     if proxy is None:
+        if is_onion(server):
+            raise NoProxyForOnionError(server=urlsplit(server).hostname or server)
         return None
     if is_url(proxy, PROXY_SCHEMES):
-        return proxy
+        return "socks5h://" + proxy.split("://", 1)[1]
     if is_url(proxy, CLEAR_WEB_PROXY_SCHEMES):
         if is_onion(server):
             raise UsageError(
@@ -164,15 +190,20 @@ class Transport:
         headers: Mapping[str, str] | None = None,
         cookies: Mapping[str, str] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        on_wait: OnWait | None = None,
     ) -> None:
         self.server = server.rstrip("/")
         self.policy = policy or RetryPolicy()
         self._sleep = sleep
+        self.on_wait = on_wait
+        self.proxy = check_proxy(proxy, self.server)
+        # Whether any request got through: until then Tor not running ends the run.
+        self.reached = False
         # Set to stop: requests in flight stop between two slices, and none starts again.
         self.stop = threading.Event()
         self.http = httpx.Client(
             base_url=self.server,
-            proxy=check_proxy(proxy, self.server),
+            proxy=self.proxy,
             timeout=httpx.Timeout(timeout, connect=min(60.0, timeout)),
             cookies=dict(cookies or {}),
             headers=dict(headers or {}),
@@ -201,13 +232,17 @@ class Transport:
                 raise Stopped
             number += 1
             retry_after = None
+            problem: TainikError | None = None
             try:
-                return attempt()
+                result = attempt()
+                self.reached = True
+                return result
             except (httpx.TransportError, ProtocolError) as exc:
                 # socksio's ProtocolError: a proxy that answered oddly (e.g. while Tor
                 # rebuilds a circuit) is as transient as a dropped connection.
                 reason = type(exc).__name__
                 cause: Exception = exc
+                problem = self.explain(exc)
             except Transient as exc:
                 reason, retry_after, cause = exc.reason, exc.retry_after, exc
             on_retry()
@@ -216,14 +251,41 @@ class Transport:
             if (policy.attempts is not None and number >= policy.attempts) or (
                 policy.give_up_after is not None and spent + pause > policy.give_up_after
             ):
-                raise UnreachableError(what=what, count=number, seconds=spent, reason=reason) from (
-                    cause
-                )
+                raise UnreachableError(
+                    what=what, count=number, seconds=spent, reason=problem or reason
+                ) from cause
+            if self.on_wait is not None:
+                self.on_wait(problem or FailedAttempt(what=what, reason=reason), pause)
             if self._sleep is time.sleep:
                 self.stop.wait(pause)  # a stop ends the wait at once
             else:
                 self._sleep(pause)
             backoff = min(backoff * 2, policy.max_backoff)
+
+    def explain(self, exc: Exception) -> TainikError | None:
+        """What a failure to connect through the SOCKS proxy means (:func:`tainik.socks.probe`),
+        or None (no SOCKS proxy, a failure after connecting, or Tor connects now).
+
+        Raises what will not change by trying again: a refused onion (client authorization,
+        a bad address), and Tor not running before anything got through."""
+        if self.proxy is None or not self.proxy.startswith("socks5"):
+            return None
+        if not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.ProxyError) and (
+            not isinstance(exc, ProtocolError)
+        ):
+            return None
+        url = httpx.URL(self.server)
+        try:
+            probe(self.proxy, url.host, url.port or (443 if url.scheme == "https" else 80))
+        except OnionRefusedError:
+            raise
+        except ProxyDownError as error:
+            if not self.reached:
+                raise
+            return ProxyLostError(proxy=error.params["proxy"], reason=error.params["reason"])
+        except OnionUnreachableError as error:
+            return error
+        return None
 
     def request(
         self,
@@ -236,6 +298,7 @@ class Transport:
         headers: Mapping[str, str] | None = None,
         params: Mapping[str, str] | None = None,
         on_sent: Sent | None = None,
+        held: Callable[[], T | None] | None = None,
     ) -> T:
         """One request, retried: ``read`` gets each answer whose status is not in
         :data:`RETRY_STATUSES` while it streams, and may raise :class:`Transient` too.
@@ -243,28 +306,44 @@ class Transport:
         A memoryview body is sent in slices with its length declared: no copy of it is made
         for each attempt. ``on_sent`` hears of each slice as it leaves, and of a failed
         attempt's bytes taken back (negative) before the request is tried again.
+
+        When an attempt sent the whole body and the connection broke before the answer (Tor
+        killed, a circuit lost), the server may hold it all the same: ``held`` is asked before
+        the body goes again, and what it returns (not None) is the request's result.
         """
         if isinstance(content, memoryview):
             headers = {**(headers or {}), "Content-Length": str(len(content))}
         sent = [0]
+        unanswered = [False]  # the last attempt sent the whole body and heard nothing
 
         def attempt() -> T:
+            if unanswered[0] and held is not None and isinstance(content, memoryview):
+                unanswered[0] = False
+                known = held()
+                if known is not None:
+                    if on_sent:
+                        on_sent(len(content))  # taken back after the failure: it arrived
+                    return known
             sent[0] = 0
             body: bytes | Iterator[memoryview] | None = (
                 self._slices(content, sent, on_sent) if isinstance(content, memoryview) else content
             )
-            with self.http.stream(
-                method,
-                path,
-                json=json,
-                # httpx sends any re-iterable of buffers; its annotation says bytes.
-                content=cast(Iterable[bytes] | bytes | None, body),
-                headers=headers,
-                params=params,
-            ) as response:
-                if response.status_code in RETRY_STATUSES:
-                    raise Transient(f"HTTP {response.status_code}", retry_after_of(response))
-                return read(response)
+            try:
+                with self.http.stream(
+                    method,
+                    path,
+                    json=json,
+                    # httpx sends any re-iterable of buffers; its annotation says bytes.
+                    content=cast(Iterable[bytes] | bytes | None, body),
+                    headers=headers,
+                    params=params,
+                ) as response:
+                    if response.status_code in RETRY_STATUSES:
+                        raise Transient(f"HTTP {response.status_code}", retry_after_of(response))
+                    return read(response)
+            except (httpx.TransportError, ProtocolError):
+                unanswered[0] = isinstance(content, memoryview) and sent[0] == len(content)
+                raise
 
         def taken_back() -> None:
             if on_sent and sent[0]:
@@ -288,7 +367,10 @@ class Transport:
                 return read(response)
         except (httpx.TransportError, ProtocolError) as exc:
             raise UnreachableError(
-                what=f"{method} {path}", count=1, seconds=0.0, reason=type(exc).__name__
+                what=f"{method} {path}",
+                count=1,
+                seconds=0.0,
+                reason=self.explain(exc) or type(exc).__name__,
             ) from exc
 
     def _slices(

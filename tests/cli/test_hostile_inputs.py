@@ -40,6 +40,7 @@ COMMANDS = {
     "vault export": ["vault", "export", "F", "1", "--out", "D"],
     "vault info": ["vault", "info", "F", "1"],
     "vault duplicates": ["vault", "duplicates", "F"],
+    "vault acquire": ["vault", "acquire", "F", "ok.txt", "--from", "courier"],
     "publish": ["publish", "F", "1", "--out", "D"],
     "triage": ["triage", "F", "--out", "D"],
     "redact": ["redact", "F", "--out", "D/out.mp4", "--no-report", "--device", "cpu"],

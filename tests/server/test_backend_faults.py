@@ -29,7 +29,7 @@ from source_client import SourceClient, blob_state, open_sealed, query_db
 from tainik.config import load_config
 from tainik.service.instance import Instance
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.pg]
 
 MIB = 1024 * 1024
 SIZE = 64 * MIB  # 16 segments of 4 MiB

@@ -26,6 +26,7 @@ from tainik.service.intake import Intake
 from tainik.service.new_source import NewSource
 from tainik.storage.objects import ObjectBlobs, ObjectUploads
 
+pytestmark = pytest.mark.pg
 MIB = 1024 * 1024
 
 

@@ -6,12 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import obstore
+import pytest
 import sqlalchemy as sa
 
 from backends import PostgresCluster, SeaweedS3, free_port
 from conftest import run_cli
 from tainik import crypto
 from tainik.config import init_instance, set_key, shown_url
+
+pytestmark = pytest.mark.pg
 
 
 def test_each_test_gets_an_empty_database(postgres: PostgresCluster, pg_url: str) -> None:

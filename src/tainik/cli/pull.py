@@ -9,6 +9,7 @@ from pathlib import Path
 
 from tainik.cli.context import Context
 from tainik.cli.progress import ProgressLine
+from tainik.cli.route import Waits, say_route
 from tainik.cli.vault_options import actor
 from tainik.core.errors import N_, UsageError
 from tainik.crypto import Secret
@@ -105,7 +106,9 @@ def run_pull(args: argparse.Namespace, ctx: Context) -> int:
     assert token is not None
     proxy = args.proxy or (saved.proxy if saved and not args.server else None)
     server = check_server(server)
-    settings = PullSettings(server=server, token=token, proxy=check_proxy(proxy, server))
+    used = check_proxy(proxy, server)
+    say_route(ctx, server, proxy, used)
+    settings = PullSettings(server=server, token=token, proxy=used, on_wait=Waits(ctx))
     client = ApiClient(settings)
     try:
         report = Puller(client, args.out, _Lines(ctx)).run(since=args.since)
@@ -167,6 +170,7 @@ def run_login(args: argparse.Namespace, ctx: Context) -> int:
     proxy = check_proxy(args.proxy, server)
     path = args.config or config.default_path()
     password, code = _ask(args, ctx)
+    say_route(ctx, server, args.proxy, proxy)
     issued = request_token(server, proxy, args.user, password, code, args.scope)
     config.save(
         path,

@@ -11,6 +11,7 @@ import argparse
 from tainik.cli.context import Context
 from tainik.cli.declare import values_of
 from tainik.cli.progress import ProgressLine
+from tainik.cli.route import Waits, say_route
 from tainik.i18n import format_size
 from tainik.sender import command
 from tainik.sender.command import MESSAGE, PreparedSend, SendOutcome
@@ -23,6 +24,7 @@ QUIET_PROGRESS_SECONDS = 30.0
 
 def run_send(args: argparse.Namespace, ctx: Context) -> int:
     """Send files and a message; prints what was sent."""
+    waits = Waits(ctx)
     prepared = command.prepare(
         SendRequest(
             server=args.server,
@@ -35,8 +37,10 @@ def run_send(args: argparse.Namespace, ctx: Context) -> int:
             state=args.state,
             forget=args.forget,
             **values_of(SendRequest, args),
-        )
+        ),
+        on_wait=waits,
     )
+    say_route(ctx, prepared.settings.server, args.proxy, prepared.settings.proxy)
     codename = command.codename(prepared)
     if prepared.new_codename:
         ctx.say(

@@ -19,8 +19,9 @@ from tainik.core.errors import N_, UsageError
 from tainik.crypto import Recipient
 from tainik.sealed.pool import default_jobs
 from tainik.sealed.writer import SegmentWorkers
-from tainik.server import workers
-from tainik.server.app import listen, serve_on
+from tainik.server import logs, workers
+from tainik.server.app import listen, published, serve_on
+from tainik.service import onion
 from tainik.service.instance import Instance
 from tainik.service.maintenance import ServeLock, recover, run_housekeeping, run_lock_keeper
 from tainik.service.newsroom import key_change
@@ -86,20 +87,23 @@ def run_serve(args: argparse.Namespace, ctx: Context) -> int:
                 "recorded in the audit log as a change, and announced to every staff member"
             )
         sockets = listen(args.host, args.source_port, args.newsroom_port)
+        logs.install()
         stop = threading.Event()
         threading.Thread(target=run_housekeeping, args=(instance, stop), daemon=True).start()
         threading.Thread(target=run_lock_keeper, args=(lock, stop), daemon=True).start()
+        # Published once per host (the onion services): by this process, whatever the workers.
         try:
-            if args.workers == 1:
-                jobs = default_jobs()
-                instance.segment_workers = SegmentWorkers(jobs, 2 * jobs + 2)
-                try:
-                    serve_on(instance, sockets)
-                finally:
-                    instance.segment_workers.close()
-            else:
-                jobs = max(1, default_jobs() // args.workers)
-                workers.Supervisor(args.data, sockets, args.workers, jobs).run()
+            with published(instance, args.host, sockets):
+                if args.workers == 1:
+                    jobs = default_jobs()
+                    instance.segment_workers = SegmentWorkers(jobs, 2 * jobs + 2)
+                    try:
+                        serve_on(instance, sockets)
+                    finally:
+                        instance.segment_workers.close()
+                else:
+                    jobs = max(1, default_jobs() // args.workers)
+                    workers.Supervisor(args.data, sockets, args.workers, jobs).run()
         finally:
             stop.set()
     finally:
@@ -144,6 +148,31 @@ def _serve_worker(config: InstanceConfig, worker: workers.WorkerSetup) -> int:
             instance.segment_workers.close()
     finally:
         instance.close()
+    return 0
+
+
+def run_onion_show(args: argparse.Namespace, ctx: Context) -> int:
+    """Print both onion addresses (made now if Tor is enabled and they were not yet)."""
+    config = load_config(args.data)
+    addresses = onion.addresses(config)
+    _ = ctx._
+    if addresses is None:
+        ctx.say(
+            _(
+                "No onion service: Tor is not enabled for this instance (set enabled = true "
+                "in [tor] of tainik.toml, then run 'tainik serve')."
+            )
+        )
+        return 1
+    print(
+        _("source onion:       http://{address}/").format(address=addresses.source), file=ctx.stdout
+    )
+    print(
+        _("newsroom onion:     http://{address}/").format(address=addresses.newsroom),
+        file=ctx.stdout,
+    )
+    if not config.tor.enabled:
+        ctx.say(_("Tor is not enabled now: 'tainik serve' does not publish these."))
     return 0
 
 

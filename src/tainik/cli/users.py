@@ -31,6 +31,14 @@ def _show(secrets: NewSecrets, ctx: Context) -> None:
         print(_("provisioning URI:   {uri}").format(uri=secrets.totp.uri.reveal()), file=out)
         print(file=out)
         print(secrets.totp.terminal_qr(), file=out, end="")
+    if secrets.newsroom_key is not None:
+        key = secrets.newsroom_key
+        print(_("newsroom onion:     http://{address}/").format(address=key.address), file=out)
+        print(_("onion key:          {key}").format(key=key.private_key.reveal()), file=out)
+        print(
+            _(".auth_private line: {line}").format(line=key.auth_private_line().reveal()),
+            file=out,
+        )
     out.flush()
     ctx.say(
         _(
@@ -48,6 +56,21 @@ def run_add(args: argparse.Namespace, ctx: Context) -> int:
     finally:
         instance.close()
     _show(made, ctx)
+    return 0
+
+
+def run_deactivate(args: argparse.Namespace, ctx: Context) -> int:
+    """Deactivate an account and take back its newsroom onion key."""
+    instance = _instance(args.data)
+    try:
+        admin.deactivate_locally(instance, args.name)
+    finally:
+        instance.close()
+    ctx.say(
+        ctx._("Deactivated {name}: its sessions ended and its onion key no longer works.").format(
+            name=args.name
+        )
+    )
     return 0
 
 

@@ -64,8 +64,14 @@ class TainikError(Exception):
         super().__init__(self.english())
 
     def message(self, gettext: Gettext = english) -> str:
-        """The message in the language of ``gettext`` (a catalogue's), English by default."""
-        return gettext(self.template).format(**self.params)
+        """The message in the language of ``gettext`` (a catalogue's), English by default; a
+        parameter that is itself an error (the reason for this one) is put in that language
+        too."""
+        params = {
+            name: value.message(gettext) if isinstance(value, TainikError) else value
+            for name, value in self.params.items()
+        }
+        return gettext(self.template).format(**params)
 
     def advice(self, gettext: Gettext = english) -> str | None:
         """The hint in the language of ``gettext``, or None when the error has none."""
@@ -146,6 +152,16 @@ class StorageUnavailableError(StorageError):
     status = 503
     code = "unavailable"
     template = N_("The server's storage is not reachable at the moment")
+
+
+class TorError(TainikError):
+    """The server's own tor is missing, failed to start, or could not publish an onion
+    service; or a tor setting is refused. The server then serves nothing."""
+
+    exit_code = ExitCode.IO
+    # In a request (a staff key handed out or taken back), the server's own failure.
+    status = 500
+    code = "internal"
 
 
 def _rebuild(cls: type[TainikError], template: str, params: dict[str, object]) -> TainikError:

@@ -15,6 +15,7 @@ from tainik.core.errors import N_, TainikError
 from tainik.transport import (
     SLICE,
     Answer,
+    OnWait,
     Response,
     RetryPolicy,
     Sent,
@@ -54,6 +55,8 @@ class ClientSettings:
     give_up_after: float = 1800.0
     first_backoff: float = 1.0
     max_backoff: float = 60.0
+    #: Told of each failure that is tried again (the command line prints it).
+    on_wait: OnWait | None = None
 
     @property
     def policy(self) -> RetryPolicy:
@@ -83,6 +86,7 @@ class SourceClient:
             headers={"User-Agent": "tainik-send"},
             cookies=cookies,
             sleep=sleep,
+            on_wait=settings.on_wait,
         )
         self.http = self.transport.http
         # Set to stop: requests in flight stop between two slices, and none starts again.
@@ -119,9 +123,11 @@ class SourceClient:
         content: bytes | memoryview | None = None,
         headers: dict[str, str] | None = None,
         on_sent: Sent | None = None,
+        held: Callable[[], Answer | None] | None = None,
     ) -> Answer:
-        """One request, retried on transient failure (:mod:`tainik.transport`); an answer
-        not in ``expect`` is refused."""
+        """One request, retried on transient failure (:mod:`tainik.transport`, which asks
+        ``held`` before sending a body again that may have arrived); an answer not in
+        ``expect`` is refused."""
 
         def read(response: Response) -> Answer:
             if response.status_code not in expect:
@@ -134,7 +140,14 @@ class SourceClient:
             return read_answer(response, MAX_ANSWER, path)
 
         return self.transport.request(
-            method, path, read, json=json, content=content, headers=headers, on_sent=on_sent
+            method,
+            path,
+            read,
+            json=json,
+            content=content,
+            headers=headers,
+            on_sent=on_sent,
+            held=held,
         )
 
     def api(
@@ -146,6 +159,7 @@ class SourceClient:
         json: object = None,
         content: bytes | memoryview | None = None,
         on_sent: Sent | None = None,
+        held: Callable[[], Answer | None] | None = None,
     ) -> Answer:
         """A JSON API call carrying the anti-forgery header."""
         headers = {"X-CSRF-Token": self.csrf()}
@@ -159,4 +173,5 @@ class SourceClient:
             content=content,
             headers=headers,
             on_sent=on_sent,
+            held=held,
         )

@@ -23,7 +23,7 @@ from tainik.sender.client import ClientSettings
 from tainik.sender.request import SendRequest
 from tainik.sender.send import OnItem, Report, Sender, new_source
 from tainik.sender.state import SendState
-from tainik.transport import check_proxy, check_server
+from tainik.transport import OnWait, check_proxy, check_server
 
 #: The label of the message among the items a report names.
 MESSAGE = "message"
@@ -71,8 +71,9 @@ class SendOutcome:
         return self.report.failed[0][1].exit_code if self.report.failed else 0
 
 
-def prepare(request: SendRequest) -> PreparedSend:
-    """Check ``request`` (see the module docstring); raises the first problem found."""
+def prepare(request: SendRequest, on_wait: OnWait | None = None) -> PreparedSend:
+    """Check ``request`` (see the module docstring); raises the first problem found.
+    ``on_wait`` hears of each failure that will be tried again."""
     message = request.message
     if request.message_file is not None:
         message = read_message(request.message_file)
@@ -105,7 +106,9 @@ def prepare(request: SendRequest) -> PreparedSend:
             ),
             path=str(state_path),
         )
-    settings = ClientSettings(server=server, proxy=proxy, give_up_after=request.give_up_after)
+    settings = ClientSettings(
+        server=server, proxy=proxy, give_up_after=request.give_up_after, on_wait=on_wait
+    )
     return PreparedSend(
         settings=settings,
         files=tuple(request.files),

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 
 from tainik import crypto
-from tainik.core.errors import N_, FormatError, StorageError, UsageError
+from tainik.core.errors import N_, FormatError, StorageError, TainikError, UsageError
 from tainik.core.jsonfields import RecordError, load_json
 from tainik.core.source_api import NewCodename, ResumeNote, SessionObject, UploadObject
 from tainik.core.units import human_bytes
@@ -422,9 +422,27 @@ def _seal_and_put(
     body = memoryview(crypto.encrypt_buffer(data, recipients, out))
     meter = _Meter(progress, len(data), len(body)) if progress else None
     client.api(
-        "PUT", f"/api/uploads/{plan.manifest.id}/segments/{index}", content=body, on_sent=meter
+        "PUT",
+        f"/api/uploads/{plan.manifest.id}/segments/{index}",
+        content=body,
+        on_sent=meter,
+        held=lambda: _stored_already(client, plan.manifest.id, index),
     )
     return len(body)
+
+
+def _stored_already(client: SourceClient, upload_id: str, index: int) -> Answer | None:
+    """After a segment went out whole and its answer was lost: the server's answer for it if
+    the server holds it (it is not sent again), else None. Asked once per such loss, so a
+    link that drops (Tor restarted) re-sends what was missing, not what was in flight."""
+    try:
+        found = client.request("GET", f"/api/uploads/{upload_id}", expect=(200,))
+        view = _read(UploadObject, found, "/api/uploads/ID")
+    except (TainikError, RecordError):
+        return None
+    if index in view.received:
+        return Answer(200, {}, b'{"stored": %d}' % index)
+    return None
 
 
 class _Meter:

@@ -8,9 +8,10 @@ other's requests.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from tainik.server.security import SecurityHeaders
 from tainik.server.serving import Interfaces, serve_both
 from tainik.server.source.api import SourceApi
 from tainik.server.source.routes import SourceInterface
+from tainik.service import onion
 from tainik.service.instance import Instance
 
 STATIC = Path(__file__).parent / "static"
@@ -128,20 +130,44 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def listen(host: str, source_port: int, newsroom_port: int) -> tuple[socket.socket, socket.socket]:
-    """The two listening sockets, their addresses printed."""
-    sockets = (bind(host, source_port), bind(host, newsroom_port))
+    """The two listening sockets (source, newsroom)."""
+    return bind(host, source_port), bind(host, newsroom_port)
+
+
+@contextlib.contextmanager
+def published(
+    instance: Instance, host: str, sockets: tuple[socket.socket, socket.socket]
+) -> Iterator[None]:
+    """Within the block, the two listeners are announced, and with [tor] enabled published as
+    onion services first; if either cannot be, tor is stopped and nothing is served
+    (service/onion.py). Once per host: the parent of ``--workers`` publishes, workers serve."""
     ports = [s.getsockname()[1] for s in sockets]
-    shown = f"[{host}]" if ":" in host else host
-    print(f"source interface:   http://{shown}:{ports[0]}/", flush=True)
-    print(f"newsroom interface: http://{shown}:{ports[1]}/", flush=True)
-    return sockets
+    try:
+        tor = onion.publish(instance, host, (ports[0], ports[1]))
+    except BaseException:
+        for sock in sockets:
+            sock.close()
+        raise
+    try:
+        shown = f"[{host}]" if ":" in host else host
+        print(f"source interface:   http://{shown}:{ports[0]}/", flush=True)
+        print(f"newsroom interface: http://{shown}:{ports[1]}/", flush=True)
+        if tor is not None:
+            print(f"source onion:       http://{tor.addresses.source}/", flush=True)
+            print(f"newsroom onion:     http://{tor.addresses.newsroom}/", flush=True)
+        yield
+    finally:
+        if tor is not None:
+            tor.stop()
 
 
 def serve(instance: Instance, host: str, source_port: int, newsroom_port: int) -> None:
     """Serve both interfaces until interrupted (SIGINT or SIGTERM): each on its own listener,
     thread and event loop, with the bounds of the instance's ``[connections]`` settings
     (server/serving.py)."""
-    serve_on(instance, listen(host, source_port, newsroom_port))
+    sockets = listen(host, source_port, newsroom_port)
+    with published(instance, host, sockets):
+        serve_on(instance, sockets)
 
 
 def serve_on(

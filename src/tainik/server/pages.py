@@ -73,6 +73,8 @@ class Pages:
         # The source pages link to the address check, except where leaving loses something
         # (the one showing of a new codename) and on the check page itself.
         context.setdefault("check_link", True)
+        # ... and to the guide for places where Tor is blocked (docs/sources-censored.md).
+        context.setdefault("tor_link", True)
         html = template.render(
             _=catalogue.gettext,
             gettext=catalogue.gettext,

@@ -159,11 +159,13 @@ def test_sigkill_during_pull_then_resume(newsroom: Newsroom, tmp_path: Path) -> 
 
 
 def test_pull_through_socks5(newsroom: Newsroom, tmp_path: Path) -> None:
+    """A socks5:// proxy is used as socks5h:// (the name goes to the proxy), and it says so."""
     pulled = tmp_path / "pulled"
     url = f"http://localhost:{newsroom.server.newsroom_port}"
     with Socks5Proxy() as proxy:
+        given = proxy.url.replace("socks5h://", "socks5://")
         done = subprocess.run(
-            pull(newsroom, pulled, "--proxy", proxy.url, server=url),
+            pull(newsroom, pulled, "--proxy", given, server=url),
             capture_output=True,
             text=True,
             check=False,
@@ -171,6 +173,7 @@ def test_pull_through_socks5(newsroom: Newsroom, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "4 fetched" in done.stderr
     assert ("localhost", newsroom.server.newsroom_port, True) in proxy.requests
+    assert f"--proxy {given} is used as {proxy.url}" in done.stderr
 
 
 def test_stale_partial_from_another_archive_is_not_spliced(

@@ -27,6 +27,7 @@ COMMANDS: tuple[Command, ...] = (
     sealing.OPEN,
     server.INIT,
     server.SERVE,
+    server.ONION,
     server.MIGRATE,
     users.USERS,
     send.SEND,

@@ -19,7 +19,11 @@ PROXY = arg(
     "--proxy",
     metavar="URL",
     default=None,
-    help=N_("a SOCKS5 proxy, e.g. Tor's: socks5h://127.0.0.1:9050"),
+    help=N_(
+        "Tor's SOCKS port, e.g. socks5h://127.0.0.1:9050 (a system tor) or :9150 (Tor "
+        "Browser); required for an .onion server. Tor must hold your client-authorization key "
+        "for the newsroom (docs/workstation.md, 'Through Tor')"
+    ),
 )
 
 LOGIN = Command(

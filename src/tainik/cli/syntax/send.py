@@ -22,11 +22,14 @@ SEND = Command(
         "CODENAME_FILE.state.json. A state file belongs to one codename. Once everything\n"
         "is delivered it is no longer needed: --forget deletes it then.\n"
         "\n"
-        "Ctrl-C stops at once; the same command resumes later."
+        "Ctrl-C stops at once; the same command resumes later.\n"
+        "\n"
+        "Through Tor Browser: keep it open (connected, with bridges where Tor is blocked)\n"
+        "and give --proxy socks5h://127.0.0.1:9150 (docs/sources-censored.md)."
     ),
     epilog=N_(
         "examples:\n"
-        "  tainik send --server http://abc...xyz.onion --proxy socks5h://127.0.0.1:9050 \\\n"
+        "  tainik send --server http://abc...xyz.onion --proxy socks5h://127.0.0.1:9150 \\\n"
         "      --new-codename-out ~/codename.txt --message-file note.txt *.mp4\n"
         "  tainik send --server http://abc...xyz.onion --proxy socks5h://127.0.0.1:9050 \\\n"
         "      --codename-file ~/codename.txt *.mp4     # later, or to resume"
@@ -43,8 +46,9 @@ SEND = Command(
             "--proxy",
             metavar="URL",
             help=N_(
-                "a SOCKS5 proxy, e.g. socks5h://127.0.0.1:9050 for Tor (socks5h "
-                "resolves names through the proxy)"
+                "Tor's SOCKS port: socks5h://127.0.0.1:9150 with Tor Browser open, "
+                "socks5h://127.0.0.1:9050 with a system tor; required for an .onion server "
+                "(names are resolved by Tor, never here)"
             ),
         ),
         one_of(

@@ -39,8 +39,11 @@ SERVE = Command(
     "serve",
     help=N_("run the source and newsroom interfaces"),
     description=N_(
-        "Serve the source interface and the newsroom interface on two listeners, each to\n"
-        "be published as its own onion service. No access log is kept."
+        "Serve the source interface and the newsroom interface on two listeners. With\n"
+        "[tor] enabled in tainik.toml, first start tor and publish each listener as its own\n"
+        "onion service (the newsroom's behind client authorization, one key per staff\n"
+        "member), and print both addresses; serve nothing if tor cannot. No access log is\n"
+        "kept."
     ),
     epilog=N_(
         "example:\n  tainik serve --data /srv/tainik --source-port 8080 --newsroom-port 8081"
@@ -70,6 +73,35 @@ SERVE = Command(
             help=N_(
                 "processes serving both interfaces, sharing the ports (default: %(default)s; "
                 "about one per core)"
+            ),
+        ),
+    ),
+)
+
+ONION = Command(
+    "onion",
+    help=N_("the instance's onion services"),
+    description=N_("The onion services 'tainik serve' publishes when [tor] is enabled."),
+    epilog=N_("example:\n  tainik onion show --data /srv/tainik"),
+    sub_metavar="ACTION",
+    subcommands=(
+        Command(
+            "show",
+            help=N_("print the two onion addresses"),
+            description=N_(
+                "Print the onion addresses of the source interface and of the newsroom\n"
+                "interface. They are made once, with [tor] enabled, and kept in the instance\n"
+                "folder (DIR/tor/): they stay the same across restarts."
+            ),
+            epilog=N_("example:\n  tainik onion show --data /srv/tainik"),
+            args=(
+                arg(
+                    "--data",
+                    required=True,
+                    type=Path,
+                    metavar="DIR",
+                    help=N_("the instance folder"),
+                ),
             ),
         ),
     ),

@@ -37,11 +37,14 @@ TRIAGE = Command(
         "examples:\n"
         "  tainik triage footage/ --out triage-report/\n"
         "  tainik triage cam1.mp4 cam2.mp4 --out report/ --jobs 4 --plain-thumbnails\n"
-        "  tainik triage footage/ --out report/ --detector person.onnx"
+        "  tainik triage footage/ --out report/ --detector person.onnx\n"
+        "  tainik triage --vault vault/ --out trove-report/"
     ),
     args=(
-        arg("inputs", nargs="+", metavar="VIDEO",
+        arg("inputs", nargs="*", metavar="VIDEO",
             help=N_("video files, or folders of video files")),
+        arg("--vault", type=Path, metavar="VAULT",
+            help=N_("also triage every video item of this vault (near-duplicates collapsed)")),
         arg(
             "--out",
             required=True,
@@ -64,6 +67,8 @@ TRIAGE = Command(
                 help=N_("show pictures plainly instead of greyscale and blurred"),
             ),
             arg("--no-clips", action="store_true", help=N_("do not cut clips")),
+            arg("--no-overlay", action="store_true",
+                help=N_("do not read the burned-in camera name and clock (Tesseract)")),
         ),
         group(
             N_("analysis (changing these re-decodes the videos)"),

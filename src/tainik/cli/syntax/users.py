@@ -29,9 +29,9 @@ USERS = Command(
             help=N_("create a staff account"),
             description=N_(
                 "Create a staff account and print its one-time password, its TOTP provisioning\n"
-                "URI and the same URI as a QR code, once. Hand them to the person in private: "
-                "they\n"
-                "scan the code with an authenticator app, log in, and choose their own password."
+                "URI and the same URI as a QR code, once; with [tor] enabled, also its own key\n"
+                "to the newsroom onion. Hand them to the person in private: they scan the code\n"
+                "with an authenticator app, log in, and choose their own password."
             ),
             epilog=N_(
                 "examples:\n  tainik users add alice --data /srv/tainik\n"
@@ -55,12 +55,23 @@ USERS = Command(
             args=(DATA,),
         ),
         Command(
+            "deactivate",
+            help=N_("deactivate an account and take back its onion key"),
+            description=N_(
+                "Deactivate an account: end its sessions and tokens and take back its key to\n"
+                "the newsroom onion, at once, also in a running server's tor. 'tainik users\n"
+                "reset' reactivates it with new secrets."
+            ),
+            epilog=N_("example:\n  tainik users deactivate alice --data /srv/tainik"),
+            args=(arg("name", metavar="NAME", help=N_("account name")), DATA),
+        ),
+        Command(
             "reset",
             help=N_("give an account a new one-time password and TOTP secret"),
             description=N_(
-                "Give an account a new one-time password and a new TOTP secret, reactivate it, "
-                "and\n"
-                "end its sessions and tokens: the way back for a locked-out administrator."
+                "Give an account a new one-time password, a new TOTP secret and (with [tor]\n"
+                "enabled) a new onion key, reactivate it, and end its sessions and tokens: the\n"
+                "way back for a locked-out administrator."
             ),
             epilog=N_("example:\n  tainik users reset alice --data /srv/tainik"),
             args=(arg("name", metavar="NAME", help=N_("account name")), DATA),

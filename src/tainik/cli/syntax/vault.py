@@ -89,6 +89,55 @@ IMPORT = Command(
     ),
 )
 
+ACQUIRE = Command(
+    "acquire",
+    help=N_("take in a drive's files, or its image, with a forensic record"),
+    description=N_(
+        "Read PATH (a mounted folder, a raw disk image file or a block device) into the\n"
+        "vault as a thread of its own. For a folder, every file is read once, read-only\n"
+        "and without changing its access time where the system allows: its path, size,\n"
+        "mode, modification, change and birth times, SHA-256 and BLAKE3 are recorded;\n"
+        "links are recorded, never followed. An image or device is read once, in order,\n"
+        "and stored whole. Unreadable files are listed with their error, and files that\n"
+        "change while read are reported, not stored. The acquisition manifest is stored\n"
+        "as an original, and a signed 'acquire' custody record names it, with --from,\n"
+        "--note, the counts and the bytes. If it is interrupted, the same command run\n"
+        "again finishes it without reading again what was stored."
+    ),
+    epilog=N_(
+        "examples:\n"
+        "  tainik vault acquire evidence /media/usb --from 'courier, envelope 14'\n"
+        "  tainik vault acquire evidence stick.img --from 'R.' --note 'SanDisk 32 GB, serial "
+        "on photo 3'"
+    ),
+    args=(
+        VAULT,
+        arg(
+            "path",
+            type=Path,
+            metavar="PATH",
+            help=N_("a mounted folder, a raw disk image file, or a block device"),
+        ),
+        arg(
+            "--from",
+            dest="from_text",
+            required=True,
+            metavar="TEXT",
+            help=N_(
+                "who handed the medium over, or how it arrived (recorded and signed; "
+                "a designation, not a source's name)"
+            ),
+        ),
+        arg(
+            "--note",
+            default="",
+            metavar="TEXT",
+            help=N_("what else the record should say (the medium's make, a photo's number)"),
+        ),
+        ACTOR,
+    ),
+)
+
 VERIFY = Command(
     "verify",
     help=N_("check the custody log, the vault key and every stored file"),
@@ -302,11 +351,13 @@ VAULT_COMMAND = Command(
         "examples:\n"
         "  tainik vault init evidence --identity org.key\n"
         "  tainik vault import evidence pulled/\n"
+        "  tainik vault acquire evidence /media/usb --from 'courier'\n"
         "  tainik vault verify evidence"
     ),
     subcommands=(
         INIT,
         IMPORT,
+        ACQUIRE,
         VERIFY,
         HEAD,
         LIST,

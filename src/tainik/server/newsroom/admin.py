@@ -91,7 +91,9 @@ class AdminPages:
         who = credential(request)
         if action in ("deactivate", "activate"):
             active = action == "activate"
-            await run_in_threadpool(admin.set_active, self.instance, who, user_id, active)
+            made = await run_in_threadpool(admin.set_active, self.instance, who, user_id, active)
+            if made is not None:  # reactivated with a new newsroom onion key, shown once
+                return _secrets_page(self.pages, request, made, new=False)
             return see_other(f"/admin/users?done={action}d")
         reset = admin.reset_totp if action == "reset-2fa" else admin.reset_password
         made = await run_in_threadpool(reset, self.instance, who, user_id)

@@ -79,6 +79,7 @@ class SourceInterface:
             Route("/replies/{reply_id:int}/delete", self.delete_reply, methods=["POST"]),
             Route("/logout", self.logout, methods=["POST"]),
             Route("/check", self.check, methods=["GET"]),
+            Route("/tor", self.tor, methods=["GET"]),
             Route("/logo", self.logo, methods=["GET"]),
             language_route({"codename": self.codename_again, "logged_out": self.logged_out_again}),
             # A GET of a POST-only path (a reload, a bookmark) goes to the page it belongs to.
@@ -231,18 +232,29 @@ class SourceInterface:
             pass
         return fields
 
-    async def check(self, request: Request) -> Response:
-        """How to check this drop box's address against the organisation's public one."""
-        profile = self.instance.config.profile
-        address = profile.onion_address
-        if not address:  # not configured: the address the browser asked for, if an onion one
+    def _address(self, request: Request) -> str:
+        """This drop box's onion address: the configured one, else the one the browser asked
+        for, if it is an onion name."""
+        address = self.instance.config.profile.onion_address
+        if not address:
             host = request.headers.get("host", "").split(":")[0].lower()
             address = host if host.endswith(".onion") and len(host) < 100 else ""
+        return address
+
+    async def check(self, request: Request) -> Response:
+        """How to check this drop box's address against the organisation's public one."""
         return self.pages.render(
             request,
             "source/check.html",
-            address_groups=address_groups(address),
+            address_groups=address_groups(self._address(request)),
             check_link=False,
+        )
+
+    async def tor(self, request: Request) -> Response:
+        """Reaching the drop box where Tor is blocked (bridges), and sending large files with
+        ``tainik send`` through Tor Browser: docs/sources-censored.md, served over Tor."""
+        return self.pages.render(
+            request, "source/tor.html", address=self._address(request), tor_link=False
         )
 
     async def logo(self, request: Request) -> Response:

@@ -3,9 +3,12 @@
 Accounts are made with a one-time password and a TOTP secret, shown once to whoever made the
 account (an administrator, or the command line on the server), to be handed over in person.
 The account must set its own password at first login; deactivating an account or resetting a
-factor ends every session and token it has. Each of these is an event of the account's
-lifecycle (core/staff_account.py), run on its stored state in the action's transaction: an
-action the state refuses (reactivating an account that is not deactivated) changes nothing.
+factor ends every session and token it has. When Tor is enabled, each account also gets its
+own key to the newsroom onion (service/onion.py): made with the account and at every reset or
+reactivation, shown once; deactivating takes it back at once. Each of these is an event of
+the account's lifecycle (core/staff_account.py), run on its stored state in the action's
+transaction: an action the state refuses (reactivating an account that is not deactivated)
+changes nothing.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from tainik.core.errors import N_
 from tainik.core.staff_account import ACCOUNT_LIFECYCLE, AccountEvent, AccountState, is_deactivated
 from tainik.crypto import Secret
+from tainik.service import onion
 from tainik.service.errors import NotFoundError
 from tainik.service.instance import Instance
 from tainik.service.newsroom import audit, factors, labels
@@ -44,6 +48,8 @@ class NewSecrets:
     name: str
     password: Secret | None
     totp: factors.Provisioning | None
+    # Their own key to the newsroom onion, when Tor is enabled (a new one at every reset).
+    newsroom_key: onion.NewsroomKey | None = None
 
 
 @dataclass(frozen=True)
@@ -99,7 +105,8 @@ def _add(instance: Instance, actor: audit.Actor, name: str, is_admin: bool) -> N
             audit.record(db, now, actor, "user-added", "user", int(user_id), detail)
     except IntegrityError as exc:
         raise ConflictError(N_("There is already a staff account named {name}"), name=name) from exc
-    return NewSecrets(name, password, factors.Provisioning(name, totp))
+    key = onion.grant(instance, int(user_id))
+    return NewSecrets(name, password, factors.Provisioning(name, totp), key)
 
 
 def add_account_locally(instance: Instance, name: str, is_admin: bool) -> NewSecrets:
@@ -151,8 +158,11 @@ def _target(db: Connection, user_id: int) -> str:
     return str(name)
 
 
-def set_active(instance: Instance, credential: Credential, user_id: int, active: bool) -> None:
-    """Deactivate (ending its sessions and tokens) or reactivate an account."""
+def set_active(
+    instance: Instance, credential: Credential, user_id: int, active: bool
+) -> NewSecrets | None:
+    """Deactivate (ending its sessions and tokens, taking back its newsroom onion key at once)
+    or reactivate an account (with a new onion key, shown once, when Tor is enabled)."""
     now = instance.clock()
     with instance.engine.begin() as db:
         staff = authenticate(db, instance, credential, admin=True)
@@ -164,6 +174,27 @@ def set_active(instance: Instance, credential: Credential, user_id: int, active:
             revoke_all(db, user_id)
         action = "user-activated" if active else "user-deactivated"
         audit.record(db, now, audit.Actor.of(staff), action, "user", user_id, name)
+    if not active:
+        onion.revoke(instance, user_id)
+        return None
+    key = onion.grant(instance, user_id)
+    return NewSecrets(name, None, None, key) if key is not None else None
+
+
+def deactivate_locally(instance: Instance, name: str) -> None:
+    """Deactivate an account from the server's command line: its sessions and tokens end and
+    its newsroom onion key is taken back, at once also in a running server's tor."""
+    name = factors.check_name(name)
+    with instance.engine.begin() as db:
+        user_id = db.execute(select(ns.users.c.id).where(ns.users.c.name == name)).scalar()
+        if user_id is None:
+            raise NotFoundError(N_("There is no staff account named {name}"), name=name)
+        advance_account(db, int(user_id), AccountEvent.DEACTIVATE)
+        revoke_all(db, int(user_id))
+        audit.record(
+            db, instance.clock(), audit.CLI_ACTOR, "user-deactivated", "user", int(user_id), name
+        )
+    onion.revoke(instance, int(user_id))
 
 
 def _reset(
@@ -203,7 +234,7 @@ def reset_totp(instance: Instance, credential: Credential, user_id: int) -> NewS
     with instance.engine.begin() as db:
         staff = authenticate(db, instance, credential, admin=True)
         name = _reset(instance, audit.Actor.of(staff), db, user_id, password_hash=None, totp=totp)
-    return NewSecrets(name, None, factors.Provisioning(name, totp))
+    return NewSecrets(name, None, factors.Provisioning(name, totp), onion.grant(instance, user_id))
 
 
 def reset_password(instance: Instance, credential: Credential, user_id: int) -> NewSecrets:
@@ -223,7 +254,7 @@ def reset_password(instance: Instance, credential: Credential, user_id: int) -> 
         name = _reset(
             instance, audit.Actor.of(staff), db, user_id, password_hash=password_hash, totp=None
         )
-    return NewSecrets(name, password, None)
+    return NewSecrets(name, password, None, onion.grant(instance, user_id))
 
 
 def reset_account_locally(instance: Instance, name: str) -> NewSecrets:
@@ -238,7 +269,8 @@ def reset_account_locally(instance: Instance, name: str) -> NewSecrets:
         if user_id is None:
             raise NotFoundError(N_("There is no staff account named {name}"), name=name)
         _reset(instance, audit.CLI_ACTOR, db, int(user_id), password_hash=password_hash, totp=totp)
-    return NewSecrets(name, password, factors.Provisioning(name, totp))
+    key = onion.grant(instance, int(user_id))
+    return NewSecrets(name, password, factors.Provisioning(name, totp), key)
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from tainik.crypto import Secret
 from tainik.sealed import durable
 from tainik.transport import (
     RETRY_STATUSES,
+    OnWait,
     Response,
     RetryPolicy,
     TooLargeError,
@@ -159,6 +160,8 @@ class PullSettings:
     attempts: int = 8
     first_backoff: float = 1.0
     max_backoff: float = 60.0
+    #: Told of each failure that is tried again (the command line prints it).
+    on_wait: OnWait | None = None
 
 
 class ApiClient:
@@ -177,6 +180,7 @@ class ApiClient:
             ),
             headers={"Authorization": f"Bearer {settings.token.reveal()}", **_agent()},
             sleep=sleep,
+            on_wait=settings.on_wait,
         )
 
     def close(self) -> None:

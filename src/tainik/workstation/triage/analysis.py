@@ -41,6 +41,7 @@ from tainik.workstation.triage.results import (
 from tainik.workstation.triage.scoring import score
 from tainik.workstation.triage.signals import Signals
 from tainik.workstation.triage.thumbnails import write_thumbnails
+from tainik.workstation.triage.wallclock import OverlayReading, clock_findings
 
 #: The report's timeline has at most this many bins per video.
 TIMELINE_BINS = 600
@@ -70,6 +71,8 @@ def analyse(
         raise storage_error(exc, item.path) from exc
     digest = item.sha256 or sha256_file(item.path)
     fingerprint = params.analysis.fingerprint()
+    # The overlay is read beside the decoding (Tesseract is a process of its own).
+    reading = OverlayReading(item.path, digest, job.report_dir, params.overlay)
     cache = SignalCache(job.report_dir)
     signals = cache.load(digest, fingerprint)
     cached = signals is not None
@@ -88,6 +91,13 @@ def analyse(
     )  # fmt: skip
     notes = list(_notes(signals, info))
     segments = _segments(found, spans, digest, info, job, notes)
+    overlay, overlay_notes = reading.result()
+    jumps, jump_notes = clock_findings(
+        item.path, digest, info, overlay, job.report_dir, len(segments) + 1, rules.padding,
+        found.duration, params.clips,
+    )  # fmt: skip
+    segments += jumps
+    notes += overlay_notes + jump_notes
     result = VideoResult(
         sha256=digest,
         label=item.label,
@@ -105,6 +115,8 @@ def analyse(
         fingerprint=fingerprint,
         cached=cached,
         elapsed=round(time.monotonic() - began, 3),
+        overlay=overlay,
+        near_copies=item.near_copies,
     )
     write_atomic(job.report_dir / result.result_file, VideoRecord.of(result, params).encode())
     return result

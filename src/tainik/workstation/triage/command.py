@@ -16,12 +16,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tainik.core.errors import N_, TainikError, UsageError
-from tainik.workstation.triage import clips, detectors
+from tainik.workstation.triage import clips, detectors, ocr, trove
+from tainik.workstation.triage.cache import SignalCache
+from tainik.workstation.triage.errors import ToolMissingError
 from tainik.workstation.triage.items import ItemSource, PlainFiles, TriageItem, resolve_items
 from tainik.workstation.triage.params import TriageParams
 from tainik.workstation.triage.report import write_reports
 from tainik.workstation.triage.results import Failure
-from tainik.workstation.triage.runner import RunEvents, RunResult, triage
+from tainik.workstation.triage.runner import RunEvents, RunResult, default_jobs, triage
 from tainik.workstation.triage.scoring import review_seconds
 
 
@@ -41,6 +43,8 @@ class TriageRequest:
     detector_threshold: float = 0.5
     jobs: int | None = None
     sources: Sequence[ItemSource] = ()
+    #: A vault whose every video item is triaged too (:mod:`trove`).
+    vault: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -51,11 +55,24 @@ class PreparedRun:
     items: Sequence[TriageItem]
     report_dir: Path
     jobs: int | None
+    #: Near-duplicates in the vault that are not analysed (listed under their original).
+    collapsed: int = 0
 
     @property
     def total_bytes(self) -> int:
         """Bytes of video to read (what progress counts)."""
         return sum(_size(item.path) for item in self.items)
+
+    def already_measured(self) -> dict[str, int]:
+        """SHA-256 and size of the items whose hash is known (the vault's) and whose
+        measurements an earlier run left in the report folder: a resumed run skips them."""
+        cache = SignalCache(self.report_dir)
+        fingerprint = self.params.analysis.fingerprint()
+        return {
+            item.sha256: _size(item.path)
+            for item in self.items
+            if item.sha256 is not None and cache.path(item.sha256, fingerprint).is_file()
+        }
 
 
 @dataclass(frozen=True)
@@ -102,11 +119,21 @@ def prepare(request: TriageRequest) -> PreparedRun:
         detectors.load(spec)  # a broken model fails now, not in every worker
     if params.clips:
         clips.ffmpeg()  # fail now, not after hours of decoding
+    if params.overlay and not ocr.available():
+        raise ToolMissingError(tool="tesseract", package="tesseract-ocr")
     sources = [*request.sources, PlainFiles(exclude=[request.report_dir])]
     items = resolve_items(request.inputs, sources)
+    collapsed = 0
+    if request.vault is not None:
+        found = trove.from_vault(request.vault, request.report_dir, request.jobs or default_jobs())
+        seen = {item.path.resolve() for item in found.items}
+        items = [*found.items, *(i for i in items if i.path.resolve() not in seen)]
+        collapsed = found.collapsed
     if not items:
+        if request.vault is not None:
+            raise UsageError(N_("No video items in the vault {vault}"), vault=str(request.vault))
         raise UsageError(N_("No video files found in the given folders"))
-    return PreparedRun(params, items, request.report_dir, request.jobs)
+    return PreparedRun(params, items, request.report_dir, request.jobs, collapsed)
 
 
 def run(

@@ -51,3 +51,9 @@ class SettingError(UsageError):
     """A triage setting out of range."""
 
     template = N_("{option} must be between {low} and {high}")
+
+
+class OverlayError(StorageError):
+    """Tesseract could not run on a video's overlay (the analysis goes on without it)."""
+
+    template = N_("Tesseract could not read the overlay: {reason}")

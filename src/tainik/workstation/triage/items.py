@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from tainik.core.errors import N_, StorageError
+from tainik.workstation.triage.results import NearCopy
 
 if TYPE_CHECKING:
     from tainik.workstation.triage.results import VideoResult
@@ -40,12 +41,14 @@ class TriageItem:
 
     ``label`` is what the report shows (a file name, or the vault's name for the item).
     ``sha256`` is None for a plain file (triage hashes it) or the hash a vault vouches for.
+    ``near_copies`` are videos of the same footage that are not analysed (:mod:`trove`).
     """
 
     path: Path
     label: str
     sha256: str | None = None
     origin: str = "file"
+    near_copies: tuple[NearCopy, ...] = ()
 
 
 class ItemSource(Protocol):

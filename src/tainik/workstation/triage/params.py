@@ -188,6 +188,8 @@ class TriageParams:
     rules: SegmentRules = field(default_factory=SegmentRules)
     clips: bool = True
     gentle: bool = True
+    #: Read the burned-in overlay (camera name, clock) with Tesseract (docs/triage.md).
+    overlay: bool = True
 
     def check(self) -> None:
         """Validate both groups."""

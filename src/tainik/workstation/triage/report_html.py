@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from html import escape
 
 from tainik import __version__
-from tainik.workstation.triage import timeline
+from tainik.workstation.triage import timeline, walltime
 from tainik.workstation.triage.results import Failure, Note, Segment, VideoResult
 from tainik.workstation.triage.scoring import Ranked, review_seconds
 
@@ -124,6 +124,7 @@ class ReportPage:
             f"{escape(_('Review first'))}</h2>",
             self._ranked(ranked),
             "</section>",
+            self._walltime(results),
             f'<section id="videos" aria-labelledby="videos-title"><h2 id="videos-title">'
             f"{escape(_('Videos'))}</h2>",
             *(self._video(r) for r in results),
@@ -135,7 +136,8 @@ class ReportPage:
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
             f'<meta name="referrer" content="no-referrer">'
-            f"<title>{escape(_('Video triage report'))}</title><style>{STYLE}</style></head>"
+            f"<title>{escape(_('Video triage report'))}</title>"
+            f"<style>{STYLE}{walltime.STYLE}</style></head>"
             f'<body class="{"gentle" if self._gentle else "plain"}">'
             + "\n".join(body)
             + "</body></html>\n"
@@ -254,6 +256,13 @@ class ReportPage:
                 reasons.append(_("motion in up to {share} of the picture").format(share=share))
             elif name == "sound":
                 reasons.append(_("sound {lu} LU above the background").format(lu=f"{peak:.0f}"))
+            elif name == "clock":
+                amount = self.duration(abs(peak))
+                if peak >= 0:
+                    reasons.append(_("the burned-in clock jumps forward by {amount}"))
+                else:
+                    reasons.append(_("the burned-in clock jumps back by {amount}"))
+                reasons[-1] = reasons[-1].format(amount=amount)
             else:
                 reasons.append(_("{detector} (score {score})").format(
                     detector=name, score=f"{peak:.2f}"
@@ -296,12 +305,55 @@ class ReportPage:
             copies = "<p class=\"meta\">" + escape(
                 _("Identical copies: {paths}").format(paths=", ".join(result.copies))
             ) + "</p>"  # fmt: skip
+        copies += self._overlay(result)
         return (
             f'<article class="video" id="v-{result.sha256[:16]}"><h3>{escape(result.label)}</h3>'
             f'<p class="meta">{escape(meta)}</p>{copies}{plot}'
             f'<p class="axis"><span>0:00:00</span><span>{clock(result.analysed)}</span></p>'
             f'<p class="legend">{legend}</p></article>'
         )
+
+    def _walltime(self, results: Sequence[VideoResult]) -> str:
+        """The trove timeline (cameras as rows, wall-clock time across), when overlays were
+        read."""
+        _ = self._
+        if all(r.overlay is None for r in results):
+            return ""
+        legend = _(
+            "Each camera is a row, and every video is placed by the clock burned into it. "
+            "Grey: footage; blue: segments to review (each links to its entry above); red: "
+            "the clock jumps (a cut, deleted footage or a recorder restart)."
+        )
+        title = _("Cameras and time")
+        return (
+            '<section id="walltime" aria-labelledby="walltime-title">'
+            f'<h2 id="walltime-title">{escape(title)}</h2>'
+            f'<p class="legend">{escape(legend)}</p>'
+            f"{walltime.render(results, _, anchor)}</section>"
+        )
+
+    def _overlay(self, result: VideoResult) -> str:
+        """What the burned-in overlay says about a video, in a line."""
+        _, overlay = self._, result.overlay
+        if overlay is None:
+            return ""
+        if overlay.camera is None and overlay.start is None:
+            text = _("No burned-in camera name or clock could be read.")
+        else:
+            camera = overlay.camera or _("no camera name read")
+            if overlay.start is None or overlay.end is None:
+                clock_text = _("no clock read")
+            else:
+                clock_text = _("clock {start} to {end}").format(
+                    start=overlay.start.isoformat(sep=" "), end=overlay.end.isoformat(sep=" ")
+                )
+            jumps = self._t.ngettext(
+                "{count} clock jump", "{count} clock jumps", len(overlay.jumps)
+            ).format(count=len(overlay.jumps))
+            text = _("Overlay: {camera}; {clock}; {jumps}").format(
+                camera=camera, clock=clock_text, jumps=jumps
+            )
+        return f'<p class="meta overlay">{escape(text)}</p>'
 
     def _signal_name(self, name: str) -> str:
         if name == "motion":

@@ -15,11 +15,13 @@ from dataclasses import dataclass
 
 from tainik import __version__
 from tainik.core.jsonfields import Fields, Json, JsonObject, load_json
+from tainik.workstation.triage.clock import Overlay
 from tainik.workstation.triage.params import AnalysisParams, SegmentRules, TriageParams
 from tainik.workstation.triage.results import (
     Clip,
     Failure,
     MediaInfo,
+    NearCopy,
     Note,
     Segment,
     Timeline,
@@ -124,11 +126,18 @@ class VideoFile:
     size: int
     copies: tuple[str, ...]
     info: MediaInfo
+    near_copies: tuple[NearCopy, ...] = ()
 
     def to_json(self) -> JsonObject:
         """The ``video`` object (the container's fields beside the file's)."""
         i = self.info
-        return {
+        near: JsonObject = {}
+        if self.near_copies:
+            near["near_copies"] = [
+                {"sha256": n.sha256, "label": n.label, "similarity": n.similarity}
+                for n in self.near_copies
+            ]
+        return near | {
             "sha256": self.sha256,
             "label": self.label,
             "path": self.path,
@@ -164,7 +173,12 @@ class VideoFile:
                     video_codec=f.text("video_codec"),
                     audio_codec=f.optional_text("audio_codec"),
                 ),
+                near_copies=f.objects("near_copies", _near_copy) if f.has("near_copies") else (),
             )
+
+
+def _near_copy(f: Fields) -> NearCopy:
+    return NearCopy(f.hex("sha256", 64), f.text("label"), f.number("similarity"))
 
 
 @dataclass(frozen=True)
@@ -218,6 +232,8 @@ class VideoRecord:
     review_seconds: float
     segments: tuple[Segment, ...]
     timeline: Timeline
+    #: ``overlay`` (docs/triage.md); absent from the file when it was not read.
+    overlay: Overlay | None = None
 
     @classmethod
     def of(cls, result: VideoResult, params: TriageParams) -> VideoRecord:
@@ -232,6 +248,7 @@ class VideoRecord:
                 size=result.size,
                 copies=result.copies,
                 info=result.info,
+                near_copies=result.near_copies,
             ),
             analysis=Analysis(
                 fingerprint=result.fingerprint,
@@ -247,11 +264,13 @@ class VideoRecord:
             review_seconds=round(review_seconds(result.segments), 3),
             segments=result.segments,
             timeline=result.timeline,
+            overlay=result.overlay,
         )
 
     def to_json(self) -> JsonObject:
         """The document as plain JSON data."""
-        return {
+        extra: JsonObject = {} if self.overlay is None else {"overlay": self.overlay.to_json()}
+        return extra | {
             "format": FORMAT,
             "tool": self.tool,
             "video": self.video.to_json(),
@@ -287,12 +306,18 @@ class VideoRecord:
                 review_seconds=f.number("review_seconds"),
                 segments=f.objects("segments", read_segment),
                 timeline=plot,
+                overlay=Overlay.from_fields(f.nested("overlay")) if f.has("overlay") else None,
             )
 
     @classmethod
     def parse(cls, data: bytes, record: str) -> VideoRecord:
         """Read a ``videos/SHA256.json`` file's bytes; ``record`` names it in errors."""
         return cls.from_json(load_json(data, record), record)
+
+
+def parse_overlay(data: bytes, record: str) -> Overlay:
+    """An ``overlay`` object on its own (the overlay cache, docs/triage.md)."""
+    return Overlay.from_fields(Fields(load_json(data, record), record))
 
 
 def _scalars(params: Mapping[str, object]) -> dict[str, Json]:

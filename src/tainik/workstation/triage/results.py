@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from tainik.core.errors import Gettext, TainikError, english
+from tainik.workstation.triage.clock import Overlay
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,15 @@ class Timeline:
 
 
 @dataclass(frozen=True)
+class NearCopy:
+    """A video showing the same footage as another (re-encoded, rescaled, trimmed)."""
+
+    sha256: str
+    label: str
+    similarity: float
+
+
+@dataclass(frozen=True)
 class VideoResult:
     """Everything triage found in one video."""
 
@@ -99,6 +109,10 @@ class VideoResult:
     cached: bool
     elapsed: float
     copies: tuple[str, ...] = ()
+    #: The burned-in overlay (camera, wall-clock time); None when it was not read.
+    overlay: Overlay | None = None
+    #: Near-duplicates (the vault's vPDQ matches) ranked under this video and not analysed.
+    near_copies: tuple[NearCopy, ...] = ()
 
     @property
     def result_file(self) -> str:

@@ -38,8 +38,9 @@ class Action:
     COPY = "copy"
     DERIVE = "derive"
     EXPORT = "export"
+    ACQUIRE = "acquire"
     MIGRATE = "vault.migrate"  # the catalogue's schema upgraded (workstation/vault/upgrade.py)
-    ALL = frozenset({INIT, IMPORT, COPY, DERIVE, EXPORT, MIGRATE})
+    ALL = frozenset({INIT, IMPORT, COPY, DERIVE, EXPORT, ACQUIRE, MIGRATE})
 
 
 @dataclass(frozen=True, slots=True)

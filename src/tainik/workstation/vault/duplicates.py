@@ -57,7 +57,9 @@ def _features_for(path: str) -> bytes:
     return compute(Path(path)) if is_video(Path(path)) else b""
 
 
-def _load_features(vault: Vault, jobs: int, tick: Tick | None) -> dict[str, Features]:
+def _load_features(
+    vault: Vault, jobs: int, tick: Tick | None, compute_missing: bool = True
+) -> dict[str, Features]:
     originals = {item.ref.sha256 for item in vault_items.all_items(vault)}
     with vault.engine.connect() as db:
         cached = {
@@ -71,7 +73,7 @@ def _load_features(vault: Vault, jobs: int, tick: Tick | None) -> dict[str, Feat
     missing = sorted(originals - set(cached))
     if tick:
         tick(len(originals) - len(missing))
-    if missing:
+    if missing and compute_missing:
         with pool.make_pool(max(1, jobs)) as workers:
             paths = [str(vault.objects.path(sha)) for sha in missing]
             for sha, data in zip(missing, workers.map(_features_for, paths), strict=True):
@@ -92,8 +94,13 @@ def count_originals(vault: Vault) -> int:
     return len({item.ref.sha256 for item in vault_items.all_items(vault)})
 
 
-def find(vault: Vault, *, jobs: int = 1, tick: Tick | None = None) -> list[DuplicateGroup]:
-    """Exact and near-duplicate groups, exact first, each ordered by item number."""
+def find(
+    vault: Vault, *, jobs: int = 1, tick: Tick | None = None, compute_missing: bool = True
+) -> list[DuplicateGroup]:
+    """Exact and near-duplicate groups, exact first, each ordered by item number.
+
+    ``compute_missing=False`` uses only the features already kept (video triage does not
+    decode a whole trove once more to find duplicates)."""
     by_hash: dict[str, list[Item]] = defaultdict(list)
     for item in vault_items.all_items(vault):
         by_hash[item.ref.sha256].append(item)
@@ -102,7 +109,7 @@ def find(vault: Vault, *, jobs: int = 1, tick: Tick | None = None) -> list[Dupli
         for sha, same in by_hash.items()
         if len(same) > 1
     ]
-    features = _load_features(vault, jobs, tick)
+    features = _load_features(vault, jobs, tick, compute_missing)
     parent = {sha: sha for sha in features}
 
     def root(sha: str) -> str:

@@ -27,6 +27,7 @@ import bagit  # type: ignore[import-untyped]  # no type hints upstream
 from tainik.core.errors import N_, IntegrityError
 from tainik.sealed import durable
 from tainik.workstation.signing import VerifyKey
+from tainik.workstation.vault import acquired
 from tainik.workstation.vault import items as vault_items
 from tainik.workstation.vault.canonical import JsonObject, JsonValue, NotCanonical
 from tainik.workstation.vault.copyout import copy_verified
@@ -47,7 +48,9 @@ To check one: remove its "sig" member, serialise the rest the same way (this giv
 exact bytes of the line without ',"sig":"..."'), prefix the 22 bytes
 "tainik.org/custody/v1" + LF, and verify the Ed25519 signature (base64 in "sig") with the key
 in vault.pub (after "ed25519:", base64). Record 0 names the same key. Each file in ../files is
-named by its SHA-256, which appears in the "outputs" of the record that imported or derived it.
+named by its SHA-256, which appears in the "outputs" of the record that imported or derived it,
+or, for a file acquired from a drive, in acquisition-SEQ.jsonl: the manifest that the
+"acquire" record SEQ names by its SHA-256 (every path found on that medium, one a line).
 The format is specified in Tainik's docs/workstation.md.
 """
 
@@ -68,8 +71,20 @@ def _extension(stored: StoredFile) -> str:
     return "." + match.group(1).lower() if match else ""
 
 
-def _related_records(writer: VaultWriter, hashes: set[str]) -> list[bytes]:
-    """Record 0 and every record whose inputs or outputs name one of ``hashes``."""
+def _acquisitions(writer: VaultWriter, hashes: set[str]) -> set[int]:
+    """The ``acquire`` records (by number) whose manifests list one of ``hashes``."""
+    found = set()
+    for sha in hashes:
+        for item in vault_items.items_with(writer.vault, sha):
+            seq, _, line = item.sealed_id.removeprefix("acq-").partition("-")
+            if item.sealed_id.startswith("acq-") and seq.isdigit() and line.isdigit():
+                found.add(int(seq))
+    return found
+
+
+def _related_records(writer: VaultWriter, hashes: set[str], also: set[int]) -> list[bytes]:
+    """Record 0, every record whose inputs or outputs name one of ``hashes``, and the records
+    numbered in ``also``."""
     lines = []
     for seq, line in writer.vault.records():
         try:
@@ -79,7 +94,7 @@ def _related_records(writer: VaultWriter, hashes: set[str]) -> list[bytes]:
                 N_("Custody record {seq} is damaged; run 'tainik vault verify'"), seq=seq
             ) from exc
         refs = record.file_refs(record.inputs) + record.file_refs(record.outputs)
-        if seq == 0 or any(ref.sha256 in hashes for ref in refs):
+        if seq == 0 or seq in also or any(ref.sha256 in hashes for ref in refs):
             lines.append(line)
     return lines
 
@@ -105,7 +120,18 @@ def export(
             )
             described.append(_describe(writer, one, name))
         hashes = {one.ref.sha256 for one in stored}
-        lines = _related_records(writer, hashes)
+        acquisitions = _acquisitions(writer, hashes)
+        lines = _related_records(writer, hashes, acquisitions)
+        for seq in sorted(acquisitions):
+            record = CustodyRecord.parse(next(x for x in lines if _seq(x) == seq))
+            manifest = acquired.record_manifest(record)
+            if manifest is not None:
+                copy_verified(
+                    vault.objects.path(manifest.sha256),
+                    partial / "custody",
+                    f"acquisition-{seq}.jsonl",
+                    manifest.sha256,
+                )
         durable.write_file(
             partial / "custody" / "records.jsonl", b"".join(x + b"\n" for x in lines)
         )
@@ -171,6 +197,28 @@ def _describe(writer: VaultWriter, one: StoredFile, name: str) -> JsonObject:
     return entry
 
 
+def _seq(line: bytes) -> int:
+    return CustodyRecord.parse(line).seq
+
+
+def _vouch_acquired(custody: Path, record: CustodyRecord, vouched: set[str]) -> list[str]:
+    """The files an acquisition's manifest (in the bag beside its record) lists as stored."""
+    ref = acquired.record_manifest(record)
+    path = custody / f"acquisition-{record.seq}.jsonl"
+    if ref is None or not path.is_file():
+        return []  # the record came along for another file it names
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != ref.sha256:
+        return [f"the manifest of acquisition record {record.seq} is not the one it names"]
+    try:
+        manifest = acquired.Manifest.parse(data)
+    except NotCanonical as exc:
+        return [f"the manifest of acquisition record {record.seq} is damaged: {exc}"]
+    vouched.add(ref.sha256)
+    vouched.update(stored.sha256 for _, _, stored in manifest.stored())
+    return []
+
+
 def _remove(path: Path) -> None:
     for child in sorted(path.rglob("*"), key=lambda p: len(p.parts), reverse=True):
         if child.is_dir() and not child.is_symlink():
@@ -211,6 +259,8 @@ def check_bag(path: Path, *, jobs: int = 1) -> list[str]:
             problems.append("record 0 names another vault key than vault.pub")
         if record.action in (Action.IMPORT, Action.DERIVE):
             vouched.update(ref.sha256 for ref in record.file_refs(record.outputs))
+        if record.action == Action.ACQUIRE:
+            problems += _vouch_acquired(custody, record, vouched)
     for entry in described if isinstance(described, list) else []:
         sha = entry.get("sha256") if isinstance(entry, dict) else None
         if sha not in vouched:

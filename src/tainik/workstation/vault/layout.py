@@ -11,6 +11,7 @@ KEY_FILE = "vault.key"
 PUBLIC_KEY_FILE = "vault.pub"
 OBJECTS = "objects"
 STAGING = "staging"
+JOURNAL = "journal"
 LOCK = "lock"
 BACKUPS = "backups"  # copies of the catalogue taken before each upgrade (vault migrate)
 README = "README.txt"
@@ -27,6 +28,7 @@ This folder is a Tainik evidence vault. Do not change anything in it by hand.
   vault.pub          its public key (ed25519:...)
   objects/sha256/    every original, once, named by its SHA-256, read-only
   ca/                the certificate authority that signs publications (if any)
+  journal/           acquisitions in progress (resumed by running the same command again)
 
 Check it with:  tainik vault verify THIS_FOLDER
 """
@@ -67,6 +69,11 @@ class VaultPaths:
     def staging(self) -> Path:
         """Where imports write plaintext while it is verified (same file system)."""
         return self.root / STAGING
+
+    @property
+    def journal(self) -> Path:
+        """Journals of acquisitions in progress (``vault acquire``), removed when complete."""
+        return self.root / JOURNAL
 
     @property
     def lock(self) -> Path:

@@ -18,8 +18,8 @@ from pathlib import Path
 from tainik.core.errors import TainikError
 from tainik.core.manifest import Kind
 from tainik.sealed import durable
+from tainik.workstation.vault import acquired, media, thumbnails
 from tainik.workstation.vault import items as vault_items
-from tainik.workstation.vault import media, thumbnails
 from tainik.workstation.vault.canonical import JsonValue
 from tainik.workstation.vault.items import Item, Source
 from tainik.workstation.vault.vault import Vault
@@ -106,6 +106,8 @@ def _hashes(item: Item) -> str:
 def _item_html(vault: Vault, item: Item, view: FileView | None) -> str:
     e = html.escape
     when = e(item.sent_at or "time unknown")
+    if item.sealed_id.startswith("acq-"):
+        when = f"modified {when} (the medium's clock)" if item.sent_at else "no time"
     head = f'<div class="meta">#{item.id} · {e(item.kind.value)} · {when}</div>'
     if item.kind != Kind.FILE:
         return (
@@ -128,7 +130,7 @@ def _item_html(vault: Vault, item: Item, view: FileView | None) -> str:
     )
     return (
         f'<div class="item file" id="item-{item.id}">{head}'
-        f'<div><strong class="name">{e(item.display_name)}</strong> · {item.ref.size} bytes</div>'
+        f'<div><strong class="name">{e(_shown_name(item))}</strong> · {item.ref.size} bytes</div>'
         f'{thumb}<div class="meta">{e(view.summary)}</div>{warn_html}{_hashes(item)}</div>'
     )
 
@@ -160,10 +162,77 @@ def render(
             f"<h1>{html.escape(source.designation)}</h1>",
             f'<p class="meta">{html.escape(source.key)}</p>',
         ]
+        if source.key.startswith(acquired.SOURCE_PREFIX):
+            body.append(_acquisition_html(vault, source))
         body += [_item_html(vault, i, views.get(i.id)) for i in threads[source.id]]
         _write(out / f"source-{source.id}.html", _page(source.designation, "\n".join(body), blur))
     _write(out / "index.html", _page("Vault", _index(vault, sources, threads), blur))
     return out / "index.html"
+
+
+def _shown_name(item: Item) -> str:
+    """An acquired file's path on the medium; any other item's safe name."""
+    if item.sealed_id.startswith("acq-"):
+        return item.name.decode("utf-8", errors="replace")
+    return item.display_name
+
+
+def _acquisition_html(vault: Vault, source: Source) -> str:
+    """The medium, who handed it over, counts, first and last modification times, and the
+    files that could not be stored, from the acquisition's manifest."""
+    e = html.escape
+    sha = source.key.removeprefix(acquired.SOURCE_PREFIX)
+    try:
+        manifest = acquired.Manifest.parse(vault.objects.path(sha).read_bytes())
+    except (OSError, ValueError):
+        return (
+            '<p class="warn">The acquisition manifest cannot be read: run tainik vault verify.</p>'
+        )
+    header = manifest.header
+    medium = header.get("medium")
+    medium = medium if isinstance(medium, dict) else {}
+    rows = [
+        ("medium", medium.get("kind")),
+        ("path", medium.get("path")),
+        ("file system", medium.get("fs_type")),
+        ("label", medium.get("label")),
+        ("UUID", medium.get("uuid")),
+        ("device", medium.get("device")),
+        ("model", medium.get("model")),
+        ("serial", medium.get("serial")),
+        ("mounted read-only", medium.get("read_only")),
+        ("from", header.get("from")),
+        ("note", header.get("note")),
+        ("acquired by", header.get("actor")),
+        ("started", header.get("started")),
+        ("finished", header.get("finished")),
+    ]
+    counts = header.get("counts")
+    if isinstance(counts, dict):
+        rows += [(name, value) for name, value in sorted(counts.items())]
+    mtimes = manifest.mtimes()
+    if mtimes:
+        rows += [("first modified", mtimes[0]), ("last modified", mtimes[1])]
+    table = "".join(
+        f"<tr><th>{e(name)}</th><td>{e(str(value))}</td></tr>"
+        for name, value in rows
+        if value not in (None, "")
+    )
+    problems = manifest.problems()
+    listed = "".join(
+        f"<li>{e(str(p.get('path')))}: {e(str(p.get('status')))}, {e(str(p.get('error')))}</li>"
+        for p in problems
+    )
+    trouble = (
+        f'<details class="warn" open><summary>{len(problems)} file(s) not stored</summary>'
+        f"<ul>{listed}</ul></details>"
+        if problems
+        else '<p class="meta">every file was read and stored</p>'
+    )
+    return (
+        f'<div class="item acquisition"><table>{table}</table>{trouble}'
+        f'<div class="hash">manifest SHA-256 {e(sha)}</div></div>'
+    )
 
 
 def _index(vault: Vault, sources: list[Source], threads: dict[int, list[Item]]) -> str:

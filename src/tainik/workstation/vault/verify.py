@@ -20,7 +20,8 @@ from sqlalchemy import select
 
 from tainik.core.errors import N_, TainikError
 from tainik.workstation.signing import VerifyKey
-from tainik.workstation.vault import catalogue
+from tainik.workstation.vault import acquired, catalogue
+from tainik.workstation.vault.acquired import Index
 from tainik.workstation.vault.canonical import NotCanonical
 from tainik.workstation.vault.custody import GENESIS_PREV, Action, CustodyRecord, FileRef, Head
 from tainik.workstation.vault.errors import VaultIntegrityError
@@ -88,7 +89,8 @@ def verify(
     report.key = key
     chain = _check_chain(vault, report, key)
     _check_kept_heads(report, chain, expect_heads)
-    _check_catalogue(vault, report, chain)
+    manifests = _check_acquisitions(vault, report, chain)
+    _check_catalogue(vault, report, chain, manifests)
     _check_publications(vault, report, chain)
     _check_files(vault, report, jobs, progress)
     return report
@@ -372,7 +374,9 @@ class _Unaccounted:
             )
 
 
-def _check_catalogue(vault: Vault, report: VerifyReport, chain: _Chain) -> None:
+def _check_catalogue(
+    vault: Vault, report: VerifyReport, chain: _Chain, manifests: dict[int, Index | None]
+) -> None:
     records = chain.sound
     unaccounted = _Unaccounted(report, chain)
     with vault.engine.connect() as db:
@@ -396,7 +400,18 @@ def _check_catalogue(vault: Vault, report: VerifyReport, chain: _Chain) -> None:
             named.add((seq, str(item.sha256)))
             continue
         source_key = sources.get(int(item.source_id), ("", ""))[0]
-        if not _import_matches(record, item, source_key):
+        if record.action == Action.ACQUIRE:
+            if seq in manifests and not _acquired_matches(record, manifests[seq], item, source_key):
+                report.problem(
+                    N_(
+                        "Item {item} does not match its custody record {seq} and the "
+                        "acquisition manifest: the catalogue was edited"
+                    ),
+                    item=item.id,
+                    seq=seq,
+                )
+            imported.add(str(item.sealed_id))
+        elif not _import_matches(record, item, source_key):
             report.problem(
                 N_("Item {item} does not match its custody record {seq}: the catalogue was edited"),
                 item=item.id,
@@ -412,9 +427,44 @@ def _check_catalogue(vault: Vault, report: VerifyReport, chain: _Chain) -> None:
                 N_("The item imported by custody record {seq} is missing from the catalogue"),
                 seq=seq,
             )
+    for seq, manifest in manifests.items():
+        wanted = [0] if manifest is None else [0, *manifest.stored]
+        missing = [n for n in wanted if acquired.item_id(seq, n) not in imported]
+        if missing:
+            report.problem(
+                N_(
+                    "{count} item(s) of the acquisition recorded by custody record {seq} are "
+                    "missing from the catalogue (manifest lines {lines})"
+                ),
+                count=len(missing),
+                seq=seq,
+                lines=", ".join(str(n) for n in missing[:10]),
+            )
+        unlike = [
+            line
+            for line, (_, ref) in ([] if manifest is None else manifest.stored.items())
+            if ref.sha256 not in objects
+            or FileRef(ref.sha256, str(objects[ref.sha256].blake3), int(objects[ref.sha256].size))
+            != ref
+        ]
+        if unlike:
+            report.problem(
+                N_(
+                    "{count} file(s) that the acquisition recorded by custody record {seq} "
+                    "stored are not among the stored files, or differ from them (manifest "
+                    "lines {lines})"
+                ),
+                count=len(unlike),
+                seq=seq,
+                lines=", ".join(str(n) for n in unlike[:10]),
+            )
     # A source row is written only with an item, in its import's transaction: one that no sound
     # import names is a remainder too (its items' records cut, or the rows moved).
-    named_sources = {r.details.get("source") for r in records.values() if r.action == Action.IMPORT}
+    named_sources = {
+        r.details.get("source")
+        for r in records.values()
+        if r.action in (Action.IMPORT, Action.ACQUIRE)
+    }
     for key, designation in sorted(sources.values()):
         if key not in named_sources:
             report.problem(
@@ -461,7 +511,11 @@ def _check_catalogue(vault: Vault, report: VerifyReport, chain: _Chain) -> None:
                 unaccounted.stored(seq, sha)
             continue
         ref = FileRef(sha, str(row.blake3), int(row.size))
-        if ref not in record.file_refs(record.outputs):
+        manifest = manifests.get(seq)
+        acquired_here = record.action == Action.ACQUIRE and manifest is not None
+        if ref not in record.file_refs(record.outputs) and not (
+            acquired_here and manifest is not None and ref in manifest.refs
+        ):
             report.problem(
                 N_(
                     "Stored file {sha} is not vouched for by custody record {seq}: the catalogue "
@@ -489,6 +543,114 @@ def _check_publications(vault: Vault, report: VerifyReport, chain: _Chain) -> No
             ),
             folder=CA_DIR,
         )
+
+
+def _check_acquisitions(
+    vault: Vault, report: VerifyReport, chain: _Chain
+) -> dict[int, Index | None]:
+    """Each sound ``acquire`` record's manifest: present, the bytes the record names, well
+    formed, and agreeing with the record's details. Returns the manifests by record (None
+    for one that cannot be used; its problem is reported)."""
+    found: dict[int, Index | None] = {}
+    for seq, record in sorted(chain.sound.items()):
+        if record.action != Action.ACQUIRE:
+            continue
+        found[seq] = None
+        ref = acquired.record_manifest(record)
+        if ref is None:
+            report.problem(N_("Acquisition record {seq} names no manifest"), seq=seq)
+            continue
+        try:
+            manifest = acquired.Index.read(vault.objects.path(ref.sha256))
+        except OSError:
+            report.problem(
+                N_("The manifest of the acquisition recorded by custody record {seq} is missing"),
+                seq=seq,
+            )
+            continue
+        except NotCanonical as exc:
+            manifest = None
+            damage = str(exc)
+        else:
+            damage = ""
+        if manifest is None or manifest.sha256 != ref.sha256 or manifest.size != ref.size:
+            if manifest is None:
+                try:
+                    found_sha = hash_file(vault.objects.path(ref.sha256)).sha256
+                except TainikError:
+                    found_sha = ""
+            else:
+                found_sha = manifest.sha256
+            if found_sha != ref.sha256:
+                report.problem(
+                    N_(
+                        "The manifest of the acquisition recorded by custody record {seq} was "
+                        "altered: its SHA-256 is now {found}"
+                    ),
+                    seq=seq,
+                    found=found_sha[:16],
+                )
+            else:
+                report.problem(
+                    N_(
+                        "The manifest of the acquisition recorded by custody record {seq} is "
+                        "damaged: {reason}"
+                    ),
+                    seq=seq,
+                    reason=damage,
+                )
+            continue
+        header = manifest.header
+        details = record.details
+        medium = header.get("medium")
+        if (
+            header.get("counts") != details.get("counts")
+            or manifest.counts != details.get("counts")
+            or header.get("from") != details.get("from")
+            or header.get("note") != details.get("note")
+            or not isinstance(medium, dict)
+            or medium.get("kind") != details.get("medium")
+            or details.get("source") != acquired.source_key(ref.sha256)
+        ):
+            report.problem(
+                N_(
+                    "Acquisition record {seq} does not match its manifest (counts, --from, "
+                    "--note or medium differ)"
+                ),
+                seq=seq,
+            )
+            continue
+        found[seq] = manifest
+    return found
+
+
+def _acquired_matches(
+    record: CustodyRecord, manifest: Index | None, item: Any, source_key: str
+) -> bool:
+    """An acquired item against its record and manifest line (``acq-SEQ-LINE``)."""
+    ref = acquired.record_manifest(record)
+    if ref is None or manifest is None:
+        return True  # the record's own problem is reported
+    prefix = acquired.item_id(record.seq, 0)[:-1]
+    sealed_id = str(item.sealed_id)
+    if not sealed_id.startswith(prefix) or not sealed_id[len(prefix) :].isdigit():
+        return False
+    line = int(sealed_id[len(prefix) :])
+    if line == 0:
+        expected = ref.sha256
+    elif line in manifest.stored:
+        path, entry_ref = manifest.stored[line]
+        if path != bytes(item.name):
+            return False
+        expected = entry_ref.sha256
+    else:
+        return False
+    return (
+        item.sha256 == expected
+        and item.manifest_sha256 == ref.sha256
+        and source_key == record.details.get("source")
+        and item.kind == "file"
+    )
 
 
 def _import_matches(record: CustodyRecord, item: Any, source_key: str) -> bool:
