@@ -173,7 +173,7 @@ unit-fast: setup
 	$(BIN)/pytest -p no:cacheprovider -q -m "not slow"
 
 bench: setup
-	for b in seal_open upload_nojs send newsroom_inbox vault_import acquire triage redact flood tor; do \
+	for b in seal_open upload_nojs send newsroom_inbox vault_import acquire triage redact flood tor scale; do \
 		echo "== bench/$$b.py"; $(BIN)/python bench/$$b.py || exit 1; done
 
 # Screenshots of the source pages in English and Russian, into docs/screenshots/ (look at

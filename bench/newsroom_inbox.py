@@ -18,6 +18,7 @@ Run: ``.venv/bin/python bench/newsroom_inbox.py [--runs 50]``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import re
 import statistics
 import sys
@@ -110,9 +111,13 @@ def seed(instance: Instance, sources: int, per_source: int, user_id: int) -> dat
 class Newsroom:
     """One seeded instance, a logged-in client and an API token."""
 
-    def __init__(self, folder: Path, sources: int, per_source: int) -> None:
+    def __init__(
+        self, folder: Path, sources: int, per_source: int, database_url: str | None = None
+    ) -> None:
         org = crypto.Identity.generate()
         config = init_instance(folder, [org.recipient], kdf=FAST_TEST_PARAMS)
+        if database_url is not None:  # PostgreSQL (bench/scale.py)
+            config = dataclasses.replace(config, database_url=database_url)
         self.instance = Instance.open(config)
         made = admin.add_account_locally(self.instance, "bench", False)
         assert made.password is not None

@@ -23,6 +23,12 @@ def schema_4_database(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
+def schema_5_database(url: str) -> None:
+    """A new database at ``url`` as the last release before Alembic made it: revision 0001's
+    tables only (the later revisions' tables would otherwise be there before they are made)."""
+    migrations.upgrade(url, backups=None, now=datetime.now(UTC), to="0001")
+
+
 def upgraded(url: str) -> Engine:
     """The database at ``url`` upgraded as ``tainik migrate`` does (no copy), then opened."""
     migrations.upgrade(url, backups=None, now=datetime.now(UTC))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import insert, inspect, select, text
 
-from old_schemas import schema_4_database, upgraded
+from old_schemas import schema_4_database, schema_5_database, upgraded
 from tainik.storage import migrations, schema
 from tainik.storage import newsroom_schema as ns
 from tainik.storage.database import open_database
@@ -20,7 +20,8 @@ NEWSROOM_TABLES = {
 
 def test_an_older_database_gains_the_newsroom(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'old.db'}"
-    engine = open_database(url)
+    schema_5_database(url)
+    engine = open_database(url, upgrading=True)
     now = datetime.now(UTC)
     with engine.begin() as db:
         db.execute(

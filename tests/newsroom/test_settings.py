@@ -13,6 +13,7 @@ from starlette.testclient import TestClient
 from tainik import crypto
 from tainik.config import CONFIG_NAME, SETTINGS_BY_KEY, Setting, load_config, set_key
 from tainik.core.errors import NotARecipientError
+from tainik.server.app import source_app
 from tainik.service.instance import Instance
 from tainik.service.newsroom.settings import EDITABLE
 
@@ -148,6 +149,29 @@ def test_new_recipients_seal_what_arrives_next(
             readers.setdefault(data, []).append(identity.recipient.text)
     assert readers[b"before the change"] == [org.recipient.text]
     assert readers[b"after the change"] == [second.recipient.text]
+
+
+def test_a_key_change_holds_at_once_in_every_process_of_the_host(
+    admin_client: TestClient, instance: Instance, admin_user: Staffer, clock: Clock
+) -> None:
+    """Another process serving the instance (a worker of ``tainik serve --workers``) gives
+    sources the new recipients from its next request, not from its next start."""
+    other = Instance.open(instance.config)  # started before the change
+    try:
+        second = crypto.Identity.generate()
+        response = admin_client.post(
+            "/admin/settings",
+            data={"csrf": csrf(admin_client), "recipients": second.recipient.text,
+                  "max_upload_bytes": "0", "unfinished_upload_hours": "72"},
+        )  # fmt: skip
+        assert confirm_keys(admin_client, response.text, admin_user, clock).status_code == 303
+        with TestClient(source_app(other), base_url="http://testserver") as source:
+            source.post("/generate", data={"csrf": csrf(source)})
+            info = source.get("/api/session").json()
+        assert info["organisation"] == [second.recipient.text]
+        assert other.config.recipients == (second.recipient,)
+    finally:
+        other.close()
 
 
 def below_and_above(setting: Setting) -> list[int]:

@@ -88,12 +88,11 @@ def test_an_older_database_has_its_times_coarsened(tmp_path: Path) -> None:
     """Schema 1 kept times to the microsecond: opening it rounds them down, data kept."""
     from sqlalchemy import select
 
-    from old_schemas import upgraded
+    from old_schemas import schema_5_database, upgraded
     from tainik.storage import migrations, schema
-    from tainik.storage.database import open_database
 
     url = f"sqlite:///{tmp_path / 'old.db'}"
-    open_database(url).dispose()
+    schema_5_database(url)
     precise = MOMENT.strftime("%Y-%m-%d %H:%M:%S.%f")
     with sqlite3.connect(tmp_path / "old.db") as db:  # as schema 1 wrote it
         db.execute("DROP TABLE alembic_version")

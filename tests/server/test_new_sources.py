@@ -9,6 +9,7 @@ writes nothing.
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -65,6 +66,8 @@ def test_a_flood_of_new_codenames_writes_nothing_and_derives_nothing(
     assert client.get("/api/uploads").json() == {"uploads": []}
     assert rows(instance) == 0
     assert rows(instance, "source_sessions") == 0
+    # The one thing written: the key of this epoch's cookies (shared by every process).
+    assert rows(instance, "cookie_keys") == 1
 
 
 def test_a_new_source_is_written_with_its_first_message(
@@ -179,18 +182,48 @@ def test_logging_out_ends_a_new_source_cookie(client: TestClient, instance: Inst
     assert client.get("/api/session").status_code == 401
 
 
-def test_a_restart_ends_new_sources_and_loses_nothing(
+def test_a_new_sources_cookie_opens_in_every_process_until_its_key_is_gone(
+    client: TestClient, instance: Instance
+) -> None:
+    """Another process (a worker, another host, a restart) opens the cookie: the key is in
+    the database. Two epochs on, the key is deleted and the cookie opens nowhere."""
+    new_source(client)
+    cookie = client.cookies[SESSION]
+    other = Instance.open(instance.config)  # another process: only the database in common
+    try:
+        with TestClient(source_app(other), base_url="http://testserver") as after:
+            after.cookies.set(SESSION, cookie)
+            assert after.get("/lookup").status_code == 200
+            assert 'id="new-source"' in after.get("/lookup").text
+        # Two lifetimes on, a new codename is given: the first key is deleted with it.
+        later = instance.clock() + 2 * timedelta(minutes=instance.config.session_idle_minutes)
+        other.clock = lambda: later
+        with TestClient(source_app(other), base_url="http://testserver") as after:
+            assert after.post("/generate", data={"csrf": csrf(after)}).status_code == 200
+            assert rows(other, "cookie_keys") == 1
+            after.cookies.clear()
+            after.cookies.set(SESSION, cookie)
+            assert after.get("/lookup", follow_redirects=False).headers["location"] == "/login"
+    finally:
+        other.close()
+
+
+def test_a_logout_ends_a_new_sources_cookie_in_every_process(
     client: TestClient, instance: Instance
 ) -> None:
     new_source(client)
     cookie = client.cookies[SESSION]
-    restarted = Instance.open(instance.config)  # a new process: a new key in memory
+    other = Instance.open(instance.config)
     try:
-        with TestClient(source_app(restarted), base_url="http://testserver") as after:
+        with TestClient(source_app(other), base_url="http://testserver") as after:
             after.cookies.set(SESSION, cookie)
-            assert after.get("/lookup", follow_redirects=False).headers["location"] == "/login"
+            assert after.get("/lookup").status_code == 200
+            assert after.post("/logout", data={"csrf": csrf(after)}).status_code == 200
+        use_cookie(client, cookie)
+        assert client.get("/lookup", follow_redirects=False).headers["location"] == "/login"
+        assert rows(instance, "revoked_cookies") == 1
     finally:
-        restarted.close()
+        other.close()
 
 
 def test_forged_new_source_cookies_are_refused(client: TestClient) -> None:

@@ -84,7 +84,7 @@ def test_an_unexpected_error_is_logged_once_by_type(
         raise RuntimeError("text that may quote what the client sent")
 
     pages = Pages("source")
-    broken_app = app._starlette([Route("/broken", broken)], pages)
+    broken_app = app._starlette(instance, [Route("/broken", broken)], pages)
     with (
         caplog.at_level(logging.INFO, logger="tainik.server"),
         TestClient(broken_app, raise_server_exceptions=False) as client,

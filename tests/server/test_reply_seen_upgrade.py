@@ -8,14 +8,13 @@ from pathlib import Path
 
 from sqlalchemy import inspect, select
 
-from old_schemas import upgraded
+from old_schemas import schema_5_database, upgraded
 from tainik.storage import migrations, schema
-from tainik.storage.database import open_database
 
 
 def test_a_schema_2_database_gains_seen_by_source_with_its_replies_kept(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
-    open_database(f"sqlite:///{path}").dispose()
+    schema_5_database(f"sqlite:///{path}")
     with sqlite3.connect(path) as db:  # as schema 2 left it: no such column, two replies
         db.execute("DROP TABLE alembic_version")  # made before Alembic kept the history
         db.execute("ALTER TABLE replies DROP COLUMN seen_by_source")
@@ -47,4 +46,4 @@ def test_a_schema_2_database_gains_seen_by_source_with_its_replies_kept(tmp_path
     finally:
         engine.dispose()
     # Opening it again changes nothing.
-    open_database(f"sqlite:///{path}").dispose()
+    schema_5_database(f"sqlite:///{path}")

@@ -145,6 +145,26 @@ def test_revision_0001_records_schema_5_as_it_is(tmp_path: Path) -> None:
     assert recorded(path) == ("6", "0001")
 
 
+# -- revision 0002: new sources' cookie keys and logouts, shared by every server process ------
+
+
+def test_revision_0002_keeps_every_row_and_adds_the_cookie_tables_empty(tmp_path: Path) -> None:
+    path = copy_main(tmp_path) / "tainik.db"
+    url = f"sqlite:///{path}"
+    migrations.upgrade(url, backups=None, now=datetime.now(UTC), to="0001")
+    before, old = every_row(path), columns(path)
+    done = migrations.upgrade(url, backups=None, now=datetime.now(UTC), to="0002")
+    assert [what for what, _doc in done.steps] == ["0002"]
+    assert every_row(path, old) == before
+    added = {"cookie_keys": ["epoch", "key"], "revoked_cookies": ["cookie_id", "epoch"]}
+    assert {table: columns(path)[table] for table in added} == added
+    assert every_row(path, added) == {"cookie_keys": [], "revoked_cookies": []}
+    with sqlite3.connect(path) as db:
+        index = "SELECT 1 FROM sqlite_master WHERE name = 'revoked_cookies_by_epoch'"
+        assert db.execute(index).fetchone() == (1,)
+    assert recorded(path) == ("6", "0002")
+
+
 @pytest.mark.slow
 def test_an_instance_of_main_served_after_serve_upgrades_it_gives_its_data_unchanged(
     tmp_path: Path,

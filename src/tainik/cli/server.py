@@ -14,16 +14,19 @@ from pathlib import Path
 from sqlalchemy import make_url
 
 from tainik.cli.context import Context
-from tainik.config import init_instance, load_config
+from tainik.config import InstanceConfig, init_instance, load_config
+from tainik.core.errors import N_, UsageError
 from tainik.crypto import Recipient
 from tainik.sealed.pool import default_jobs
 from tainik.sealed.writer import SegmentWorkers
-from tainik.server.app import serve
+from tainik.server import logs, workers
+from tainik.server.app import listen, published, serve_on
 from tainik.service import onion
 from tainik.service.instance import Instance
-from tainik.service.maintenance import ServeLock, recover, run_housekeeping
+from tainik.service.maintenance import ServeLock, recover, run_housekeeping, run_lock_keeper
 from tainik.service.newsroom import key_change
 from tainik.service.schema_upgrade import upgrade_database
+from tainik.storage import migrations
 from tainik.storage.migrations import Found, Upgraded
 
 
@@ -41,56 +44,109 @@ def run_init(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_serve(args: argparse.Namespace, ctx: Context) -> int:
-    """Run the server until interrupted."""
+    """Run the server until interrupted: in this process, or in ``--workers`` processes
+    (server/workers.py) while this one recovers, keeps house and replaces any that exits.
+
+    The first server of an instance (no other serving it: the instance lock is free) upgrades
+    the database, recovers and then shares the lock; one that starts beside others does
+    neither, and its code must then be the database's revision (else it is refused)."""
     logging.basicConfig(
         stream=sys.stderr,
         level=logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not 1 <= args.workers <= workers.MAX_WORKERS:
+        raise UsageError(
+            N_("The number of workers must be a whole number from 1 to {most}"),
+            most=workers.MAX_WORKERS,
+        )
     config = load_config(args.data)
+    worker = workers.inherited()
+    if worker is not None:
+        return _serve_worker(config, worker)
+    log = logging.getLogger("tainik.server")
     instance = Instance.open(config, upgrading=True)  # upgraded under the lock, below
     lock = None
     try:
-        lock = ServeLock(instance)
-        # Before anything reads the database (service/schema_upgrade.py says why).
-        _upgrade(instance, lock, ctx, log=logging.getLogger("tainik.server").info)
-        recovered = recover(instance, lock)
-        if (
-            recovered.partials
-            or recovered.orphans
-            or recovered.expired_uploads
-            or recovered.empty_sources
-        ):
-            logging.getLogger("tainik.server").info(
-                "recovery: removed %d incomplete and %d unrecorded sealed files, "
-                "%d expired uploads, %d sources with nothing",
-                recovered.partials,
-                recovered.orphans,
-                recovered.expired_uploads,
-                recovered.empty_sources,
-            )
-        if recovered.missing:
-            logging.getLogger("tainik.server").warning(
-                "recovery: %d recorded sealed files are missing from the blob store",
-                recovered.missing,
+        lock = ServeLock.serving(instance)
+        if lock.exclusive:
+            # Before anything reads the database (service/schema_upgrade.py says why).
+            _upgrade(instance, lock, ctx, log=log.info)
+            _recover(instance, lock)
+            lock.share()
+        else:
+            # The first server upgraded it; this code must be at its revision to join.
+            migrations.require_current(instance.engine)
+            log.info(
+                "other server processes serve this instance: upgrade and recovery at start "
+                "skipped (they run when a server starts with none other serving)"
             )
         if key_change.reconcile(instance):
-            logging.getLogger("tainik.server").warning(
+            log.warning(
                 "the organisation's recipients in tainik.toml differ from those last recorded: "
                 "recorded in the audit log as a change, and announced to every staff member"
             )
-        jobs = default_jobs()
-        instance.segment_workers = SegmentWorkers(jobs, 2 * jobs + 2)
+        sockets = listen(args.host, args.source_port, args.newsroom_port)
+        logs.install()
         stop = threading.Event()
         threading.Thread(target=run_housekeeping, args=(instance, stop), daemon=True).start()
+        threading.Thread(target=run_lock_keeper, args=(lock, stop), daemon=True).start()
+        # Published once per host (the onion services): by this process, whatever the workers.
         try:
-            serve(instance, args.host, args.source_port, args.newsroom_port)
+            with published(instance, args.host, sockets):
+                if args.workers == 1:
+                    jobs = default_jobs()
+                    instance.segment_workers = SegmentWorkers(jobs, 2 * jobs + 2)
+                    try:
+                        serve_on(instance, sockets)
+                    finally:
+                        instance.segment_workers.close()
+                else:
+                    jobs = max(1, default_jobs() // args.workers)
+                    workers.Supervisor(args.data, sockets, args.workers, jobs).run()
         finally:
             stop.set()
-            instance.segment_workers.close()
     finally:
         if lock is not None:
             lock.release()
+        instance.close()
+    return 0
+
+
+def _recover(instance: Instance, lock: ServeLock) -> None:
+    recovered = recover(instance, lock)
+    if (
+        recovered.partials
+        or recovered.orphans
+        or recovered.expired_uploads
+        or recovered.empty_sources
+    ):
+        logging.getLogger("tainik.server").info(
+            "recovery: removed %d incomplete and %d unrecorded sealed files, "
+            "%d expired uploads, %d sources with nothing",
+            recovered.partials,
+            recovered.orphans,
+            recovered.expired_uploads,
+            recovered.empty_sources,
+        )
+    if recovered.missing:
+        logging.getLogger("tainik.server").warning(
+            "recovery: %d recorded sealed files are missing from the blob store",
+            recovered.missing,
+        )
+
+
+def _serve_worker(config: InstanceConfig, worker: workers.WorkerSetup) -> int:
+    """One worker of ``tainik serve --workers``: serve the inherited sockets (the parent holds
+    the instance lock and keeps house)."""
+    instance = Instance.open(config)
+    try:
+        instance.segment_workers = SegmentWorkers(worker.sealing_jobs, 2 * worker.sealing_jobs + 2)
+        try:
+            serve_on(instance, (worker.source_socket, worker.newsroom_socket), worker.orphaned)
+        finally:
+            instance.segment_workers.close()
+    finally:
         instance.close()
     return 0
 

@@ -8,8 +8,10 @@ other's requests.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,13 +37,30 @@ log = logging.getLogger("tainik.server")
 
 
 def _starlette(
-    routes: list[Any], pages: Pages, staff_of: exception_handlers.StaffOf | None = None
+    instance: Instance,
+    routes: list[Any],
+    pages: Pages,
+    staff_of: exception_handlers.StaffOf | None = None,
 ) -> ASGIApp:
     app = Starlette(
         routes=[*routes, Mount("/static", app=StaticFiles(directory=STATIC), name="static")],
         exception_handlers=exception_handlers.handlers(pages, staff_of),
     )
-    return SecurityHeaders(QuietErrors(app))
+    return SecurityHeaders(FreshSettings(QuietErrors(app), instance))
+
+
+@dataclass
+class FreshSettings:
+    """Read tainik.toml again before a request if another process has changed it (several
+    worker processes serve one instance: server/workers.py)."""
+
+    app: ASGIApp
+    instance: Instance
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            self.instance.refresh_config()
+        await self.app(scope, receive, send)
 
 
 def routing_of(app: ASGIApp) -> Starlette:
@@ -73,13 +92,13 @@ def source_app(instance: Instance) -> ASGIApp:
     """The source interface."""
     interface = SourceInterface(instance)
     api = SourceApi(instance)
-    return _starlette([*interface.routes(), *api.routes()], interface.pages)
+    return _starlette(instance, [*interface.routes(), *api.routes()], interface.pages)
 
 
 def newsroom_app(instance: Instance) -> ASGIApp:
     """The newsroom interface: staff pages and the workstation's API."""
     interface = NewsroomInterface(instance)
-    return _starlette(interface.routes(), interface.pages, interface.staff_or_none)
+    return _starlette(instance, interface.routes(), interface.pages, interface.staff_or_none)
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -110,15 +129,19 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve(instance: Instance, host: str, source_port: int, newsroom_port: int) -> None:
-    """Serve both interfaces until interrupted (SIGINT or SIGTERM): each on its own listener,
-    thread and event loop, with the bounds of the instance's ``[connections]`` settings
-    (server/serving.py)."""
-    sockets = [bind(host, source_port), bind(host, newsroom_port)]
+def listen(host: str, source_port: int, newsroom_port: int) -> tuple[socket.socket, socket.socket]:
+    """The two listening sockets (source, newsroom)."""
+    return bind(host, source_port), bind(host, newsroom_port)
+
+
+@contextlib.contextmanager
+def published(
+    instance: Instance, host: str, sockets: tuple[socket.socket, socket.socket]
+) -> Iterator[None]:
+    """Within the block, the two listeners are announced, and with [tor] enabled published as
+    onion services first; if either cannot be, tor is stopped and nothing is served
+    (service/onion.py). Once per host: the parent of ``--workers`` publishes, workers serve."""
     ports = [s.getsockname()[1] for s in sockets]
-    logs.install()
-    # With [tor] enabled, both onion services are published before anything is served; if
-    # either cannot be, tor is stopped and nothing is served (service/onion.py).
     try:
         tor = onion.publish(instance, host, (ports[0], ports[1]))
     except BaseException:
@@ -132,10 +155,28 @@ def serve(instance: Instance, host: str, source_port: int, newsroom_port: int) -
         if tor is not None:
             print(f"source onion:       http://{tor.addresses.source}/", flush=True)
             print(f"newsroom onion:     http://{tor.addresses.newsroom}/", flush=True)
-        interfaces = Interfaces(
-            source_app(instance), sockets[0], newsroom_app(instance), sockets[1]
-        )
-        serve_both(interfaces, instance.config.connections)
+        yield
     finally:
         if tor is not None:
             tor.stop()
+
+
+def serve(instance: Instance, host: str, source_port: int, newsroom_port: int) -> None:
+    """Serve both interfaces until interrupted (SIGINT or SIGTERM): each on its own listener,
+    thread and event loop, with the bounds of the instance's ``[connections]`` settings
+    (server/serving.py)."""
+    sockets = listen(host, source_port, newsroom_port)
+    with published(instance, host, sockets):
+        serve_on(instance, sockets)
+
+
+def serve_on(
+    instance: Instance,
+    sockets: tuple[socket.socket, socket.socket],
+    orphaned: Callable[[], bool] | None = None,
+) -> None:
+    """Serve both interfaces on listening ``sockets`` (source, newsroom) until interrupted,
+    or until ``orphaned()`` (a worker whose parent has gone: server/workers.py)."""
+    logs.install()
+    interfaces = Interfaces(source_app(instance), sockets[0], newsroom_app(instance), sockets[1])
+    serve_both(interfaces, instance.config.connections, orphaned)

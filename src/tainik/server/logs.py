@@ -91,5 +91,6 @@ def install(logger: logging.Logger | None = None) -> QuietLog:
     """Put one :class:`QuietLog` on every handler of ``logger`` (the root logger by default)."""
     quiet = QuietLog()
     for handler in (logger or logging.getLogger()).handlers:
-        handler.addFilter(quiet)
+        if not any(isinstance(found, QuietLog) for found in handler.filters):
+            handler.addFilter(quiet)  # once per handler, however often this is called
     return quiet

@@ -204,6 +204,8 @@ class ListenerServer(uvicorn.Server):
         self.cap = cap
         self.partner: ListenerServer | None = None
         self.failed = False
+        # A worker of ``tainik serve --workers`` stops when its parent has gone.
+        self.orphaned: Callable[[], bool] | None = None
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         config = self.config
@@ -242,6 +244,9 @@ class ListenerServer(uvicorn.Server):
         partner = self.partner
         if partner is not None and (partner.should_exit or partner.failed):
             self.should_exit = True
+        if self.orphaned is not None and counter % 10 == 0 and self.orphaned():
+            log.warning("%s listener: the parent process has gone, stopping", self.name)
+            self.should_exit = True
         return await super().on_tick(counter)
 
     def run_in_thread(self) -> None:
@@ -264,9 +269,16 @@ class Interfaces:
     newsroom_socket: socket.socket
 
 
-def serve_both(interfaces: Interfaces, limits: ConnectionLimits) -> None:
+def serve_both(
+    interfaces: Interfaces,
+    limits: ConnectionLimits,
+    orphaned: Callable[[], bool] | None = None,
+) -> None:
     """Serve the source interface in this thread and the newsroom in another, until a signal
-    (SIGINT or SIGTERM) stops both."""
+    (SIGINT or SIGTERM) stops both, or ``orphaned()`` turns true (checked every second).
+
+    The bounds here (threads, connection caps, the file limit) are this process's: a host
+    running N worker processes (server/workers.py) holds up to N times as many."""
     file_limit = raise_file_limit()
     source_cap, newsroom_cap = fitted_caps(limits, file_limit, open_files())
     if (source_cap, newsroom_cap) != (limits.source_connections, limits.newsroom_connections):
@@ -283,6 +295,7 @@ def serve_both(interfaces: Interfaces, limits: ConnectionLimits) -> None:
         "newsroom", interfaces.newsroom_app, interfaces.newsroom_socket, limits, newsroom_cap
     )
     source.partner, newsroom.partner = newsroom, source
+    source.orphaned = newsroom.orphaned = orphaned
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         for server in (source, newsroom):

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import Engine
 
-from tainik.config import InstanceConfig, shown_url
-from tainik.core.errors import N_, StorageUnavailableError
+from tainik.config import CONFIG_NAME, InstanceConfig, load_config, shown_url
+from tainik.core.errors import N_, StorageUnavailableError, TainikError
 from tainik.sealed.writer import SegmentWorkers
 from tainik.service.kdf_gate import STAFF_SLOTS, KdfGate
 from tainik.service.new_source import NewSourceSeal
@@ -29,6 +31,16 @@ def utc_now() -> datetime:
 FIRST_SUBMISSIONS = 32
 
 
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    """What tells a file's versions apart: its inode (files are replaced by a rename), its
+    modification time and its size; None when it cannot be read."""
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return found.st_ino, found.st_mtime_ns, found.st_size
+
+
 @dataclass
 class Instance:
     """Configuration plus the resources built from it."""
@@ -44,8 +56,8 @@ class Instance:
     # staff's apart, so that a flood on the source side never takes the staff's slots.
     kdf_gate: KdfGate = field(default_factory=KdfGate)
     staff_kdf_gate: KdfGate = field(default_factory=lambda: KdfGate(slots=STAFF_SLOTS))
-    # The key that seals new sources' cookies: in this process's memory only.
-    new_sources: NewSourceSeal = field(default_factory=NewSourceSeal)
+    # The keys that seal new sources' cookies (in the database: every process opens them).
+    new_sources: NewSourceSeal = field(init=False)
     # One upload commit at a time in this process (a rename and a row: milliseconds), so
     # that concurrent completes of one upload see each other's result, not half of it.
     commits: threading.Lock = field(default_factory=threading.Lock)
@@ -56,9 +68,15 @@ class Instance:
     )
     # Space held back on the data disk for staff logins and deletions (storage/space.py).
     reserve: Reserve = field(init=False)
+    # What tainik.toml was when ``config`` was read: another process of this host (a worker)
+    # may change it from the newsroom, and every process then reads it again.
+    _config_stamp: tuple[int, int, int] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.reserve = Reserve(self.config.data_dir, self.config.reserve_bytes)
+        self._config_stamp = _stamp(self.config.data_dir / CONFIG_NAME)
+        lifetime = timedelta(minutes=self.config.session_idle_minutes)
+        self.new_sources = NewSourceSeal(self.engine, lifetime)
 
     @classmethod
     def open(cls, config: InstanceConfig, *, upgrading: bool = False) -> Instance:
@@ -92,6 +110,24 @@ class Instance:
                 url=shown_url(config.database_url),
             ) from exc
         return cls(config, engine, blobs, uploads)
+
+    def refresh_config(self) -> None:
+        """Read tainik.toml again if it changed since it was read (every request does this
+        first: a stat). So a change made through the newsroom of one worker process, the
+        recipients above all, holds in every process of the host from the next request."""
+        path = self.config.data_dir / CONFIG_NAME
+        stamp = _stamp(path)
+        if stamp == self._config_stamp:
+            return
+        self._config_stamp = stamp  # a file that does not load is not read again and again
+        try:
+            self.config = load_config(self.config.data_dir)
+        except TainikError as exc:
+            logging.getLogger("tainik.server").error(
+                "%s changed and does not load (%s): the settings read before stay in force",
+                CONFIG_NAME,
+                type(exc).__name__,
+            )
 
     def close(self) -> None:
         """Release the database."""

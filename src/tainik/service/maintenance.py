@@ -1,25 +1,32 @@
 """Recovery at start: finish or remove what a crash left, under the instance lock.
 
-Only the process holding the instance's serve lock may do this: another process opening the
-instance (a maintenance command, a test) must never remove a running server's work.
+Only a process holding the instance lock exclusive may do this: another process serving the
+instance, or a maintenance command, must never have its work removed. Every process serving
+the instance holds the lock shared (storage/locks.py: a file lock on SQLite, an advisory lock
+on PostgreSQL), so recovery runs when a server starts with no other serving, and is skipped
+(it would be unsafe) when one starts beside others: a worker restarted after a crash, a second
+host. What a killed process leaves behind is safe meanwhile: an upload cut short in its
+commit is finished by its client's next complete, and a partial sealed file or a sealed file
+never recorded was never acknowledged to anyone; they are removed at the next start alone.
+
+Housekeeping runs in every server (one thread per host), one round at a time across all of
+them (the job lock); a round that finds the lock taken is skipped.
 """
 
 from __future__ import annotations
 
-import fcntl
 import logging
-import os
 import threading
 from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from tainik.config import InstanceConfig
 from tainik.core.errors import N_, UsageError
-from tainik.service import sources, uploads
+from tainik.service import new_source, sources, uploads
 from tainik.service.instance import Instance
 from tainik.storage import schema
-
-LOCK_NAME = "serve.lock"
+from tainik.storage.locks import instance_lock, job_lock
 
 
 @dataclass
@@ -36,29 +43,70 @@ class Recovered:
 
 
 class ServeLock:
-    """An exclusive lock on the instance for the life of one server process."""
+    """The instance lock of one server process, for its life: exclusive (nobody else serves;
+    recovery may run), or shared with the other processes serving the instance."""
 
-    def __init__(self, instance: Instance) -> None:
-        path = instance.config.data_dir / LOCK_NAME
-        self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        try:
-            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            os.close(self._fd)
+    def __init__(self, instance: Instance | InstanceConfig, *, share: bool = False) -> None:
+        # An InstanceConfig before the instance is opened: 'migrate' and 'serve' upgrade the
+        # database under this lock first (service/schema_upgrade.py).
+        config = instance.config if isinstance(instance, Instance) else instance
+        self._lock = instance_lock(config.database_url, config.data_dir)
+        self.exclusive = self._lock.try_exclusive()
+        if self.exclusive:
+            return
+        if not share:
+            self._lock.release()
             raise UsageError(
                 N_("Another 'tainik serve' is already running on {path}"),
-                path=str(instance.config.data_dir),
-            ) from exc
+                path=str(config.data_dir),
+            )
+        self._lock.share()
+
+    @classmethod
+    def serving(cls, instance: Instance | InstanceConfig) -> ServeLock:
+        """The lock of a server about to serve: exclusive when no other process serves the
+        instance (then upgrade, :func:`recover`, and :meth:`share`), else shared at once."""
+        return cls(instance, share=True)
+
+    def share(self) -> None:
+        """Let other server processes in (after recovery)."""
+        self._lock.share()
+        self.exclusive = False
+
+    def keep(self) -> bool:
+        """Take the lock again if it was lost (False then): see :func:`run_lock_keeper`."""
+        return self._lock.keep()
 
     def release(self) -> None:
         """Let go of the lock."""
-        fcntl.flock(self._fd, fcntl.LOCK_UN)
-        os.close(self._fd)
+        self._lock.release()
+
+
+# How often a server checks that it still holds the instance lock.
+LOCK_CHECK_SECONDS = 5.0
+
+
+def run_lock_keeper(
+    lock: ServeLock, stop: threading.Event, every: float = LOCK_CHECK_SECONDS
+) -> None:
+    """Check every ``every`` seconds that ``lock`` is still held, until ``stop`` is set.
+
+    On PostgreSQL the lock lives in a database session, and a restart of the database ends
+    it: until it is taken again, a server starting elsewhere would find nobody serving and run
+    recovery beside this one (removing sealed files this one is about to record). So it is
+    taken again, shared, as soon as the database answers."""
+    log = logging.getLogger("tainik.server")
+    while not stop.wait(every):
+        try:
+            if not lock.keep():
+                log.warning("the instance lock was lost (the database restarted): taken again")
+        except Exception as exc:
+            log.error("the instance lock could not be checked: %s", type(exc).__name__)
 
 
 def recover(instance: Instance, lock: ServeLock) -> Recovered:
     """Sweep partial containers, finish interrupted upload commits, drop unrecorded blobs."""
-    assert lock is not None  # the caller proves it holds the lock
+    assert lock.exclusive  # the caller proves it holds the lock, and nobody else serves
     with instance.engine.begin() as db:
         unfinished = set(db.execute(select(schema.uploads.c.sealed_id)).scalars())
     # An object store keeps unfinished uploads' parts beside the blobs': those stay.
@@ -98,6 +146,7 @@ def housekeeping(instance: Instance) -> Housekept:
 
     with instance.engine.begin() as db:
         auth.forget_old_attempts(db, instance.clock())
+        new_source.forget_expired(db, instance.new_sources.epoch(instance.clock()))
     expired_uploads = uploads.expire_uploads(instance)
     expired_sessions = sources.expire_sessions(instance)
     empty = sources.expire_empty(instance)
@@ -117,6 +166,8 @@ def run_housekeeping(
     log = logging.getLogger("tainik.server")
     while not stop.wait(every):
         try:
-            housekeeping(instance)
+            with job_lock(instance.engine, instance.config.data_dir) as mine:
+                if mine:  # else another server process is at it: this round is theirs
+                    housekeeping(instance)
         except Exception as exc:
             log.error("housekeeping failed: %s", type(exc).__name__)

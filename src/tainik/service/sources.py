@@ -203,8 +203,7 @@ def identify(instance: Instance, cookie: str | None) -> SourceSession | NewSourc
 
 def end_new(instance: Instance, new: NewSource) -> None:
     """Log a new source out: its cookie is refused from now on."""
-    now = instance.clock()
-    instance.new_sources.revoke(new, new.issued + _session_lifetime(instance), now)
+    instance.new_sources.revoke(new)
 
 
 def resume(instance: Instance, cookie: str | None) -> SourceSession:

@@ -105,3 +105,24 @@ uploads = Table(
 )
 Index("uploads_by_source", uploads.c.source_id)
 Index("uploads_by_age", uploads.c.updated_at)
+
+# The keys that seal new sources' cookies (service/new_source.py), shared by every server
+# process of the instance: one random key per epoch (an epoch is one session lifetime long),
+# deleted once every cookie it sealed has expired, two epochs on. A key names no source and no
+# visitor; the row says only that somebody asked for a codename within that epoch.
+cookie_keys = Table(
+    "cookie_keys",
+    metadata,
+    Column("epoch", Integer, primary_key=True, autoincrement=False),
+    Column("key", LargeBinary(32), nullable=False),
+)
+
+# New sources' cookies refused since their logout, by the random id the cookie carries (never
+# the codename), until the epoch after the one they were issued in has passed.
+revoked_cookies = Table(
+    "revoked_cookies",
+    metadata,
+    Column("cookie_id", LargeBinary(16), primary_key=True),
+    Column("epoch", Integer, nullable=False),
+)
+Index("revoked_cookies_by_epoch", revoked_cookies.c.epoch)

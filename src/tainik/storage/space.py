@@ -83,6 +83,8 @@ class Reserve:
     def __init__(self, folder: Path, total_bytes: int) -> None:
         self.folder = folder
         self.piece = total_bytes // RESERVE_FILES
+        # Threads of this process; other processes of the instance are told apart by the
+        # files themselves (created exclusively, released by one unlink each).
         self._lock = threading.Lock()
 
     def _paths(self) -> list[Path]:
@@ -106,6 +108,10 @@ class Reserve:
                     break
                 try:
                     _allocate(path, self.piece)
+                except FileExistsError:
+                    # Another server process of the instance is allocating this piece: it is
+                    # theirs to finish (removing it here would undo their work).
+                    continue
                 except OSError:
                     with contextlib.suppress(OSError):
                         path.unlink()

@@ -65,6 +65,16 @@ SERVE = Command(
             metavar="PORT",
             help=N_("newsroom interface port (default: %(default)s)"),
         ),
+        arg(
+            "--workers",
+            type=int,
+            default=1,
+            metavar="N",
+            help=N_(
+                "processes serving both interfaces, sharing the ports (default: %(default)s; "
+                "about one per core)"
+            ),
+        ),
     ),
 )
 

@@ -5,7 +5,8 @@ rewrites just those keys (comments and every other setting stay as they are), wr
 atomically, checks that it loads, and puts the new configuration into the running instance.
 The numbers' bounds are the ones declared in :data:`tainik.config.SETTINGS`, which the file's
 parser enforces as well.
-Other processes serving the same instance read it when they restart.
+Other processes serving the instance on this host read it again at their next request
+(:meth:`~tainik.service.instance.Instance.refresh_config`).
 
 Whoever can change the recipients decides who can read what sources send from then on, which
 is why only administrators can, why a session alone is not enough (a change is proposed, then
