@@ -55,6 +55,9 @@ def run_serve(args: argparse.Namespace, ctx: Context) -> int:
         level=logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # Alembic says which dialect it drives at every start; our own upgrade lines say what
+    # matters (what was found, copied and applied).
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     if not 1 <= args.workers <= workers.MAX_WORKERS:
         raise UsageError(
             N_("The number of workers must be a whole number from 1 to {most}"),
