@@ -40,7 +40,21 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from tainik.service.instance import Instance
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+def _postgres_bin() -> Path:
+    """The newest PostgreSQL server that Debian's ``postgresql`` package installed (15 on
+    bookworm, 17 on trixie): ``/usr/lib/postgresql/VERSION/bin``."""
+    found = [
+        path.parent
+        for path in Path("/usr/lib/postgresql").glob("*/bin/initdb")
+        if path.parent.parent.name.isdigit()
+    ]
+    if not found:
+        return Path("/usr/lib/postgresql/15/bin")  # said as missing when a test starts it
+    return max(found, key=lambda path: int(path.parent.name))
+
+
+PG_BIN = _postgres_bin()
 PG_USER = "postgres"
 # The role the server connects as, and the database every test database copies.
 PG_ROLE = "tainik"
@@ -90,7 +104,8 @@ def _log_tail(path: Path, lines: int = 40) -> str:
 
 
 class PostgresCluster:
-    """A PostgreSQL 15 cluster made with ``initdb`` in a temporary folder, run as ``postgres``.
+    """A PostgreSQL cluster (Debian's newest) made with ``initdb`` in a temporary folder, run
+    as ``postgres``.
 
     ``fsync`` is off (the tests' data is thrown away; a killed server process still loses
     nothing a commit acknowledged, only a machine crash would) and ``synchronous_commit`` on.
