@@ -171,7 +171,10 @@ def test_typed_names_never_reach_the_disk(
         files = [p for p in session_postgres().data.rglob("*") if p.is_file()]
         assert any("pg_wal" in p.parts for p in files)
     for path in files:
-        data = path.read_bytes()
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:  # a live cluster replaces files (pg_internal.init) as we read
+            continue
         assert canary.lower().encode() not in data, path
         assert canary.encode() not in data, path
     # Housekeeping forgets attempts older than the window.
